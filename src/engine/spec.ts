@@ -1,0 +1,81 @@
+// The model spec: a JSON layer list with an input shape [channels, height, width].
+//
+// LayerSpec is a discriminated union on `type`. Every switch over it ends in
+// `assertNever(layer)`, so adding a layer type does not compile until every
+// switch handles it. The HTTP schema in src/contracts mirrors these types; a
+// type-level test (test/contracts/spec-types.test.ts) fails when they drift.
+
+/** Element-wise activations, usable as a layer of their own or fused into conv2d/dense. */
+export type ActivationName = 'relu' | 'leakyRelu' | 'elu' | 'sigmoid' | 'tanh';
+
+/** A size per spatial axis: n means [n, n]; [h, w] otherwise. */
+export type Size2 = number | [number, number];
+
+/** 'valid' = no padding, 'same' = output is ceil(input / stride), n = n zeros on every side. */
+export type Padding = 'valid' | 'same' | number;
+
+export interface Conv2dSpec {
+  type: 'conv2d';
+  filters: number;
+  kernelSize: Size2;
+  stride?: Size2; // default 1
+  padding?: Padding; // default 'valid'
+  useBias?: boolean; // default true
+  activation?: ActivationName; // fused; default none
+  alpha?: number; // for a fused leakyRelu (default 0.01) or elu (default 1)
+}
+
+export interface Pool2dSpec {
+  type: 'maxPool2d' | 'avgPool2d';
+  poolSize: Size2;
+  stride?: Size2; // default poolSize
+  padding?: Padding; // default 'valid'
+}
+
+export interface DenseSpec {
+  type: 'dense';
+  units: number;
+  useBias?: boolean; // default true
+  activation?: ActivationName; // fused; default none
+  alpha?: number;
+}
+
+export interface FlattenSpec {
+  type: 'flatten';
+}
+
+export interface DropoutSpec {
+  type: 'dropout';
+  rate: number; // probability of zeroing, in [0, 1)
+}
+
+export interface ActivationSpec {
+  type: ActivationName;
+  alpha?: number; // leakyRelu (default 0.01), elu (default 1)
+}
+
+export type LayerSpec = Conv2dSpec | Pool2dSpec | DenseSpec | FlattenSpec | DropoutSpec | ActivationSpec;
+export type LayerType = LayerSpec['type'];
+
+export type InputShape = [channels: number, height: number, width: number];
+
+export interface ModelSpec {
+  input: InputShape;
+  layers: LayerSpec[];
+}
+
+export const ACTIVATION_NAMES: readonly ActivationName[] = ['relu', 'leakyRelu', 'elu', 'sigmoid', 'tanh'];
+
+export const LAYER_TYPES: readonly LayerType[] = [
+  'conv2d',
+  'maxPool2d',
+  'avgPool2d',
+  'dense',
+  'flatten',
+  'dropout',
+  ...ACTIVATION_NAMES,
+];
+
+export function assertNever(value: never): never {
+  throw new Error(`unhandled case: ${JSON.stringify(value)}`);
+}
