@@ -11,6 +11,12 @@ export type ActivationName = 'relu' | 'leakyRelu' | 'elu' | 'sigmoid' | 'tanh';
 /** A size per spatial axis: n means [n, n]; [h, w] otherwise. */
 export type Size2 = number | [number, number];
 
+/**
+ * Weight initialisers. He (Kaiming) suits relu-family activations, Glorot (Xavier) the others.
+ * Biases always start at zero.
+ */
+export type InitName = 'heNormal' | 'heUniform' | 'glorotNormal' | 'glorotUniform';
+
 /** 'valid' = no padding, 'same' = output is ceil(input / stride), n = n zeros on every side. */
 export type Padding = 'valid' | 'same' | number;
 
@@ -23,6 +29,7 @@ export interface Conv2dSpec {
   useBias?: boolean; // default true
   activation?: ActivationName; // fused; default none
   alpha?: number; // for a fused leakyRelu (default 0.01) or elu (default 1)
+  init?: InitName; // default: He normal before a relu-family activation, Glorot uniform otherwise
 }
 
 export interface Pool2dSpec {
@@ -38,6 +45,7 @@ export interface DenseSpec {
   useBias?: boolean; // default true
   activation?: ActivationName; // fused; default none
   alpha?: number;
+  init?: InitName; // default as for conv2d
 }
 
 export interface FlattenSpec {
@@ -65,6 +73,8 @@ export interface ModelSpec {
 }
 
 export const ACTIVATION_NAMES: readonly ActivationName[] = ['relu', 'leakyRelu', 'elu', 'sigmoid', 'tanh'];
+
+export const INIT_NAMES: readonly InitName[] = ['heNormal', 'heUniform', 'glorotNormal', 'glorotUniform'];
 
 export const LAYER_TYPES: readonly LayerType[] = [
   'conv2d',

@@ -1,5 +1,30 @@
-// The hot kernels the layers call. Implementations live beside this file; this
-// module picks the fastest one available (tests cross-check every variant
-// against the plain-TypeScript reference).
+// The hot kernels the layers call. This module picks the fastest implementation the host runs:
+//   1. WebAssembly relaxed SIMD (FMA)  - Node 20 needs `--experimental-wasm-relaxed-simd`
+//   2. WebAssembly SIMD128             - every Node >= 16.4 and current browser
+//   3. the plain TypeScript reference  - gemm-ref.ts, conv-ref.ts (the definition tests check against)
+// Tests cross-check every wasm kernel against the reference (test/engine/kernels.test.ts).
+//
+// API (stable; signatures in gemm-ref.ts and conv-ref.ts):
+//   gemm(transA, transB, M, N, K, A, B, C, accumulate)   C[M,N] (+)= op(A)[M,K] · op(B)[K,N]
+//   conv2dForward(shape, n, x, w, b | null, y)          y = conv(x, w) + b    (NCHW, w [F,C,KH,KW])
+//   conv2dBackward(shape, n, x, w, dy, dx | null, dw, db | null)
+//                                                       dw += ., db += ., dx = . (overwritten)
+//   kernelVariant                                       which implementation was picked
+// Results of the wasm and reference paths agree to float rounding, not bit for bit (different
+// summation order; FMA in the relaxed variant). Within one process the choice is fixed, so runs
+// are deterministic.
+import { gemmRef, type Gemm } from './gemm-ref.js';
+import { conv2dBackwardRef, conv2dForwardRef, type Conv2dBackward, type Conv2dForward } from './conv-ref.js';
+import { loadWasmKernels, type WasmKernels } from './wasm.js';
+
 export type { Gemm } from './gemm-ref.js';
-export { gemmRef as gemm } from './gemm-ref.js';
+export type { ConvShape, Conv2dForward, Conv2dBackward } from './conv-ref.js';
+export { gemmRef } from './gemm-ref.js';
+export { conv2dForwardRef, conv2dBackwardRef } from './conv-ref.js';
+
+const wasm: WasmKernels | null = loadWasmKernels('wasm-relaxed-simd') ?? loadWasmKernels('wasm-simd');
+
+export const kernelVariant: 'wasm-relaxed-simd' | 'wasm-simd' | 'ts-reference' = wasm ? wasm.variant : 'ts-reference';
+export const gemm: Gemm = wasm ? wasm.gemm : gemmRef;
+export const conv2dForward: Conv2dForward = wasm ? wasm.conv2dForward : conv2dForwardRef;
+export const conv2dBackward: Conv2dBackward = wasm ? wasm.conv2dBackward : conv2dBackwardRef;

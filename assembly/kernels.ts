@@ -1,0 +1,552 @@
+// WebAssembly SIMD kernels for the Convoy engine (AssemblyScript, `--runtime stub`).
+//
+// Built by `npm run build:wasm` (scripts/build-wasm.mjs) twice: once with plain SIMD128 and once
+// with relaxed SIMD (fused multiply-add); src/engine/kernels/wasm.ts picks the one the host
+// validates. The module has zero imports: JavaScript grows its memory, copies Float32Array data
+// in, passes byte offsets, and copies results out. All matrices are row-major float32.
+//
+// GEMM   C[M,N] = (accumulate ? C : 0) + op(A)[M,K] · op(B)[K,N]
+//   op(A) is A [M,K], or A stored [K,M] when transA; op(B) is B [K,N], or B stored [N,K] when transB.
+//   1. pack op(A) into row blocks of 4:     pa[(i/4)*K*4 + k*4 + i%4]   (zero-padded to 4 rows)
+//   2. pack op(B) into column panels of 8:  pb[(j/8)*K*8 + k*8 + j%8]   (zero-padded to 8 columns)
+//   3. a 4x8 micro-kernel walks k: two v128 loads of the B panel, four load32_splat broadcasts of
+//      A, eight v128 accumulators (11 live vectors: V8 keeps them in registers; 5x8, 6x8, 4x12
+//      spill). The k loop is not unrolled: unrolling made V8 spill (PERF-NOTES.md).
+//   Padding makes every tile full inside the kernel; only the store of an edge tile is partial.
+//
+// Convolution (NCHW, weights [F, C, KH, KW]) is im2col + GEMM inside wasm memory, one sample at a
+// time, with im2col writing straight into packed panels (no separate column matrix):
+//   forward   y_n[F, P]    = W[F, R] · col_n[R, P] (+ b)       R = C*KH*KW, P = OH*OW
+//   backward  dW[F, R]    += dy_n[F, P] · col_n[R, P]^T
+//             db[F]       += sum_p dy_n[F, p]
+//             dcol_n[R, P] = W[F, R]^T · dy_n[F, P];  dx_n = col2im(dcol_n)
+
+const SCRATCH: usize = memory.data(128, 16); // one 4x8 tile for partial stores
+
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return f32x4.relaxed_madd(a, b, c);
+  } else {
+    return f32x4.add(f32x4.mul(a, b), c);
+  }
+}
+
+/** First free byte after the module's static data, 64-byte aligned: JS allocates from here. */
+export function heapBase(): usize {
+  return (__heap_base + 63) & ~(<usize>63);
+}
+
+/** 1 when built with relaxed SIMD (FMA), 0 for plain SIMD128. */
+export function relaxed(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}
+
+@inline function roundUp(x: i32, m: i32): i32 {
+  return ((x + m - 1) / m) * m;
+}
+
+/** Bytes needed by packA / packB. */
+export function packedABytes(M: i32, K: i32): i32 {
+  return roundUp(M, 4) * K * 4;
+}
+export function packedBBytes(N: i32, K: i32): i32 {
+  return roundUp(N, 8) * K * 4;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Packing
+
+/** Pack op(A)[M,K] into 4-row blocks: dst[(i/4)*K*4 + k*4 + i%4]. */
+export function packA(transA: i32, M: i32, K: i32, pA: usize, dst: usize): void {
+  for (let ib = 0; ib < M; ib += 4) {
+    const rows = min(4, M - ib);
+    if (transA) {
+      // op(A)[i][k] = A[k*M + i]: four consecutive floats per k
+      if (rows == 4) {
+        let src = pA + ((<usize>ib) << 2);
+        const stride = (<usize>M) << 2;
+        for (let k = 0; k < K; k++) {
+          v128.store(dst, v128.load(src));
+          src += stride;
+          dst += 16;
+        }
+      } else {
+        for (let k = 0; k < K; k++) {
+          for (let r = 0; r < 4; r++) {
+            store<f32>(dst + ((<usize>r) << 2), r < rows ? load<f32>(pA + ((<usize>(k * M + ib + r)) << 2)) : 0);
+          }
+          dst += 16;
+        }
+      }
+    } else {
+      // op(A)[i][k] = A[i*K + k]: four rows, transposed 4x4 at a time
+      const r0 = pA + ((<usize>(ib * K)) << 2);
+      const rs = (<usize>K) << 2;
+      if (rows == 4) {
+        let k = 0;
+        for (; k + 4 <= K; k += 4) {
+          const o = (<usize>k) << 2;
+          const a = v128.load(r0 + o);
+          const b = v128.load(r0 + rs + o);
+          const c = v128.load(r0 + 2 * rs + o);
+          const d = v128.load(r0 + 3 * rs + o);
+          const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5);
+          const t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+          const t2 = v128.shuffle<f32>(c, d, 0, 4, 1, 5);
+          const t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+          v128.store(dst, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+          v128.store(dst, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
+          v128.store(dst, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
+          v128.store(dst, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
+          dst += 64;
+        }
+        for (; k < K; k++) {
+          const o = (<usize>k) << 2;
+          store<f32>(dst, load<f32>(r0 + o));
+          store<f32>(dst, load<f32>(r0 + rs + o), 4);
+          store<f32>(dst, load<f32>(r0 + 2 * rs + o), 8);
+          store<f32>(dst, load<f32>(r0 + 3 * rs + o), 12);
+          dst += 16;
+        }
+      } else {
+        for (let k = 0; k < K; k++) {
+          for (let r = 0; r < 4; r++) {
+            store<f32>(dst + ((<usize>r) << 2), r < rows ? load<f32>(r0 + (<usize>r) * rs + ((<usize>k) << 2)) : 0);
+          }
+          dst += 16;
+        }
+      }
+    }
+  }
+}
+
+/** Pack op(B)[K,N] into 8-column panels: dst[(j/8)*K*8 + k*8 + j%8]. */
+export function packB(transB: i32, N: i32, K: i32, pB: usize, dst: usize): void {
+  for (let jb = 0; jb < N; jb += 8) {
+    const cols = min(8, N - jb);
+    if (!transB) {
+      // op(B)[k][j] = B[k*N + j]: eight consecutive floats per k
+      let src = pB + ((<usize>jb) << 2);
+      const stride = (<usize>N) << 2;
+      if (cols == 8) {
+        for (let k = 0; k < K; k++) {
+          v128.store(dst, v128.load(src));
+          v128.store(dst, v128.load(src, 16), 16);
+          src += stride;
+          dst += 32;
+        }
+      } else {
+        for (let k = 0; k < K; k++) {
+          for (let c = 0; c < 8; c++) {
+            store<f32>(dst + ((<usize>c) << 2), c < cols ? load<f32>(src + ((<usize>c) << 2)) : 0);
+          }
+          src += stride;
+          dst += 32;
+        }
+      }
+    } else {
+      // op(B)[k][j] = B[j*K + k]: eight rows of B, transposed 4x4 at a time
+      const r0 = pB + ((<usize>(jb * K)) << 2);
+      const rs = (<usize>K) << 2;
+      if (cols == 8) {
+        let k = 0;
+        for (; k + 4 <= K; k += 4) {
+          const o = (<usize>k) << 2;
+          for (let h = 0; h < 2; h++) {
+            const base = r0 + (<usize>(h * 4)) * rs + o;
+            const a = v128.load(base);
+            const b = v128.load(base + rs);
+            const c = v128.load(base + 2 * rs);
+            const d = v128.load(base + 3 * rs);
+            const t0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5);
+            const t1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+            const t2 = v128.shuffle<f32>(c, d, 0, 4, 1, 5);
+            const t3 = v128.shuffle<f32>(c, d, 2, 6, 3, 7);
+            const out = dst + ((<usize>h) << 4);
+            v128.store(out, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+            v128.store(out, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 32);
+            v128.store(out, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 64);
+            v128.store(out, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 96);
+          }
+          dst += 128;
+        }
+        for (; k < K; k++) {
+          const o = (<usize>k) << 2;
+          for (let c = 0; c < 8; c++) {
+            store<f32>(dst + ((<usize>c) << 2), load<f32>(r0 + (<usize>c) * rs + o));
+          }
+          dst += 32;
+        }
+      } else {
+        for (let k = 0; k < K; k++) {
+          const o = (<usize>k) << 2;
+          for (let c = 0; c < 8; c++) {
+            store<f32>(dst + ((<usize>c) << 2), c < cols ? load<f32>(r0 + (<usize>c) * rs + o) : 0);
+          }
+          dst += 32;
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// GEMM on packed operands
+
+/** C[M,N] (row stride N) = (accumulate ? C : 0) + packedA · packedB. */
+export function gemmPacked(M: i32, N: i32, K: i32, pa: usize, pb: usize, pC: usize, accumulate: i32): void {
+  const ldc = (<usize>N) << 2;
+  const aBlock = (<usize>K) << 4; // bytes of one 4-row block
+  const bPanel = (<usize>K) << 5; // bytes of one 8-column panel
+  let pbj = pb;
+  for (let jb = 0; jb < N; jb += 8) {
+    let pai = pa;
+    for (let ib = 0; ib < M; ib += 4) {
+      let c00 = f32x4.splat(0);
+      let c01 = f32x4.splat(0);
+      let c10 = f32x4.splat(0);
+      let c11 = f32x4.splat(0);
+      let c20 = f32x4.splat(0);
+      let c21 = f32x4.splat(0);
+      let c30 = f32x4.splat(0);
+      let c31 = f32x4.splat(0);
+      let ap = pai;
+      let bp = pbj;
+      for (let k = 0; k < K; k++) {
+        const b0 = v128.load(bp);
+        const b1 = v128.load(bp, 16);
+        let a = v128.load32_splat(ap);
+        c00 = madd(a, b0, c00);
+        c01 = madd(a, b1, c01);
+        a = v128.load32_splat(ap, 4);
+        c10 = madd(a, b0, c10);
+        c11 = madd(a, b1, c11);
+        a = v128.load32_splat(ap, 8);
+        c20 = madd(a, b0, c20);
+        c21 = madd(a, b1, c21);
+        a = v128.load32_splat(ap, 12);
+        c30 = madd(a, b0, c30);
+        c31 = madd(a, b1, c31);
+        ap += 16;
+        bp += 32;
+      }
+      const full = ib + 4 <= M && jb + 8 <= N;
+      let out = full ? pC + (<usize>ib) * ldc + ((<usize>jb) << 2) : SCRATCH;
+      const ld: usize = full ? ldc : 32;
+      if (full && accumulate) {
+        v128.store(out, f32x4.add(v128.load(out), c00));
+        v128.store(out, f32x4.add(v128.load(out, 16), c01), 16);
+        out += ld;
+        v128.store(out, f32x4.add(v128.load(out), c10));
+        v128.store(out, f32x4.add(v128.load(out, 16), c11), 16);
+        out += ld;
+        v128.store(out, f32x4.add(v128.load(out), c20));
+        v128.store(out, f32x4.add(v128.load(out, 16), c21), 16);
+        out += ld;
+        v128.store(out, f32x4.add(v128.load(out), c30));
+        v128.store(out, f32x4.add(v128.load(out, 16), c31), 16);
+      } else {
+        v128.store(out, c00);
+        v128.store(out, c01, 16);
+        out += ld;
+        v128.store(out, c10);
+        v128.store(out, c11, 16);
+        out += ld;
+        v128.store(out, c20);
+        v128.store(out, c21, 16);
+        out += ld;
+        v128.store(out, c30);
+        v128.store(out, c31, 16);
+      }
+      if (!full) {
+        const rows = min(4, M - ib);
+        const cols = min(8, N - jb);
+        for (let r = 0; r < rows; r++) {
+          const dstRow = pC + (<usize>(ib + r)) * ldc + ((<usize>jb) << 2);
+          const srcRow = SCRATCH + ((<usize>r) << 5);
+          for (let c = 0; c < cols; c++) {
+            const o = (<usize>c) << 2;
+            const v = load<f32>(srcRow + o);
+            store<f32>(dstRow + o, accumulate ? load<f32>(dstRow + o) + v : v);
+          }
+        }
+      }
+      pai += aBlock;
+    }
+    pbj += bPanel;
+  }
+}
+
+/** C = (accumulate ? C : 0) + op(A) · op(B); pWork needs packedABytes(M,K) + packedBBytes(N,K). */
+export function gemm(
+  transA: i32,
+  transB: i32,
+  M: i32,
+  N: i32,
+  K: i32,
+  pA: usize,
+  pB: usize,
+  pC: usize,
+  accumulate: i32,
+  pWork: usize,
+): void {
+  const pa = pWork;
+  const pb = pa + <usize>packedABytes(M, K);
+  packA(transA, M, K, pA, pa);
+  packB(transB, N, K, pB, pb);
+  gemmPacked(M, N, K, pa, pb, pC, accumulate);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Convolution helpers
+
+/**
+ * im2col of one sample x[C,H,W] straight into packed GEMM panels.
+ * col[r][p] with r = (c*KH + ky)*KW + kx and p = oy*OW + ox is x[c][oy*SH - PT + ky][ox*SW - PL + kx]
+ * (0 outside the image). asB = 0 packs col as op(B)[K=R, N=P] (forward: W · col);
+ * asB = 1 packs col^T as op(B)[K=P, N=R] (weight gradient: dy · col^T).
+ */
+export function im2colPacked(
+  pX: usize,
+  C: i32,
+  H: i32,
+  W: i32,
+  KH: i32,
+  KW: i32,
+  SH: i32,
+  SW: i32,
+  PT: i32,
+  PL: i32,
+  OH: i32,
+  OW: i32,
+  transposed: i32,
+  dst: usize,
+): void {
+  const R = C * KH * KW;
+  const P = OH * OW;
+  if (!transposed) {
+    // panel j/8 of P; element (r, p) at dst + ((p/8)*R + r)*32 + (p%8)*4
+    if (P % 8 != 0) memory.fill(dst + (<usize>((P >> 3) * R)) * 32, 0, (<usize>R) * 32);
+    const panelBytes = (<usize>R) << 5;
+    for (let c = 0; c < C; c++) {
+      const xc = pX + (<usize>(c * H * W)) * 4;
+      for (let ky = 0; ky < KH; ky++) {
+        for (let kx = 0; kx < KW; kx++) {
+          const r = (c * KH + ky) * KW + kx;
+          const rowBase = dst + ((<usize>r) << 5);
+          let p = 0;
+          for (let oy = 0; oy < OH; oy++) {
+            const iy = oy * SH - PT + ky;
+            const inside = iy >= 0 && iy < H;
+            const xrow = xc + (<usize>(iy * W)) * 4;
+            for (let ox = 0; ox < OW; ox++) {
+              const ix = ox * SW - PL + kx;
+              const v: f32 = inside && ix >= 0 && ix < W ? load<f32>(xrow + ((<usize>ix) << 2)) : 0;
+              store<f32>(rowBase + (<usize>(p >> 3)) * panelBytes + ((<usize>(p & 7)) << 2), v);
+              p++;
+            }
+          }
+        }
+      }
+    }
+  } else {
+    // panel r/8 of R; element (r, p) at dst + ((r/8)*P + p)*32 + (r%8)*4
+    if (R % 8 != 0) memory.fill(dst + (<usize>((R >> 3) * P)) * 32, 0, (<usize>P) * 32);
+    for (let c = 0; c < C; c++) {
+      const xc = pX + (<usize>(c * H * W)) * 4;
+      for (let ky = 0; ky < KH; ky++) {
+        for (let kx = 0; kx < KW; kx++) {
+          const r = (c * KH + ky) * KW + kx;
+          let out = dst + (<usize>((r >> 3) * P)) * 32 + ((<usize>(r & 7)) << 2);
+          for (let oy = 0; oy < OH; oy++) {
+            const iy = oy * SH - PT + ky;
+            const inside = iy >= 0 && iy < H;
+            const xrow = xc + (<usize>(iy * W)) * 4;
+            for (let ox = 0; ox < OW; ox++) {
+              const ix = ox * SW - PL + kx;
+              const v: f32 = inside && ix >= 0 && ix < W ? load<f32>(xrow + ((<usize>ix) << 2)) : 0;
+              store<f32>(out, v);
+              out += 32;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** dx[C,H,W] = col2im(dcol[R,P]): every column entry added back to the pixel it came from. */
+export function col2im(
+  pCol: usize,
+  C: i32,
+  H: i32,
+  W: i32,
+  KH: i32,
+  KW: i32,
+  SH: i32,
+  SW: i32,
+  PT: i32,
+  PL: i32,
+  OH: i32,
+  OW: i32,
+  pX: usize,
+): void {
+  memory.fill(pX, 0, (<usize>(C * H * W)) * 4);
+  let src = pCol;
+  for (let c = 0; c < C; c++) {
+    const xc = pX + (<usize>(c * H * W)) * 4;
+    for (let ky = 0; ky < KH; ky++) {
+      for (let kx = 0; kx < KW; kx++) {
+        for (let oy = 0; oy < OH; oy++) {
+          const iy = oy * SH - PT + ky;
+          if (iy < 0 || iy >= H) {
+            src += (<usize>OW) << 2;
+            continue;
+          }
+          const xrow = xc + (<usize>(iy * W)) * 4;
+          for (let ox = 0; ox < OW; ox++) {
+            const ix = ox * SW - PL + kx;
+            if (ix >= 0 && ix < W) {
+              const q = xrow + ((<usize>ix) << 2);
+              store<f32>(q, load<f32>(q) + load<f32>(src));
+            }
+            src += 4;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Working bytes conv2dForward / conv2dBackward need at pWork. */
+export function convWorkBytes(C: i32, KH: i32, KW: i32, F: i32, OH: i32, OW: i32): i32 {
+  const R = C * KH * KW;
+  const P = OH * OW;
+  // packed W (as A, either way) + packed col (either orientation) + packed dy (as A) + dcol
+  const aBytes = max(packedABytes(F, R), packedABytes(R, F));
+  const colBytes = max(packedBBytes(P, R), packedBBytes(R, P));
+  return aBytes + colBytes + packedABytes(F, P) + R * P * 4 + 256;
+}
+
+/** y[n,F,OH,OW] = conv(x[n,C,H,W], W[F,C,KH,KW]) (+ b[F] when pBias != 0). */
+export function conv2dForward(
+  n: i32,
+  C: i32,
+  H: i32,
+  W: i32,
+  F: i32,
+  KH: i32,
+  KW: i32,
+  SH: i32,
+  SW: i32,
+  PT: i32,
+  PL: i32,
+  OH: i32,
+  OW: i32,
+  pX: usize,
+  pW: usize,
+  pBias: usize,
+  pY: usize,
+  pWork: usize,
+): void {
+  const R = C * KH * KW;
+  const P = OH * OW;
+  const pa = pWork;
+  const pb = (pa + <usize>packedABytes(F, R) + 63) & ~(<usize>63);
+  packA(0, F, R, pW, pa);
+  const xBytes = (<usize>(C * H * W)) << 2;
+  const yBytes = (<usize>(F * P)) << 2;
+  for (let s = 0; s < n; s++) {
+    const xs = pX + (<usize>s) * xBytes;
+    const ys = pY + (<usize>s) * yBytes;
+    im2colPacked(xs, C, H, W, KH, KW, SH, SW, PT, PL, OH, OW, 0, pb);
+    gemmPacked(F, P, R, pa, pb, ys, 0);
+    if (pBias) {
+      for (let f = 0; f < F; f++) {
+        const bv = load<f32>(pBias + ((<usize>f) << 2));
+        const b4 = f32x4.splat(bv);
+        let q = ys + (<usize>(f * P)) * 4;
+        let p = 0;
+        for (; p + 4 <= P; p += 4) {
+          v128.store(q, f32x4.add(v128.load(q), b4));
+          q += 16;
+        }
+        for (; p < P; p++) {
+          store<f32>(q, load<f32>(q) + bv);
+          q += 4;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Backward of conv2dForward over n samples:
+ *   dW[F,R] += sum_n dy_n · col_n^T;  db[F] += sum_n,p dy_n[f,p] (when pDB != 0);
+ *   dx_n = col2im(W^T · dy_n) (when pDX != 0; overwritten, not accumulated).
+ */
+export function conv2dBackward(
+  n: i32,
+  C: i32,
+  H: i32,
+  W: i32,
+  F: i32,
+  KH: i32,
+  KW: i32,
+  SH: i32,
+  SW: i32,
+  PT: i32,
+  PL: i32,
+  OH: i32,
+  OW: i32,
+  pX: usize,
+  pW: usize,
+  pDY: usize,
+  pDX: usize,
+  pDW: usize,
+  pDB: usize,
+  pWork: usize,
+): void {
+  const R = C * KH * KW;
+  const P = OH * OW;
+  const pWt = pWork; // W^T packed as A [R, F]
+  const pCol = (pWt + <usize>max(packedABytes(R, F), packedABytes(F, R)) + 63) & ~(<usize>63);
+  const pDy = (pCol + <usize>max(packedBBytes(R, P), packedBBytes(P, R)) + 63) & ~(<usize>63);
+  const pDcol = (pDy + <usize>packedABytes(F, P) + 63) & ~(<usize>63);
+  if (pDX) packA(1, R, F, pW, pWt);
+  const xBytes = (<usize>(C * H * W)) << 2;
+  const yBytes = (<usize>(F * P)) << 2;
+  for (let s = 0; s < n; s++) {
+    const xs = pX + (<usize>s) * xBytes;
+    const dys = pDY + (<usize>s) * yBytes;
+    // dW += dy · col^T:  A = dy [F, P], B = col^T [P, R]
+    packA(0, F, P, dys, pDy);
+    im2colPacked(xs, C, H, W, KH, KW, SH, SW, PT, PL, OH, OW, 1, pCol);
+    gemmPacked(F, R, P, pDy, pCol, pDW, 1);
+    if (pDB) {
+      for (let f = 0; f < F; f++) {
+        let acc = f32x4.splat(0);
+        let q = dys + (<usize>(f * P)) * 4;
+        let p = 0;
+        for (; p + 4 <= P; p += 4) {
+          acc = f32x4.add(acc, v128.load(q));
+          q += 16;
+        }
+        let sum: f32 =
+          f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+        for (; p < P; p++) {
+          sum += load<f32>(q);
+          q += 4;
+        }
+        const d = pDB + ((<usize>f) << 2);
+        store<f32>(d, load<f32>(d) + sum);
+      }
+    }
+    if (pDX) {
+      // dcol[R, P] = W^T · dy:  A = W^T [R, F] (packed above), B = dy [F, P]
+      packB(0, P, F, dys, pCol);
+      gemmPacked(R, P, F, pWt, pCol, pDcol, 0);
+      col2im(pDcol, C, H, W, KH, KW, SH, SW, PT, PL, OH, OW, pDX + (<usize>s) * xBytes);
+    }
+  }
+}

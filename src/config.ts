@@ -1,0 +1,170 @@
+// Configuration from environment variables, with defaults. Every variable is listed in the README.
+// loadConfig() throws a ConfigError naming the variable when a value does not parse.
+//
+// API variables are here; the worker's (pool size, concurrency, checkpoints) are in the `worker`
+// section, added by workers/.
+import { availableParallelism } from 'node:os';
+
+export interface ApiConfig {
+  /** PORT (3000) */
+  port: number;
+  /** HOST (127.0.0.1; docker-compose sets 0.0.0.0) */
+  host: string;
+  /** BODY_LIMIT_BYTES (16 MiB): JSON bodies, including inline datasets and weights */
+  bodyLimitBytes: number;
+  /** DATASET_MAX_BYTES (256 MiB): one uploaded dataset file (after gunzip) */
+  datasetMaxBytes: number;
+  /** SSE_HEARTBEAT_MS (15000): comment line sent on idle event streams */
+  sseHeartbeatMs: number;
+  /** SSE_RETRY_MS (2000): `retry:` sent to event-stream clients */
+  sseRetryMs: number;
+  /** SSE_BLOCK_MS (5000): how long the shared XREAD BLOCK waits before looping */
+  sseBlockMs: number;
+  /** PREDICT_TIMEOUT_MS (30000): how long POST /v1/jobs/{id}/predict waits for a worker */
+  predictTimeoutMs: number;
+  /** READY_WORKER_WITHIN_MS (30000): /readyz needs a worker heartbeat this recent */
+  readyWorkerWithinMs: number;
+  /** IDEMPOTENCY_TTL_SECONDS (86400): how long an Idempotency-Key is remembered */
+  idempotencyTtlSeconds: number;
+  /** PUBLIC_URL (unset): absolute base for links; unset = relative links */
+  publicUrl: string | undefined;
+}
+
+/** Per-job quotas checked on submit and reported by /v1/jobs/validate. */
+export interface Quotas {
+  /** QUOTA_MAX_PARAMS (20,000,000) */
+  maxParams: number;
+  /** QUOTA_MAX_FLOPS_PER_SAMPLE (2e9): forward FLOPs per sample */
+  maxFlopsPerSample: number;
+  /** QUOTA_MAX_TRAINING_FLOPS (1e16): 3 x forward FLOPs x samples x epochs */
+  maxTrainingFlops: number;
+  /** QUOTA_MAX_INLINE_SAMPLES (10,000) */
+  maxInlineSamples: number;
+  /** QUOTA_MAX_EPOCHS (1000) */
+  maxEpochs: number;
+  /** QUOTA_MAX_RUNTIME_SECONDS (86400): cap on stopping.maxRuntimeSeconds */
+  maxRuntimeSeconds: number;
+}
+
+/** The worker process (workers/): pool, concurrency, checkpoints, shutdown. */
+export interface WorkerConfig {
+  /** POOL_THREADS (number of cores): Piscina threads per worker process */
+  threads: number;
+  /** WORKER_CONCURRENCY (2): training jobs one worker process runs at once, sharing its pool */
+  concurrency: number;
+  /** PREDICT_CONCURRENCY (4): predict requests one worker process answers at once */
+  predictConcurrency: number;
+  /** MICRO_SHARD_SIZE (16): samples per micro-shard of a batch (part of the job's arithmetic, not the pool's) */
+  shardSize: number;
+  /** CHECKPOINT_EVERY_STEPS (0 = only at epoch ends): checkpoint every N optimizer steps */
+  checkpointEverySteps: number;
+  /** CHECKPOINT_EVERY_SECONDS (60; 0 = off): checkpoint when this long passed since the last one */
+  checkpointEverySeconds: number;
+  /** PROGRESS_INTERVAL_MS (250): at most one progress event per job per interval */
+  progressIntervalMs: number;
+  /** MAX_CRASHES (3): a job whose worker died this many times fails with code crash-loop */
+  maxCrashes: number;
+  /** LOCK_DURATION_MS (30000): BullMQ job lock; a dead worker's job is handed on after about this long */
+  lockDurationMs: number;
+  /** STALLED_INTERVAL_MS (30000): how often workers look for stalled jobs */
+  stalledIntervalMs: number;
+  /** HEARTBEAT_MS (5000): worker heartbeat period (seen by /readyz) */
+  heartbeatMs: number;
+  /** SHUTDOWN_GRACE_MS (30000): on SIGTERM, time for running jobs to checkpoint and hand back */
+  shutdownGraceMs: number;
+  /** WORKER_ID (host-pid): the name in heartbeats and logs */
+  id: string | undefined;
+}
+
+export interface Config {
+  /** REDIS_URL (unset: `npm start` finds or starts one; start:api/start:worker use redis://127.0.0.1:6379) */
+  redisUrl: string | undefined;
+  /** REDIS_PREFIX (convoy): prefix of every key, BullMQ's included */
+  redisPrefix: string;
+  /** LOG_LEVEL (info) */
+  logLevel: string;
+  /** WEIGHTS_INLINE_MAX_BYTES (4 MiB): completed events carry the weights inline up to this size */
+  weightsInlineMaxBytes: number;
+  api: ApiConfig;
+  quotas: Quotas;
+  worker: WorkerConfig;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string, fallback: string): string {
+  const v = env[name];
+  return v === undefined || v === '' ? fallback : v;
+}
+
+function num(env: Env, name: string, fallback: number, opts: { min?: number; max?: number; integer?: boolean } = {}): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = Number(raw.replace(/_/g, ''));
+  const { min = 0, max = Number.MAX_SAFE_INTEGER, integer = true } = opts;
+  if (!Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
+    throw new ConfigError(name, `expected ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got ${JSON.stringify(raw)}`);
+  }
+  return v;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(env: Env = process.env): Config {
+  const logLevel = str(env, 'LOG_LEVEL', 'info');
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')}`);
+  const redisPrefix = str(env, 'REDIS_PREFIX', 'convoy');
+  if (!/^[A-Za-z0-9_.-]+$/.test(redisPrefix)) throw new ConfigError('REDIS_PREFIX', 'letters, digits, _ . - only');
+  return {
+    redisUrl: env.REDIS_URL || undefined,
+    redisPrefix,
+    logLevel,
+    weightsInlineMaxBytes: num(env, 'WEIGHTS_INLINE_MAX_BYTES', 4 * 1024 * 1024),
+    api: {
+      port: num(env, 'PORT', 3000, { max: 65_535 }),
+      host: str(env, 'HOST', '127.0.0.1'),
+      bodyLimitBytes: num(env, 'BODY_LIMIT_BYTES', 16 * 1024 * 1024, { min: 1024 }),
+      datasetMaxBytes: num(env, 'DATASET_MAX_BYTES', 256 * 1024 * 1024, { min: 1024 }),
+      sseHeartbeatMs: num(env, 'SSE_HEARTBEAT_MS', 15_000, { min: 10 }),
+      sseRetryMs: num(env, 'SSE_RETRY_MS', 2000, { min: 0 }),
+      sseBlockMs: num(env, 'SSE_BLOCK_MS', 5000, { min: 10 }),
+      predictTimeoutMs: num(env, 'PREDICT_TIMEOUT_MS', 30_000, { min: 10 }),
+      readyWorkerWithinMs: num(env, 'READY_WORKER_WITHIN_MS', 30_000, { min: 10 }),
+      idempotencyTtlSeconds: num(env, 'IDEMPOTENCY_TTL_SECONDS', 86_400, { min: 1 }),
+      publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/+$/, '') : undefined,
+    },
+    worker: {
+      threads: num(env, 'POOL_THREADS', availableParallelism(), { min: 1, max: 256 }),
+      concurrency: num(env, 'WORKER_CONCURRENCY', 2, { min: 1, max: 64 }),
+      predictConcurrency: num(env, 'PREDICT_CONCURRENCY', 4, { min: 1, max: 256 }),
+      shardSize: num(env, 'MICRO_SHARD_SIZE', 16, { min: 1, max: 4096 }),
+      checkpointEverySteps: num(env, 'CHECKPOINT_EVERY_STEPS', 0),
+      checkpointEverySeconds: num(env, 'CHECKPOINT_EVERY_SECONDS', 60),
+      progressIntervalMs: num(env, 'PROGRESS_INTERVAL_MS', 250),
+      maxCrashes: num(env, 'MAX_CRASHES', 3, { min: 1 }),
+      lockDurationMs: num(env, 'LOCK_DURATION_MS', 30_000, { min: 100 }),
+      stalledIntervalMs: num(env, 'STALLED_INTERVAL_MS', 30_000, { min: 100 }),
+      heartbeatMs: num(env, 'HEARTBEAT_MS', 5000, { min: 50 }),
+      shutdownGraceMs: num(env, 'SHUTDOWN_GRACE_MS', 30_000, { min: 0 }),
+      id: env.WORKER_ID || undefined,
+    },
+    quotas: {
+      maxParams: num(env, 'QUOTA_MAX_PARAMS', 20_000_000, { min: 1 }),
+      maxFlopsPerSample: num(env, 'QUOTA_MAX_FLOPS_PER_SAMPLE', 2e9, { min: 1 }),
+      maxTrainingFlops: num(env, 'QUOTA_MAX_TRAINING_FLOPS', 1e16, { min: 1, max: Number.MAX_VALUE, integer: false }),
+      maxInlineSamples: num(env, 'QUOTA_MAX_INLINE_SAMPLES', 10_000, { min: 1 }),
+      maxEpochs: num(env, 'QUOTA_MAX_EPOCHS', 1000, { min: 1 }),
+      maxRuntimeSeconds: num(env, 'QUOTA_MAX_RUNTIME_SECONDS', 86_400, { min: 1 }),
+    },
+  };
+}

@@ -1,0 +1,154 @@
+// Job events: the entries of the per-job event log (Redis stream `convoy:job:{id}:events`, fields
+// `type` and `data` = JSON of the payload below). SSE frames carry `event: <type>`, `id: <stream id>`,
+// `data: <payload JSON>`. `snapshot` is not stored: the API sends it first on every connection.
+import Type, { type Static } from 'typebox';
+import {
+  EpochMetricsSchema,
+  JobDocumentSchema,
+  JobErrorSchema,
+  JobStageSchema,
+  JobStatusSchema,
+  MetricsSchema,
+} from './jobs.js';
+import { NullableNumber as NullableNumberSchema, TimestampSchema } from './common.js';
+
+export const JOB_EVENT_TYPES = ['snapshot', 'status', 'progress', 'epoch', 'completed', 'failed', 'cancelled'] as const;
+export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
+export const TERMINAL_EVENT_TYPES: readonly JobEventType[] = ['completed', 'failed', 'cancelled'];
+export const isTerminalEvent = (type: string): boolean => (TERMINAL_EVENT_TYPES as readonly string[]).includes(type);
+
+export const SnapshotEventSchema = JobDocumentSchema;
+
+export const StatusEventSchema = Type.Object({
+  status: JobStatusSchema,
+  stage: JobStageSchema,
+  attempt: Type.Integer({ minimum: 0 }),
+  at: TimestampSchema,
+  message: Type.Optional(Type.String()),
+});
+export type StatusEvent = Static<typeof StatusEventSchema>;
+
+/** Throttled (at most ~4 per second per job). */
+export const ProgressEventSchema = Type.Object({
+  epoch: Type.Integer({ minimum: 0 }),
+  epochs: Type.Integer({ minimum: 0 }),
+  step: Type.Integer({ minimum: 0 }),
+  stepsPerEpoch: Type.Integer({ minimum: 0 }),
+  percent: Type.Number({ minimum: 0, maximum: 100 }),
+  etaSeconds: NullableNumberSchema,
+  samplesPerSecond: NullableNumberSchema,
+  loss: Type.Optional(NullableNumberSchema),
+  accuracy: Type.Optional(NullableNumberSchema),
+});
+export type ProgressEvent = Static<typeof ProgressEventSchema>;
+
+/** Per parameter tensor, at the end of an epoch: watch backprop happen. */
+export const TensorNormSchema = Type.Object({
+  name: Type.String({ description: 'layers.{i}.weight or layers.{i}.bias' }),
+  weightNorm: Type.Number(),
+  gradNorm: Type.Number({ description: 'L2 norm of the last step gradient' }),
+});
+export type TensorNorm = Static<typeof TensorNormSchema>;
+
+export const EpochEventSchema = Type.Object({
+  epoch: Type.Integer({ minimum: 1 }),
+  epochs: Type.Integer({ minimum: 1 }),
+  metrics: EpochMetricsSchema,
+  norms: Type.Array(TensorNormSchema),
+});
+export type EpochEvent = Static<typeof EpochEventSchema>;
+
+export const TensorOutputSchema = Type.Object({
+  name: Type.String(),
+  shape: Type.Array(Type.Integer({ minimum: 0 })),
+  dtype: Type.Literal('float32'),
+  data: Type.String({ contentEncoding: 'base64', description: 'little-endian float32, base64' }),
+});
+export type TensorOutput = Static<typeof TensorOutputSchema>;
+
+/**
+ * The final (or partial) weights. `tensors` is present when the safetensors bytes are at most
+ * WEIGHTS_INLINE_MAX_BYTES (src/config.ts); otherwise fetch `href` and check `sha256`.
+ */
+export const WeightsRefSchema = Type.Object({
+  href: Type.String(),
+  sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+  bytes: Type.Integer({ minimum: 0 }),
+  tensors: Type.Optional(Type.Array(TensorOutputSchema)),
+});
+export type WeightsRef = Static<typeof WeightsRefSchema>;
+
+export const CompletedEventSchema = Type.Object({
+  metrics: MetricsSchema,
+  history: Type.Array(EpochMetricsSchema),
+  weights: WeightsRefSchema,
+  reason: Type.Optional(
+    Type.Enum(['epochs', 'target-accuracy', 'patience', 'max-runtime'], { description: 'why training stopped' }),
+  ),
+});
+export type CompletedEvent = Static<typeof CompletedEventSchema>;
+
+export const FailedEventSchema = Type.Object({
+  error: JobErrorSchema,
+  attempt: Type.Integer({ minimum: 0 }),
+});
+export type FailedEvent = Static<typeof FailedEventSchema>;
+
+export const CancelledEventSchema = Type.Object({
+  metrics: MetricsSchema,
+  weights: Type.Union([WeightsRefSchema, Type.Null()], { description: 'partial weights, null if none were trained' }),
+});
+export type CancelledEvent = Static<typeof CancelledEventSchema>;
+
+/** Payload type by event type. */
+export interface JobEventPayloads {
+  snapshot: Static<typeof SnapshotEventSchema>;
+  status: StatusEvent;
+  progress: ProgressEvent;
+  epoch: EpochEvent;
+  completed: CompletedEvent;
+  failed: FailedEvent;
+  cancelled: CancelledEvent;
+}
+
+/** One entry of the log. `id` is the Redis stream id (`1732700000000-0`); a snapshot has none. */
+export type JobEvent = {
+  [K in JobEventType]: { id: string; type: K; data: JobEventPayloads[K] };
+}[JobEventType];
+
+/** A stored event as written to the stream (no snapshot). */
+export type StoredJobEvent = Exclude<JobEvent, { type: 'snapshot' }>;
+
+export const EVENT_PAYLOAD_SCHEMAS = {
+  snapshot: SnapshotEventSchema,
+  status: StatusEventSchema,
+  progress: ProgressEventSchema,
+  epoch: EpochEventSchema,
+  completed: CompletedEventSchema,
+  failed: FailedEventSchema,
+  cancelled: CancelledEventSchema,
+} as const;
+
+/** GET /v1/jobs/{id}/events with Accept: application/json. */
+export const EventLogSchema = Type.Object({
+  events: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      type: Type.Enum([...JOB_EVENT_TYPES]),
+      data: Type.Unknown(),
+    }),
+  ),
+  nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'pass as ?after= to get what follows' }),
+  done: Type.Boolean({ description: 'true when the log holds a terminal event: nothing will follow' }),
+});
+export type EventLog = Static<typeof EventLogSchema>;
+
+export const EventsQuerySchema = Type.Object(
+  {
+    after: Type.Optional(
+      Type.String({ pattern: '^[0-9]+-[0-9]+$', description: 'a stream id: return events after it (like Last-Event-ID)' }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'JSON only; default 1000' })),
+  },
+  { additionalProperties: false },
+);

@@ -1,0 +1,387 @@
+// describe(spec): checks a model spec, infers every layer's output shape, parameter count and
+// forward FLOPs per sample, and rejects impossible specs with a SpecError naming `layers[i].field`.
+//
+// The HTTP server imports this file (and, through it, only spec.ts and shape.ts): keep it pure.
+//
+// Shapes: [C, H, W] before flatten, [F] after it. Like PyTorch, dense needs an explicit flatten.
+// FLOPs per sample, forward only (a training step costs about three times as much):
+//   conv2d  2 * outC * outH * outW * inC * kh * kw   (a multiply-add is 2 FLOPs)
+//   dense   2 * units * inputs
+//   + 1 per output for a bias, + 1 per output for a fused activation
+//   pooling 1 per window element read: C * outH * outW * ph * pw
+//   activation layers 1 per element; flatten and dropout 0
+
+import {
+  ACTIVATION_NAMES,
+  INIT_NAMES,
+  LAYER_TYPES,
+  type ActivationName,
+  type InitName,
+  type LayerType,
+  type Padding,
+} from './spec.js';
+import { axisWindow, shapeSize, type Shape, type Window2d } from './shape.js';
+
+/** An impossible or malformed spec. `field` is a path such as `layers[3].kernelSize`. */
+export class SpecError extends Error {
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.name = 'SpecError';
+    this.field = field;
+  }
+}
+
+export interface LayerDescription {
+  index: number;
+  type: LayerType;
+  outputShape: number[];
+  params: number;
+  flops: number;
+}
+
+export interface ModelDescription {
+  input: [number, number, number];
+  layers: LayerDescription[];
+  outputShape: number[];
+  params: number;
+  flops: number;
+}
+
+interface ResolvedBase {
+  index: number;
+  inShape: Shape;
+  outShape: Shape;
+  params: number;
+  flops: number;
+}
+
+/** A layer with every default filled in and its geometry worked out: what the model builds from. */
+export type ResolvedLayer =
+  | (ResolvedBase & {
+      type: 'conv2d';
+      filters: number;
+      window: Window2d;
+      useBias: boolean;
+      activation: ActivationName | null;
+      alpha: number;
+      init: InitName;
+    })
+  | (ResolvedBase & { type: 'maxPool2d' | 'avgPool2d'; window: Window2d })
+  | (ResolvedBase & {
+      type: 'dense';
+      units: number;
+      useBias: boolean;
+      activation: ActivationName | null;
+      alpha: number;
+      init: InitName;
+    })
+  | (ResolvedBase & { type: 'flatten' })
+  | (ResolvedBase & { type: 'dropout'; rate: number })
+  | (ResolvedBase & { type: ActivationName; alpha: number });
+
+export interface ResolvedSpec {
+  input: [number, number, number];
+  layers: ResolvedLayer[];
+  outputShape: Shape;
+}
+
+/** Default alpha: leakyRelu 0.01 (PyTorch's negative_slope), elu 1. Other activations ignore it. */
+export function defaultAlpha(activation: ActivationName | null): number {
+  return activation === 'leakyRelu' ? 0.01 : activation === 'elu' ? 1 : 0;
+}
+
+const RELU_FAMILY: ReadonlySet<string> = new Set(['relu', 'leakyRelu', 'elu']);
+
+const ALLOWED_FIELDS: Record<LayerType, readonly string[]> = {
+  conv2d: ['type', 'filters', 'kernelSize', 'stride', 'padding', 'useBias', 'activation', 'alpha', 'init'],
+  maxPool2d: ['type', 'poolSize', 'stride', 'padding'],
+  avgPool2d: ['type', 'poolSize', 'stride', 'padding'],
+  dense: ['type', 'units', 'useBias', 'activation', 'alpha', 'init'],
+  flatten: ['type'],
+  dropout: ['type', 'rate'],
+  relu: ['type'],
+  leakyRelu: ['type', 'alpha'],
+  elu: ['type', 'alpha'],
+  sigmoid: ['type'],
+  tanh: ['type'],
+};
+
+/** Checks a spec and returns the per-layer summary (shapes, parameters, FLOPs per sample). */
+export function describe(spec: unknown): ModelDescription {
+  const resolved = resolveSpec(spec);
+  const layers = resolved.layers.map((l) => ({
+    index: l.index,
+    type: l.type,
+    outputShape: [...l.outShape],
+    params: l.params,
+    flops: l.flops,
+  }));
+  return {
+    input: [...resolved.input],
+    layers,
+    outputShape: [...resolved.outputShape],
+    params: layers.reduce((s, l) => s + l.params, 0),
+    flops: layers.reduce((s, l) => s + l.flops, 0),
+  };
+}
+
+/** Checks a spec and fills in every default; throws SpecError on the first problem. */
+export function resolveSpec(spec: unknown): ResolvedSpec {
+  if (!isRecord(spec)) throw new SpecError('spec', 'must be an object with `input` and `layers`');
+  for (const key of Object.keys(spec)) {
+    if (key !== 'input' && key !== 'layers') throw new SpecError(key, 'unknown field (expected input, layers)');
+  }
+  const input = spec['input'];
+  if (!Array.isArray(input) || input.length !== 3) {
+    throw new SpecError('input', 'must be [channels, height, width]');
+  }
+  input.forEach((v, i) => positiveInt(v, `input[${i}]`));
+  const layersIn = spec['layers'];
+  if (!Array.isArray(layersIn) || layersIn.length === 0) {
+    throw new SpecError('layers', 'must be a non-empty list of layers');
+  }
+
+  let shape: Shape = input as number[];
+  const layers: ResolvedLayer[] = [];
+  layersIn.forEach((raw: unknown, index) => {
+    const layer = resolveLayer(raw, index, shape);
+    layers.push(layer);
+    shape = layer.outShape;
+  });
+  if (shape.length !== 1) {
+    throw new SpecError(
+      'layers',
+      `the last layer outputs [${shape.join(', ')}]; a model must end in a flat vector of class scores (add flatten and dense)`,
+    );
+  }
+  chooseDefaultInits(layersIn as Record<string, unknown>[], layers);
+  return { input: [...(input as number[])] as [number, number, number], layers, outputShape: shape };
+}
+
+function resolveLayer(raw: unknown, index: number, inShape: Shape): ResolvedLayer {
+  const at = `layers[${index}]`;
+  if (!isRecord(raw)) throw new SpecError(at, 'must be an object with a `type`');
+  const type = raw['type'];
+  if (typeof type !== 'string' || !(LAYER_TYPES as readonly string[]).includes(type)) {
+    throw new SpecError(`${at}.type`, `unknown layer type ${JSON.stringify(type)} (expected one of ${LAYER_TYPES.join(', ')})`);
+  }
+  const t = type as LayerType;
+  for (const key of Object.keys(raw)) {
+    if (!ALLOWED_FIELDS[t].includes(key)) throw new SpecError(`${at}.${key}`, `unknown field for ${t}`);
+  }
+  const base = { index, inShape };
+  const field = (name: string): string => `${at}.${name}`;
+
+  switch (t) {
+    case 'conv2d': {
+      const [c, h, w] = needImage(inShape, at, t);
+      const filters = positiveInt(raw['filters'], field('filters'));
+      const [kh, kw] = size2(raw['kernelSize'], field('kernelSize'));
+      const window = windowOf(h, w, kh, kw, raw, at, 'kernelSize', false);
+      const useBias = optionalBool(raw['useBias'], field('useBias'), true);
+      const activation = optionalActivation(raw['activation'], field('activation'));
+      const alpha = alphaFor(raw['alpha'], field('alpha'), activation);
+      const init = optionalInit(raw['init'], field('init'));
+      const outH = axisOut(h, window.kh, window.sh, window.padTop, window.padBottom);
+      const outW = axisOut(w, window.kw, window.sw, window.padLeft, window.padRight);
+      const outShape = [filters, outH, outW];
+      const outputs = filters * outH * outW;
+      return {
+        ...base,
+        type: t,
+        filters,
+        window,
+        useBias,
+        activation,
+        alpha,
+        init: init ?? 'glorotUniform',
+        outShape,
+        params: filters * c * kh * kw + (useBias ? filters : 0),
+        flops: 2 * outputs * c * kh * kw + (useBias ? outputs : 0) + (activation ? outputs : 0),
+      };
+    }
+    case 'maxPool2d':
+    case 'avgPool2d': {
+      const [c, h, w] = needImage(inShape, at, t);
+      const [ph, pw] = size2(raw['poolSize'], field('poolSize'));
+      const window = windowOf(h, w, ph, pw, raw, at, 'poolSize', true);
+      const outH = axisOut(h, window.kh, window.sh, window.padTop, window.padBottom);
+      const outW = axisOut(w, window.kw, window.sw, window.padLeft, window.padRight);
+      return { ...base, type: t, window, outShape: [c, outH, outW], params: 0, flops: c * outH * outW * ph * pw };
+    }
+    case 'dense': {
+      if (inShape.length !== 1) {
+        throw new SpecError(at, `dense needs a flat input but gets [${inShape.join(', ')}]: add a flatten layer before it`);
+      }
+      const inputs = inShape[0]!;
+      const units = positiveInt(raw['units'], field('units'));
+      const useBias = optionalBool(raw['useBias'], field('useBias'), true);
+      const activation = optionalActivation(raw['activation'], field('activation'));
+      const alpha = alphaFor(raw['alpha'], field('alpha'), activation);
+      const init = optionalInit(raw['init'], field('init'));
+      return {
+        ...base,
+        type: t,
+        units,
+        useBias,
+        activation,
+        alpha,
+        init: init ?? 'glorotUniform',
+        outShape: [units],
+        params: units * inputs + (useBias ? units : 0),
+        flops: 2 * units * inputs + (useBias ? units : 0) + (activation ? units : 0),
+      };
+    }
+    case 'flatten': {
+      if (inShape.length !== 3) throw new SpecError(at, `flatten needs a [C, H, W] input but gets [${inShape.join(', ')}]`);
+      return { ...base, type: t, outShape: [shapeSize(inShape)], params: 0, flops: 0 };
+    }
+    case 'dropout': {
+      const rate = raw['rate'];
+      if (typeof rate !== 'number' || !Number.isFinite(rate) || rate < 0 || rate >= 1) {
+        throw new SpecError(field('rate'), `must be a number in [0, 1), got ${JSON.stringify(rate)}`);
+      }
+      return { ...base, type: t, rate, outShape: inShape, params: 0, flops: 0 };
+    }
+    case 'relu':
+    case 'leakyRelu':
+    case 'elu':
+    case 'sigmoid':
+    case 'tanh': {
+      const alpha = alphaFor(raw['alpha'], field('alpha'), t);
+      return { ...base, type: t, alpha, outShape: inShape, params: 0, flops: shapeSize(inShape) };
+    }
+    default:
+      return assertNeverType(t);
+  }
+}
+
+function assertNeverType(t: never): never {
+  throw new Error(`unhandled layer type ${String(t)}`);
+}
+
+/** He normal for layers feeding a relu-family activation (fused, or the next non-reshaping layer). */
+function chooseDefaultInits(raw: Record<string, unknown>[], layers: ResolvedLayer[]): void {
+  layers.forEach((layer, i) => {
+    if (layer.type !== 'conv2d' && layer.type !== 'dense') return;
+    if (raw[i]!['init'] !== undefined) return;
+    let feedsRelu = layer.activation !== null && RELU_FAMILY.has(layer.activation);
+    if (layer.activation === null) {
+      for (let j = i + 1; j < layers.length; j++) {
+        const next = layers[j]!.type;
+        if (next === 'maxPool2d' || next === 'avgPool2d' || next === 'dropout' || next === 'flatten') continue;
+        feedsRelu = RELU_FAMILY.has(next);
+        break;
+      }
+    }
+    layer.init = feedsRelu ? 'heNormal' : 'glorotUniform';
+  });
+}
+
+function needImage(inShape: Shape, at: string, type: string): [number, number, number] {
+  if (inShape.length !== 3) {
+    throw new SpecError(at, `${type} needs a [C, H, W] input but gets [${inShape.join(', ')}]`);
+  }
+  return [inShape[0]!, inShape[1]!, inShape[2]!];
+}
+
+/** Resolves stride and padding and checks that the window fits the (padded) input. */
+function windowOf(
+  h: number,
+  w: number,
+  kh: number,
+  kw: number,
+  raw: Record<string, unknown>,
+  at: string,
+  kernelField: 'kernelSize' | 'poolSize',
+  pooling: boolean,
+): Window2d {
+  const [sh, sw] = raw['stride'] === undefined ? (pooling ? [kh, kw] : [1, 1]) : size2(raw['stride'], `${at}.stride`);
+  const padding = paddingOf(raw['padding'], `${at}.padding`);
+  if (pooling && typeof padding === 'number') {
+    const half = Math.floor(Math.min(kh, kw) / 2);
+    if (padding > half) {
+      throw new SpecError(`${at}.padding`, `${padding} exceeds half the pool size (at most ${half}, as in PyTorch)`);
+    }
+  }
+  for (const [k, n, axis] of [
+    [kh, h, 'height'],
+    [kw, w, 'width'],
+  ] as const) {
+    if (padding === 'same') continue;
+    const p = padding === 'valid' ? 0 : padding;
+    if (k > n + 2 * p) {
+      const detail = p === 0 ? `input ${axis} ${n}` : `padded input ${axis} ${n + 2 * p} (${n} + 2 * padding ${p})`;
+      throw new SpecError(`${at}.${kernelField}`, `${k} exceeds ${detail}`);
+    }
+  }
+  const y = axisWindow(h, kh, sh, padding);
+  const x = axisWindow(w, kw, sw, padding);
+  return { kh, kw, sh, sw, padTop: y.padBefore, padBottom: y.padAfter, padLeft: x.padBefore, padRight: x.padAfter };
+}
+
+function axisOut(n: number, k: number, s: number, before: number, after: number): number {
+  return Math.floor((n + before + after - k) / s) + 1;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function positiveInt(v: unknown, field: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
+    throw new SpecError(field, `must be a positive integer, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function size2(v: unknown, field: string): [number, number] {
+  if (Array.isArray(v)) {
+    if (v.length !== 2) throw new SpecError(field, `must be n or [height, width], got ${JSON.stringify(v)}`);
+    return [positiveInt(v[0], `${field}[0]`), positiveInt(v[1], `${field}[1]`)];
+  }
+  const n = positiveInt(v, field);
+  return [n, n];
+}
+
+function paddingOf(v: unknown, field: string): Padding {
+  if (v === undefined || v === 'valid') return 'valid';
+  if (v === 'same') return 'same';
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return v;
+  throw new SpecError(field, `must be "valid", "same" or a non-negative integer, got ${JSON.stringify(v)}`);
+}
+
+function optionalBool(v: unknown, field: string, dflt: boolean): boolean {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'boolean') throw new SpecError(field, `must be true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function optionalActivation(v: unknown, field: string): ActivationName | null {
+  if (v === undefined) return null;
+  if (typeof v !== 'string' || !(ACTIVATION_NAMES as readonly string[]).includes(v)) {
+    throw new SpecError(field, `unknown activation ${JSON.stringify(v)} (expected one of ${ACTIVATION_NAMES.join(', ')})`);
+  }
+  return v as ActivationName;
+}
+
+function optionalInit(v: unknown, field: string): InitName | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !(INIT_NAMES as readonly string[]).includes(v)) {
+    throw new SpecError(field, `unknown initialiser ${JSON.stringify(v)} (expected one of ${INIT_NAMES.join(', ')})`);
+  }
+  return v as InitName;
+}
+
+/** alpha is allowed only with leakyRelu or elu, and must be >= 0 (backward reads the slope from the output). */
+function alphaFor(v: unknown, field: string, activation: ActivationName | null): number {
+  if (v === undefined) return defaultAlpha(activation);
+  if (activation !== 'leakyRelu' && activation !== 'elu') {
+    throw new SpecError(field, 'applies only to a leakyRelu or elu activation');
+  }
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+    throw new SpecError(field, `must be a finite number >= 0, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}

@@ -1,0 +1,33 @@
+// The engine's public API. See README.md in this folder.
+
+export * from './spec.js';
+export { describe, resolveSpec, SpecError, defaultAlpha } from './describe.js';
+export type { LayerDescription, ModelDescription, ResolvedLayer, ResolvedSpec } from './describe.js';
+export { PRESETS, PRESET_NAMES, lenet5, fashionCnn, presetSpec, type PresetName } from './presets.js';
+export { Rng, hashSeed, type RngState } from './rng.js';
+export { initWeights, fillNormal, fillUniform } from './init.js';
+export {
+  softmaxCrossEntropy,
+  meanSquaredError,
+  computeLoss,
+  softmax,
+  countCorrect,
+  type LossName,
+  type Labels,
+} from './losses.js';
+export {
+  Model,
+  createModel,
+  computeGradients,
+  forward,
+  predict,
+  evaluate,
+  type ParamInfo,
+  type CreateModelOptions,
+  type GradientArgs,
+} from './model.js';
+export { createLayer, type Layer, type ForwardContext, type ParamSlot } from './layers/index.js';
+export { shapeSize, type Shape, type Window2d } from './shape.js';
+export * from './optim/index.js';
+export { encodeSafetensors, decodeSafetensors, SafetensorsError, type NamedTensor, type Safetensors } from './safetensors.js';
+export { exportWeights, loadWeights, WeightsError, type WeightsOwner } from './weights.js';

@@ -1,0 +1,152 @@
+// Loads the WebAssembly SIMD kernels (assembly/kernels.ts, embedded as base64 by
+// scripts/build-wasm.mjs) synchronously and wraps them with the same signatures as the
+// TypeScript reference. One instance per thread (module state): each Piscina thread that imports
+// the engine gets its own memory.
+//
+// Memory: a zero-import module whose linear memory JS grows on demand. Each call lays out its
+// operands from heapBase() upwards (64-byte aligned), copies inputs in with Float32Array.set
+// (memcpy), runs, and copies outputs out. Memory only grows (peak = the largest call).
+import type { Gemm } from './gemm-ref.js';
+import type { Conv2dBackward, Conv2dForward, ConvShape } from './conv-ref.js';
+import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './wasm/kernels.generated.js';
+
+// @types/node 20 does not declare the WebAssembly namespace: the part used here.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+type Fn = (...args: number[]) => number;
+interface Exports {
+  memory: WasmMemory;
+  heapBase: Fn;
+  relaxed: Fn;
+  gemm: Fn;
+  conv2dForward: Fn;
+  conv2dBackward: Fn;
+  convWorkBytes: Fn;
+  packedABytes: Fn;
+  packedBBytes: Fn;
+}
+
+export type WasmVariant = 'wasm-relaxed-simd' | 'wasm-simd';
+
+export interface WasmKernels {
+  variant: WasmVariant;
+  gemm: Gemm;
+  conv2dForward: Conv2dForward;
+  conv2dBackward: Conv2dBackward;
+  /** Current size of the linear memory in bytes. */
+  memoryBytes(): number;
+}
+
+function decodeBase64(text: string): Uint8Array {
+  const bin = atob(text);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+}
+
+const align = (n: number): number => (n + 63) & ~63;
+
+/** Instantiates one variant, or returns null when the host cannot run it. */
+export function loadWasmKernels(variant: WasmVariant): WasmKernels | null {
+  if (!WA) return null;
+  const bytes = decodeBase64(variant === 'wasm-relaxed-simd' ? RELAXED_WASM_BASE64 : SIMD_WASM_BASE64);
+  if (!WA.validate(bytes)) return null;
+  const ex = new WA.Instance(new WA.Module(bytes), {}).exports as unknown as Exports;
+  const base = align(ex.heapBase());
+  let f32 = new Float32Array(ex.memory.buffer);
+
+  /** Makes sure [base, base + bytes) exists; refreshes the view after a grow. */
+  function reserve(bytes: number): void {
+    const need = base + bytes;
+    const have = ex.memory.buffer.byteLength;
+    if (need > have) ex.memory.grow(Math.ceil((need - have) / 65536));
+    if (f32.buffer !== ex.memory.buffer) f32 = new Float32Array(ex.memory.buffer);
+  }
+  function copyIn(src: Float32Array, count: number, at: number): void {
+    f32.set(src.length === count ? src : src.subarray(0, count), at >> 2);
+  }
+  function copyOut(at: number, count: number, dst: Float32Array): void {
+    dst.set(f32.subarray(at >> 2, (at >> 2) + count));
+  }
+
+  const gemm: Gemm = (transA, transB, M, N, K, A, B, C, accumulate) => {
+    if (M <= 0 || N <= 0) return;
+    const pA = base;
+    const pB = pA + align(M * K * 4);
+    const pC = pB + align(N * K * 4);
+    const pWork = pC + align(M * N * 4);
+    reserve(pWork - base + align(ex.packedABytes(M, K)) + align(ex.packedBBytes(N, K)));
+    copyIn(A, M * K, pA);
+    copyIn(B, N * K, pB);
+    if (accumulate) copyIn(C, M * N, pC);
+    ex.gemm(transA ? 1 : 0, transB ? 1 : 0, M, N, K, pA, pB, pC, accumulate ? 1 : 0, pWork);
+    copyOut(pC, M * N, C);
+  };
+
+  const conv2dForward: Conv2dForward = (s, n, x, w, b, y) => {
+    if (n <= 0) return;
+    const xCount = n * s.inC * s.inH * s.inW;
+    const wCount = s.outC * s.inC * s.kH * s.kW;
+    const yCount = n * s.outC * s.outH * s.outW;
+    const pX = base;
+    const pW = pX + align(xCount * 4);
+    const pB = pW + align(wCount * 4);
+    const pY = pB + align(s.outC * 4);
+    const pWork = pY + align(yCount * 4);
+    reserve(pWork - base + workBytes(s));
+    copyIn(x, xCount, pX);
+    copyIn(w, wCount, pW);
+    if (b) copyIn(b, s.outC, pB);
+    ex.conv2dForward(n, ...geometry(s), pX, pW, b ? pB : 0, pY, pWork);
+    copyOut(pY, yCount, y);
+  };
+
+  const conv2dBackward: Conv2dBackward = (s, n, x, w, dy, dx, dw, db) => {
+    if (n <= 0) return;
+    const xCount = n * s.inC * s.inH * s.inW;
+    const wCount = s.outC * s.inC * s.kH * s.kW;
+    const yCount = n * s.outC * s.outH * s.outW;
+    const pX = base;
+    const pW = pX + align(xCount * 4);
+    const pDY = pW + align(wCount * 4);
+    const pDX = pDY + align(yCount * 4);
+    const pDW = pDX + align(xCount * 4);
+    const pDB = pDW + align(wCount * 4);
+    const pWork = pDB + align(s.outC * 4);
+    reserve(pWork - base + workBytes(s));
+    copyIn(x, xCount, pX);
+    copyIn(w, wCount, pW);
+    copyIn(dy, yCount, pDY);
+    copyIn(dw, wCount, pDW);
+    if (db) copyIn(db, s.outC, pDB);
+    ex.conv2dBackward(n, ...geometry(s), pX, pW, pDY, dx ? pDX : 0, pDW, db ? pDB : 0, pWork);
+    if (dx) copyOut(pDX, xCount, dx);
+    copyOut(pDW, wCount, dw);
+    if (db) copyOut(pDB, s.outC, db);
+  };
+
+  function workBytes(s: ConvShape): number {
+    return align(ex.convWorkBytes(s.inC, s.kH, s.kW, s.outC, s.outH, s.outW)) + 512;
+  }
+
+  return {
+    variant,
+    gemm,
+    conv2dForward,
+    conv2dBackward,
+    memoryBytes: () => ex.memory.buffer.byteLength,
+  };
+}
+
+function geometry(s: ConvShape): number[] {
+  return [s.inC, s.inH, s.inW, s.outC, s.kH, s.kW, s.strideH, s.strideW, s.padTop, s.padLeft, s.outH, s.outW];
+}

@@ -1,0 +1,88 @@
+// dense (fully connected): y = act(x · w^T + b), PyTorch's nn.Linear layout.
+//
+//   x [N, I]   w [U, I]   b [U]   y [N, U]
+//   forward:  z = x · w^T + b;  y = act(z)
+//   backward (dz = dy * act'(z), see activations.ts):
+//     dw[U, I] += dz^T[U, N] · x[N, I]
+//     db[u]    += sum_n dz[n, u]
+//     dx[N, I]  = dz[N, U] · w[U, I]
+
+import { gemm } from '../kernels/index.js';
+import type { ResolvedLayer } from '../describe.js';
+import type { ActivationName } from '../spec.js';
+import { activate, activationBackward } from './activations.js';
+import { EMPTY, grow, type ForwardContext, type Layer, type ParamSlot } from './layer.js';
+
+export class Dense implements Layer {
+  readonly type = 'dense' as const;
+  readonly index: number;
+  readonly inSize: number;
+  readonly outSize: number;
+  readonly paramSlots: readonly ParamSlot[];
+  private readonly activation: ActivationName | null;
+  private readonly alpha: number;
+  private readonly useBias: boolean;
+  private weight = EMPTY;
+  private bias = EMPTY;
+  private dweight = EMPTY;
+  private dbias = EMPTY;
+  private dz = EMPTY;
+
+  constructor(spec: Extract<ResolvedLayer, { type: 'dense' }>) {
+    this.index = spec.index;
+    this.inSize = spec.inShape[0]!;
+    this.outSize = spec.units;
+    this.activation = spec.activation;
+    this.alpha = spec.alpha;
+    this.useBias = spec.useBias;
+    const slots: ParamSlot[] = [
+      {
+        kind: 'weight',
+        shape: [this.outSize, this.inSize],
+        size: this.outSize * this.inSize,
+        init: { name: spec.init, fanIn: this.inSize, fanOut: this.outSize },
+      },
+    ];
+    if (this.useBias) slots.push({ kind: 'bias', shape: [this.outSize], size: this.outSize, init: 'zeros' });
+    this.paramSlots = slots;
+  }
+
+  bind(params: readonly Float32Array[], grads: readonly Float32Array[]): void {
+    this.weight = params[0]!;
+    this.dweight = grads[0]!;
+    if (this.useBias) {
+      this.bias = params[1]!;
+      this.dbias = grads[1]!;
+    }
+  }
+
+  forward(x: Float32Array, y: Float32Array, n: number, _ctx: ForwardContext): void {
+    const U = this.outSize;
+    gemm(false, true, n, U, this.inSize, x, this.weight, y, false);
+    if (this.useBias) {
+      for (let s = 0; s < n; s++) {
+        for (let u = 0, o = s * U; u < U; u++, o++) y[o] = y[o]! + this.bias[u]!;
+      }
+    }
+    if (this.activation) activate(this.activation, this.alpha, y, n * U);
+  }
+
+  backward(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array | null, n: number): void {
+    const U = this.outSize;
+    let dz = dy;
+    if (this.activation) {
+      this.dz = grow(this.dz, n * U);
+      activationBackward(this.activation, this.alpha, y, dy, this.dz, n * U);
+      dz = this.dz;
+    }
+    gemm(true, false, U, this.inSize, n, dz, x, this.dweight, true);
+    if (this.useBias) {
+      for (let u = 0; u < U; u++) {
+        let sum = 0;
+        for (let s = 0; s < n; s++) sum += dz[s * U + u]!;
+        this.dbias[u] = this.dbias[u]! + sum;
+      }
+    }
+    if (dx) gemm(false, false, n, this.inSize, U, dz, this.weight, dx, false);
+  }
+}

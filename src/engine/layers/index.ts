@@ -1,0 +1,41 @@
+// Builds a layer from its resolved spec. The switch is exhaustive: a new layer type does not
+// compile until it is handled here.
+
+import type { ResolvedLayer } from '../describe.js';
+import { assertNever } from '../spec.js';
+import { ActivationLayer } from './activations.js';
+import { AvgPool2d } from './avgPool2d.js';
+import { Conv2d } from './conv2d.js';
+import { Dense } from './dense.js';
+import { Dropout } from './dropout.js';
+import { Flatten } from './flatten.js';
+import type { Layer } from './layer.js';
+import { MaxPool2d } from './maxPool2d.js';
+
+export type { ForwardContext, Layer, ParamSlot } from './layer.js';
+export { activate, activationBackward } from './activations.js';
+
+export function createLayer(spec: ResolvedLayer): Layer {
+  switch (spec.type) {
+    case 'conv2d':
+      return new Conv2d(spec);
+    case 'maxPool2d':
+      return new MaxPool2d(spec);
+    case 'avgPool2d':
+      return new AvgPool2d(spec);
+    case 'dense':
+      return new Dense(spec);
+    case 'flatten':
+      return new Flatten(spec);
+    case 'dropout':
+      return new Dropout(spec);
+    case 'relu':
+    case 'leakyRelu':
+    case 'elu':
+    case 'sigmoid':
+    case 'tanh':
+      return new ActivationLayer(spec.index, spec.type, spec.alpha, spec.outShape.reduce((a, b) => a * b, 1));
+    default:
+      return assertNever(spec);
+  }
+}

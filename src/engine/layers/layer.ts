@@ -1,0 +1,52 @@
+// What every layer implements. Tensors are Float32Arrays in NCHW order (N samples first; a
+// flat layer's sample is [F]); `n` is the number of samples in this call, so buffers may be
+// longer than needed (the model grows them, never shrinks them).
+//
+// backward(x, y, dy, dx) gets the forward input x and output y of the same call, the loss
+// gradient dy = dL/dy, ADDS dL/dW into the bound gradient views, and WRITES dx = dL/dx
+// (skipped when dx is null, e.g. for the first layer). It never modifies x, y or dy.
+
+import type { LayerType } from '../spec.js';
+import type { InitName } from '../spec.js';
+
+/** Per-call context: dropout masks depend on these integers only, never on threads. */
+export interface ForwardContext {
+  training: boolean;
+  seed: number;
+  step: number;
+  /** Index of this call's first sample within the whole batch. */
+  sampleOffset: number;
+}
+
+/** A parameter tensor a layer needs (the model places it in the flat weight vector). */
+export interface ParamSlot {
+  kind: 'weight' | 'bias';
+  shape: number[];
+  size: number;
+  /** How to initialise it: an initialiser with its fans, or zeros (biases). */
+  init: { name: InitName; fanIn: number; fanOut: number } | 'zeros';
+}
+
+export interface Layer {
+  readonly index: number;
+  readonly type: LayerType;
+  /** Elements per sample of the input and the output. */
+  readonly inSize: number;
+  readonly outSize: number;
+  readonly paramSlots: readonly ParamSlot[];
+  /** Points the layer at its parameter and gradient views, in paramSlots order. */
+  bind(params: readonly Float32Array[], grads: readonly Float32Array[]): void;
+  forward(x: Float32Array, y: Float32Array, n: number, ctx: ForwardContext): void;
+  backward(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array | null, n: number, ctx: ForwardContext): void;
+}
+
+/** Returns `buf` if it holds at least `size` elements, else a new, larger one. */
+export function grow(buf: Float32Array, size: number): Float32Array {
+  return buf.length >= size ? buf : new Float32Array(size);
+}
+
+export function growInt(buf: Int32Array, size: number): Int32Array {
+  return buf.length >= size ? buf : new Int32Array(size);
+}
+
+export const EMPTY: Float32Array = new Float32Array(0);

@@ -1,0 +1,74 @@
+// maxPool2d: the largest input in each window; padding never wins (as PyTorch pads with -inf).
+//
+//   x [N, C, H, W]  ->  y [N, C, OH, OW]
+//   forward:  y[n, c, i, j] = x[s],  s = argmax over the window's in-bounds inputs (first on ties)
+//             the "switch" s (absolute index into x) is kept for backward
+//   backward: dx = 0;  dx[s] += dy[n, c, i, j]  (the gradient goes to the argmax only)
+
+import type { ResolvedLayer } from '../describe.js';
+import type { Window2d } from '../shape.js';
+import { growInt, type ForwardContext, type Layer, type ParamSlot } from './layer.js';
+
+export class MaxPool2d implements Layer {
+  readonly type = 'maxPool2d' as const;
+  readonly index: number;
+  readonly inSize: number;
+  readonly outSize: number;
+  readonly paramSlots: readonly ParamSlot[] = [];
+  private readonly c: number;
+  private readonly h: number;
+  private readonly w: number;
+  private readonly oh: number;
+  private readonly ow: number;
+  private readonly win: Window2d;
+  private switches: Int32Array = new Int32Array(0); // [N, C, OH, OW] indices into x
+
+  constructor(spec: Extract<ResolvedLayer, { type: 'maxPool2d' | 'avgPool2d' }>) {
+    this.index = spec.index;
+    [this.c, this.h, this.w] = spec.inShape as [number, number, number];
+    [, this.oh, this.ow] = spec.outShape as [number, number, number];
+    this.win = spec.window;
+    this.inSize = this.c * this.h * this.w;
+    this.outSize = this.c * this.oh * this.ow;
+  }
+
+  bind(): void {}
+
+  forward(x: Float32Array, y: Float32Array, n: number, _ctx: ForwardContext): void {
+    const { h, w, oh, ow, win } = this;
+    this.switches = growInt(this.switches, n * this.outSize);
+    const sw = this.switches;
+    let out = 0;
+    for (let plane = 0; plane < n * this.c; plane++) {
+      const base = plane * h * w;
+      for (let oy = 0; oy < oh; oy++) {
+        const y0 = Math.max(oy * win.sh - win.padTop, 0);
+        const y1 = Math.min(oy * win.sh - win.padTop + win.kh, h);
+        for (let ox = 0; ox < ow; ox++, out++) {
+          const x0 = Math.max(ox * win.sw - win.padLeft, 0);
+          const x1 = Math.min(ox * win.sw - win.padLeft + win.kw, w);
+          let best = base + y0 * w + x0;
+          let max = x[best]!;
+          for (let iy = y0; iy < y1; iy++) {
+            for (let ix = x0, i = base + iy * w + x0; ix < x1; ix++, i++) {
+              const v = x[i]!;
+              if (v > max || (v !== v && max === max)) {
+                max = v; // NaN propagates, as in PyTorch
+                best = i;
+              }
+            }
+          }
+          y[out] = max;
+          sw[out] = best;
+        }
+      }
+    }
+  }
+
+  backward(_x: Float32Array, _y: Float32Array, dy: Float32Array, dx: Float32Array | null, n: number): void {
+    if (!dx) return;
+    dx.fill(0, 0, n * this.inSize);
+    const sw = this.switches;
+    for (let i = 0, len = n * this.outSize; i < len; i++) dx[sw[i]!] = dx[sw[i]!]! + dy[i]!;
+  }
+}

@@ -1,0 +1,126 @@
+// Losses over a batch of class scores. Each returns the SUM of the per-sample losses and, when
+// `dlogits` is given, writes scale * d(sum)/d(logits) there; pass scale = 1 / batchSize to get
+// the gradient of the batch mean (PyTorch's reduction='mean').
+//
+//   logits [N, K], labels [N] class indices in [0, K)
+//
+// softmaxCrossEntropy (fused, numerically stable: shift by the row max before exp)
+//   p = softmax(z);  l_n = -log p[label] = log(sum_k e^(z_k - m)) - (z_label - m)
+//   dl_n/dz = p - y   (y one-hot)
+//
+// meanSquaredError against one-hot targets, on the raw outputs (no softmax), the mean over
+// classes per sample, so that the batch mean equals PyTorch's MSELoss()(output, one_hot(y)):
+//   l_n = (1 / K) sum_k (z_k - y_k)^2
+//   dl_n/dz = (2 / K) (z - y)
+
+export type LossName = 'cross-entropy' | 'mse';
+
+export type Labels = ArrayLike<number>;
+
+export function softmaxCrossEntropy(
+  logits: Float32Array,
+  labels: Labels,
+  n: number,
+  classes: number,
+  dlogits: Float32Array | null,
+  scale: number,
+): number {
+  let total = 0;
+  for (let s = 0; s < n; s++) {
+    const row = s * classes;
+    const label = checkLabel(labels, s, classes);
+    let max = -Infinity;
+    for (let k = 0; k < classes; k++) max = Math.max(max, logits[row + k]!);
+    let sum = 0;
+    for (let k = 0; k < classes; k++) sum += Math.exp(logits[row + k]! - max);
+    const logSum = Math.log(sum);
+    total += logSum - (logits[row + label]! - max);
+    if (dlogits) {
+      for (let k = 0; k < classes; k++) {
+        const p = Math.exp(logits[row + k]! - max - logSum);
+        dlogits[row + k] = (p - (k === label ? 1 : 0)) * scale;
+      }
+    }
+  }
+  return total;
+}
+
+export function meanSquaredError(
+  outputs: Float32Array,
+  labels: Labels,
+  n: number,
+  classes: number,
+  doutputs: Float32Array | null,
+  scale: number,
+): number {
+  let total = 0;
+  for (let s = 0; s < n; s++) {
+    const row = s * classes;
+    const label = checkLabel(labels, s, classes);
+    let sum = 0;
+    for (let k = 0; k < classes; k++) {
+      const diff = outputs[row + k]! - (k === label ? 1 : 0);
+      sum += diff * diff;
+      if (doutputs) doutputs[row + k] = ((2 * diff) / classes) * scale;
+    }
+    total += sum / classes;
+  }
+  return total;
+}
+
+export function computeLoss(
+  loss: LossName,
+  outputs: Float32Array,
+  labels: Labels,
+  n: number,
+  classes: number,
+  doutputs: Float32Array | null,
+  scale: number,
+): number {
+  switch (loss) {
+    case 'cross-entropy':
+      return softmaxCrossEntropy(outputs, labels, n, classes, doutputs, scale);
+    case 'mse':
+      return meanSquaredError(outputs, labels, n, classes, doutputs, scale);
+    default:
+      return assertNeverLoss(loss);
+  }
+}
+
+/** Softmax over each row of [N, K] scores into a new array. */
+export function softmax(logits: Float32Array, n: number, classes: number): Float32Array {
+  const out = new Float32Array(n * classes);
+  for (let s = 0; s < n; s++) {
+    const row = s * classes;
+    let max = -Infinity;
+    for (let k = 0; k < classes; k++) max = Math.max(max, logits[row + k]!);
+    let sum = 0;
+    for (let k = 0; k < classes; k++) sum += Math.exp(logits[row + k]! - max);
+    for (let k = 0; k < classes; k++) out[row + k] = Math.exp(logits[row + k]! - max) / sum;
+  }
+  return out;
+}
+
+/** How many rows' argmax (first on ties) equals the label. */
+export function countCorrect(scores: Float32Array, labels: Labels, n: number, classes: number): number {
+  let correct = 0;
+  for (let s = 0; s < n; s++) {
+    const row = s * classes;
+    let best = 0;
+    for (let k = 1; k < classes; k++) if (scores[row + k]! > scores[row + best]!) best = k;
+    if (best === labels[s]) correct++;
+  }
+  return correct;
+}
+
+function checkLabel(labels: Labels, s: number, classes: number): number {
+  const label = labels[s];
+  if (label === undefined || !Number.isInteger(label) || label < 0 || label >= classes) {
+    throw new RangeError(`label ${label} of sample ${s} is not a class index in [0, ${classes})`);
+  }
+  return label;
+}
+
+function assertNeverLoss(loss: never): never {
+  throw new Error(`unknown loss ${String(loss)}`);
+}

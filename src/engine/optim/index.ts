@@ -1,0 +1,16 @@
+// Optimizers over flat weight/gradient vectors, learning-rate schedules, clipping.
+export type {
+  AdamConfig,
+  AdamWConfig,
+  Optimizer,
+  OptimizerConfig,
+  OptimizerState,
+  OptimizerType,
+  ResolvedOptimizerConfig,
+  SgdConfig,
+} from './types.js';
+export { bufferNames, createOptimizer, resolveOptimizerConfig, restoreOptimizer } from './optimizer.js';
+export { decodeOptimizerState, encodeOptimizerState } from './serialize.js';
+export { clipByGlobalNorm, l2Norm } from './clip.js';
+export { learningRate, validateSchedule } from './schedule.js';
+export type { ConstantSchedule, CosineSchedule, LrSchedule, StepSchedule } from './schedule.js';

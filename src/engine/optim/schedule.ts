@@ -1,0 +1,82 @@
+// Learning-rate schedules: the rate for the update with index `step` (0 for the
+// first update of the run), given the base rate and the run's total updates.
+//
+// Warm-up (optional, any schedule): during the first W = warmupSteps updates the
+// rate rises linearly, lr = baseLr * (step + 1) / W, so update W - 1 uses baseLr.
+// After it the schedule runs on s = step - W over S = totalSteps - W updates:
+//   constant  lr = baseLr
+//   step      lr = baseLr * gamma^floor(s / stepSize)                 (torch StepLR, in updates)
+//   cosine    lr = minLr + (baseLr - minLr) * (1 + cos(pi * s / S)) / 2 for s < S, minLr after
+//             (torch CosineAnnealingLR with T_max = S, eta_min = minLr; the last of the
+//             run's updates, s = S - 1, is one step short of minLr, as in PyTorch)
+import { assertNever } from '../spec.js';
+
+export interface ConstantSchedule {
+  type: 'constant';
+  warmupSteps?: number;
+}
+
+export interface StepSchedule {
+  type: 'step';
+  stepSize: number; // updates between decays
+  gamma?: number; // default 0.1, as torch StepLR
+  warmupSteps?: number;
+}
+
+export interface CosineSchedule {
+  type: 'cosine';
+  minLr?: number; // default 0
+  warmupSteps?: number;
+}
+
+export type LrSchedule = ConstantSchedule | StepSchedule | CosineSchedule;
+
+/** The learning rate for update number `step` (0-based) of a run of `totalSteps` updates. */
+export function learningRate(schedule: LrSchedule, baseLr: number, step: number, totalSteps: number): number {
+  const warmup = schedule.warmupSteps ?? 0;
+  if (step < warmup) return (baseLr * (step + 1)) / warmup;
+  const s = step - warmup;
+  switch (schedule.type) {
+    case 'constant':
+      return baseLr;
+    case 'step':
+      return baseLr * (schedule.gamma ?? 0.1) ** Math.floor(s / schedule.stepSize);
+    case 'cosine': {
+      const minLr = schedule.minLr ?? 0;
+      const span = totalSteps - warmup;
+      if (s >= span) return minLr;
+      return minLr + ((baseLr - minLr) * (1 + Math.cos((Math.PI * s) / span))) / 2;
+    }
+    default:
+      return assertNever(schedule);
+  }
+}
+
+/** Rejects a schedule that cannot run, naming the field (`schedule.stepSize: ...`). */
+export function validateSchedule(schedule: LrSchedule, baseLr: number): void {
+  const warmup = schedule.warmupSteps ?? 0;
+  if (!Number.isSafeInteger(warmup) || warmup < 0) {
+    throw new RangeError(`schedule.warmupSteps: ${warmup} must be an integer >= 0`);
+  }
+  switch (schedule.type) {
+    case 'constant':
+      return;
+    case 'step': {
+      if (!Number.isSafeInteger(schedule.stepSize) || schedule.stepSize < 1) {
+        throw new RangeError(`schedule.stepSize: ${schedule.stepSize} must be an integer >= 1`);
+      }
+      const gamma = schedule.gamma ?? 0.1;
+      if (!Number.isFinite(gamma) || gamma <= 0 || gamma > 1) throw new RangeError(`schedule.gamma: ${gamma} must be in (0, 1]`);
+      return;
+    }
+    case 'cosine': {
+      const minLr = schedule.minLr ?? 0;
+      if (!Number.isFinite(minLr) || minLr < 0 || minLr > baseLr) {
+        throw new RangeError(`schedule.minLr: ${minLr} must be in [0, learningRate = ${baseLr}]`);
+      }
+      return;
+    }
+    default:
+      return assertNever(schedule);
+  }
+}

@@ -1,0 +1,52 @@
+// Shapes and sliding-window geometry: tiny pure helpers shared by describe.ts and the layers.
+//
+// A sample's shape is [C, H, W] before flatten and [F] after it; a batch adds N in front (NCHW).
+
+import type { Padding } from './spec.js';
+
+export type Shape = readonly number[];
+
+/** Number of elements of one sample of this shape. */
+export function shapeSize(shape: Shape): number {
+  let size = 1;
+  for (const d of shape) size *= d;
+  return size;
+}
+
+/** Output length and zero padding of a sliding window along one axis. */
+export interface AxisWindow {
+  out: number;
+  padBefore: number;
+  padAfter: number;
+}
+
+/**
+ * One axis of a convolution or pooling window of size k, stride s over an input of length n.
+ *   valid: out = floor((n - k) / s) + 1, no padding
+ *   n:     out = floor((n + 2p - k) / s) + 1, p zeros on both sides
+ *   same:  out = ceil(n / s); total = max((out - 1) s + k - n, 0) zeros, the odd one after
+ *          (TensorFlow's convention; for stride 1 and odd k it is PyTorch's padding='same')
+ * The caller checks that the window fits (out >= 1).
+ */
+export function axisWindow(n: number, k: number, s: number, padding: Padding): AxisWindow {
+  if (padding === 'same') {
+    const out = Math.ceil(n / s);
+    const total = Math.max((out - 1) * s + k - n, 0);
+    const padBefore = Math.floor(total / 2);
+    return { out, padBefore, padAfter: total - padBefore };
+  }
+  const p = padding === 'valid' ? 0 : padding;
+  return { out: Math.floor((n + 2 * p - k) / s) + 1, padBefore: p, padAfter: p };
+}
+
+/** A 2-D window: kernel (kh, kw), stride (sh, sw), zero padding before (padTop, padLeft). */
+export interface Window2d {
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  padTop: number;
+  padLeft: number;
+  padBottom: number;
+  padRight: number;
+}

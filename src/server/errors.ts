@@ -1,0 +1,193 @@
+// One error shape: RFC 9457 problem details (application/problem+json), naming the field at fault.
+// Validation errors read `/training/batchSize must be <= 4096`; 5xx answers carry no detail and
+// no stack trace (the log has them).
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorObject } from 'ajv';
+import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, type Problem } from '../contracts/index.js';
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+/** Throw from a handler to answer with a problem. */
+export class ProblemError extends Error {
+  readonly status: number;
+  readonly type: string;
+  readonly title: string;
+  readonly field: string | undefined;
+  readonly code: string | undefined;
+  readonly extra: Record<string, unknown>;
+
+  constructor(
+    status: number,
+    detail: string,
+    opts: { type?: string; title?: string; field?: string; code?: string; extra?: Record<string, unknown> } = {},
+  ) {
+    super(detail);
+    this.name = 'ProblemError';
+    this.status = status;
+    this.type = opts.type ?? 'about:blank';
+    this.title = opts.title ?? TITLES[status] ?? 'Error';
+    this.field = opts.field;
+    this.code = opts.code;
+    this.extra = opts.extra ?? {};
+  }
+
+  toProblem(instance?: string): Problem {
+    return {
+      type: this.type,
+      title: this.title,
+      status: this.status,
+      detail: this.message,
+      ...(instance ? { instance } : {}),
+      ...(this.field !== undefined ? { field: this.field } : {}),
+      ...(this.code !== undefined ? { code: this.code } : {}),
+      ...this.extra,
+    };
+  }
+}
+
+export const notFound = (what: string, id: string) =>
+  new ProblemError(404, `${what} ${id} not found`, { type: PROBLEM_TYPES.notFound, code: 'not-found' });
+
+/** A field-level validation problem (400) on the body. */
+export const invalidField = (field: string, message: string, type: string = PROBLEM_TYPES.validation) =>
+  new ProblemError(400, `${field} ${message}`, { type, field, code: 'invalid' });
+
+// ---- Ajv errors -> one sentence ----------------------------------------------------------------
+
+function depth(path: string): number {
+  return path === '' ? 0 : path.split('/').length - 1;
+}
+
+function describeError(e: ErrorObject): { path: string; message: string } {
+  const path = e.instancePath;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const prop = (e.params as { additionalProperty: string }).additionalProperty;
+      return { path: `${path}/${prop}`, message: 'is not allowed (unknown field)' };
+    }
+    case 'required': {
+      const prop = (e.params as { missingProperty: string }).missingProperty;
+      return { path: `${path}/${prop}`, message: 'is required' };
+    }
+    case 'enum': {
+      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues;
+      return { path, message: `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}` };
+    }
+    case 'const':
+      return { path, message: `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}` };
+    case 'discriminator': {
+      const p = e.params as { tag: string; tagValue: unknown; error: string };
+      const branches = (e.parentSchema?.oneOf as { properties?: Record<string, { const?: string; enum?: string[] }> }[] | undefined) ?? [];
+      const tags = branches.flatMap((b) => {
+        const t = b.properties?.[p.tag];
+        return t?.const !== undefined ? [t.const] : (t?.enum ?? []);
+      });
+      const list = tags.length ? `: one of ${tags.map((t) => JSON.stringify(t)).join(', ')}` : '';
+      return {
+        path: `${path}/${p.tag}`,
+        message: p.error === 'tag' ? `must be a string${list}` : `${JSON.stringify(p.tagValue)} is not a known ${p.tag}${list}`,
+      };
+    }
+    case 'anyOf':
+    case 'oneOf': {
+      const branches = (e.schema as { required?: string[]; type?: string; enum?: unknown[] }[] | undefined) ?? [];
+      const forms = branches
+        .map((b) => (b.required?.length ? `{${b.required.join(', ')}}` : b.enum ? b.enum.map((v) => JSON.stringify(v)).join(' | ') : b.type))
+        .filter(Boolean);
+      return { path, message: forms.length ? `must match one of the forms ${forms.join(', ')}` : 'does not match any allowed form' };
+    }
+    default:
+      return { path, message: e.message ?? 'is invalid' };
+  }
+}
+
+/**
+ * With `allErrors` off, Ajv stops at the first error, but a union (anyOf) reports one error per
+ * branch before its own. The most useful one is the deepest: it comes from the branch that got
+ * furthest (`/dataset/trainSize must be >= 1`, not "must match anyOf"). When no branch got past
+ * the union's own level, the union error lists the accepted forms.
+ */
+export function pickValidationError(errors: ErrorObject[]): { path: string; message: string } {
+  const union = errors.find((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
+  const candidates = errors.filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && e.keyword !== 'if');
+  let best: ErrorObject | undefined;
+  for (const e of candidates) {
+    // Branch-level "wrong type" or "unknown field" errors at the union's own path are noise.
+    if (union && e.instancePath === union.instancePath && ['type', 'required', 'additionalProperties', 'enum', 'const'].includes(e.keyword)) continue;
+    if (!best || depth(e.instancePath) > depth(best.instancePath)) best = e;
+  }
+  if (best) return describeError(best);
+  if (union) return describeError(union);
+  return describeError(errors[0]!);
+}
+
+// ---- the handler -------------------------------------------------------------------------------
+
+export function sendProblem(reply: FastifyReply, problem: Problem, headers: Record<string, string> = {}): FastifyReply {
+  return reply.code(problem.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(problem);
+}
+
+export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof ProblemError) {
+    if (error.status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendProblem(reply, error.toProblem(request.url));
+  }
+  if (error.validation) {
+    const { path, message } = pickValidationError(error.validation as ErrorObject[]);
+    const context = error.validationContext ?? 'body';
+    const field = context === 'body' ? path || '/' : `${context}${path || ''}`;
+    const detail = context === 'body' ? `${path || '(body)'} ${message}` : `${field} ${message}`;
+    return sendProblem(reply, {
+      type: PROBLEM_TYPES.validation,
+      title: 'Invalid request',
+      status: 400,
+      detail,
+      field,
+      code: 'invalid',
+      instance: request.url,
+    });
+  }
+  const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
+  if (status >= 400 && status < 500) {
+    return sendProblem(reply, {
+      type: status === 415 ? PROBLEM_TYPES.unsupportedMedia : 'about:blank',
+      title: TITLES[status] ?? 'Bad Request',
+      status,
+      detail: error.message,
+      ...(error.code ? { code: error.code } : {}),
+      instance: request.url,
+    });
+  }
+  request.log.error({ err: error }, 'request failed');
+  return sendProblem(reply, {
+    type: PROBLEM_TYPES.internal,
+    title: TITLES[500]!,
+    status: 500,
+    detail: 'An internal error occurred; it has been logged.',
+    instance: request.url,
+  });
+}
+
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendProblem(reply, {
+    type: PROBLEM_TYPES.notFound,
+    title: 'Not Found',
+    status: 404,
+    detail: `no route for ${request.method} ${request.url.split('?')[0]}`,
+    instance: request.url,
+  });
+}

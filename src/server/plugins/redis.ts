@@ -1,0 +1,35 @@
+// The Redis connection and the stores over it: `app.redis`, `app.store` (jobs, events, weights),
+// `app.datasets`. Connects lazily (on the first command), so building the app for the OpenAPI
+// document needs no Redis. Closed in onClose.
+import fp from 'fastify-plugin';
+import type { Redis } from 'ioredis';
+import { JobStore, connectRedis } from '../../store/index.js';
+import { DatasetStore } from '../../store/datasets.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    redis: Redis;
+    store: JobStore;
+    datasets: DatasetStore;
+  }
+}
+
+export interface RedisPluginOptions {
+  url: string;
+  prefix: string;
+}
+
+export default fp<RedisPluginOptions>(
+  async (app, opts) => {
+    const redis = connectRedis(opts.url, 'convoy-api', { lazyConnect: true });
+    redis.on('error', (err) => app.log.warn({ err: err.message }, 'redis connection error'));
+    app.decorate('redis', redis);
+    app.decorate('store', new JobStore(redis, opts.prefix));
+    app.decorate('datasets', new DatasetStore(redis, opts.prefix));
+    app.addHook('onClose', async () => {
+      if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+      else redis.disconnect();
+    });
+  },
+  { name: 'convoy-redis' },
+);

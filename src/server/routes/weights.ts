@@ -1,0 +1,142 @@
+// GET /v1/jobs/{id}/weights and POST /v1/jobs/{id}/predict.
+import { createHash } from 'node:crypto';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import {
+  IdParamsSchema,
+  PREDICT_ERROR_PREFIX,
+  PREDICT_JOB_NAME,
+  PROBLEM_TYPES,
+  PredictRequestSchema,
+  PredictResponseSchema,
+  ProblemSchema,
+  TensorOutputSchema,
+  type PredictResult,
+} from '../../contracts/index.js';
+import { ProblemError, invalidField, notFound } from '../errors.js';
+import { safetensorsToJson } from '../safetensors-json.js';
+import type { ServerContext } from '../app.js';
+
+const problems = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ProblemSchema]));
+
+export const WeightsJsonSchema = Type.Object({
+  id: Type.String(),
+  sha256: Type.String(),
+  bytes: Type.Integer(),
+  tensors: Type.Array(TensorOutputSchema),
+});
+
+/** safetensors when asked by ?format= or by an Accept header preferring octet-stream over JSON. */
+function wantsSafetensors(format: string | undefined, accept: string | undefined): boolean {
+  if (format) return format === 'safetensors';
+  if (!accept) return false;
+  const types = accept.split(',').map((p) => p.trim().split(';')[0]!.toLowerCase());
+  const bin = types.indexOf('application/octet-stream');
+  const json = types.indexOf('application/json');
+  return bin !== -1 && (json === -1 || bin < json);
+}
+
+const weightsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) => {
+  app.get(
+    '/v1/jobs/:id/weights',
+    {
+      schema: {
+        summary: 'The final (or partial, when cancelled) weights: JSON tensors or safetensors bytes',
+        description: 'safetensors with `?format=safetensors` or `Accept: application/octet-stream`. ETag is the sha256 of the safetensors bytes.',
+        tags: ['jobs'],
+        params: IdParamsSchema,
+        querystring: Type.Object(
+          { format: Type.Optional(Type.Enum(['json', 'safetensors'])) },
+          { additionalProperties: false },
+        ),
+        produces: ['application/json', 'application/octet-stream'],
+        response: {
+          200: {
+            description: 'the weights',
+            content: {
+              'application/json': { schema: WeightsJsonSchema },
+              'application/octet-stream': { schema: Type.String({ format: 'binary' }) },
+            },
+          },
+          304: { description: 'not modified (If-None-Match)', type: 'null' },
+          ...problems(404, 409),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const bytes = await app.store.getWeights(id);
+      if (!bytes) {
+        const doc = await app.store.get(id);
+        if (!doc) throw notFound('job', id);
+        throw new ProblemError(409, `job ${id} has no weights yet (it is ${doc.status})`, {
+          type: PROBLEM_TYPES.notReady,
+          code: 'no-weights',
+          extra: { status: doc.status },
+        });
+      }
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      const etag = `"${sha256}"`;
+      reply.header('etag', etag).header('vary', 'accept');
+      const inm = request.headers['if-none-match'];
+      if (inm && inm.split(',').some((t) => t.trim() === etag || t.trim() === `W/${etag}` || t.trim() === '*')) {
+        return reply.code(304).send();
+      }
+      if (wantsSafetensors(request.query.format, request.headers.accept)) {
+        return reply
+          .type('application/octet-stream')
+          .header('content-disposition', `attachment; filename="${id}.safetensors"`)
+          .send(bytes);
+      }
+      return reply.type('application/json').send({ id, sha256, bytes: bytes.length, tensors: safetensorsToJson(bytes) });
+    },
+  );
+
+  app.post(
+    '/v1/jobs/:id/predict',
+    {
+      schema: {
+        summary: "Class probabilities for inputs, with the job's weights (computed by a worker)",
+        tags: ['jobs'],
+        params: IdParamsSchema,
+        body: PredictRequestSchema,
+        response: { 200: PredictResponseSchema, ...problems(400, 404, 409, 422, 503, 504) },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const doc = await app.store.get(id);
+      if (!doc) throw notFound('job', id);
+      if (!(await app.redis.exists(app.store.keys.weights(id)))) {
+        throw new ProblemError(409, `job ${id} has no weights yet (it is ${doc.status})`, { type: PROBLEM_TYPES.notReady, code: 'no-weights' });
+      }
+      const [c, h, w] = doc.spec.model.input;
+      const size = c * h * w;
+      request.body.inputs.forEach((x, i) => {
+        if (x.length !== size) throw invalidField(`/inputs/${i}`, `has ${x.length} values; the model takes [${c}, ${h}, ${w}] = ${size}`);
+      });
+      const events = app.queues.predictEvents;
+      await events.waitUntilReady();
+      const job = await app.queues.predict.add(
+        PREDICT_JOB_NAME,
+        { jobId: id, inputs: request.body.inputs },
+        { removeOnComplete: { age: 60 }, removeOnFail: { age: 60 } },
+      );
+      try {
+        return (await job.waitUntilFinished(events, ctx.config.api.predictTimeoutMs)) as PredictResult;
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        if (message.startsWith(PREDICT_ERROR_PREFIX)) {
+          throw new ProblemError(422, message.slice(PREDICT_ERROR_PREFIX.length), { type: PROBLEM_TYPES.predict, code: 'predict-failed' });
+        }
+        if (/timed out/i.test(message)) {
+          await app.queues.predict.remove(job.id!).catch(() => undefined);
+          throw new ProblemError(504, `no worker answered within ${ctx.config.api.predictTimeoutMs} ms`, { code: 'predict-timeout' });
+        }
+        throw err;
+      }
+    },
+  );
+};
+
+export default weightsRoutes;

@@ -1,0 +1,226 @@
+// Semantic validation of a job submission, after the JSON Schema check: the engine's pure
+// describe() (shapes, parameters, FLOPs), the dataset (shape, classes, sizes), the model against
+// the dataset, optimizer options that do not apply, warm-start tensors, and the quotas.
+// POST /v1/jobs and POST /v1/jobs/validate run exactly this.
+import { describe as describeModel, SpecError, type ModelDescription } from '../engine/describe.js';
+import { presetSpec } from '../engine/presets.js';
+import { BUILTINS } from '../datasets/builtin.js';
+import {
+  PROBLEM_TYPES,
+  type JobSpec,
+  type JobSubmission,
+  type ModelSpec,
+  type QuotaUse,
+  type ValidationReport,
+} from '../contracts/index.js';
+import type { Quotas } from '../config.js';
+import type { JobStore } from '../store/index.js';
+import type { DatasetStore } from '../store/datasets.js';
+import { ProblemError, invalidField } from './errors.js';
+
+export interface ValidateContext {
+  quotas: Quotas;
+  store: JobStore;
+  datasets: DatasetStore;
+}
+
+export interface Analysis {
+  spec: JobSpec;
+  report: ValidationReport;
+  description: ModelDescription;
+}
+
+/** `layers[3].kernelSize` -> `/model/layers/3/kernelSize`. */
+export function specFieldToPointer(field: string): string {
+  if (field === 'spec') return '/model';
+  return '/model/' + field.replace(/\[(\d+)\]/g, '.$1').split('.').filter(Boolean).join('/');
+}
+
+function invalid(field: string, message: string): ProblemError {
+  return new ProblemError(400, `${field}: ${message}`, { type: PROBLEM_TYPES.invalidSpec, field, code: 'invalid-spec' });
+}
+
+function describeOrThrow(model: ModelSpec, fromPreset: boolean): ModelDescription {
+  try {
+    return describeModel(model);
+  } catch (err) {
+    if (err instanceof SpecError) {
+      const prefix = `${err.field}: `;
+      const message = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+      throw invalid(fromPreset ? '/model/preset' : specFieldToPointer(err.field), message);
+    }
+    throw err;
+  }
+}
+
+interface DatasetFacts {
+  shape: number[];
+  classes: number;
+  trainSamples: number;
+  inlineSamples: number | null;
+}
+
+async function datasetFacts(sub: JobSubmission, ctx: ValidateContext): Promise<DatasetFacts> {
+  const d = sub.dataset;
+  if ('builtin' in d) {
+    const info = BUILTINS[d.builtin];
+    if (d.trainSize !== undefined && d.trainSize > info.trainCount) {
+      throw invalidField('/dataset/trainSize', `must be <= ${info.trainCount} (the ${d.builtin} training split)`);
+    }
+    if (d.testSize !== undefined && d.testSize > info.testCount) {
+      throw invalidField('/dataset/testSize', `must be <= ${info.testCount} (the ${d.builtin} test split)`);
+    }
+    const train = d.trainSize ?? info.trainCount;
+    const held = Math.floor(train * (d.validationSplit ?? 0));
+    if (train - held < 1) throw invalidField('/dataset/validationSplit', 'leaves no training samples');
+    return { shape: [...info.shape], classes: info.classes, trainSamples: train - held, inlineSamples: null };
+  }
+  if ('id' in d) {
+    const info = await ctx.datasets.info(d.id);
+    if (!info) throw invalidField('/dataset/id', `names no uploaded dataset (${d.id}); POST /v1/datasets first`);
+    return { shape: [...info.shape], classes: info.classes, trainSamples: info.count, inlineSamples: null };
+  }
+  const { shape, samples, labels } = d.inline;
+  const size = shape[0] * shape[1] * shape[2];
+  if (labels.length !== samples.length) {
+    throw invalidField('/dataset/inline/labels', `has ${labels.length} labels for ${samples.length} samples`);
+  }
+  samples.forEach((s, i) => {
+    if (s.length !== size) {
+      throw invalidField(`/dataset/inline/samples/${i}`, `has ${s.length} values; shape [${shape.join(', ')}] needs ${size}`);
+    }
+  });
+  const classes = labels.reduce((m, l) => Math.max(m, l), 0) + 1;
+  return { shape: [...shape], classes, trainSamples: samples.length, inlineSamples: samples.length };
+}
+
+/** Expected tensor shapes by name (`layers.{i}.weight` / `.bias`, PyTorch layouts). */
+function paramShapes(model: ModelSpec, desc: ModelDescription): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  model.layers.forEach((layer, i) => {
+    const inShape = i === 0 ? desc.input : desc.layers[i - 1]!.outputShape;
+    if (layer.type === 'conv2d') {
+      const [kh, kw] = typeof layer.kernelSize === 'number' ? [layer.kernelSize, layer.kernelSize] : layer.kernelSize;
+      out.set(`layers.${i}.weight`, [layer.filters, inShape[0]!, kh, kw]);
+      if (layer.useBias !== false) out.set(`layers.${i}.bias`, [layer.filters]);
+    } else if (layer.type === 'dense') {
+      out.set(`layers.${i}.weight`, [layer.units, inShape.reduce((a, b) => a * b, 1)]);
+      if (layer.useBias !== false) out.set(`layers.${i}.bias`, [layer.units]);
+    }
+  });
+  return out;
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+async function checkInitialWeights(sub: JobSubmission, model: ModelSpec, desc: ModelDescription, ctx: ValidateContext) {
+  const iw = sub.initialWeights;
+  if (!iw) return;
+  if ('fromJob' in iw) {
+    const doc = await ctx.store.get(iw.fromJob);
+    if (!doc) throw invalidField('/initialWeights/fromJob', `names no job (${iw.fromJob})`);
+    if (!(await ctx.store.redis.exists(ctx.store.keys.weights(iw.fromJob)))) {
+      throw invalidField('/initialWeights/fromJob', `names a job without weights (yet): ${iw.fromJob}`);
+    }
+    return;
+  }
+  const expected = paramShapes(model, desc);
+  const seen = new Set<string>();
+  iw.tensors.forEach((t, i) => {
+    const at = `/initialWeights/tensors/${i}`;
+    const want = expected.get(t.name);
+    if (!want) throw invalidField(`${at}/name`, `${JSON.stringify(t.name)} is not a parameter of this model (${[...expected.keys()].join(', ')})`);
+    if (seen.has(t.name)) throw invalidField(`${at}/name`, `${t.name} is given twice`);
+    seen.add(t.name);
+    if (t.shape.length !== want.length || t.shape.some((d, k) => d !== want[k])) {
+      throw invalidField(`${at}/shape`, `must be [${want.join(', ')}] for ${t.name}`);
+    }
+    const n = want.reduce((a, b) => a * b, 1);
+    if (typeof t.data === 'string') {
+      if (!BASE64.test(t.data)) throw invalidField(`${at}/data`, 'is not base64');
+      const bytes = Buffer.byteLength(t.data, 'base64');
+      if (bytes !== n * 4) throw invalidField(`${at}/data`, `holds ${bytes} bytes; ${n} float32 values need ${n * 4}`);
+    } else if (t.data.length !== n) {
+      throw invalidField(`${at}/data`, `has ${t.data.length} values; shape [${want.join(', ')}] needs ${n}`);
+    }
+  });
+}
+
+function checkTraining(sub: JobSubmission): void {
+  const o = sub.training.optimizer;
+  if (o.type !== 'sgd') {
+    if (o.momentum !== undefined) throw invalidField('/training/optimizer/momentum', `applies to sgd only, not ${o.type}`);
+    if (o.nesterov !== undefined) throw invalidField('/training/optimizer/nesterov', `applies to sgd only, not ${o.type}`);
+  } else {
+    if (o.beta1 !== undefined) throw invalidField('/training/optimizer/beta1', 'applies to adam/adamw only, not sgd');
+    if (o.beta2 !== undefined) throw invalidField('/training/optimizer/beta2', 'applies to adam/adamw only, not sgd');
+    if (o.nesterov && !(o.momentum && o.momentum > 0)) {
+      throw invalidField('/training/optimizer/nesterov', 'needs momentum > 0');
+    }
+  }
+  const s = sub.training.schedule;
+  if (s?.type === 'cosine' && s.minLearningRate !== undefined && s.minLearningRate > o.learningRate) {
+    throw invalidField('/training/schedule/minLearningRate', `must be <= learningRate (${o.learningRate})`);
+  }
+}
+
+/** Resolve, check and measure a submission. Throws ProblemError (400) when it is invalid. */
+export async function analyzeSubmission(sub: JobSubmission, ctx: ValidateContext): Promise<Analysis> {
+  const fromPreset = 'preset' in sub.model;
+  const model: ModelSpec = 'preset' in sub.model ? (presetSpec(sub.model.preset) as ModelSpec) : sub.model;
+  const description = describeOrThrow(model, fromPreset);
+  checkTraining(sub);
+  const facts = await datasetFacts(sub, ctx);
+
+  const inputField = fromPreset ? '/model/preset' : '/model/input';
+  if (model.input.length !== facts.shape.length || model.input.some((d, i) => d !== facts.shape[i])) {
+    throw invalid(inputField, `the model takes [${model.input.join(', ')}] but the dataset's samples are [${facts.shape.join(', ')}]`);
+  }
+  const outputs = description.outputShape[0]!;
+  if (outputs !== facts.classes) {
+    const last = [...model.layers.keys()].reverse().find((i) => model.layers[i]!.type === 'dense');
+    const field = fromPreset ? '/model/preset' : last !== undefined ? `/model/layers/${last}/units` : '/model/layers';
+    throw invalid(field, `the model outputs ${outputs} class scores but the dataset has ${facts.classes} classes`);
+  }
+  await checkInitialWeights(sub, model, description, ctx);
+
+  const q = ctx.quotas;
+  const quota = (name: string, value: number, limit: number): QuotaUse => ({ name, value, limit, exceeded: value > limit });
+  const quotas: QuotaUse[] = [
+    quota('params', description.params, q.maxParams),
+    quota('flopsPerSample', description.flops, q.maxFlopsPerSample),
+    quota('trainingFlops', 3 * description.flops * facts.trainSamples * sub.training.epochs, q.maxTrainingFlops),
+    quota('epochs', sub.training.epochs, q.maxEpochs),
+  ];
+  if (facts.inlineSamples !== null) quotas.push(quota('inlineSamples', facts.inlineSamples, q.maxInlineSamples));
+  if (sub.stopping?.maxRuntimeSeconds !== undefined) {
+    quotas.push(quota('maxRuntimeSeconds', sub.stopping.maxRuntimeSeconds, q.maxRuntimeSeconds));
+  }
+
+  const { model: _ignored, ...rest } = sub;
+  const spec: JobSpec = { model, ...rest };
+  const report: ValidationReport = {
+    valid: quotas.every((u) => !u.exceeded),
+    model: {
+      input: [...description.input],
+      layers: description.layers.map((l) => ({ ...l, outputShape: [...l.outputShape] })),
+      outputShape: [...description.outputShape],
+      params: description.params,
+      flops: description.flops,
+    },
+    dataset: { shape: facts.shape, classes: facts.classes, trainSamples: facts.trainSamples },
+    stepsPerEpoch: Math.ceil(facts.trainSamples / sub.training.batchSize),
+    quotas,
+  };
+  return { spec, report, description };
+}
+
+/** The problem for a report with an exceeded quota (POST /v1/jobs answers 422). */
+export function quotaProblem(report: ValidationReport): ProblemError {
+  const over = report.quotas.filter((u) => u.exceeded);
+  return new ProblemError(
+    422,
+    over.map((u) => `${u.name} ${u.value} exceeds the quota ${u.limit}`).join('; '),
+    { type: PROBLEM_TYPES.quota, code: 'quota-exceeded', extra: { quotas: over } },
+  );
+}

@@ -1,0 +1,42 @@
+// Every Redis key Convoy uses, built in one place. docs/architecture.md has the table; keep both in step.
+//
+// The prefix (default `convoy`, env REDIS_PREFIX) lets several deployments or test files share one
+// Redis. BullMQ's queues use the same prefix, so `redis-cli --scan --pattern 'convoy:*'` shows it all.
+
+export interface Keys {
+  readonly prefix: string;
+  /** hash: doc (JSON, JobDocument without spec), spec (JSON), rev, attempt, status */
+  job(id: string): string;
+  /** stream: fields type, data (JSON); the durable per-job event log */
+  events(id: string): string;
+  /** string: safetensors bytes of the final (or partial, when cancelled) weights */
+  weights(id: string): string;
+  /** string: checkpoint bytes (workers/checkpoint.ts) */
+  checkpoint(id: string): string;
+  /** string "1": cancel requested */
+  cancel(id: string): string;
+  /** sorted set: every job, score = createdAt ms */
+  jobs(): string;
+  /** sorted set: jobs with this status, score = createdAt ms */
+  jobsByStatus(status: string): string;
+  /** string with TTL: a worker process's heartbeat (JSON) */
+  worker(id: string): string;
+  /** sorted set: worker ids, score = last heartbeat ms */
+  workers(): string;
+}
+
+export function createKeys(prefix = 'convoy'): Keys {
+  const p = prefix;
+  return {
+    prefix: p,
+    job: (id) => `${p}:job:${id}`,
+    events: (id) => `${p}:job:${id}:events`,
+    weights: (id) => `${p}:job:${id}:weights`,
+    checkpoint: (id) => `${p}:job:${id}:checkpoint`,
+    cancel: (id) => `${p}:job:${id}:cancel`,
+    jobs: () => `${p}:jobs`,
+    jobsByStatus: (status) => `${p}:jobs:status:${status}`,
+    worker: (id) => `${p}:worker:${id}`,
+    workers: () => `${p}:workers`,
+  };
+}

@@ -1,0 +1,57 @@
+// Every contract schema compiles under strict Ajv (as the API uses it) and accepts/rejects what it should.
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import { describe, expect, it } from 'vitest';
+import * as contracts from '../../src/contracts/index.js';
+import { PRESETS } from '../../src/engine/presets.js';
+
+function ajv() {
+  const a = new Ajv({ discriminator: true, allErrors: false, coerceTypes: false, removeAdditional: false, strict: true });
+  addFormats.default(a);
+  return a;
+}
+
+const validBody = {
+  model: { preset: 'lenet5' },
+  dataset: { builtin: 'fashion-mnist', trainSize: 1000 },
+  training: { epochs: 1, batchSize: 64, optimizer: { type: 'adam', learningRate: 0.001 } },
+};
+
+describe('contract schemas', () => {
+  it('all compile in strict mode', () => {
+    const a = ajv();
+    const schemas = Object.entries(contracts).filter(
+      ([name, v]) => name.endsWith('Schema') && typeof v === 'object' && v !== null,
+    );
+    expect(schemas.length).toBeGreaterThan(30);
+    for (const [name, schema] of schemas) {
+      expect(() => a.compile(schema as object), name).not.toThrow();
+    }
+  });
+
+  it('accept the engine presets as model specs', () => {
+    const v = ajv().compile(contracts.ModelSpecSchema);
+    for (const [name, spec] of Object.entries(PRESETS)) expect(v(spec), `${name}: ${JSON.stringify(v.errors)}`).toBe(true);
+  });
+
+  it('accept a minimal submission and reject unknown fields, Infinity and absurd values', () => {
+    const v = ajv().compile(contracts.JobSubmissionSchema);
+    expect(v(validBody), JSON.stringify(v.errors)).toBe(true);
+    expect(v({ ...validBody, extra: 1 })).toBe(false);
+    expect(v.errors?.[0]).toMatchObject({ keyword: 'additionalProperties', params: { additionalProperty: 'extra' } });
+    const withLr = (learningRate: number) => ({ ...validBody, training: { ...validBody.training, optimizer: { type: 'adam', learningRate } } });
+    expect(v(withLr(Infinity))).toBe(false);
+    expect(v(withLr(Number.NaN))).toBe(false);
+    expect(v(withLr(-1))).toBe(false);
+    expect(v({ ...validBody, training: { ...validBody.training, batchSize: 1e9 } })).toBe(false);
+    expect(v.errors?.[0]).toMatchObject({ instancePath: '/training/batchSize', keyword: 'maximum' });
+  });
+
+  it('pick the layer branch by type, so errors name the layer field', () => {
+    const v = ajv().compile(contracts.ModelSpecSchema);
+    expect(v({ input: [1, 28, 28], layers: [{ type: 'flatten' }, { type: 'dense', units: 0 }] })).toBe(false);
+    expect(v.errors).toEqual([expect.objectContaining({ instancePath: '/layers/1/units', keyword: 'minimum' })]);
+    expect(v({ input: [1, 28, 28], layers: [{ type: 'conv3d' }] })).toBe(false);
+    expect(v.errors?.[0]).toMatchObject({ keyword: 'discriminator', params: { tagValue: 'conv3d' } });
+  });
+});

@@ -1,0 +1,31 @@
+// Type-level drift check between the HTTP schema (src/contracts/model.ts) and the engine's spec
+// types (src/engine/spec.ts). Compiled (not run) by spec-types.test.ts; `import type` only, so the
+// contracts never load the engine at runtime.
+import type { Static } from 'typebox';
+import type { LayerSpecSchema, ModelSpecSchema } from '../../src/contracts/model.js';
+import type { LayerSpec as EngineLayer, ModelSpec as EngineModel } from '../../src/engine/spec.js';
+
+type ContractModel = Static<typeof ModelSpecSchema>;
+type ContractLayer = Static<typeof LayerSpecSchema>;
+
+type Assignable<A, B> = [A] extends [B] ? true : false;
+type Mutual<A, B> = Assignable<A, B> extends true ? Assignable<B, A> : false;
+type SameKeys<A, B> = Mutual<keyof A, keyof B>;
+/** Each variant of one union against the variant(s) of the other with the same `type` tag(s). */
+type Variants<From extends { type: string }, To extends { type: string }> = From extends unknown
+  ? Extract<To, { type: From['type'] }> extends infer Match
+    ? SameKeys<From, Match> extends true
+      ? Mutual<From, Match>
+      : false
+    : false
+  : never;
+
+function assertTrue<T extends true>(_witness?: T): void {}
+
+assertTrue<Mutual<ContractModel, EngineModel>>();
+assertTrue<Mutual<ContractLayer, EngineLayer>>();
+assertTrue<SameKeys<ContractModel, EngineModel>>();
+assertTrue<Mutual<ContractLayer['type'], EngineLayer['type']>>();
+// Per variant: same keys and mutually assignable (catches an optional field added on one side only).
+assertTrue<Variants<EngineLayer, ContractLayer>>();
+assertTrue<Variants<ContractLayer, EngineLayer>>();

@@ -1,0 +1,113 @@
+// Losses and whole networks against central differences: loss -> logits -> every layer -> weights.
+import { describe, expect, it } from 'vitest';
+import { computeLoss, type LossName } from '../../src/engine/losses.js';
+import { createModel, forward } from '../../src/engine/model.js';
+import { Rng } from '../../src/engine/rng.js';
+import type { ModelSpec } from '../../src/engine/spec.js';
+import { checkTargets, summary, type Tolerance } from '../helpers/gradcheck.js';
+
+/** Gradient check of a loss with respect to its logits (scale included). */
+function gradcheckLoss(loss: LossName, n: number, classes: number, spread: number, scale: number) {
+  const rng = new Rng(n * 31 + classes);
+  const logits = new Float32Array(n * classes).map(() => spread * rng.normal());
+  const labels = Int32Array.from({ length: n }, () => rng.int(classes));
+  const dlogits = new Float32Array(n * classes);
+  computeLoss(loss, logits, labels, n, classes, dlogits, scale);
+  const value = () => [scale * computeLoss(loss, logits, labels, n, classes, null, 1)];
+  return checkTargets([{ what: 'logits', values: logits, analytic: dlogits }], value, null);
+}
+
+describe('loss gradients match central differences', () => {
+  it.each([
+    ['cross-entropy', 4, 10, 1, 1 / 4],
+    ['cross-entropy', 3, 2, 3, 1],
+    ['cross-entropy', 5, 7, 0.1, 0.5],
+    ['mse', 4, 10, 1, 1 / 4],
+    ['mse', 3, 3, 2, 1],
+  ] as [LossName, number, number, number, number][])('%s, n %i, %i classes, spread %d, scale %d', (loss, n, classes, spread, scale) => {
+    const report = gradcheckLoss(loss, n, classes, spread, scale);
+    expect(report.ok, summary(report)).toBe(true);
+    expect(report.maxAbsGradient).toBeGreaterThan(0.01);
+  });
+});
+
+/**
+ * Gradient check of every weight and input of a whole model, through the loss (scale = 1 / n).
+ * The loss is a float32 network's output, so its rounding noise is ~1e-6: steps of 2e-3 keep the
+ * noise of the difference quotient near 1e-3 (atol). Biases are randomised so that no unit sits
+ * exactly on a relu kink (zero biases make the units over an all-zero patch exactly 0).
+ */
+const WHOLE_NET: Tolerance = { eps: 2e-3, rtol: 1e-2, atol: 1e-3, maxKinkFraction: 0.5 };
+
+function gradcheckModel(spec: ModelSpec, n: number, loss: LossName, tolerance: Tolerance = WHOLE_NET) {
+  const model = createModel(spec, { seed: 11 });
+  const rng = new Rng(5);
+  for (const p of model.params) {
+    if (p.kind === 'bias') for (let i = p.offset; i < p.offset + p.size; i++) model.weights[i] = 0.2 * rng.normal();
+  }
+  const x = new Float32Array(n * model.inputSize).map(() => rng.normal());
+  const labels = Int32Array.from({ length: n }, () => rng.int(model.classes));
+  const opts = { seed: 3, step: 9, sampleOffset: 2 };
+  model.grads.fill(0);
+  const dx = new Float32Array(x.length);
+  model.computeGradients({ x, labels, n, scale: 1 / n, loss, ...opts, inputGrad: dx });
+  const value = () => {
+    const logits = forward(model, x, n, { training: true, ...opts });
+    return [computeLoss(loss, logits, labels, n, model.classes, null, 1) / n];
+  };
+  const targets = [
+    { what: 'weights', values: model.weights, analytic: model.grads },
+    { what: 'x', values: x, analytic: dx },
+  ];
+  return checkTargets(targets, value, null, tolerance);
+}
+
+const everyLayer: ModelSpec = {
+  input: [2, 9, 8],
+  layers: [
+    { type: 'conv2d', filters: 3, kernelSize: 3, stride: 2, padding: 'same', activation: 'elu' },
+    { type: 'avgPool2d', poolSize: 2, stride: 1 },
+    { type: 'conv2d', filters: 4, kernelSize: [2, 1], useBias: false },
+    { type: 'tanh' },
+    { type: 'maxPool2d', poolSize: 2, padding: 'same' },
+    { type: 'flatten' },
+    { type: 'dropout', rate: 0.25 },
+    { type: 'dense', units: 6, activation: 'sigmoid' },
+    { type: 'dense', units: 5 },
+    { type: 'leakyRelu', alpha: 0.1 },
+  ],
+};
+
+describe('whole networks: every weight and input gradient matches central differences', () => {
+  it('a net with every layer type, cross-entropy', () => {
+    const report = gradcheckModel(everyLayer, 3, 'cross-entropy');
+    expect(report.ok, summary(report)).toBe(true);
+    expect(report.checked['weights']).toBe(createModel(everyLayer).paramCount);
+    expect(report.checked['x']).toBe(3 * 2 * 9 * 8);
+  });
+
+  it('the same net with mean squared error', () => {
+    const report = gradcheckModel(everyLayer, 2, 'mse');
+    expect(report.ok, summary(report)).toBe(true);
+  });
+
+  it('a LeNet-like relu net (max pooling, fused relu, 3 channels)', () => {
+    // Checked over 25 model seeds while writing this test: no failures, kinks 0-40% of coordinates.
+    const spec: ModelSpec = {
+      input: [3, 8, 8],
+      layers: [
+        { type: 'conv2d', filters: 3, kernelSize: 3, padding: 'same' },
+        { type: 'relu' },
+        { type: 'maxPool2d', poolSize: 2 },
+        { type: 'conv2d', filters: 4, kernelSize: 3, activation: 'relu' },
+        { type: 'maxPool2d', poolSize: 2, stride: 1, padding: 1 },
+        { type: 'flatten' },
+        { type: 'dense', units: 6, activation: 'relu' },
+        { type: 'dense', units: 3 },
+      ],
+    };
+    const report = gradcheckModel(spec, 2, 'cross-entropy');
+    expect(report.ok, summary(report)).toBe(true);
+    expect(report.maxAbsGradient).toBeGreaterThan(0.01);
+  });
+});

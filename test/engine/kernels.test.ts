@@ -1,0 +1,192 @@
+// Every WebAssembly kernel variant the host runs, cross-checked against the plain TypeScript
+// reference on odd shapes (sizes that are not multiples of the 4x8 tile, transposes,
+// accumulate on/off, strides, paddings, non-square kernels).
+import { describe, expect, it } from 'vitest';
+import {
+  conv2dBackwardRef,
+  conv2dForwardRef,
+  gemmRef,
+  kernelVariant,
+  type ConvShape,
+} from '../../src/engine/kernels/index.js';
+import { loadWasmKernels, type WasmKernels } from '../../src/engine/kernels/wasm.js';
+import { RELAXED_WASM_BASE64 } from '../../src/engine/kernels/wasm/kernels.generated.js';
+import { execFileSync } from 'node:child_process';
+
+function random(n: number, seed: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    out[i] = ((s >>> 0) / 4294967296) * 2 - 1;
+  }
+  return out;
+}
+
+function expectClose(actual: Float32Array, expected: Float32Array, what: string): void {
+  expect(actual.length, what).toBe(expected.length);
+  let worst = 0;
+  let at = -1;
+  for (let i = 0; i < actual.length; i++) {
+    const err = Math.abs(actual[i]! - expected[i]!) / (1 + Math.abs(expected[i]!));
+    if (!(err <= worst)) {
+      worst = err;
+      at = i;
+    }
+  }
+  expect(worst, `${what}: worst relative error at ${at}`).toBeLessThan(1e-4);
+}
+
+const variants = (['wasm-simd', 'wasm-relaxed-simd'] as const)
+  .map((v) => loadWasmKernels(v))
+  .filter((k): k is WasmKernels => k !== null);
+
+describe('kernels', () => {
+  it('picks a WebAssembly implementation on Node', () => {
+    expect(kernelVariant).not.toBe('ts-reference');
+    expect(variants.map((v) => v.variant)).toContain('wasm-simd');
+  });
+
+  it('the relaxed-SIMD (FMA) module matches the reference (child node with the V8 flag)', () => {
+    // Node 20 validates relaxed SIMD only with --experimental-wasm-relaxed-simd, a per-process flag:
+    // run the raw gemm export in a child process that has it.
+    const cases = [
+      [false, false, 7, 17, 13],
+      [true, false, 33, 31, 29],
+      [false, true, 5, 9, 300],
+      [true, true, 64, 10, 84],
+    ] as const;
+    const inputs = cases.map(([tA, tB, M, N, K], i) => ({
+      tA, tB, M, N, K,
+      A: Array.from(random(M * K, 100 + i)),
+      B: Array.from(random(K * N, 200 + i)),
+      C: Array.from(random(M * N, 300 + i)),
+    }));
+    const child = `
+      const { base64, inputs } = JSON.parse(require('fs').readFileSync(0, 'utf8'));
+      const bytes = Buffer.from(base64, 'base64');
+      if (!WebAssembly.validate(bytes)) { console.log('null'); process.exit(0); }
+      const ex = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports;
+      const out = inputs.map(({ tA, tB, M, N, K, A, B, C }) => {
+        const base = ex.heapBase(), pB = base + A.length * 4, pC = pB + B.length * 4, pW = pC + C.length * 4;
+        ex.memory.grow(Math.ceil((pW + ex.packedABytes(M, K) + ex.packedBBytes(N, K)) / 65536));
+        const f = new Float32Array(ex.memory.buffer);
+        f.set(A, base / 4); f.set(B, pB / 4); f.set(C, pC / 4);
+        ex.gemm(tA ? 1 : 0, tB ? 1 : 0, M, N, K, base, pB, pC, 1, pW);
+        return Array.from(f.subarray(pC / 4, pC / 4 + C.length));
+      });
+      console.log(JSON.stringify({ relaxed: ex.relaxed(), out }));`;
+    const stdout = execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', '-e', child], {
+      input: JSON.stringify({ base64: RELAXED_WASM_BASE64, inputs }),
+      encoding: 'utf8',
+    });
+    const result = JSON.parse(stdout) as { relaxed: number; out: number[][] };
+    expect(result.relaxed).toBe(1);
+    inputs.forEach(({ tA, tB, M, N, K, A, B, C }, i) => {
+      const expected = Float32Array.from(C);
+      gemmRef(tA, tB, M, N, K, Float32Array.from(A), Float32Array.from(B), expected, true);
+      expectClose(Float32Array.from(result.out[i]!), expected, `relaxed M${M} N${N} K${K} tA${tA} tB${tB}`);
+    });
+  });
+
+  for (const k of variants) {
+    describe(k.variant, () => {
+      it('gemm matches the reference on odd shapes, transposes and accumulate', () => {
+        const sizes = [
+          [1, 1, 1],
+          [3, 5, 7],
+          [4, 8, 4],
+          [5, 9, 3],
+          [7, 17, 13],
+          [8, 16, 33],
+          [13, 3, 1],
+          [33, 31, 29],
+          [6, 784, 25],
+          [64, 10, 84],
+        ] as const;
+        let seed = 1;
+        for (const [M, N, K] of sizes) {
+          for (const transA of [false, true]) {
+            for (const transB of [false, true]) {
+              for (const accumulate of [false, true]) {
+                const A = random(M * K, seed++);
+                const B = random(K * N, seed++);
+                const C0 = random(M * N, seed++);
+                const expected = C0.slice();
+                const actual = C0.slice();
+                gemmRef(transA, transB, M, N, K, A, B, expected, accumulate);
+                k.gemm(transA, transB, M, N, K, A, B, actual, accumulate);
+                expectClose(actual, expected, `M${M} N${N} K${K} tA${transA} tB${transB} acc${accumulate}`);
+              }
+            }
+          }
+        }
+      });
+
+      it('gemm reads only the leading part of longer arrays and handles K = 0', () => {
+        const A = random(2 * 3 + 5, 7);
+        const B = random(3 * 9 + 2, 8);
+        const expected = new Float32Array(2 * 9 + 4).fill(3);
+        const actual = expected.slice();
+        gemmRef(false, false, 2, 9, 3, A, B, expected, true);
+        k.gemm(false, false, 2, 9, 3, A, B, actual, true);
+        expectClose(actual, expected, 'longer arrays');
+        const C = new Float32Array(6).fill(5);
+        k.gemm(false, false, 2, 3, 0, new Float32Array(0), new Float32Array(0), C, false);
+        expect(Array.from(C)).toEqual([0, 0, 0, 0, 0, 0]);
+      });
+
+      const convCases: Array<[string, Omit<ConvShape, 'outH' | 'outW'>, number]> = [
+        ['3x3 valid', { inC: 3, inH: 9, inW: 7, outC: 5, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 0, padLeft: 0 }, 3],
+        ['5x5 same', { inC: 1, inH: 12, inW: 12, outC: 6, kH: 5, kW: 5, strideH: 1, strideW: 1, padTop: 2, padLeft: 2 }, 2],
+        ['2x3 stride 2,1 pad 1', { inC: 4, inH: 8, inW: 11, outC: 9, kH: 2, kW: 3, strideH: 2, strideW: 1, padTop: 1, padLeft: 1 }, 2],
+        ['1x1', { inC: 7, inH: 5, inW: 5, outC: 3, kH: 1, kW: 1, strideH: 1, strideW: 1, padTop: 0, padLeft: 0 }, 1],
+        ['3x3 stride 3 pad 2', { inC: 2, inH: 10, inW: 9, outC: 4, kH: 3, kW: 3, strideH: 3, strideW: 3, padTop: 2, padLeft: 2 }, 3],
+        ['fashion-cnn conv2', { inC: 32, inH: 26, inW: 26, outC: 64, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 0, padLeft: 0 }, 1],
+      ];
+      for (const [name, g, n] of convCases) {
+        it(`conv2d forward and backward match the reference: ${name}`, () => {
+          // output size with the same padding at the far side
+          const s: ConvShape = {
+            ...g,
+            outH: Math.floor((g.inH + 2 * g.padTop - g.kH) / g.strideH) + 1,
+            outW: Math.floor((g.inW + 2 * g.padLeft - g.kW) / g.strideW) + 1,
+          };
+          const xCount = n * s.inC * s.inH * s.inW;
+          const wCount = s.outC * s.inC * s.kH * s.kW;
+          const yCount = n * s.outC * s.outH * s.outW;
+          const x = random(xCount, 11);
+          const w = random(wCount, 12);
+          const b = random(s.outC, 13);
+          const dy = random(yCount, 14);
+          for (const bias of [b, null]) {
+            const yRef = new Float32Array(yCount);
+            const y = new Float32Array(yCount).fill(9);
+            conv2dForwardRef(s, n, x, w, bias, yRef);
+            k.conv2dForward(s, n, x, w, bias, y);
+            expectClose(y, yRef, `${name} forward bias ${bias !== null}`);
+          }
+          const dwRef = random(wCount, 15);
+          const dbRef = random(s.outC, 16);
+          const dxRef = new Float32Array(xCount);
+          const dw = dwRef.slice();
+          const db = dbRef.slice();
+          const dx = new Float32Array(xCount).fill(7);
+          conv2dBackwardRef(s, n, x, w, dy, dxRef, dwRef, dbRef);
+          k.conv2dBackward(s, n, x, w, dy, dx, dw, db);
+          expectClose(dx, dxRef, `${name} dx`);
+          expectClose(dw, dwRef, `${name} dw (accumulated)`);
+          expectClose(db, dbRef, `${name} db (accumulated)`);
+          // without dx and db: dw still right, nothing else touched
+          const dw2 = new Float32Array(wCount);
+          const dw2Ref = new Float32Array(wCount);
+          conv2dBackwardRef(s, n, x, w, dy, null, dw2Ref, null);
+          k.conv2dBackward(s, n, x, w, dy, null, dw2, null);
+          expectClose(dw2, dw2Ref, `${name} dw only`);
+        });
+      }
+    });
+  }
+});

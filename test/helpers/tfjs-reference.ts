@@ -1,0 +1,470 @@
+// An independent reference for the engine: any Convoy ModelSpec rebuilt out of TensorFlow.js ops
+// (cpu backend, float32), loaded with the same weights, giving forward outputs, the loss, and the
+// gradient of the loss with respect to the input and to every parameter.
+//
+// Layout conversions (Convoy uses NCHW tensors and PyTorch's weight layouts; tfjs uses NHWC):
+//   input / activations   Convoy [N, C, H, W]          -> tfjs [N, H, W, C]   (transpose 0,2,3,1)
+//   conv2d weight         Convoy [out, in, kh, kw]     -> tfjs [kh, kw, in, out] (transpose 2,3,1,0)
+//   dense weight          Convoy [out, in]             -> tfjs [in, out]        (transpose 1,0)
+//   flatten               Convoy flattens in C, H, W order, so the reference transposes NHWC -> NCHW
+//                         before reshaping (a plain tf reshape would give H, W, C order).
+// Gradients come back in Convoy's layouts (the inverse transposes), keyed `layers.{i}.weight|bias`.
+//
+// Padding is applied with tf.pad and every conv/pool then runs with 'valid', so the reference does not
+// inherit tfjs's own 'same' conventions silently:
+//   'valid' -> 0;  n -> n zeros on every side;
+//   'same'  -> out = ceil(in / stride), total = max((out - 1) * stride + k - in, 0) split as
+//              before = floor(total / 2), after = total - before (the odd pixel goes bottom/right, as in
+//              TensorFlow and PyTorch), unless `conventions.sameExtra = 'before'`.
+//   maxPool2d pads with -Infinity (padding never wins a max); avgPool2d divides either by the full
+//   window (padded zeros count, PyTorch's count_include_pad=True) or by the real inputs in the window
+//   (TensorFlow 'same'), per `conventions.avgPoolCountPadding`.
+//
+// Losses (batch mean, like PyTorch reduction='mean'):
+//   cross-entropy: mean over samples of -log softmax(logits)[label]   (tf.losses.softmaxCrossEntropy)
+//   mse:           mean over samples of sum (or mean, per conventions.mse) over outputs of (y - onehot)^2
+import * as tf from '@tensorflow/tfjs';
+import type { ActivationName, LayerSpec, ModelSpec, Padding, Size2 } from '../../src/engine/spec.js';
+
+export interface NamedTensor {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface ReferenceConventions {
+  /** Which side of an odd 'same' padding gets the extra row/column. */
+  sameExtra: 'after' | 'before';
+  /** avgPool2d: true = padded zeros count in the divisor (PyTorch default); false = only real inputs. */
+  avgPoolCountPadding: boolean;
+  /** mse: per-sample loss is the sum or the mean over the output elements. */
+  mse: 'sum' | 'mean';
+}
+
+export const DEFAULT_CONVENTIONS: ReferenceConventions = {
+  sameExtra: 'after',
+  avgPoolCountPadding: true,
+  mse: 'mean',
+};
+
+export interface ReferenceBatch {
+  /** n * C * H * W, NCHW. */
+  x: Float32Array;
+  n: number;
+  /** class indices, required for a loss. */
+  labels?: ArrayLike<number>;
+}
+
+export interface ReferenceOptions {
+  loss?: 'cross-entropy' | 'mse';
+  conventions?: Partial<ReferenceConventions>;
+  /**
+   * Training-mode dropout: keep-masks (1 = kept, 0 = dropped) per dropout layer index, NCHW order at
+   * that layer's input, for n samples. Kept values are scaled by 1 / (1 - rate) (inverted dropout).
+   * A dropout layer without a mask is the identity (inference).
+   */
+  dropoutMasks?: Record<number, ArrayLike<number>>;
+}
+
+export interface ReferenceResult {
+  /** Output of the last layer for the n samples; NCHW when the model ends on a spatial layer. */
+  output: Float32Array;
+  /** [n, features] or [n, C, H, W]. */
+  outputShape: number[];
+  /** Softmax of the output (only for a flat output). */
+  probabilities?: Float32Array;
+  /** Batch-mean loss; present when labels were given. */
+  loss?: number;
+  /** d(loss)/d(input), NCHW. Present when labels were given. */
+  dx?: Float32Array;
+  /** d(loss)/d(parameter) in Convoy/PyTorch layouts, keyed by parameter name. */
+  grads?: Map<string, Float32Array>;
+}
+
+let ready: Promise<void> | undefined;
+
+/** Selects the tfjs cpu backend (float32) once; call before any other function here. */
+export function initTfjs(): Promise<void> {
+  ready ??= (async () => {
+    tf.env().set('PROD', true); // silences the "install tfjs-node" banner; changes no arithmetic
+    await tf.setBackend('cpu');
+    await tf.ready();
+    if (tf.getBackend() !== 'cpu') throw new Error(`tfjs backend is ${tf.getBackend()}, expected cpu`);
+  })();
+  return ready;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Weights: Convoy layouts <-> tfjs layouts
+// ---------------------------------------------------------------------------------------------
+
+/** Named tensors out of a flat weight vector described by `params` (the engine's model.params). */
+export function namedFromFlat(
+  params: readonly { name: string; shape: readonly number[]; offset: number; size: number }[],
+  flat: Float32Array,
+): NamedTensor[] {
+  return params.map((p) => ({
+    name: p.name,
+    shape: [...p.shape],
+    data: flat.slice(p.offset, p.offset + p.size),
+  }));
+}
+
+function pair(s: Size2 | undefined, fallback: [number, number]): [number, number] {
+  if (s === undefined) return fallback;
+  return typeof s === 'number' ? [s, s] : [s[0], s[1]];
+}
+
+/** Padding per side [top, bottom, left, right] for one conv/pool window. */
+export function paddingFor(
+  padding: Padding | undefined,
+  [h, w]: [number, number],
+  [kh, kw]: [number, number],
+  [sh, sw]: [number, number],
+  sameExtra: 'after' | 'before' = 'after',
+): [number, number, number, number] {
+  if (padding === undefined || padding === 'valid') return [0, 0, 0, 0];
+  if (typeof padding === 'number') return [padding, padding, padding, padding];
+  const split = (size: number, k: number, s: number): [number, number] => {
+    const out = Math.ceil(size / s);
+    const total = Math.max((out - 1) * s + k - size, 0);
+    const small = Math.floor(total / 2);
+    return sameExtra === 'after' ? [small, total - small] : [total - small, small];
+  };
+  return [...split(h, kh, sh), ...split(w, kw, sw)];
+}
+
+type Shape = { kind: 'chw'; c: number; h: number; w: number } | { kind: 'flat'; f: number };
+
+interface Built {
+  /** tfjs-layout parameter tensors, in the order gradients are requested. */
+  tensors: tf.Tensor[];
+  /** name, Convoy shape and the permutation that maps a tfjs-layout gradient back to Convoy's. */
+  back: { name: string; shape: number[]; perm: number[] | null }[];
+}
+
+function findParam(named: Map<string, NamedTensor>, name: string, shape: number[]): NamedTensor {
+  const t = named.get(name);
+  if (!t) throw new Error(`reference: missing parameter ${name}`);
+  if (t.shape.join(',') !== shape.join(',')) {
+    throw new Error(`reference: ${name} has shape [${t.shape}], expected [${shape}]`);
+  }
+  if (t.data.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`reference: ${name} has wrong length`);
+  return t;
+}
+
+function activate(x: tf.Tensor, name: ActivationName | undefined, alpha: number | undefined): tf.Tensor {
+  switch (name) {
+    case undefined:
+      return x;
+    case 'relu':
+      return tf.relu(x);
+    case 'leakyRelu':
+      return tf.leakyRelu(x, alpha ?? 0.01);
+    case 'elu': {
+      const a = alpha ?? 1;
+      // tf.elu has alpha fixed at 1; elu_a(x) = x for x > 0, a * (exp(x) - 1) otherwise,
+      // i.e. elu(x) scaled by 1 where x > 0 and by a elsewhere (tf.step's gradient is zero).
+      return a === 1 ? tf.elu(x) : tf.mul(tf.elu(x), tf.add(a, tf.mul(1 - a, tf.step(x))));
+    }
+    case 'sigmoid':
+      return tf.sigmoid(x);
+    case 'tanh':
+      return tf.tanh(x);
+  }
+}
+
+/**
+ * tf.conv2d ('valid') with its gradients spelled out, because tfjs-cpu's Conv2DBackpropFilter kernel
+ * is pathologically slow (30 s for one 3x3 32->64 conv on 3 images of 26x26). Forward and dx are
+ * tfjs's own kernels (Conv2D, Conv2DBackpropInput); dW is tfjs's Conv2D too, in the textbook form
+ *   dW[ky, kx, c, f] = sum_{n,i,j} x[n, i*sh + ky, j*sw + kx, c] * dy[n, i, j, f]
+ * i.e. a stride-1 convolution of x (channels as batch) with dy (batch as channels) dilated by the
+ * stride, cropped to the kernel size. test/engine/tfjs/reference.test.ts checks it against finite
+ * differences of a naive loop, strided cases included.
+ */
+const conv2dValid = (x: tf.Tensor4D, w: tf.Tensor4D, [sh, sw]: [number, number]): tf.Tensor4D =>
+  tf.customGrad((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([x, w]);
+    return {
+      value: tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, [sh, sw], 'valid'),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
+        const [kh, kw] = ws.shape;
+        const dx = tf.conv2dTranspose(dy as tf.Tensor4D, ws, xs.shape, [sh, sw], 'valid');
+        const corr = tf.conv2d(
+          tf.transpose(xs, [3, 1, 2, 0]), // [C, H, W, N]
+          tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D, // [OH, OW, N, F]
+          1,
+          'valid',
+          'NHWC',
+          [sh, sw],
+        ); // [C, >= kh, >= kw, F]
+        const dw = tf.transpose(tf.slice(corr, [0, 0, 0, 0], [-1, kh, kw, -1]), [1, 2, 0, 3]);
+        return [dx, dw];
+      },
+    };
+  })(x, w) as tf.Tensor4D;
+
+/** NHWC -> [n, C*H*W] in C, H, W order. */
+function flattenChw(x: tf.Tensor): tf.Tensor2D {
+  const [n, h, w, c] = x.shape as [number, number, number, number];
+  return tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [n, c * h * w]);
+}
+
+/**
+ * Builds the forward function of `spec` in tfjs. Parameters are arguments (so tf.grads can
+ * differentiate with respect to them); the returned function maps (x NHWC, ...params) -> output.
+ */
+function build(
+  spec: ModelSpec,
+  named: Map<string, NamedTensor>,
+  n: number,
+  conv: ReferenceConventions,
+  dropoutMasks: Record<number, ArrayLike<number>> | undefined,
+): { built: Built; forward: (x: tf.Tensor, params: tf.Tensor[]) => tf.Tensor; outShape: Shape } {
+  const tensors: tf.Tensor[] = [];
+  const back: Built['back'] = [];
+  const steps: ((x: tf.Tensor, params: tf.Tensor[]) => tf.Tensor)[] = [];
+  let shape: Shape = { kind: 'chw', c: spec.input[0], h: spec.input[1], w: spec.input[2] };
+
+  const addParam = (name: string, convoyShape: number[], toTf: number[] | null, inverse: number[] | null): number => {
+    const t = findParam(named, name, convoyShape);
+    const convoyTensor = tf.tensor(t.data, convoyShape, 'float32');
+    tensors.push(toTf ? tf.transpose(convoyTensor, toTf) : convoyTensor);
+    back.push({ name, shape: convoyShape, perm: inverse });
+    return tensors.length - 1;
+  };
+
+  spec.layers.forEach((layer: LayerSpec, i: number) => {
+    const prefix = `layers.${i}`;
+    switch (layer.type) {
+      case 'conv2d': {
+        if (shape.kind !== 'chw') throw new Error(`reference: layers[${i}] conv2d needs a [C,H,W] input`);
+        const [kh, kw] = pair(layer.kernelSize, [1, 1]);
+        const [sh, sw] = pair(layer.stride, [1, 1]);
+        const [pt, pb, pl, pr] = paddingFor(layer.padding, [shape.h, shape.w], [kh, kw], [sh, sw], conv.sameExtra);
+        const wi = addParam(`${prefix}.weight`, [layer.filters, shape.c, kh, kw], [2, 3, 1, 0], [3, 2, 0, 1]);
+        const bi = layer.useBias === false ? -1 : addParam(`${prefix}.bias`, [layer.filters], null, null);
+        const { activation, alpha } = layer;
+        steps.push((x, p) => {
+          const padded = pt + pb + pl + pr > 0 ? tf.pad(x, [[0, 0], [pt, pb], [pl, pr], [0, 0]]) : x;
+          let y: tf.Tensor = conv2dValid(padded as tf.Tensor4D, p[wi] as tf.Tensor4D, [sh, sw]);
+          if (bi >= 0) y = tf.add(y, p[bi]!);
+          return activate(y, activation, alpha);
+        });
+        shape = {
+          kind: 'chw',
+          c: layer.filters,
+          h: Math.floor((shape.h + pt + pb - kh) / sh) + 1,
+          w: Math.floor((shape.w + pl + pr - kw) / sw) + 1,
+        };
+        break;
+      }
+      case 'maxPool2d':
+      case 'avgPool2d': {
+        if (shape.kind !== 'chw') throw new Error(`reference: layers[${i}] ${layer.type} needs a [C,H,W] input`);
+        const [kh, kw] = pair(layer.poolSize, [1, 1]);
+        const [sh, sw] = pair(layer.stride, [kh, kw]);
+        const [pt, pb, pl, pr] = paddingFor(layer.padding, [shape.h, shape.w], [kh, kw], [sh, sw], conv.sameExtra);
+        const pads: [number, number][] = [[0, 0], [pt, pb], [pl, pr], [0, 0]];
+        const padded = pt + pb + pl + pr > 0;
+        if (layer.type === 'maxPool2d') {
+          steps.push((x) => tf.maxPool((padded ? tf.pad(x, pads, -Infinity) : x) as tf.Tensor4D, [kh, kw], [sh, sw], 'valid'));
+        } else if (!padded || conv.avgPoolCountPadding) {
+          steps.push((x) => tf.avgPool((padded ? tf.pad(x, pads) : x) as tf.Tensor4D, [kh, kw], [sh, sw], 'valid'));
+        } else {
+          // Divide each window's sum by the number of real (unpadded) inputs in it.
+          const { h, w } = shape;
+          steps.push((x) => {
+            const sum = tf.avgPool(tf.pad(x, pads) as tf.Tensor4D, [kh, kw], [sh, sw], 'valid');
+            const ones = tf.pad(tf.ones([1, h, w, 1]), pads) as tf.Tensor4D;
+            const frac = tf.avgPool(ones, [kh, kw], [sh, sw], 'valid'); // real inputs / window size
+            return tf.div(sum, frac);
+          });
+        }
+        shape = {
+          kind: 'chw',
+          c: shape.c,
+          h: Math.floor((shape.h + pt + pb - kh) / sh) + 1,
+          w: Math.floor((shape.w + pl + pr - kw) / sw) + 1,
+        };
+        break;
+      }
+      case 'dense': {
+        const inF = shape.kind === 'flat' ? shape.f : shape.c * shape.h * shape.w;
+        const wasSpatial = shape.kind === 'chw';
+        const wi = addParam(`${prefix}.weight`, [layer.units, inF], [1, 0], [1, 0]);
+        const bi = layer.useBias === false ? -1 : addParam(`${prefix}.bias`, [layer.units], null, null);
+        const { activation, alpha } = layer;
+        steps.push((x, p) => {
+          const x2 = wasSpatial ? flattenChw(x) : (x as tf.Tensor2D);
+          let y: tf.Tensor = tf.matMul(x2, p[wi] as tf.Tensor2D);
+          if (bi >= 0) y = tf.add(y, p[bi]!);
+          return activate(y, activation, alpha);
+        });
+        shape = { kind: 'flat', f: layer.units };
+        break;
+      }
+      case 'flatten': {
+        if (shape.kind === 'chw') {
+          steps.push((x) => flattenChw(x));
+          shape = { kind: 'flat', f: shape.c * shape.h * shape.w };
+        }
+        break;
+      }
+      case 'dropout': {
+        const mask = dropoutMasks?.[i];
+        if (mask) {
+          const keep = 1 / (1 - layer.rate);
+          const m =
+            shape.kind === 'chw'
+              ? tf.transpose(tf.tensor4d(Float32Array.from(mask), [n, shape.c, shape.h, shape.w]), [0, 2, 3, 1])
+              : tf.tensor2d(Float32Array.from(mask), [n, shape.f]);
+          steps.push((x) => tf.mul(tf.mul(x, m), keep));
+        }
+        break;
+      }
+      case 'relu':
+      case 'leakyRelu':
+      case 'elu':
+      case 'sigmoid':
+      case 'tanh': {
+        const { type, alpha } = layer;
+        steps.push((x) => activate(x, type, alpha));
+        break;
+      }
+      default: {
+        const never: never = layer;
+        throw new Error(`reference: unhandled layer ${JSON.stringify(never)}`);
+      }
+    }
+  });
+
+  return {
+    built: { tensors, back },
+    forward: (x, params) => steps.reduce((h, step) => step(h, params), x),
+    outShape: shape,
+  };
+}
+
+function loss(kind: 'cross-entropy' | 'mse', out: tf.Tensor, labels: tf.Tensor2D, conv: ReferenceConventions): tf.Scalar {
+  const n = out.shape[0]!;
+  const flat = tf.reshape(out, [n, -1]);
+  if (kind === 'cross-entropy') {
+    return tf.losses.softmaxCrossEntropy(labels, flat, undefined, 0, tf.Reduction.MEAN) as tf.Scalar;
+  }
+  const perSample = conv.mse === 'sum' ? tf.sum(tf.squaredDifference(flat, labels), 1) : tf.mean(tf.squaredDifference(flat, labels), 1);
+  return tf.mean(perSample) as tf.Scalar;
+}
+
+/**
+ * Runs `spec` with `weights` on a batch in tfjs. With labels: also the batch-mean loss and its
+ * gradients with respect to the input and every parameter (tf.grads).
+ */
+export async function runReference(
+  spec: ModelSpec,
+  weights: readonly NamedTensor[],
+  batch: ReferenceBatch,
+  options: ReferenceOptions = {},
+): Promise<ReferenceResult> {
+  await initTfjs();
+  const conv = { ...DEFAULT_CONVENTIONS, ...options.conventions };
+  const named = new Map(weights.map((t) => [t.name, t]));
+  const [c, h, w] = spec.input;
+  const { n } = batch;
+  if (batch.x.length !== n * c * h * w) throw new Error(`reference: x has ${batch.x.length} values, expected ${n * c * h * w}`);
+
+  const result = tf.tidy(() => {
+    const { built, forward, outShape } = build(spec, named, n, conv, options.dropoutMasks);
+    if (built.back.length !== weights.length) {
+      const used = new Set(built.back.map((b) => b.name));
+      const extra = weights.filter((t) => !used.has(t.name)).map((t) => t.name);
+      throw new Error(`reference: weights not used by the spec: ${extra.join(', ')}`);
+    }
+    const xNhwc = tf.transpose(tf.tensor4d(batch.x, [n, c, h, w]), [0, 2, 3, 1]);
+    const toConvoyLayout = (y: tf.Tensor): tf.Tensor => (outShape.kind === 'chw' ? tf.transpose(y, [0, 3, 1, 2]) : y);
+
+    const out = forward(xNhwc, built.tensors);
+    const outputT = toConvoyLayout(out);
+    const res: { output: tf.Tensor; probs?: tf.Tensor; loss?: tf.Tensor; dx?: tf.Tensor; grads?: tf.Tensor[] } = {
+      output: outputT,
+    };
+    if (outShape.kind === 'flat') res.probs = tf.softmax(out as tf.Tensor2D);
+
+    if (batch.labels) {
+      const classes = outShape.kind === 'flat' ? outShape.f : outShape.c * outShape.h * outShape.w;
+      const oneHot = tf.oneHot(tf.tensor1d(Array.from(batch.labels), 'int32'), classes).toFloat() as tf.Tensor2D;
+      const f = (x: tf.Tensor, ...params: tf.Tensor[]): tf.Scalar => {
+        // The loss sees the output in Convoy's layout, so a spatial output is flattened in C, H, W order.
+        return loss(options.loss ?? 'cross-entropy', toConvoyLayout(forward(x, params)), oneHot, conv);
+      };
+      const { value, grads } = tf.valueAndGrads(f)([xNhwc, ...built.tensors]);
+      res.loss = value;
+      res.dx = tf.transpose(grads[0]!, [0, 3, 1, 2]);
+      res.grads = built.back.map((b, k) => (b.perm ? tf.transpose(grads[k + 1]!, b.perm) : grads[k + 1]!));
+    }
+    return { res, back: built.back, outShape };
+  });
+
+  const { res, back, outShape } = result;
+  const data = async (t: tf.Tensor): Promise<Float32Array> => Float32Array.from(await t.data());
+  const out: ReferenceResult = {
+    output: await data(res.output),
+    outputShape: outShape.kind === 'flat' ? [n, outShape.f] : [n, outShape.c, outShape.h, outShape.w],
+  };
+  if (res.probs) out.probabilities = await data(res.probs);
+  if (res.loss) out.loss = (await res.loss.data())[0]!;
+  if (res.dx) out.dx = await data(res.dx);
+  if (res.grads) {
+    out.grads = new Map();
+    for (let k = 0; k < back.length; k++) {
+      const g = await data(res.grads[k]!);
+      if (g.length !== back[k]!.shape.reduce((a, b) => a * b, 1)) throw new Error(`reference: bad gradient size for ${back[k]!.name}`);
+      out.grads.set(back[k]!.name, g);
+    }
+  }
+  tf.dispose([res.output, res.probs, res.loss, res.dx, ...(res.grads ?? [])].filter((t): t is tf.Tensor => !!t));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comparison
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Relative error of `actual` against the reference `expected`:
+ *   max_i |actual_i - expected_i| / max_i |expected_i|
+ * i.e. the worst absolute difference measured against the largest magnitude in the reference tensor
+ * (not element-wise, which would blow up on values near zero). An all-zero reference compares
+ * absolutely. Throws on a length mismatch or a non-finite value.
+ */
+export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  if (actual.length !== expected.length) throw new Error(`length ${actual.length} vs reference ${expected.length}`);
+  let maxDiff = 0;
+  let maxRef = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i]!;
+    const e = expected[i]!;
+    if (!Number.isFinite(a) || !Number.isFinite(e)) return Infinity;
+    maxDiff = Math.max(maxDiff, Math.abs(a - e));
+    maxRef = Math.max(maxRef, Math.abs(e));
+  }
+  return maxRef === 0 ? maxDiff : maxDiff / maxRef;
+}
+
+/** Deterministic uniform values in [lo, hi) from a small LCG-free hash (independent of the engine's RNG). */
+export function seededUniform(count: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const out = new Float32Array(count);
+  let s = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < count; i++) {
+    // xorshift32
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    out[i] = lo + ((s >>> 8) / 16777216) * (hi - lo);
+  }
+  return out;
+}

@@ -1,0 +1,742 @@
+// The training loop of one job attempt, on the worker's main thread. It orchestrates and never
+// runs the engine itself: every forward/backward, gradient sum and evaluation is a pool task, so
+// the event loop stays free for BullMQ's lock renewal, Redis and the cancel check.
+//
+//   claim (attempt + 1, fencing token) ─ load data once ─ share it (SharedArrayBuffers)
+//     for each epoch: order = seeded shuffle(seed, epoch)
+//       for each batch: micro-shards ──► pool 'grad' tasks, one gradient slot each
+//                       ──► pool 'reduce' tasks: slots summed in slot order, fixed chunks
+//                       clip, learning rate, optimizer step (main thread, between steps)
+//                       progress (<= ~4/s) ─ cancel? ─ checkpoint due? ─ draining?
+//       evaluate validation/test on the pool ─ `epoch` event ─ checkpoint ─ stopping rules
+//   terminal commit: `completed` (weights) | `failed` | `cancelled` (partial weights)
+//
+// Every write carries the attempt as a fence: once another attempt has claimed the job, this one
+// gets FencedError on its next write and stops without recording anything.
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type {
+  EpochMetrics,
+  JobDocument,
+  JobError,
+  JobSpec,
+  Metrics,
+  Progress,
+  TensorNorm,
+  TensorOutput,
+  WeightsRef,
+} from '../src/contracts/index.js';
+import { createModel, hashSeed, Rng, type Model } from '../src/engine/index.js';
+import {
+  createOptimizer,
+  l2Norm,
+  learningRate,
+  restoreOptimizer,
+  type LrSchedule,
+  type Optimizer,
+  type OptimizerConfig,
+} from '../src/engine/optim/index.js';
+import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../src/engine/safetensors.js';
+import { FencedError, JobFinishedError, type JobPatch, type JobStore, type NewEvent } from '../src/store/index.js';
+import { decodeCheckpoint, encodeCheckpoint, type Checkpoint, type CheckpointState } from './checkpoint.js';
+import { JobDataError, loadJobData, share, type JobData, type UploadedLoader } from './data.js';
+import type { Pool } from './pool.js';
+import type { JobContext, LossResult } from './protocol.js';
+
+export interface TrainSettings {
+  /** Samples per micro-shard when the job does not set one. */
+  defaultShardSize: number;
+  /** Checkpoint every N optimizer steps (0 = only at epoch ends). */
+  checkpointEverySteps: number;
+  /** Checkpoint when this many seconds passed since the last one (0 = off). */
+  checkpointEverySeconds: number;
+  /** Minimum ms between two progress events of one job. */
+  progressIntervalMs: number;
+  /** The completed event carries the tensors inline up to this many safetensors bytes. */
+  weightsInlineMaxBytes: number;
+  /** A job whose workers died this many times (not counting graceful hand-backs) fails. */
+  maxCrashes: number;
+  /** Where builtin datasets are cached (default src/datasets' choice). */
+  datasetCacheDir?: string | undefined;
+}
+
+export const DEFAULT_TRAIN_SETTINGS: TrainSettings = {
+  defaultShardSize: 16,
+  checkpointEverySteps: 0,
+  checkpointEverySeconds: 60,
+  progressIntervalMs: 250,
+  weightsInlineMaxBytes: 1 << 20,
+  maxCrashes: 3,
+};
+
+export interface TrainDeps {
+  store: JobStore;
+  pool: Pool;
+  log: Logger;
+  settings: TrainSettings;
+  loadUploaded: UploadedLoader;
+  /** True once the process is shutting down: checkpoint at the next step and hand the job back. */
+  draining(): boolean;
+  /** Called with samples trained, for the process's samples/s figure. */
+  onSamples?(n: number): void;
+}
+
+export type TrainOutcome =
+  | { kind: 'succeeded'; reason: string }
+  | { kind: 'failed'; error: JobError }
+  | { kind: 'cancelled' }
+  | { kind: 'handed-back' }
+  | { kind: 'fenced' }
+  | { kind: 'skipped'; why: string };
+
+/** Parameters summed per 'reduce' task: fixed, so the gradient norm's summation order is too. */
+const REDUCE_CHUNK = 1 << 16;
+/** Samples per 'eval' task. */
+const EVAL_TASK = 512;
+
+class Diverged extends Error {
+  constructor(
+    readonly epoch: number,
+    readonly step: number,
+    what: string,
+  ) {
+    super(`training diverged: ${what} at epoch ${epoch}, step ${step}`);
+  }
+}
+
+class JobInputError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Runs (or resumes) one job to a terminal state, a hand-back, or until fenced off. */
+export async function trainJob(id: string, deps: TrainDeps): Promise<TrainOutcome> {
+  const { store, log } = deps;
+  const doc = await store.get(id);
+  if (!doc) return { kind: 'skipped', why: 'deleted' };
+  if (['succeeded', 'failed', 'cancelled'].includes(doc.status)) return { kind: 'skipped', why: doc.status };
+
+  let checkpoint: Checkpoint | undefined;
+  const bytes = await store.getCheckpoint(id);
+  if (bytes) {
+    try {
+      checkpoint = decodeCheckpoint(bytes);
+    } catch (err) {
+      log.warn({ jobId: id, err }, 'unreadable checkpoint ignored; starting over');
+    }
+  }
+
+  // Claim: the attempt number is this run's fencing token.
+  const resuming = doc.attempt > 0;
+  let claimed: JobDocument;
+  try {
+    const r = await store.update(
+      id,
+      (d) => ({ attempt: d.attempt + 1, status: 'running', stage: resuming ? 'recovering' : 'loading-data' }),
+      { event: (d) => statusEvent(d, resuming ? resumeMessage(checkpoint) : undefined) },
+    );
+    claimed = r!.doc;
+  } catch (err) {
+    if (err instanceof JobFinishedError) return { kind: 'skipped', why: err.status };
+    throw err;
+  }
+  const attempt = claimed.attempt;
+  const jlog = log.child({ jobId: id, attempt });
+  const crashes = attempt - 1 - (checkpoint?.state.handoffs ?? 0);
+  const run = new Run(id, attempt, claimed.spec, deps, jlog, checkpoint);
+  try {
+    if (crashes >= deps.settings.maxCrashes) {
+      return await run.fail({
+        code: 'crash-loop',
+        message: `the job's worker stopped without finishing ${crashes} times (limit ${deps.settings.maxCrashes}); giving up`,
+      });
+    }
+    return await run.execute(resuming);
+  } catch (err) {
+    if (err instanceof FencedError) {
+      jlog.warn('another attempt owns the job; this attempt stops without recording anything');
+      return { kind: 'fenced' };
+    }
+    if (err instanceof JobFinishedError) return { kind: 'skipped', why: err.status };
+    if (err instanceof Diverged) return run.fail({ code: 'diverged', message: err.message, epoch: err.epoch, step: err.step });
+    if (err instanceof JobDataError) return run.fail({ code: 'invalid-dataset', message: err.message });
+    if (err instanceof JobInputError) return run.fail({ code: err.code, message: err.message });
+    if (err instanceof Error && err.name === 'DatasetError') return run.fail({ code: 'invalid-dataset', message: err.message });
+    jlog.error({ err }, 'training failed');
+    return run.fail({ code: 'internal', message: err instanceof Error ? err.message : String(err) });
+  } finally {
+    run.dispose();
+  }
+}
+
+function resumeMessage(c: Checkpoint | undefined): string {
+  return c
+    ? `resuming from the checkpoint at epoch ${c.state.epoch + 1}, step ${c.state.step} (attempt ${c.state.attempt})`
+    : 'resuming: no checkpoint yet, starting over';
+}
+
+function statusEvent(d: JobDocument, message?: string): NewEvent {
+  return {
+    type: 'status',
+    data: { status: d.status, stage: d.stage, attempt: d.attempt, at: new Date().toISOString(), ...(message ? { message } : {}) },
+  };
+}
+
+/** The seed a job trains with: its own, else one derived from its id (stable across attempts). */
+export function jobSeed(id: string, spec: JobSpec): number {
+  if (spec.training.seed !== undefined) return spec.training.seed;
+  const h = createHash('sha256').update(id).digest();
+  return h.readUInt32LE(0);
+}
+
+/** Epoch e's sample order: a pure function of (seed, e), so a resumed run draws the same. */
+export function epochOrder(out: Uint32Array, seed: number, epoch: number, shuffle: boolean): Rng {
+  for (let i = 0; i < out.length; i++) out[i] = i;
+  const rng = new Rng(hashSeed(seed, epoch));
+  if (shuffle) rng.shuffle(out);
+  return rng;
+}
+
+function optimizerConfig(spec: JobSpec): OptimizerConfig {
+  const o = spec.training.optimizer;
+  const pick = <K extends string>(obj: Record<string, unknown>, keys: K[]) =>
+    Object.fromEntries(keys.filter((k) => obj[k] !== undefined).map((k) => [k, obj[k]]));
+  if (o.type === 'sgd') return { type: 'sgd', ...pick(o, ['momentum', 'nesterov', 'weightDecay']) };
+  return { type: o.type, ...pick(o, ['beta1', 'beta2', 'weightDecay']) };
+}
+
+function schedule(spec: JobSpec, stepsPerEpoch: number): LrSchedule {
+  const s = spec.training.schedule;
+  if (!s) return { type: 'constant' };
+  const warmup = s.warmupSteps !== undefined ? { warmupSteps: s.warmupSteps } : {};
+  switch (s.type) {
+    case 'constant':
+      return { type: 'constant', ...warmup };
+    case 'step':
+      return { type: 'step', stepSize: s.stepEpochs * stepsPerEpoch, gamma: s.gamma, ...warmup };
+    case 'cosine':
+      return { type: 'cosine', ...(s.minLearningRate !== undefined ? { minLr: s.minLearningRate } : {}), ...warmup };
+  }
+}
+
+/** The model's weights as named tensors (PyTorch layouts) over `weights`. */
+export function namedTensors(model: Model, weights: Float32Array): NamedTensor[] {
+  return model.params.map((p) => ({ name: p.name, shape: [...p.shape], data: weights.subarray(p.offset, p.offset + p.size) }));
+}
+
+/** Copies named tensors into a model's flat weight vector; every parameter must be given, shapes must match. */
+export function loadNamedTensors(model: Model, weights: Float32Array, tensors: readonly NamedTensor[]): void {
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  for (const p of model.params) {
+    const t = byName.get(p.name);
+    if (!t) throw new JobInputError('invalid-weights', `initialWeights: tensor ${p.name} is missing`);
+    if (t.shape.join(',') !== p.shape.join(',')) {
+      throw new JobInputError('invalid-weights', `initialWeights: ${p.name} has shape [${t.shape}], the model needs [${p.shape}]`);
+    }
+    weights.set(t.data, p.offset);
+    byName.delete(p.name);
+  }
+  if (byName.size > 0) throw new JobInputError('invalid-weights', `initialWeights: unknown tensors ${[...byName.keys()].join(', ')}`);
+}
+
+function decodeTensorInput(data: string | number[]): Float32Array {
+  if (Array.isArray(data)) return Float32Array.from(data);
+  const buf = Buffer.from(data, 'base64');
+  if (buf.length % 4 !== 0) throw new JobInputError('invalid-weights', 'initialWeights: base64 data is not whole float32 values');
+  const out = new Float32Array(buf.length / 4);
+  for (let i = 0; i < out.length; i++) out[i] = buf.readFloatLE(i * 4);
+  return out;
+}
+
+function toBase64(data: Float32Array): string {
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
+}
+
+function sharedFloats(n: number): Float32Array {
+  return new Float32Array(new SharedArrayBuffer(Math.max(1, n) * 4), 0, n);
+}
+
+/** One attempt at one job: the state the loop carries. */
+class Run {
+  private model!: Model;
+  private weights!: Float32Array;
+  private gradSum!: Float32Array;
+  private optimizer!: Optimizer;
+  private ctx!: JobContext;
+  private data!: JobData;
+  private epoch = 0;
+  private step = 0;
+  private globalStep = 0;
+  private history: EpochMetrics[] = [];
+  private epochLossSum = 0;
+  private epochCorrect = 0;
+  private epochSeen = 0;
+  private elapsedBeforeMs = 0;
+  private bestLoss: number | null = null;
+  private epochsWithoutImprovement = 0;
+  private handoffs = 0;
+  private rngState: [number, number, number, number] = [0, 0, 0, 0];
+  private trained = false;
+  private lastMetrics: Metrics = { loss: null, accuracy: null };
+  private readonly seed: number;
+  private readonly startedAt = Date.now();
+  private attemptSamples = 0;
+  private attemptTrainMs = 0;
+  private lastCheckpointAt = Date.now();
+  private stepsSinceCheckpoint = 0;
+  private lastProgressAt = 0;
+
+  constructor(
+    private readonly id: string,
+    private readonly attempt: number,
+    private readonly spec: JobSpec,
+    private readonly deps: TrainDeps,
+    private readonly log: Logger,
+    private readonly checkpoint: Checkpoint | undefined,
+  ) {
+    this.seed = jobSeed(id, spec);
+  }
+
+  dispose(): void {
+    // The SharedArrayBuffers go with the last reference; threads drop their cached model by LRU.
+  }
+
+  private update(patch: JobPatch | ((d: JobDocument) => JobPatch | null), options: Parameters<JobStore['update']>[2] = {}) {
+    return this.deps.store.update(this.id, patch, { ...options, fence: this.attempt });
+  }
+
+  private async setStage(stage: JobDocument['stage'], message?: string): Promise<void> {
+    await this.update({ stage }, { event: (d) => statusEvent(d, message) });
+  }
+
+  async execute(resuming: boolean): Promise<TrainOutcome> {
+    const { spec, deps } = this;
+    if (resuming) await this.setStage('loading-data');
+    this.data = await loadJobData(spec, deps.loadUploaded, deps.settings.datasetCacheDir);
+    this.model = createModel(spec.model, { seed: this.seed });
+    if (this.data.train.classes > this.model.classes) {
+      throw new JobDataError(
+        `the dataset has ${this.data.train.classes} classes but the model outputs ${this.model.classes} scores`,
+        'dataset',
+      );
+    }
+    const P = this.model.paramCount;
+    this.weights = sharedFloats(P);
+    this.weights.set(this.model.weights);
+    this.gradSum = sharedFloats(P);
+    const batchSize = spec.training.batchSize;
+    const shardSize = Math.min(batchSize, deps.settings.defaultShardSize);
+    const slots = Math.ceil(batchSize / shardSize);
+    const order = new Uint32Array(new SharedArrayBuffer(this.data.train.count * 4));
+
+    if (this.checkpoint) this.restore(this.checkpoint);
+    else {
+      await this.applyInitialWeights();
+      this.optimizer = createOptimizer(optimizerConfig(spec), P);
+    }
+    this.ctx = {
+      key: `${this.id}#${this.attempt}`,
+      model: spec.model,
+      seed: this.seed,
+      loss: spec.training.loss ?? 'cross-entropy',
+      paramCount: P,
+      weights: this.weights.buffer as SharedArrayBuffer,
+      slots: new SharedArrayBuffer(slots * P * 4),
+      gradSum: this.gradSum.buffer as SharedArrayBuffer,
+      order: order.buffer as SharedArrayBuffer,
+      shardSize,
+      train: share(this.data.train),
+      validation: this.data.validation && share(this.data.validation),
+      test: this.data.test && share(this.data.test),
+    };
+    await this.setStage('training');
+    return this.loop(order, shardSize);
+  }
+
+  private restore(c: Checkpoint): void {
+    const s = c.state;
+    if (c.weights.length !== this.model.paramCount) throw new Error('checkpoint does not match the model');
+    this.weights.set(c.weights);
+    this.optimizer = restoreOptimizer(c.optimizer);
+    this.epoch = s.epoch;
+    this.step = s.step;
+    this.globalStep = s.globalStep;
+    this.history = s.history;
+    this.epochLossSum = s.epochLossSum;
+    this.epochCorrect = s.epochCorrect;
+    this.epochSeen = s.epochSeen;
+    this.elapsedBeforeMs = s.elapsedMs;
+    this.bestLoss = s.bestLoss;
+    this.epochsWithoutImprovement = s.epochsWithoutImprovement;
+    this.handoffs = s.handoffs;
+    this.trained = s.globalStep > 0;
+    const last = s.history.at(-1);
+    if (last) this.lastMetrics = metricsOf(last);
+    this.log.info({ epoch: s.epoch + 1, step: s.step, from: s.attempt }, 'resumed from checkpoint');
+  }
+
+  private async applyInitialWeights(): Promise<void> {
+    const init = this.spec.initialWeights;
+    if (!init) return;
+    let tensors: NamedTensor[];
+    if ('fromJob' in init) {
+      const bytes = await this.deps.store.getWeights(init.fromJob);
+      if (!bytes) throw new JobInputError('invalid-weights', `initialWeights.fromJob: job ${init.fromJob} has no weights`);
+      tensors = decodeSafetensors(bytes).tensors;
+    } else {
+      tensors = init.tensors.map((t) => ({ name: t.name, shape: t.shape, data: decodeTensorInput(t.data) }));
+    }
+    loadNamedTensors(this.model, this.weights, tensors);
+  }
+
+  private async loop(order: Uint32Array, shardSize: number): Promise<TrainOutcome> {
+    const { spec, deps, ctx } = this;
+    const { store } = deps;
+    const n = this.data.train.count;
+    const batchSize = spec.training.batchSize;
+    const epochs = spec.training.epochs;
+    const stepsPerEpoch = Math.ceil(n / batchSize);
+    const totalSteps = epochs * stepsPerEpoch;
+    const sched = schedule(spec, stepsPerEpoch);
+    const baseLr = spec.training.optimizer.learningRate;
+    const clipNorm = spec.training.clipNorm;
+    const maxRuntimeMs = (spec.stopping?.maxRuntimeSeconds ?? Infinity) * 1000;
+    const shuffle = spec.training.shuffle ?? true;
+    const P = ctx.paramCount;
+    let lr = baseLr;
+
+    for (; this.epoch < epochs; this.epoch++) {
+      const epochStart = Date.now();
+      this.rngState = epochOrder(order, this.seed, this.epoch, shuffle).getState();
+      for (; this.step < stepsPerEpoch; ) {
+        const cancelled = store.isCancelRequested(this.id);
+        const t0 = Date.now();
+        const from = this.step * batchSize;
+        const to = Math.min(from + batchSize, n);
+        const bs = to - from;
+        const tasks: Promise<LossResult>[] = [];
+        for (let s = 0, a = from; a < to; s++, a += shardSize) {
+          tasks.push(
+            deps.pool.run<LossResult>({
+              kind: 'grad',
+              ctx,
+              slot: s,
+              from: a,
+              to: Math.min(a + shardSize, to),
+              scale: 1 / bs,
+              step: this.globalStep,
+            }),
+          );
+        }
+        const results = await Promise.all(tasks);
+        let lossSum = 0;
+        let correct = 0;
+        for (const r of results) {
+          lossSum += r.lossSum;
+          correct += r.correct;
+        }
+        if (!Number.isFinite(lossSum)) throw new Diverged(this.epoch + 1, this.step + 1, `loss is ${lossSum}`);
+        const reduces: Promise<number>[] = [];
+        for (let a = 0; a < P; a += REDUCE_CHUNK) {
+          reduces.push(deps.pool.run<number>({ kind: 'reduce', ctx, slotCount: tasks.length, from: a, to: Math.min(a + REDUCE_CHUNK, P) }));
+        }
+        let sumsq = 0;
+        for (const part of await Promise.all(reduces)) sumsq += part;
+        const gradNorm = Math.sqrt(sumsq);
+        if (!Number.isFinite(gradNorm)) throw new Diverged(this.epoch + 1, this.step + 1, `gradient norm is ${gradNorm}`);
+        if (clipNorm !== undefined) {
+          const scale = clipNorm / (gradNorm + 1e-6);
+          if (scale < 1) for (let i = 0; i < P; i++) this.gradSum[i] = this.gradSum[i]! * scale;
+        }
+        lr = learningRate(sched, baseLr, this.globalStep, totalSteps);
+        this.optimizer.step(this.weights, this.gradSum, lr);
+        this.globalStep++;
+        this.step++;
+        this.trained = true;
+        this.epochLossSum += lossSum;
+        this.epochCorrect += correct;
+        this.epochSeen += bs;
+        this.attemptSamples += bs;
+        this.attemptTrainMs += Date.now() - t0;
+        this.stepsSinceCheckpoint++;
+        deps.onSamples?.(bs);
+
+        if (await cancelled) return this.cancel();
+        await this.maybeProgress(stepsPerEpoch, totalSteps, this.step === stepsPerEpoch);
+        if (deps.draining()) return this.handBack();
+        if (this.elapsedMs() >= maxRuntimeMs) return this.finish('max-runtime');
+        if (this.step < stepsPerEpoch && this.checkpointDue()) await this.saveCheckpoint();
+      }
+
+      // Epoch end: evaluate, publish, checkpoint, stopping rules.
+      const metrics = await this.evaluateEpoch(lr, Date.now() - epochStart);
+      this.history.push(metrics);
+      this.lastMetrics = metricsOf(metrics);
+      const norms = this.norms();
+      const stop = this.stoppingReason(metrics);
+      this.epochLossSum = this.epochCorrect = this.epochSeen = 0;
+      this.step = 0;
+      // The epoch's event and the checkpoint at the start of the next epoch land in one atomic write:
+      // a crash can neither lose the event nor make a resumed attempt publish it twice.
+      const last = stop !== undefined || this.epoch + 1 >= epochs;
+      this.epoch++;
+      const checkpoint = last ? undefined : this.checkpointBytes();
+      this.epoch--; // the for loop increments it
+      await this.update(
+        { metrics: this.lastMetrics, history: this.history, stage: 'training' },
+        { event: { type: 'epoch', data: { epoch: this.epoch + 1, epochs, metrics, norms } }, ...(checkpoint ? { checkpoint } : {}) },
+      );
+      if (checkpoint) this.checkpointSaved();
+      this.log.info({ epoch: this.epoch + 1, ...this.lastMetrics }, 'epoch done');
+      if (stop) return this.finish(stop);
+    }
+    return this.finish('epochs');
+  }
+
+  private elapsedMs(): number {
+    return this.elapsedBeforeMs + (Date.now() - this.startedAt);
+  }
+
+  private checkpointDue(): boolean {
+    const { checkpointEverySteps, checkpointEverySeconds } = this.deps.settings;
+    if (checkpointEverySteps > 0 && this.stepsSinceCheckpoint >= checkpointEverySteps) return true;
+    return checkpointEverySeconds > 0 && Date.now() - this.lastCheckpointAt >= checkpointEverySeconds * 1000;
+  }
+
+  private checkpointBytes(): Buffer {
+    const opt = this.optimizer.state();
+    const state: CheckpointState = {
+      jobId: this.id,
+      attempt: this.attempt,
+      epoch: this.epoch,
+      step: this.step,
+      globalStep: this.globalStep,
+      rng: { seed: this.seed, epoch: this.epoch, state: this.rngState },
+      history: this.history,
+      epochLossSum: this.epochLossSum,
+      epochCorrect: this.epochCorrect,
+      epochSeen: this.epochSeen,
+      elapsedMs: this.elapsedMs(),
+      bestLoss: this.bestLoss,
+      epochsWithoutImprovement: this.epochsWithoutImprovement,
+      handoffs: this.handoffs,
+      optimizer: { config: opt.config, size: opt.size, step: opt.step },
+      savedAt: new Date().toISOString(),
+    };
+    const bytes = encodeCheckpoint(state, this.weights, opt);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  private checkpointSaved(): void {
+    this.lastCheckpointAt = Date.now();
+    this.stepsSinceCheckpoint = 0;
+  }
+
+  private async saveCheckpoint(): Promise<void> {
+    const bytes = this.checkpointBytes();
+    const ok = await this.deps.store.putCheckpoint(this.id, this.attempt, bytes);
+    if (!ok) throw new FencedError(this.id, this.attempt);
+    this.checkpointSaved();
+    this.log.debug({ epoch: this.epoch + 1, step: this.step, bytes: bytes.length }, 'checkpoint saved');
+  }
+
+  private async maybeProgress(stepsPerEpoch: number, totalSteps: number, force: boolean): Promise<void> {
+    const now = Date.now();
+    if (!force && now - this.lastProgressAt < this.deps.settings.progressIntervalMs) return;
+    this.lastProgressAt = now;
+    const done = this.epoch * stepsPerEpoch + this.step;
+    const sps = this.attemptTrainMs > 0 ? (this.attemptSamples * 1000) / this.attemptTrainMs : null;
+    const stepMs = this.attemptTrainMs / Math.max(1, this.attemptSamples) * this.spec.training.batchSize;
+    const progress: Progress = {
+      epoch: this.epoch + 1,
+      epochs: this.spec.training.epochs,
+      step: this.step,
+      stepsPerEpoch,
+      percent: Math.min(100, (done / totalSteps) * 100),
+      etaSeconds: sps ? Math.round(((totalSteps - done) * stepMs) / 100) / 10 : null,
+      samplesPerSecond: sps === null ? null : Math.round(sps * 10) / 10,
+    };
+    const loss = this.epochSeen ? this.epochLossSum / this.epochSeen : null;
+    const accuracy = this.epochSeen ? this.epochCorrect / this.epochSeen : null;
+    await this.update({ progress }, { event: { type: 'progress', data: { ...progress, loss, accuracy } } });
+  }
+
+  private async evaluateSplit(split: 'validation' | 'test'): Promise<{ loss: number; accuracy: number } | undefined> {
+    const ds = split === 'validation' ? this.data.validation : this.data.test;
+    if (!ds) return undefined;
+    const tasks: Promise<LossResult>[] = [];
+    for (let a = 0; a < ds.count; a += EVAL_TASK) {
+      tasks.push(this.deps.pool.run<LossResult>({ kind: 'eval', ctx: this.ctx, split, from: a, to: Math.min(a + EVAL_TASK, ds.count) }));
+    }
+    let lossSum = 0;
+    let correct = 0;
+    for (const r of await Promise.all(tasks)) {
+      lossSum += r.lossSum;
+      correct += r.correct;
+    }
+    return { loss: lossSum / ds.count, accuracy: correct / ds.count };
+  }
+
+  private async evaluateEpoch(lr: number, ms: number): Promise<EpochMetrics> {
+    const hasEval = this.data.validation || this.data.test;
+    if (hasEval) await this.setStage('evaluating');
+    const val = await this.evaluateSplit('validation');
+    const test = await this.evaluateSplit('test');
+    const m: EpochMetrics = {
+      epoch: this.epoch + 1,
+      loss: this.epochSeen ? this.epochLossSum / this.epochSeen : null,
+      accuracy: this.epochSeen ? this.epochCorrect / this.epochSeen : null,
+      learningRate: lr,
+      seconds: ms / 1000,
+    };
+    if (val) Object.assign(m, { valLoss: val.loss, valAccuracy: val.accuracy });
+    if (test) Object.assign(m, { testLoss: test.loss, testAccuracy: test.accuracy });
+    return m;
+  }
+
+  /** Per parameter tensor: the weights' L2 norm and the last step's gradient L2 norm. */
+  private norms(): TensorNorm[] {
+    return this.model.params.map((p) => ({
+      name: p.name,
+      weightNorm: l2Norm(this.weights, p.offset, p.offset + p.size),
+      gradNorm: l2Norm(this.gradSum, p.offset, p.offset + p.size),
+    }));
+  }
+
+  private stoppingReason(m: EpochMetrics): 'target-accuracy' | 'patience' | undefined {
+    const stopping = this.spec.stopping;
+    if (!stopping) return undefined;
+    const acc = m.valAccuracy ?? m.testAccuracy ?? m.accuracy;
+    if (stopping.targetAccuracy !== undefined && acc !== null && acc !== undefined && acc >= stopping.targetAccuracy) {
+      return 'target-accuracy';
+    }
+    if (stopping.patience !== undefined) {
+      const watched = m.valLoss ?? m.loss;
+      if (watched !== null && watched !== undefined && (this.bestLoss === null || watched < this.bestLoss)) {
+        this.bestLoss = watched;
+        this.epochsWithoutImprovement = 0;
+      } else if (++this.epochsWithoutImprovement >= stopping.patience) {
+        return 'patience';
+      }
+    }
+    return undefined;
+  }
+
+  /** The weights as safetensors bytes plus the reference events and documents carry. */
+  private packWeights(): { bytes: Buffer; ref: WeightsRef; info: { sha256: string; bytes: number } } {
+    const tensors = namedTensors(this.model, this.weights);
+    const raw = encodeSafetensors(tensors, {
+      format: 'convoy-weights/1',
+      input_scale: String(this.data.inputScale),
+      job: this.id,
+    });
+    const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const ref: WeightsRef = { href: `/v1/jobs/${this.id}/weights`, sha256, bytes: bytes.length };
+    if (bytes.length <= this.deps.settings.weightsInlineMaxBytes) {
+      ref.tensors = tensors.map(
+        (t): TensorOutput => ({ name: t.name, shape: t.shape, dtype: 'float32', data: toBase64(t.data) }),
+      );
+    }
+    return { bytes, ref, info: { sha256, bytes: bytes.length } };
+  }
+
+  private async finish(reason: 'epochs' | 'target-accuracy' | 'patience' | 'max-runtime'): Promise<TrainOutcome> {
+    await this.setStage('saving');
+    const { bytes, ref, info } = this.packWeights();
+    await this.update(
+      {
+        status: 'succeeded',
+        stage: 'done',
+        metrics: this.lastMetrics,
+        history: this.history,
+        weights: info,
+        progress: this.finalProgress(),
+      },
+      {
+        weights: bytes,
+        clearCheckpoint: true,
+        clearCancel: true,
+        event: { type: 'completed', data: { metrics: this.lastMetrics, history: this.history, weights: ref, reason } },
+      },
+    );
+    this.log.info({ reason, ...this.lastMetrics }, 'job succeeded');
+    return { kind: 'succeeded', reason };
+  }
+
+  private finalProgress(): Progress {
+    const epochs = this.spec.training.epochs;
+    const stepsPerEpoch = Math.ceil(this.data.train.count / this.spec.training.batchSize);
+    const sps = this.attemptTrainMs > 0 ? (this.attemptSamples * 1000) / this.attemptTrainMs : null;
+    return {
+      epoch: Math.min(this.epoch + 1, epochs),
+      epochs,
+      step: this.step === 0 && this.epoch > 0 ? stepsPerEpoch : this.step,
+      stepsPerEpoch,
+      percent: 100,
+      etaSeconds: 0,
+      samplesPerSecond: sps === null ? null : Math.round(sps * 10) / 10,
+    };
+  }
+
+  private async cancel(): Promise<TrainOutcome> {
+    const metrics: Metrics = {
+      ...this.lastMetrics,
+      ...(this.epochSeen ? { loss: this.epochLossSum / this.epochSeen, accuracy: this.epochCorrect / this.epochSeen } : {}),
+    };
+    const packed = this.trained ? this.packWeights() : undefined;
+    await this.update(
+      { status: 'cancelled', stage: 'done', metrics, history: this.history, weights: packed ? { ...packed.info, partial: true } : null },
+      {
+        ...(packed ? { weights: packed.bytes } : {}),
+        clearCheckpoint: true,
+        clearCancel: true,
+        event: { type: 'cancelled', data: { metrics, weights: packed?.ref ?? null } },
+      },
+    );
+    this.log.info({ epoch: this.epoch + 1, step: this.step }, 'job cancelled');
+    return { kind: 'cancelled' };
+  }
+
+  private async handBack(): Promise<TrainOutcome> {
+    this.handoffs++;
+    await this.saveCheckpoint();
+    await this.update(
+      { status: 'queued', stage: 'queued' },
+      {
+        event: (d) =>
+          statusEvent(d, `worker shutting down: checkpointed at epoch ${this.epoch + 1}, step ${this.step}; the job goes back to the queue`),
+      },
+    );
+    this.log.info({ epoch: this.epoch + 1, step: this.step }, 'job handed back');
+    return { kind: 'handed-back' };
+  }
+
+  async fail(error: JobError): Promise<TrainOutcome> {
+    try {
+      await this.update(
+        { status: 'failed', stage: 'done', error, history: this.history },
+        { clearCheckpoint: true, clearCancel: true, event: { type: 'failed', data: { error, attempt: this.attempt } } },
+      );
+    } catch (err) {
+      if (err instanceof FencedError) return { kind: 'fenced' };
+      if (err instanceof JobFinishedError) return { kind: 'skipped', why: err.status };
+      throw err;
+    }
+    this.log.warn({ error }, 'job failed');
+    return { kind: 'failed', error };
+  }
+}
+
+function metricsOf(m: EpochMetrics): Metrics {
+  const out: Metrics = { loss: m.loss, accuracy: m.accuracy };
+  if (m.valLoss !== undefined) out.valLoss = m.valLoss;
+  if (m.valAccuracy !== undefined) out.valAccuracy = m.valAccuracy;
+  if (m.testLoss !== undefined) out.testLoss = m.testLoss;
+  if (m.testAccuracy !== undefined) out.testAccuracy = m.testAccuracy;
+  return out;
+}

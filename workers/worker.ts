@@ -1,0 +1,241 @@
+// The worker process's BullMQ side: a Worker on `convoy-train` (training jobs, concurrency from
+// config, all sharing the process's one Piscina pool), a Worker on `convoy-predict` (answers
+// {jobId, inputs} with the job's final weights, computed on the pool), and a heartbeat in Redis.
+//
+// Shutdown (close): stop taking jobs, let every running job checkpoint at its next step and go back
+// to the queue (moveToDelayed + DelayedError: another worker, or this one restarted, resumes it),
+// then close the pool and the connections.
+import { hostname } from 'node:os';
+import { DelayedError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import {
+  PREDICT_ERROR_PREFIX,
+  PREDICT_QUEUE,
+  TRAIN_QUEUE,
+  type PredictJobData,
+  type PredictResult,
+  type TrainJobData,
+} from '../src/contracts/index.js';
+import type { WorkerConfig } from '../src/config.js';
+import { createModel } from '../src/engine/index.js';
+import { decodeSafetensors } from '../src/engine/safetensors.js';
+import { DatasetStore } from '../src/store/datasets.js';
+import { connectRedis, JobStore } from '../src/store/index.js';
+import { Pool } from './pool.js';
+import { loadNamedTensors, trainJob, type TrainOutcome, type TrainSettings } from './train.js';
+
+export interface WorkerOptions {
+  redisUrl: string;
+  prefix: string;
+  config: WorkerConfig;
+  weightsInlineMaxBytes: number;
+  log: Logger;
+  datasetCacheDir?: string;
+}
+
+interface PredictModel {
+  key: string;
+  spec: NonNullable<Awaited<ReturnType<JobStore['getSpec']>>>['model'];
+  weights: SharedArrayBuffer;
+  inputSize: number;
+  classes: number;
+  inputScale: number;
+}
+
+const PREDICT_CACHE = 8;
+
+export class ConvoyWorker {
+  readonly id: string;
+  readonly store: JobStore;
+  readonly pool: Pool;
+  private readonly redis: Redis;
+  private readonly datasets: DatasetStore;
+  private readonly log: Logger;
+  private trainWorker: Worker<TrainJobData, TrainOutcome> | undefined;
+  private predictWorker: Worker<PredictJobData, PredictResult> | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private draining = false;
+  private readonly active = new Set<string>();
+  private readonly predictModels = new Map<string, PredictModel>();
+  private readonly startedAt = new Date().toISOString();
+  /** Samples trained by this process (for the heartbeat's samples/s). */
+  private samples = 0;
+  private lastBeat = { at: Date.now(), samples: 0 };
+
+  constructor(private readonly options: WorkerOptions) {
+    this.id = options.config.id ?? `${hostname()}-${process.pid}`;
+    this.log = options.log.child({ worker: this.id });
+    this.redis = connectRedis(options.redisUrl, `convoy-worker-${this.id}`);
+    this.redis.on('error', (err) => this.log.warn({ err: err.message }, 'redis connection error'));
+    this.store = new JobStore(this.redis, options.prefix);
+    this.datasets = new DatasetStore(this.redis, options.prefix);
+    this.pool = new Pool(options.config.threads);
+  }
+
+  /** Starts consuming both queues and the heartbeat. */
+  async start(): Promise<void> {
+    const { config, prefix } = this.options;
+    const settings: TrainSettings = {
+      defaultShardSize: config.shardSize,
+      checkpointEverySteps: config.checkpointEverySteps,
+      checkpointEverySeconds: config.checkpointEverySeconds,
+      progressIntervalMs: config.progressIntervalMs,
+      weightsInlineMaxBytes: this.options.weightsInlineMaxBytes,
+      maxCrashes: config.maxCrashes,
+      datasetCacheDir: this.options.datasetCacheDir,
+    };
+    await this.beat();
+    this.heartbeat = setInterval(() => {
+      this.beat().catch((err: Error) => this.log.warn({ err: err.message }, 'heartbeat failed'));
+    }, config.heartbeatMs);
+    this.heartbeat.unref();
+
+    this.trainWorker = new Worker<TrainJobData, TrainOutcome>(
+      TRAIN_QUEUE,
+      async (job, token) => this.train(job, token, settings),
+      {
+        connection: this.redis,
+        prefix,
+        concurrency: config.concurrency,
+        lockDuration: config.lockDurationMs,
+        stalledInterval: config.stalledIntervalMs,
+        // Crash loops are bounded by our own attempt count (MAX_CRASHES), which knows a graceful
+        // hand-back from a crash; BullMQ's stall limit must not fail the job behind our back.
+        maxStalledCount: 1_000_000,
+        removeOnComplete: { age: 3600, count: 1000 },
+        removeOnFail: { age: 24 * 3600, count: 1000 },
+        name: this.id,
+      },
+    );
+    this.predictWorker = new Worker<PredictJobData, PredictResult>(PREDICT_QUEUE, async (job) => this.predict(job), {
+      connection: this.redis,
+      prefix,
+      concurrency: config.predictConcurrency,
+      removeOnComplete: { age: 60, count: 100 },
+      removeOnFail: { age: 60, count: 100 },
+      name: this.id,
+    });
+    for (const w of [this.trainWorker, this.predictWorker]) {
+      w.on('error', (err) => this.log.warn({ err: err.message }, 'queue worker error'));
+    }
+    this.trainWorker.on('failed', (job, err) => {
+      if (!(err instanceof DelayedError)) this.log.warn({ jobId: job?.data.id, err: err.message }, 'train job failed in the queue');
+    });
+    await Promise.all([this.trainWorker.waitUntilReady(), this.predictWorker.waitUntilReady()]);
+    this.log.info(
+      { threads: this.pool.threads, concurrency: config.concurrency, shardSize: config.shardSize },
+      'worker ready',
+    );
+  }
+
+  private async train(job: Job<TrainJobData>, token: string | undefined, settings: TrainSettings): Promise<TrainOutcome> {
+    const id = job.data.id;
+    this.active.add(id);
+    try {
+      const outcome = await trainJob(id, {
+        store: this.store,
+        pool: this.pool,
+        log: this.log,
+        settings,
+        loadUploaded: (dsId) => this.datasets.get(dsId),
+        draining: () => this.draining,
+        onSamples: (n) => (this.samples += n),
+      });
+      if (outcome.kind === 'handed-back') {
+        // Back to the queue now; whichever worker takes it resumes from the checkpoint just written.
+        await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
+      return outcome;
+    } finally {
+      this.active.delete(id);
+    }
+  }
+
+  private async predictModel(jobId: string): Promise<PredictModel> {
+    const doc = await this.store.get(jobId);
+    if (!doc) throw new Error(`${PREDICT_ERROR_PREFIX}job ${jobId} does not exist`);
+    if (!doc.weights) throw new Error(`${PREDICT_ERROR_PREFIX}job ${jobId} has no weights yet`);
+    const key = `${jobId}:${doc.weights.sha256}`;
+    const hit = this.predictModels.get(key);
+    if (hit) return hit;
+    const bytes = await this.store.getWeights(jobId);
+    if (!bytes) throw new Error(`${PREDICT_ERROR_PREFIX}job ${jobId} has no weights yet`);
+    const { tensors, metadata } = decodeSafetensors(bytes);
+    const model = createModel(doc.spec.model);
+    const weights = new SharedArrayBuffer(model.paramCount * 4);
+    loadNamedTensors(model, new Float32Array(weights), tensors);
+    const entry: PredictModel = {
+      key,
+      spec: doc.spec.model,
+      weights,
+      inputSize: model.inputSize,
+      classes: model.classes,
+      inputScale: Number(metadata.input_scale ?? '1') || 1,
+    };
+    this.predictModels.set(key, entry);
+    while (this.predictModels.size > PREDICT_CACHE) this.predictModels.delete(this.predictModels.keys().next().value!);
+    return entry;
+  }
+
+  private async predict(job: Job<PredictJobData>): Promise<PredictResult> {
+    const { jobId, inputs } = job.data;
+    const m = await this.predictModel(jobId);
+    const x = new Float32Array(inputs.length * m.inputSize);
+    inputs.forEach((row, i) => {
+      if (row.length !== m.inputSize) {
+        throw new Error(`${PREDICT_ERROR_PREFIX}inputs[${i}] has ${row.length} values; the model takes ${m.inputSize}`);
+      }
+      for (let j = 0; j < row.length; j++) x[i * m.inputSize + j] = row[j]! / m.inputScale;
+    });
+    const probs = await this.pool.run<Float32Array>({
+      kind: 'predict',
+      key: m.key,
+      model: m.spec,
+      weights: m.weights,
+      inputs: x,
+      n: inputs.length,
+    });
+    const predictions = inputs.map((_, i) => {
+      const p = Array.from(probs.subarray(i * m.classes, (i + 1) * m.classes));
+      let label = 0;
+      for (let k = 1; k < p.length; k++) if (p[k]! > p[label]!) label = k;
+      return { label, probabilities: p };
+    });
+    return { predictions };
+  }
+
+  private async beat(): Promise<void> {
+    const now = Date.now();
+    const sps = ((this.samples - this.lastBeat.samples) * 1000) / Math.max(1, now - this.lastBeat.at);
+    this.lastBeat = { at: now, samples: this.samples };
+    await this.store.heartbeat(
+      {
+        id: this.id,
+        pid: process.pid,
+        host: hostname(),
+        threads: this.pool.threads,
+        concurrency: this.options.config.concurrency,
+        activeJobs: [...this.active],
+        startedAt: this.startedAt,
+        seenAt: new Date(now).toISOString(),
+        samplesPerSecond: Math.round(sps * 10) / 10,
+      },
+      this.options.config.heartbeatMs * 3,
+    );
+  }
+
+  /** Graceful stop: running jobs checkpoint and go back to the queue; nothing new is taken. */
+  async close(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    this.log.info({ activeJobs: [...this.active] }, 'worker draining');
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    await Promise.all([this.trainWorker?.close(), this.predictWorker?.close()]);
+    await this.store.removeWorker(this.id).catch(() => {});
+    await this.pool.close();
+    await this.redis.quit().catch(() => this.redis.disconnect());
+    this.log.info('worker stopped');
+  }
+}
