@@ -15,11 +15,13 @@
 //   Padding makes every tile full inside the kernel; only the store of an edge tile is partial.
 //
 // Convolution (NCHW, weights [F, C, KH, KW]) is im2col + GEMM inside wasm memory, one sample at a
-// time, with im2col writing straight into packed panels (no separate column matrix):
-//   forward   y_n[F, P]    = W[F, R] · col_n[R, P] (+ b)       R = C*KH*KW, P = OH*OW
-//   backward  dW[F, R]    += dy_n[F, P] · col_n[R, P]^T
-//             db[F]       += sum_p dy_n[F, p]
-//             dcol_n[R, P] = W[F, R]^T · dy_n[F, P];  dx_n = col2im(dcol_n)
+// time, with an optional fused activation act (codes below):
+//   forward   z_n[F, P]    = W[F, R] · col_n[R, P] (+ b);  y_n = act(z_n)    R = C*KH*KW, P = OH*OW
+//   backward  dz_n         = dy_n * act'(y_n)   (in place in dy's wasm copy)
+//             dW[F, R]    += dz_n[F, P] · col_n[R, P]^T
+//             db[F]       += sum_p dz_n[F, p]
+//             dcol_n[R, P] = W[F, R]^T · dz_n[F, P];  dx_n = col2im(dcol_n)
+// im2col / col2im copy whole row segments with v128 loads when the stride is 1.
 
 const SCRATCH: usize = memory.data(128, 16); // one 4x8 tile for partial stores
 
@@ -298,77 +300,177 @@ export function gemm(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Element-wise activations (codes: 0 none, 1 relu, 2 leakyRelu, 3 elu, 4 sigmoid, 5 tanh)
+//
+//   relu y = max(z, 0)   leakyRelu y = z > 0 ? z : alpha z   elu y = z > 0 ? z : alpha (e^z - 1)
+//   sigmoid y = 1 / (1 + e^-z)   tanh y = 1 - 2 / (e^2z + 1)
+// Derivatives are read from y (as in src/engine/layers/activations.ts).
+
+const LOG2E: f32 = 1.4426950408889634;
+const LN2_HI: f32 = 0.693145751953125;
+const LN2_LO: f32 = 1.428606765330187e-6;
+
+/** e^x for four lanes: 2^k * p(r), r = x - k ln2 in [-ln2/2, ln2/2], degree-6 Taylor (~2e-7 rel). */
+@inline function exp4(x: v128): v128 {
+  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.0)), f32x4.splat(88.0));
+  const k = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(k, f32x4.splat(LN2_HI))), f32x4.mul(k, f32x4.splat(LN2_LO)));
+  let p = f32x4.add(f32x4.mul(r, f32x4.splat(1.0 / 720.0)), f32x4.splat(1.0 / 120.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 24.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 6.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(k), i32x4.splat(127)), 23);
+  return f32x4.mul(p, scale);
+}
+
+/** e^x - 1 for x <= 0 lanes (others unused): a degree-8 Taylor series near 0, exp4 - 1 elsewhere. */
+@inline function expm14(x: v128): v128 {
+  let p = f32x4.add(f32x4.mul(x, f32x4.splat(1.0 / 40320.0)), f32x4.splat(1.0 / 5040.0));
+  p = f32x4.add(f32x4.mul(p, x), f32x4.splat(1.0 / 720.0));
+  p = f32x4.add(f32x4.mul(p, x), f32x4.splat(1.0 / 120.0));
+  p = f32x4.add(f32x4.mul(p, x), f32x4.splat(1.0 / 24.0));
+  p = f32x4.add(f32x4.mul(p, x), f32x4.splat(1.0 / 6.0));
+  p = f32x4.add(f32x4.mul(p, x), f32x4.splat(0.5));
+  p = f32x4.mul(f32x4.mul(p, x), x);
+  const small = f32x4.add(p, x);
+  const big = f32x4.sub(exp4(x), f32x4.splat(1.0));
+  return v128.bitselect(small, big, f32x4.gt(x, f32x4.splat(-0.5)));
+}
+
+@inline function act4(kind: i32, alpha: v128, z: v128): v128 {
+  const pos = f32x4.gt(z, f32x4.splat(0));
+  if (kind == 1) return v128.and(z, pos); // !(z > 0) -> 0, NaN included, as activations.ts
+  if (kind == 2) return v128.bitselect(z, f32x4.mul(alpha, z), pos);
+  if (kind == 3) return v128.bitselect(z, f32x4.mul(alpha, expm14(z)), pos);
+  const one = f32x4.splat(1.0);
+  if (kind == 4) return f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(z))));
+  // tanh z = 1 - 2 / (e^2z + 1); exact sign and saturation from exp4's clamp
+  return f32x4.sub(one, f32x4.div(f32x4.splat(2.0), f32x4.add(exp4(f32x4.add(z, z)), one)));
+}
+
+/** buf[0..len) = act(buf) in place. */
+export function activate(kind: i32, alpha: f32, p: usize, len: i32): void {
+  if (kind == 0) return;
+  const a = f32x4.splat(alpha);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    v128.store(p, act4(kind, a, v128.load(p)));
+    p += 16;
+  }
+  for (; i < len; i++) {
+    store<f32>(p, f32x4.extract_lane(act4(kind, a, f32x4.splat(load<f32>(p))), 0));
+    p += 4;
+  }
+}
+
+@inline function dact4(kind: i32, alpha: v128, y: v128, dy: v128): v128 {
+  const zero = f32x4.splat(0);
+  const pos = f32x4.gt(y, zero);
+  if (kind == 1) return v128.and(dy, pos);
+  if (kind == 2) return v128.bitselect(dy, f32x4.mul(alpha, dy), pos);
+  if (kind == 3) return v128.bitselect(dy, f32x4.mul(f32x4.add(y, alpha), dy), pos);
+  const one = f32x4.splat(1.0);
+  if (kind == 4) return f32x4.mul(dy, f32x4.mul(y, f32x4.sub(one, y)));
+  return f32x4.mul(dy, f32x4.sub(one, f32x4.mul(y, y)));
+}
+
+/** dz[0..len) = dy * act'(y) (dz may alias dy). */
+export function activationBackward(kind: i32, alpha: f32, pY: usize, pDY: usize, pDZ: usize, len: i32): void {
+  const a = f32x4.splat(alpha);
+  let i = 0;
+  if (kind == 0) {
+    if (pDZ != pDY) memory.copy(pDZ, pDY, (<usize>len) << 2);
+    return;
+  }
+  for (; i + 4 <= len; i += 4) {
+    v128.store(pDZ, dact4(kind, a, v128.load(pY), v128.load(pDY)));
+    pY += 16;
+    pDY += 16;
+    pDZ += 16;
+  }
+  for (; i < len; i++) {
+    store<f32>(pDZ, f32x4.extract_lane(dact4(kind, a, f32x4.splat(load<f32>(pY)), f32x4.splat(load<f32>(pDY))), 0));
+    pY += 4;
+    pDY += 4;
+    pDZ += 4;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Convolution helpers
 
+/** dst[0..n) = src[0..n), v128 at a time. */
+@inline function copyF32(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128.store(dst, v128.load(src));
+    dst += 16;
+    src += 16;
+  }
+  for (; i < n; i++) {
+    store<f32>(dst, load<f32>(src));
+    dst += 4;
+    src += 4;
+  }
+}
+
+/** dst[0..n) += src[0..n). */
+@inline function addF32(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128.store(dst, f32x4.add(v128.load(dst), v128.load(src)));
+    dst += 16;
+    src += 16;
+  }
+  for (; i < n; i++) {
+    store<f32>(dst, load<f32>(dst) + load<f32>(src));
+    dst += 4;
+    src += 4;
+  }
+}
+
 /**
- * im2col of one sample x[C,H,W] straight into packed GEMM panels.
- * col[r][p] with r = (c*KH + ky)*KW + kx and p = oy*OW + ox is x[c][oy*SH - PT + ky][ox*SW - PL + kx]
- * (0 outside the image). asB = 0 packs col as op(B)[K=R, N=P] (forward: W · col);
- * asB = 1 packs col^T as op(B)[K=P, N=R] (weight gradient: dy · col^T).
+ * col[R, P] of one sample x[C, H, W]: col[r][p] = x[c][oy*SH - PT + ky][ox*SW - PL + kx] or 0,
+ * r = (c*KH + ky)*KW + kx, p = oy*OW + ox.
  */
-export function im2colPacked(
-  pX: usize,
-  C: i32,
-  H: i32,
-  W: i32,
-  KH: i32,
-  KW: i32,
-  SH: i32,
-  SW: i32,
-  PT: i32,
-  PL: i32,
-  OH: i32,
-  OW: i32,
-  transposed: i32,
-  dst: usize,
+export function im2col(
+  pX: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, OH: i32, OW: i32,
+  pCol: usize,
 ): void {
-  const R = C * KH * KW;
-  const P = OH * OW;
-  if (!transposed) {
-    // panel j/8 of P; element (r, p) at dst + ((p/8)*R + r)*32 + (p%8)*4
-    if (P % 8 != 0) memory.fill(dst + (<usize>((P >> 3) * R)) * 32, 0, (<usize>R) * 32);
-    const panelBytes = (<usize>R) << 5;
-    for (let c = 0; c < C; c++) {
-      const xc = pX + (<usize>(c * H * W)) * 4;
-      for (let ky = 0; ky < KH; ky++) {
-        for (let kx = 0; kx < KW; kx++) {
-          const r = (c * KH + ky) * KW + kx;
-          const rowBase = dst + ((<usize>r) << 5);
-          let p = 0;
-          for (let oy = 0; oy < OH; oy++) {
-            const iy = oy * SH - PT + ky;
-            const inside = iy >= 0 && iy < H;
-            const xrow = xc + (<usize>(iy * W)) * 4;
-            for (let ox = 0; ox < OW; ox++) {
-              const ix = ox * SW - PL + kx;
-              const v: f32 = inside && ix >= 0 && ix < W ? load<f32>(xrow + ((<usize>ix) << 2)) : 0;
-              store<f32>(rowBase + (<usize>(p >> 3)) * panelBytes + ((<usize>(p & 7)) << 2), v);
-              p++;
-            }
-          }
+  let dst = pCol;
+  const rowBytes = (<usize>OW) << 2;
+  for (let c = 0; c < C; c++) {
+    const xc = pX + (<usize>(c * H * W)) * 4;
+    for (let ky = 0; ky < KH; ky++) {
+      for (let kx = 0; kx < KW; kx++) {
+        // output columns whose input column is inside: ox in [lo, hi)
+        let lo = 0;
+        let hi = OW;
+        if (SW == 1) {
+          lo = max(0, PL - kx);
+          hi = min(OW, W + PL - kx);
+          if (hi < lo) hi = lo;
         }
-      }
-    }
-  } else {
-    // panel r/8 of R; element (r, p) at dst + ((r/8)*P + p)*32 + (r%8)*4
-    if (R % 8 != 0) memory.fill(dst + (<usize>((R >> 3) * P)) * 32, 0, (<usize>P) * 32);
-    for (let c = 0; c < C; c++) {
-      const xc = pX + (<usize>(c * H * W)) * 4;
-      for (let ky = 0; ky < KH; ky++) {
-        for (let kx = 0; kx < KW; kx++) {
-          const r = (c * KH + ky) * KW + kx;
-          let out = dst + (<usize>((r >> 3) * P)) * 32 + ((<usize>(r & 7)) << 2);
-          for (let oy = 0; oy < OH; oy++) {
-            const iy = oy * SH - PT + ky;
-            const inside = iy >= 0 && iy < H;
+        for (let oy = 0; oy < OH; oy++) {
+          const iy = oy * SH - PT + ky;
+          if (iy < 0 || iy >= H) {
+            memory.fill(dst, 0, rowBytes);
+          } else {
             const xrow = xc + (<usize>(iy * W)) * 4;
-            for (let ox = 0; ox < OW; ox++) {
-              const ix = ox * SW - PL + kx;
-              const v: f32 = inside && ix >= 0 && ix < W ? load<f32>(xrow + ((<usize>ix) << 2)) : 0;
-              store<f32>(out, v);
-              out += 32;
+            if (SW == 1) {
+              if (lo > 0) memory.fill(dst, 0, (<usize>lo) << 2);
+              copyF32(dst + ((<usize>lo) << 2), xrow + ((<usize>(lo - PL + kx)) << 2), hi - lo);
+              if (hi < OW) memory.fill(dst + ((<usize>hi) << 2), 0, (<usize>(OW - hi)) << 2);
+            } else {
+              for (let ox = 0; ox < OW; ox++) {
+                const ix = ox * SW - PL + kx;
+                store<f32>(dst + ((<usize>ox) << 2), ix >= 0 && ix < W ? load<f32>(xrow + ((<usize>ix) << 2)) : 0);
+              }
             }
           }
+          dst += rowBytes;
         }
       }
     }
@@ -377,41 +479,40 @@ export function im2colPacked(
 
 /** dx[C,H,W] = col2im(dcol[R,P]): every column entry added back to the pixel it came from. */
 export function col2im(
-  pCol: usize,
-  C: i32,
-  H: i32,
-  W: i32,
-  KH: i32,
-  KW: i32,
-  SH: i32,
-  SW: i32,
-  PT: i32,
-  PL: i32,
-  OH: i32,
-  OW: i32,
+  pCol: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, OH: i32, OW: i32,
   pX: usize,
 ): void {
   memory.fill(pX, 0, (<usize>(C * H * W)) * 4);
   let src = pCol;
+  const rowBytes = (<usize>OW) << 2;
   for (let c = 0; c < C; c++) {
     const xc = pX + (<usize>(c * H * W)) * 4;
     for (let ky = 0; ky < KH; ky++) {
       for (let kx = 0; kx < KW; kx++) {
+        let lo = 0;
+        let hi = OW;
+        if (SW == 1) {
+          lo = max(0, PL - kx);
+          hi = min(OW, W + PL - kx);
+          if (hi < lo) hi = lo;
+        }
         for (let oy = 0; oy < OH; oy++) {
           const iy = oy * SH - PT + ky;
-          if (iy < 0 || iy >= H) {
-            src += (<usize>OW) << 2;
-            continue;
-          }
-          const xrow = xc + (<usize>(iy * W)) * 4;
-          for (let ox = 0; ox < OW; ox++) {
-            const ix = ox * SW - PL + kx;
-            if (ix >= 0 && ix < W) {
-              const q = xrow + ((<usize>ix) << 2);
-              store<f32>(q, load<f32>(q) + load<f32>(src));
+          if (iy >= 0 && iy < H) {
+            const xrow = xc + (<usize>(iy * W)) * 4;
+            if (SW == 1) {
+              addF32(xrow + ((<usize>(lo - PL + kx)) << 2), src + ((<usize>lo) << 2), hi - lo);
+            } else {
+              for (let ox = 0; ox < OW; ox++) {
+                const ix = ox * SW - PL + kx;
+                if (ix >= 0 && ix < W) {
+                  const q = xrow + ((<usize>ix) << 2);
+                  store<f32>(q, load<f32>(q) + load<f32>(src + ((<usize>ox) << 2)));
+                }
+              }
             }
-            src += 4;
           }
+          src += rowBytes;
         }
       }
     }
@@ -422,44 +523,33 @@ export function col2im(
 export function convWorkBytes(C: i32, KH: i32, KW: i32, F: i32, OH: i32, OW: i32): i32 {
   const R = C * KH * KW;
   const P = OH * OW;
-  // packed W (as A, either way) + packed col (either orientation) + packed dy (as A) + dcol
-  const aBytes = max(packedABytes(F, R), packedABytes(R, F));
-  const colBytes = max(packedBBytes(P, R), packedBBytes(R, P));
-  return aBytes + colBytes + packedABytes(F, P) + R * P * 4 + 256;
+  const aBytes = max(packedABytes(F, R), packedABytes(R, F)); // W or W^T packed as A
+  const bBytes = max(packedBBytes(P, R), packedBBytes(R, P)); // col or col^T or dz packed as B
+  return aBytes + bBytes + packedABytes(F, P) + 2 * R * P * 4 + 512;
 }
 
-/** y[n,F,OH,OW] = conv(x[n,C,H,W], W[F,C,KH,KW]) (+ b[F] when pBias != 0). */
+@inline function alignUp(p: usize): usize {
+  return (p + 63) & ~(<usize>63);
+}
+
+/** y[n,F,OH,OW] = act(conv(x[n,C,H,W], W[F,C,KH,KW]) (+ b[F] when pBias != 0)). */
 export function conv2dForward(
-  n: i32,
-  C: i32,
-  H: i32,
-  W: i32,
-  F: i32,
-  KH: i32,
-  KW: i32,
-  SH: i32,
-  SW: i32,
-  PT: i32,
-  PL: i32,
-  OH: i32,
-  OW: i32,
-  pX: usize,
-  pW: usize,
-  pBias: usize,
-  pY: usize,
-  pWork: usize,
+  n: i32, C: i32, H: i32, W: i32, F: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, OH: i32, OW: i32,
+  pX: usize, pW: usize, pBias: usize, pY: usize, act: i32, alpha: f32, pWork: usize,
 ): void {
   const R = C * KH * KW;
   const P = OH * OW;
   const pa = pWork;
-  const pb = (pa + <usize>packedABytes(F, R) + 63) & ~(<usize>63);
+  const pb = alignUp(pa + <usize>packedABytes(F, R));
+  const pCol = alignUp(pb + <usize>packedBBytes(P, R));
   packA(0, F, R, pW, pa);
   const xBytes = (<usize>(C * H * W)) << 2;
   const yBytes = (<usize>(F * P)) << 2;
   for (let s = 0; s < n; s++) {
     const xs = pX + (<usize>s) * xBytes;
     const ys = pY + (<usize>s) * yBytes;
-    im2colPacked(xs, C, H, W, KH, KW, SH, SW, PT, PL, OH, OW, 0, pb);
+    im2col(xs, C, H, W, KH, KW, SH, SW, PT, PL, OH, OW, pCol);
+    packB(0, P, R, pCol, pb);
     gemmPacked(F, P, R, pa, pb, ys, 0);
     if (pBias) {
       for (let f = 0; f < F; f++) {
@@ -477,56 +567,42 @@ export function conv2dForward(
         }
       }
     }
+    activate(act, alpha, ys, F * P);
   }
 }
 
 /**
- * Backward of conv2dForward over n samples:
- *   dW[F,R] += sum_n dy_n · col_n^T;  db[F] += sum_n,p dy_n[f,p] (when pDB != 0);
- *   dx_n = col2im(W^T · dy_n) (when pDX != 0; overwritten, not accumulated).
+ * Backward of conv2dForward over n samples (pY: the forward output, read when act != 0):
+ *   dz = dy * act'(y) (overwrites dy);  dW[F,R] += sum_n dz_n · col_n^T;
+ *   db[F] += sum_n,p dz_n[f,p] (when pDB != 0);  dx_n = col2im(W^T · dz_n) (when pDX != 0; overwritten).
  */
 export function conv2dBackward(
-  n: i32,
-  C: i32,
-  H: i32,
-  W: i32,
-  F: i32,
-  KH: i32,
-  KW: i32,
-  SH: i32,
-  SW: i32,
-  PT: i32,
-  PL: i32,
-  OH: i32,
-  OW: i32,
-  pX: usize,
-  pW: usize,
-  pDY: usize,
-  pDX: usize,
-  pDW: usize,
-  pDB: usize,
-  pWork: usize,
+  n: i32, C: i32, H: i32, W: i32, F: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, OH: i32, OW: i32,
+  pX: usize, pW: usize, pY: usize, pDY: usize, pDX: usize, pDW: usize, pDB: usize, act: i32, alpha: f32, pWork: usize,
 ): void {
   const R = C * KH * KW;
   const P = OH * OW;
   const pWt = pWork; // W^T packed as A [R, F]
-  const pCol = (pWt + <usize>max(packedABytes(R, F), packedABytes(F, R)) + 63) & ~(<usize>63);
-  const pDy = (pCol + <usize>max(packedBBytes(R, P), packedBBytes(P, R)) + 63) & ~(<usize>63);
-  const pDcol = (pDy + <usize>packedABytes(F, P) + 63) & ~(<usize>63);
+  const pb = alignUp(pWt + <usize>max(packedABytes(R, F), packedABytes(F, R)));
+  const pDz = alignUp(pb + <usize>max(packedBBytes(R, P), packedBBytes(P, R)));
+  const pCol = alignUp(pDz + <usize>packedABytes(F, P));
+  const pDcol = alignUp(pCol + (<usize>(R * P)) * 4);
+  if (act) activationBackward(act, alpha, pY, pDY, pDY, n * F * P);
   if (pDX) packA(1, R, F, pW, pWt);
   const xBytes = (<usize>(C * H * W)) << 2;
   const yBytes = (<usize>(F * P)) << 2;
   for (let s = 0; s < n; s++) {
     const xs = pX + (<usize>s) * xBytes;
-    const dys = pDY + (<usize>s) * yBytes;
-    // dW += dy · col^T:  A = dy [F, P], B = col^T [P, R]
-    packA(0, F, P, dys, pDy);
-    im2colPacked(xs, C, H, W, KH, KW, SH, SW, PT, PL, OH, OW, 1, pCol);
-    gemmPacked(F, R, P, pDy, pCol, pDW, 1);
+    const dzs = pDY + (<usize>s) * yBytes;
+    // dW += dz · col^T:  A = dz [F, P], B = col^T [P, R]
+    packA(0, F, P, dzs, pDz);
+    im2col(xs, C, H, W, KH, KW, SH, SW, PT, PL, OH, OW, pCol);
+    packB(1, R, P, pCol, pb);
+    gemmPacked(F, R, P, pDz, pb, pDW, 1);
     if (pDB) {
       for (let f = 0; f < F; f++) {
         let acc = f32x4.splat(0);
-        let q = dys + (<usize>(f * P)) * 4;
+        let q = dzs + (<usize>(f * P)) * 4;
         let p = 0;
         for (; p + 4 <= P; p += 4) {
           acc = f32x4.add(acc, v128.load(q));
@@ -543,9 +619,9 @@ export function conv2dBackward(
       }
     }
     if (pDX) {
-      // dcol[R, P] = W^T · dy:  A = W^T [R, F] (packed above), B = dy [F, P]
-      packB(0, P, F, dys, pCol);
-      gemmPacked(R, P, F, pWt, pCol, pDcol, 0);
+      // dcol[R, P] = W^T · dz:  A = W^T [R, F] (packed above), B = dz [F, P]
+      packB(0, P, F, dzs, pb);
+      gemmPacked(R, P, F, pWt, pb, pDcol, 0);
       col2im(pDcol, C, H, W, KH, KW, SH, SW, PT, PL, OH, OW, pDX + (<usize>s) * xBytes);
     }
   }

@@ -14,6 +14,7 @@
 // Every write carries the attempt as a fence: once another attempt has claimed the job, this one
 // gets FencedError on its next write and stops without recording anything.
 import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type {
   EpochMetrics,
@@ -147,7 +148,8 @@ export async function trainJob(id: string, deps: TrainDeps): Promise<TrainOutcom
   const attempt = claimed.attempt;
   const jlog = log.child({ jobId: id, attempt });
   const crashes = attempt - 1 - (checkpoint?.state.handoffs ?? 0);
-  const run = new Run(id, attempt, claimed.spec, deps, jlog, checkpoint);
+  // update() returns the document without its spec (kept apart: inline datasets can be large).
+  const run = new Run(id, attempt, doc.spec, deps, jlog, checkpoint);
   try {
     if (crashes >= deps.settings.maxCrashes) {
       return await run.fail({
@@ -282,13 +284,14 @@ class Run {
   private rngState: [number, number, number, number] = [0, 0, 0, 0];
   private trained = false;
   private lastMetrics: Metrics = { loss: null, accuracy: null };
-  private readonly seed: number;
+  private seed = 0;
   private readonly startedAt = Date.now();
   private attemptSamples = 0;
   private attemptTrainMs = 0;
   private lastCheckpointAt = Date.now();
   private stepsSinceCheckpoint = 0;
   private lastProgressAt = 0;
+  private timing = { steps: 0, gradMs: 0, engineMs: 0, reduceMs: 0, optimizerMs: 0, redisMs: 0 };
 
   constructor(
     private readonly id: string,
@@ -297,9 +300,7 @@ class Run {
     private readonly deps: TrainDeps,
     private readonly log: Logger,
     private readonly checkpoint: Checkpoint | undefined,
-  ) {
-    this.seed = jobSeed(id, spec);
-  }
+  ) {}
 
   dispose(): void {
     // The SharedArrayBuffers go with the last reference; threads drop their cached model by LRU.
@@ -315,6 +316,7 @@ class Run {
 
   async execute(resuming: boolean): Promise<TrainOutcome> {
     const { spec, deps } = this;
+    this.seed = jobSeed(this.id, spec);
     if (resuming) await this.setStage('loading-data');
     this.data = await loadJobData(spec, deps.loadUploaded, deps.settings.datasetCacheDir);
     this.model = createModel(spec.model, { seed: this.seed });
@@ -415,6 +417,7 @@ class Run {
       for (; this.step < stepsPerEpoch; ) {
         const cancelled = store.isCancelRequested(this.id);
         const t0 = Date.now();
+        const tStart = performance.now();
         const from = this.step * batchSize;
         const to = Math.min(from + batchSize, n);
         const bs = to - from;
@@ -433,6 +436,7 @@ class Run {
           );
         }
         const results = await Promise.all(tasks);
+        const t1 = performance.now();
         let lossSum = 0;
         let correct = 0;
         for (const r of results) {
@@ -446,6 +450,7 @@ class Run {
         }
         let sumsq = 0;
         for (const part of await Promise.all(reduces)) sumsq += part;
+        const t2 = performance.now();
         const gradNorm = Math.sqrt(sumsq);
         if (!Number.isFinite(gradNorm)) throw new Diverged(this.epoch + 1, this.step + 1, `gradient norm is ${gradNorm}`);
         if (clipNorm !== undefined) {
@@ -454,6 +459,7 @@ class Run {
         }
         lr = learningRate(sched, baseLr, this.globalStep, totalSteps);
         this.optimizer.step(this.weights, this.gradSum, lr);
+        const t3 = performance.now();
         this.globalStep++;
         this.step++;
         this.trained = true;
@@ -467,6 +473,13 @@ class Run {
 
         if (await cancelled) return this.cancel();
         await this.maybeProgress(stepsPerEpoch, totalSteps, this.step === stepsPerEpoch);
+        const t4 = performance.now();
+        this.timing.steps++;
+        this.timing.gradMs += t1 - tStart;
+        this.timing.reduceMs += t2 - t1;
+        this.timing.optimizerMs += t3 - t2;
+        this.timing.redisMs += t4 - t3;
+        for (const r of results) this.timing.engineMs += r.ms;
         if (deps.draining()) return this.handBack();
         if (this.elapsedMs() >= maxRuntimeMs) return this.finish('max-runtime');
         if (this.step < stepsPerEpoch && this.checkpointDue()) await this.saveCheckpoint();
@@ -491,10 +504,27 @@ class Run {
         { event: { type: 'epoch', data: { epoch: this.epoch + 1, epochs, metrics, norms } }, ...(checkpoint ? { checkpoint } : {}) },
       );
       if (checkpoint) this.checkpointSaved();
-      this.log.info({ epoch: this.epoch + 1, ...this.lastMetrics }, 'epoch done');
+      this.log.info({ epoch: this.epoch + 1, ...this.lastMetrics, timing: this.stepTiming() }, 'epoch done');
       if (stop) return this.finish(stop);
     }
     return this.finish('epochs');
+  }
+
+  /** Per-step averages (ms) since the last call: where a step's time goes. */
+  private stepTiming(): Record<string, number> {
+    const t = this.timing;
+    const n = Math.max(1, t.steps);
+    const round = (v: number) => Math.round((v / n) * 1000) / 1000;
+    const out = {
+      steps: t.steps,
+      gradMs: round(t.gradMs),
+      engineMsPerShard: Math.round((t.engineMs / Math.max(1, t.steps)) * 1000) / 1000,
+      reduceMs: round(t.reduceMs),
+      optimizerMs: round(t.optimizerMs),
+      redisMs: round(t.redisMs),
+    };
+    this.timing = { steps: 0, gradMs: 0, engineMs: 0, reduceMs: 0, optimizerMs: 0, redisMs: 0 };
+    return out;
   }
 
   private elapsedMs(): number {

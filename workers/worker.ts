@@ -132,8 +132,9 @@ export class ConvoyWorker {
   private async train(job: Job<TrainJobData>, token: string | undefined, settings: TrainSettings): Promise<TrainOutcome> {
     const id = job.data.id;
     this.active.add(id);
+    let outcome: TrainOutcome;
     try {
-      const outcome = await trainJob(id, {
+      outcome = await trainJob(id, {
         store: this.store,
         pool: this.pool,
         log: this.log,
@@ -142,6 +143,13 @@ export class ConvoyWorker {
         draining: () => this.draining,
         onSamples: (n) => (this.samples += n),
       });
+    } catch (err) {
+      // trainJob records every failure after its claim (fenced); what reaches here is Redis being
+      // unreachable, where nothing can be recorded: BullMQ fails the queue entry and logs it.
+      this.active.delete(id);
+      throw err;
+    }
+    try {
       if (outcome.kind === 'handed-back') {
         // Back to the queue now; whichever worker takes it resumes from the checkpoint just written.
         await job.moveToDelayed(Date.now(), token);

@@ -57,7 +57,7 @@ export function sliceDataset(ds: Dataset, start: number, end: number): Dataset {
 export interface SplitOptions {
   /** Keep the first N training samples (of the class-balanced order). Default all. */
   trainSize?: number;
-  /** Keep the first N test samples. Default all. */
+  /** Keep the first N test samples (0 = no test set). Default all. */
   testSize?: number;
   /** Fraction in [0, 1) of the (trimmed) training samples moved, from its end, into a validation set. */
   validationSplit?: number;
@@ -76,7 +76,7 @@ export interface Splits {
  */
 export function applySplit(train: Dataset, test: Dataset, opts: SplitOptions = {}): Splits {
   const trainSize = checkSize(opts.trainSize, train.count, 'trainSize');
-  const testSize = checkSize(opts.testSize, test.count, 'testSize');
+  const testSize = checkSize(opts.testSize, test.count, 'testSize', 0);
   const split = opts.validationSplit ?? 0;
   if (!(typeof split === 'number' && split >= 0 && split < 1)) {
     throw new DatasetError('bad_value', 'validationSplit', `validationSplit must be a number in [0, 1), got ${split}`);
@@ -93,10 +93,10 @@ export function applySplit(train: Dataset, test: Dataset, opts: SplitOptions = {
   return out;
 }
 
-function checkSize(value: number | undefined, available: number, field: string): number {
+function checkSize(value: number | undefined, available: number, field: string, min = 1): number {
   if (value === undefined) return available;
-  if (!Number.isInteger(value) || value < 1 || value > available) {
-    throw new DatasetError('bad_value', field, `${field} must be an integer in [1, ${available}], got ${value}`);
+  if (!Number.isInteger(value) || value < min || value > available) {
+    throw new DatasetError('bad_value', field, `${field} must be an integer in [${min}, ${available}], got ${value}`);
   }
   return value;
 }

@@ -13,6 +13,7 @@
 
 import {
   ACTIVATION_NAMES,
+  assertNever,
   INIT_NAMES,
   LAYER_TYPES,
   type ActivationName,
@@ -109,7 +110,11 @@ const ALLOWED_FIELDS: Record<LayerType, readonly string[]> = {
 
 /** Checks a spec and returns the per-layer summary (shapes, parameters, FLOPs per sample). */
 export function describe(spec: unknown): ModelDescription {
-  const resolved = resolveSpec(spec);
+  return summarize(resolveSpec(spec));
+}
+
+/** The per-layer summary of an already resolved spec. */
+export function summarize(resolved: ResolvedSpec): ModelDescription {
   const layers = resolved.layers.map((l) => ({
     index: l.index,
     type: l.type,
@@ -145,7 +150,7 @@ export function resolveSpec(spec: unknown): ResolvedSpec {
   let shape: Shape = input as number[];
   const layers: ResolvedLayer[] = [];
   layersIn.forEach((raw: unknown, index) => {
-    const layer = resolveLayer(raw, index, shape);
+    const layer = resolveLayer(raw, index, shape, defaultInit(layersIn, index));
     layers.push(layer);
     shape = layer.outShape;
   });
@@ -155,11 +160,10 @@ export function resolveSpec(spec: unknown): ResolvedSpec {
       `the last layer outputs [${shape.join(', ')}]; a model must end in a flat vector of class scores (add flatten and dense)`,
     );
   }
-  chooseDefaultInits(layersIn as Record<string, unknown>[], layers);
   return { input: [...(input as number[])] as [number, number, number], layers, outputShape: shape };
 }
 
-function resolveLayer(raw: unknown, index: number, inShape: Shape): ResolvedLayer {
+function resolveLayer(raw: unknown, index: number, inShape: Shape, initDefault: InitName): ResolvedLayer {
   const at = `layers[${index}]`;
   if (!isRecord(raw)) throw new SpecError(at, 'must be an object with a `type`');
   const type = raw['type'];
@@ -195,7 +199,7 @@ function resolveLayer(raw: unknown, index: number, inShape: Shape): ResolvedLaye
         useBias,
         activation,
         alpha,
-        init: init ?? 'glorotUniform',
+        init: init ?? initDefault,
         outShape,
         params: filters * c * kh * kw + (useBias ? filters : 0),
         flops: 2 * outputs * c * kh * kw + (useBias ? outputs : 0) + (activation ? outputs : 0),
@@ -227,7 +231,7 @@ function resolveLayer(raw: unknown, index: number, inShape: Shape): ResolvedLaye
         useBias,
         activation,
         alpha,
-        init: init ?? 'glorotUniform',
+        init: init ?? initDefault,
         outShape: [units],
         params: units * inputs + (useBias ? units : 0),
         flops: 2 * units * inputs + (useBias ? units : 0) + (activation ? units : 0),
@@ -253,30 +257,26 @@ function resolveLayer(raw: unknown, index: number, inShape: Shape): ResolvedLaye
       return { ...base, type: t, alpha, outShape: inShape, params: 0, flops: shapeSize(inShape) };
     }
     default:
-      return assertNeverType(t);
+      return assertNever(t);
   }
 }
 
-function assertNeverType(t: never): never {
-  throw new Error(`unhandled layer type ${String(t)}`);
-}
 
-/** He normal for layers feeding a relu-family activation (fused, or the next non-reshaping layer). */
-function chooseDefaultInits(raw: Record<string, unknown>[], layers: ResolvedLayer[]): void {
-  layers.forEach((layer, i) => {
-    if (layer.type !== 'conv2d' && layer.type !== 'dense') return;
-    if (raw[i]!['init'] !== undefined) return;
-    let feedsRelu = layer.activation !== null && RELU_FAMILY.has(layer.activation);
-    if (layer.activation === null) {
-      for (let j = i + 1; j < layers.length; j++) {
-        const next = layers[j]!.type;
-        if (next === 'maxPool2d' || next === 'avgPool2d' || next === 'dropout' || next === 'flatten') continue;
-        feedsRelu = RELU_FAMILY.has(next);
-        break;
-      }
-    }
-    layer.init = feedsRelu ? 'heNormal' : 'glorotUniform';
-  });
+/**
+ * The default initialiser of layer i (conv2d/dense): He normal when its output goes through a
+ * relu-family activation (fused, or the next layer after any pooling, dropout or flatten),
+ * Glorot uniform otherwise. Reads the raw specs loosely: they are validated when resolved.
+ */
+function defaultInit(layers: unknown[], i: number): InitName {
+  const fused = isRecord(layers[i]) ? layers[i]['activation'] : undefined;
+  if (typeof fused === 'string') return RELU_FAMILY.has(fused) ? 'heNormal' : 'glorotUniform';
+  for (let j = i + 1; j < layers.length; j++) {
+    const next = layers[j];
+    const type = isRecord(next) ? next['type'] : undefined;
+    if (type === 'maxPool2d' || type === 'avgPool2d' || type === 'dropout' || type === 'flatten') continue;
+    return typeof type === 'string' && RELU_FAMILY.has(type) ? 'heNormal' : 'glorotUniform';
+  }
+  return 'glorotUniform';
 }
 
 function needImage(inShape: Shape, at: string, type: string): [number, number, number] {

@@ -1,7 +1,7 @@
 // The engine's public API. See README.md in this folder.
 
 export * from './spec.js';
-export { describe, resolveSpec, SpecError, defaultAlpha } from './describe.js';
+export { describe, resolveSpec, summarize, SpecError, defaultAlpha } from './describe.js';
 export type { LayerDescription, ModelDescription, ResolvedLayer, ResolvedSpec } from './describe.js';
 export { PRESETS, PRESET_NAMES, lenet5, fashionCnn, presetSpec, type PresetName } from './presets.js';
 export { Rng, hashSeed, type RngState } from './rng.js';

@@ -11,7 +11,7 @@
 // same spec and seed give bit-identical weights.
 
 import type { Rng } from './rng.js';
-import type { InitName } from './spec.js';
+import { assertNever, type InitName } from './spec.js';
 
 export function initWeights(out: Float32Array, init: InitName, fanIn: number, fanOut: number, rng: Rng): void {
   switch (init) {
@@ -24,7 +24,7 @@ export function initWeights(out: Float32Array, init: InitName, fanIn: number, fa
     case 'glorotUniform':
       return fillUniform(out, Math.sqrt(6 / (fanIn + fanOut)), rng);
     default:
-      return assertNeverInit(init);
+      return assertNever(init);
   }
 }
 
@@ -36,6 +36,3 @@ export function fillUniform(out: Float32Array, limit: number, rng: Rng): void {
   for (let i = 0; i < out.length; i++) out[i] = rng.uniform(-limit, limit);
 }
 
-function assertNeverInit(init: never): never {
-  throw new Error(`unknown initialiser ${String(init)}`);
-}

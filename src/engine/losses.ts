@@ -13,6 +13,8 @@
 //   l_n = (1 / K) sum_k (z_k - y_k)^2
 //   dl_n/dz = (2 / K) (z - y)
 
+import { assertNever } from './spec.js';
+
 export type LossName = 'cross-entropy' | 'mse';
 
 export type Labels = ArrayLike<number>;
@@ -83,7 +85,7 @@ export function computeLoss(
     case 'mse':
       return meanSquaredError(outputs, labels, n, classes, doutputs, scale);
     default:
-      return assertNeverLoss(loss);
+      return assertNever(loss);
   }
 }
 
@@ -121,6 +123,3 @@ function checkLabel(labels: Labels, s: number, classes: number): number {
   return label;
 }
 
-function assertNeverLoss(loss: never): never {
-  throw new Error(`unknown loss ${String(loss)}`);
-}

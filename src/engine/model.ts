@@ -7,7 +7,7 @@
 //
 // Activation buffers belong to the model and grow with the largest n seen; no step allocates.
 
-import { resolveSpec, type ModelDescription, type ResolvedSpec } from './describe.js';
+import { resolveSpec, summarize, type ModelDescription, type ResolvedSpec } from './describe.js';
 import { initWeights } from './init.js';
 import { createLayer, type ForwardContext, type Layer } from './layers/index.js';
 import { computeLoss, countCorrect, softmax, type Labels, type LossName } from './losses.js';
@@ -114,20 +114,7 @@ export class Model {
 
   /** The per-layer summary (shapes, parameters, FLOPs) of this model's spec. */
   describe(): ModelDescription {
-    const layers = this.resolved.layers.map((l) => ({
-      index: l.index,
-      type: l.type,
-      outputShape: [...l.outShape],
-      params: l.params,
-      flops: l.flops,
-    }));
-    return {
-      input: [...this.resolved.input],
-      layers,
-      outputShape: [...this.resolved.outputShape],
-      params: this.paramCount,
-      flops: layers.reduce((s, l) => s + l.flops, 0),
-    };
+    return summarize(this.resolved);
   }
 
   /** Runs the layers on n samples; returns a view of the logits [n, classes], valid until the next call. */

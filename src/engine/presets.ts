@@ -34,12 +34,20 @@ export const fashionCnn: ModelSpec = {
 
 export type PresetName = 'lenet5' | 'fashion-cnn';
 
-export const PRESETS: Readonly<Record<PresetName, ModelSpec>> = {
+export const PRESETS: Readonly<Record<PresetName, ModelSpec>> = deepFreeze({
   lenet5,
   'fashion-cnn': fashionCnn,
-};
+});
 
 export const PRESET_NAMES = Object.keys(PRESETS) as PresetName[];
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
 
 /** A deep copy of a preset, safe to modify. */
 export function presetSpec(name: PresetName): ModelSpec {

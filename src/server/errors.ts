@@ -49,12 +49,12 @@ export class ProblemError extends Error {
     return {
       type: this.type,
       title: this.title,
-      status: this.status,
       detail: this.message,
       ...(instance ? { instance } : {}),
       ...(this.field !== undefined ? { field: this.field } : {}),
       ...(this.code !== undefined ? { code: this.code } : {}),
       ...this.extra,
+      status: this.status,
     };
   }
 }

@@ -60,7 +60,9 @@ describe('applySplit', () => {
 
   it('rejects sizes out of range', () => {
     expect(() => applySplit(train, test, { trainSize: 181 })).toThrow(DatasetError);
-    expect(() => applySplit(train, test, { testSize: 0 })).toThrow(/testSize/);
+    expect(() => applySplit(train, test, { testSize: 31 })).toThrow(/testSize/);
+    expect(() => applySplit(train, test, { trainSize: 0 })).toThrow(/trainSize/);
+    expect(applySplit(train, test, { testSize: 0 }).test.count).toBe(0);
     expect(() => applySplit(train, test, { validationSplit: 1 })).toThrow(/validationSplit/);
     expect(() => applySplit(train, test, { trainSize: 1, validationSplit: 0.6 })).toThrow(/no training samples/);
   });

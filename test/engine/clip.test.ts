@@ -1,6 +1,6 @@
 // Gradient clipping by global norm, as torch.nn.utils.clip_grad_norm_(max_norm, norm_type=2).
 import { describe, expect, it } from 'vitest';
-import { clipByGlobalNorm, l2Norm } from '../../src/engine/optim/index.js';
+import { clipByGlobalNorm, clipScale, l2Norm } from '../../src/engine/optim/index.js';
 
 describe('clipByGlobalNorm', () => {
   it('returns the norm before clipping and scales by maxNorm / (norm + 1e-6)', () => {
@@ -45,6 +45,12 @@ describe('clipByGlobalNorm', () => {
   it('rejects a non-positive maxNorm', () => {
     expect(() => clipByGlobalNorm(new Float32Array(2), 0)).toThrow(/clipNorm/);
     expect(() => clipByGlobalNorm(new Float32Array(2), Number.NaN)).toThrow(/clipNorm/);
+  });
+
+  it('clipScale gives the same factor for a norm computed elsewhere', () => {
+    expect(clipScale(5, 1)).toBe(1 / (5 + 1e-6));
+    expect(clipScale(0.5, 1)).toBe(1);
+    expect(() => clipScale(1, -1)).toThrow(/clipNorm/);
   });
 
   it('l2Norm of a slice', () => {

@@ -38,6 +38,7 @@ suite('describe presets', () => {
     const copy = presetSpec('lenet5');
     copy.layers.pop();
     expect(PRESETS.lenet5.layers).toHaveLength(10);
+    expect(() => PRESETS.lenet5.layers.pop()).toThrow(TypeError); // the presets themselves are frozen
   });
 });
 

@@ -37,11 +37,11 @@ describe('loss gradients match central differences', () => {
  * noise of the difference quotient near 1e-3 (atol). Biases are randomised so that no unit sits
  * exactly on a relu kink (zero biases make the units over an all-zero patch exactly 0).
  */
-const WHOLE_NET: Tolerance = { eps: 2e-3, rtol: 1e-2, atol: 1e-3, maxKinkFraction: 0.5 };
+const WHOLE_NET: Tolerance = { eps: 2e-3, rtol: 1e-2, atol: 1e-3, maxKinkFraction: 0.25 };
 
-function gradcheckModel(spec: ModelSpec, n: number, loss: LossName, tolerance: Tolerance = WHOLE_NET) {
-  const model = createModel(spec, { seed: 11 });
-  const rng = new Rng(5);
+function gradcheckModel(spec: ModelSpec, n: number, loss: LossName, seed = 11, tolerance: Tolerance = WHOLE_NET) {
+  const model = createModel(spec, { seed });
+  const rng = new Rng(seed + 1000);
   for (const p of model.params) {
     if (p.kind === 'bias') for (let i = p.offset; i < p.offset + p.size; i++) model.weights[i] = 0.2 * rng.normal();
   }
@@ -92,22 +92,23 @@ describe('whole networks: every weight and input gradient matches central differ
   });
 
   it('a LeNet-like relu net (max pooling, fused relu, 3 channels)', () => {
-    // Checked over 25 model seeds while writing this test: no failures, kinks 0-40% of coordinates.
-    const spec: ModelSpec = {
-      input: [3, 8, 8],
-      layers: [
-        { type: 'conv2d', filters: 3, kernelSize: 3, padding: 'same' },
-        { type: 'relu' },
-        { type: 'maxPool2d', poolSize: 2 },
-        { type: 'conv2d', filters: 4, kernelSize: 3, activation: 'relu' },
-        { type: 'maxPool2d', poolSize: 2, stride: 1, padding: 1 },
-        { type: 'flatten' },
-        { type: 'dense', units: 6, activation: 'relu' },
-        { type: 'dense', units: 3 },
-      ],
-    };
-    const report = gradcheckModel(spec, 2, 'cross-entropy');
+    // Swept over model seeds 1-40 while writing this test: all pass, kinks 0-12% of coordinates.
+    const report = gradcheckModel(lenetLike, 2, 'cross-entropy');
     expect(report.ok, summary(report)).toBe(true);
     expect(report.maxAbsGradient).toBeGreaterThan(0.01);
   });
 });
+
+const lenetLike: ModelSpec = {
+  input: [3, 8, 8],
+  layers: [
+    { type: 'conv2d', filters: 3, kernelSize: 3, padding: 'same' },
+    { type: 'relu' },
+    { type: 'maxPool2d', poolSize: 2 },
+    { type: 'conv2d', filters: 4, kernelSize: 3, activation: 'relu' },
+    { type: 'maxPool2d', poolSize: 2, stride: 1, padding: 1 },
+    { type: 'flatten' },
+    { type: 'dense', units: 6, activation: 'relu' },
+    { type: 'dense', units: 3 },
+  ],
+};

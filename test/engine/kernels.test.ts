@@ -3,11 +3,13 @@
 // accumulate on/off, strides, paddings, non-square kernels).
 import { describe, expect, it } from 'vitest';
 import {
+  activateRef,
   conv2dBackwardRef,
   conv2dForwardRef,
   gemmRef,
   kernelVariant,
   type ConvShape,
+  type FusedActivation,
 } from '../../src/engine/kernels/index.js';
 import { loadWasmKernels, type WasmKernels } from '../../src/engine/kernels/wasm.js';
 import { RELAXED_WASM_BASE64 } from '../../src/engine/kernels/wasm/kernels.generated.js';
@@ -25,7 +27,7 @@ function random(n: number, seed: number): Float32Array {
   return out;
 }
 
-function expectClose(actual: Float32Array, expected: Float32Array, what: string): void {
+function expectClose(actual: Float32Array, expected: Float32Array, what: string, tolerance = 1e-4): void {
   expect(actual.length, what).toBe(expected.length);
   let worst = 0;
   let at = -1;
@@ -36,7 +38,7 @@ function expectClose(actual: Float32Array, expected: Float32Array, what: string)
       at = i;
     }
   }
-  expect(worst, `${what}: worst relative error at ${at}`).toBeLessThan(1e-4);
+  expect(worst, `${what}: worst relative error at ${at}`).toBeLessThan(tolerance);
 }
 
 const variants = (['wasm-simd', 'wasm-relaxed-simd'] as const)
@@ -138,13 +140,33 @@ describe('kernels', () => {
         expect(Array.from(C)).toEqual([0, 0, 0, 0, 0, 0]);
       });
 
+      it('activations match the reference over the whole range', () => {
+        const values: number[] = [0, -0, 1e-8, -1e-8, 1e-3, -1e-3, -0.49, -0.51, 100, -100, -90, 90];
+        for (let v = -30; v <= 30; v += 0.0137) values.push(v);
+        for (const act of [
+          { kind: 'relu', alpha: 0 },
+          { kind: 'leakyRelu', alpha: 0.01 },
+          { kind: 'elu', alpha: 1 },
+          { kind: 'elu', alpha: 0.3 },
+          { kind: 'sigmoid', alpha: 0 },
+          { kind: 'tanh', alpha: 0 },
+        ] as FusedActivation[]) {
+          const expected = Float32Array.from(values);
+          const actual = expected.slice();
+          activateRef(act.kind, act.alpha, expected, expected.length);
+          k.activate(act, actual, actual.length);
+          // absolute near 0, relative elsewhere: 1e-6 (float32 carries ~6e-8)
+          expectClose(actual, expected, `${act.kind} alpha ${act.alpha}`, 1e-6);
+        }
+      });
+
       const convCases: Array<[string, Omit<ConvShape, 'outH' | 'outW'>, number]> = [
         ['3x3 valid', { inC: 3, inH: 9, inW: 7, outC: 5, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 0, padLeft: 0 }, 3],
         ['5x5 same', { inC: 1, inH: 12, inW: 12, outC: 6, kH: 5, kW: 5, strideH: 1, strideW: 1, padTop: 2, padLeft: 2 }, 2],
         ['2x3 stride 2,1 pad 1', { inC: 4, inH: 8, inW: 11, outC: 9, kH: 2, kW: 3, strideH: 2, strideW: 1, padTop: 1, padLeft: 1 }, 2],
         ['1x1', { inC: 7, inH: 5, inW: 5, outC: 3, kH: 1, kW: 1, strideH: 1, strideW: 1, padTop: 0, padLeft: 0 }, 1],
         ['3x3 stride 3 pad 2', { inC: 2, inH: 10, inW: 9, outC: 4, kH: 3, kW: 3, strideH: 3, strideW: 3, padTop: 2, padLeft: 2 }, 3],
-        ['fashion-cnn conv2', { inC: 32, inH: 26, inW: 26, outC: 64, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 0, padLeft: 0 }, 1],
+        ['fashion-cnn conv2 (8 of 32 channels)', { inC: 8, inH: 26, inW: 26, outC: 64, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 0, padLeft: 0 }, 1],
       ];
       for (const [name, g, n] of convCases) {
         it(`conv2d forward and backward match the reference: ${name}`, () => {
@@ -167,6 +189,31 @@ describe('kernels', () => {
             conv2dForwardRef(s, n, x, w, bias, yRef);
             k.conv2dForward(s, n, x, w, bias, y);
             expectClose(y, yRef, `${name} forward bias ${bias !== null}`);
+          }
+          const acts: FusedActivation[] = [
+            { kind: 'relu', alpha: 0 },
+            { kind: 'elu', alpha: 0.7 },
+            { kind: 'tanh', alpha: 0 },
+          ];
+          for (const act of acts) {
+            const yRef = new Float32Array(yCount);
+            const y = new Float32Array(yCount);
+            conv2dForwardRef(s, n, x, w, b, yRef, act);
+            k.conv2dForward(s, n, x, w, b, y, act);
+            expectClose(y, yRef, `${name} forward ${act.kind}`);
+            const dwR = new Float32Array(wCount);
+            const dbR = new Float32Array(s.outC);
+            const dxR = new Float32Array(xCount);
+            const dwA = new Float32Array(wCount);
+            const dbA = new Float32Array(s.outC);
+            const dxA = new Float32Array(xCount);
+            const dyCopy = dy.slice();
+            conv2dBackwardRef(s, n, x, w, dy, dxR, dwR, dbR, { ...act, y: yRef });
+            k.conv2dBackward(s, n, x, w, dyCopy, dxA, dwA, dbA, { ...act, y: yRef });
+            expect(Array.from(dyCopy)).toEqual(Array.from(dy));
+            expectClose(dxA, dxR, `${name} dx ${act.kind}`);
+            expectClose(dwA, dwR, `${name} dw ${act.kind}`);
+            expectClose(dbA, dbR, `${name} db ${act.kind}`);
           }
           const dwRef = random(wCount, 15);
           const dbRef = random(s.outC, 16);

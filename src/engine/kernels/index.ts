@@ -6,9 +6,12 @@
 //
 // API (stable; signatures in gemm-ref.ts and conv-ref.ts):
 //   gemm(transA, transB, M, N, K, A, B, C, accumulate)   C[M,N] (+)= op(A)[M,K] · op(B)[K,N]
-//   conv2dForward(shape, n, x, w, b | null, y)          y = conv(x, w) + b    (NCHW, w [F,C,KH,KW])
-//   conv2dBackward(shape, n, x, w, dy, dx | null, dw, db | null)
-//                                                       dw += ., db += ., dx = . (overwritten)
+//   conv2dForward(shape, n, x, w, b | null, y, act?)    y = act(conv(x, w) + b)  (NCHW, w [F,C,KH,KW])
+//   conv2dBackward(shape, n, x, w, dy, dx | null, dw, db | null, act?)
+//                                                       dz = dy * act'(act.y); dw += ., db += ., dx = .
+//                                                       (dx overwritten; dy untouched)
+//     act: { kind: 'relu' | 'leakyRelu' | 'elu' | 'sigmoid' | 'tanh', alpha } (+ y, the forward
+//     output, for backward); im2col, GEMM, bias and activation all run inside wasm memory.
 //   kernelVariant                                       which implementation was picked
 // Results of the wasm and reference paths agree to float rounding, not bit for bit (different
 // summation order; FMA in the relaxed variant). Within one process the choice is fixed, so runs
@@ -19,6 +22,8 @@ import { loadWasmKernels, type WasmKernels } from './wasm.js';
 
 export type { Gemm } from './gemm-ref.js';
 export type { ConvShape, Conv2dForward, Conv2dBackward } from './conv-ref.js';
+export type { FusedActivation } from './activation-ref.js';
+export { activateRef, activationBackwardRef } from './activation-ref.js';
 export { gemmRef } from './gemm-ref.js';
 export { conv2dForwardRef, conv2dBackwardRef } from './conv-ref.js';
 

@@ -8,6 +8,7 @@
 // (memcpy), runs, and copies outputs out. Memory only grows (peak = the largest call).
 import type { Gemm } from './gemm-ref.js';
 import type { Conv2dBackward, Conv2dForward, ConvShape } from './conv-ref.js';
+import { ACTIVATION_CODES, type FusedActivation } from './activation-ref.js';
 import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './wasm/kernels.generated.js';
 
 // @types/node 20 does not declare the WebAssembly namespace: the part used here.
@@ -30,6 +31,8 @@ interface Exports {
   gemm: Fn;
   conv2dForward: Fn;
   conv2dBackward: Fn;
+  activate: Fn;
+  activationBackward: Fn;
   convWorkBytes: Fn;
   packedABytes: Fn;
   packedBBytes: Fn;
@@ -42,6 +45,8 @@ export interface WasmKernels {
   gemm: Gemm;
   conv2dForward: Conv2dForward;
   conv2dBackward: Conv2dBackward;
+  /** buf[0..len) = act(buf) in place. */
+  activate(act: FusedActivation, buf: Float32Array, len: number): void;
   /** Current size of the linear memory in bytes. */
   memoryBytes(): number;
 }
@@ -92,7 +97,7 @@ export function loadWasmKernels(variant: WasmVariant): WasmKernels | null {
     copyOut(pC, M * N, C);
   };
 
-  const conv2dForward: Conv2dForward = (s, n, x, w, b, y) => {
+  const conv2dForward: Conv2dForward = (s, n, x, w, b, y, act) => {
     if (n <= 0) return;
     const xCount = n * s.inC * s.inH * s.inW;
     const wCount = s.outC * s.inC * s.kH * s.kW;
@@ -106,18 +111,19 @@ export function loadWasmKernels(variant: WasmVariant): WasmKernels | null {
     copyIn(x, xCount, pX);
     copyIn(w, wCount, pW);
     if (b) copyIn(b, s.outC, pB);
-    ex.conv2dForward(n, ...geometry(s), pX, pW, b ? pB : 0, pY, pWork);
+    ex.conv2dForward(n, ...geometry(s), pX, pW, b ? pB : 0, pY, ...actArgs(act), pWork);
     copyOut(pY, yCount, y);
   };
 
-  const conv2dBackward: Conv2dBackward = (s, n, x, w, dy, dx, dw, db) => {
+  const conv2dBackward: Conv2dBackward = (s, n, x, w, dy, dx, dw, db, act) => {
     if (n <= 0) return;
     const xCount = n * s.inC * s.inH * s.inW;
     const wCount = s.outC * s.inC * s.kH * s.kW;
     const yCount = n * s.outC * s.outH * s.outW;
     const pX = base;
     const pW = pX + align(xCount * 4);
-    const pDY = pW + align(wCount * 4);
+    const pY = pW + align(wCount * 4);
+    const pDY = pY + (act ? align(yCount * 4) : 0);
     const pDX = pDY + align(yCount * 4);
     const pDW = pDX + align(xCount * 4);
     const pDB = pDW + align(wCount * 4);
@@ -125,14 +131,22 @@ export function loadWasmKernels(variant: WasmVariant): WasmKernels | null {
     reserve(pWork - base + workBytes(s));
     copyIn(x, xCount, pX);
     copyIn(w, wCount, pW);
+    if (act) copyIn(act.y, yCount, pY);
     copyIn(dy, yCount, pDY);
     copyIn(dw, wCount, pDW);
     if (db) copyIn(db, s.outC, pDB);
-    ex.conv2dBackward(n, ...geometry(s), pX, pW, pDY, dx ? pDX : 0, pDW, db ? pDB : 0, pWork);
+    ex.conv2dBackward(n, ...geometry(s), pX, pW, pY, pDY, dx ? pDX : 0, pDW, db ? pDB : 0, ...actArgs(act), pWork);
     if (dx) copyOut(pDX, xCount, dx);
     copyOut(pDW, wCount, dw);
     if (db) copyOut(pDB, s.outC, db);
   };
+
+  function activate(act: FusedActivation, buf: Float32Array, len: number): void {
+    reserve(align(len * 4));
+    copyIn(buf, len, base);
+    ex.activate(ACTIVATION_CODES[act.kind], act.alpha, base, len);
+    copyOut(base, len, buf);
+  }
 
   function workBytes(s: ConvShape): number {
     return align(ex.convWorkBytes(s.inC, s.kH, s.kW, s.outC, s.outH, s.outW)) + 512;
@@ -143,8 +157,13 @@ export function loadWasmKernels(variant: WasmVariant): WasmKernels | null {
     gemm,
     conv2dForward,
     conv2dBackward,
+    activate,
     memoryBytes: () => ex.memory.buffer.byteLength,
   };
+}
+
+function actArgs(act: FusedActivation | null | undefined): [number, number] {
+  return act ? [ACTIVATION_CODES[act.kind], act.alpha] : [0, 0];
 }
 
 function geometry(s: ConvShape): number[] {

@@ -18,12 +18,21 @@ export function l2Norm(values: Float32Array, start = 0, end = values.length): nu
   return Math.sqrt(sum);
 }
 
+/**
+ * The factor clipByGlobalNorm multiplies the gradients by, min(1, maxNorm / (norm + 1e-6)),
+ * for callers that compute the norm themselves (e.g. in parallel over shards).
+ */
+export function clipScale(norm: number, maxNorm: number): number {
+  if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) throw new RangeError(`clipNorm: ${maxNorm} must be finite and > 0`);
+  return Math.min(1, maxNorm / (norm + 1e-6));
+}
+
 /** Scales `grads` in place so their global L2 norm is at most `maxNorm`; returns the norm before clipping. */
 export function clipByGlobalNorm(grads: Float32Array, maxNorm: number): number {
   if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) throw new RangeError(`clipNorm: ${maxNorm} must be finite and > 0`);
   const norm = l2Norm(grads);
   if (!Number.isFinite(norm)) return norm;
-  const scale = maxNorm / (norm + 1e-6);
+  const scale = clipScale(norm, maxNorm);
   if (scale < 1) {
     for (let i = 0; i < grads.length; i++) grads[i] = grads[i]! * scale;
   }

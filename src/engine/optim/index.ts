@@ -11,6 +11,6 @@ export type {
 } from './types.js';
 export { bufferNames, createOptimizer, resolveOptimizerConfig, restoreOptimizer } from './optimizer.js';
 export { decodeOptimizerState, encodeOptimizerState } from './serialize.js';
-export { clipByGlobalNorm, l2Norm } from './clip.js';
+export { clipByGlobalNorm, clipScale, l2Norm } from './clip.js';
 export { learningRate, validateSchedule } from './schedule.js';
 export type { ConstantSchedule, CosineSchedule, LrSchedule, StepSchedule } from './schedule.js';

@@ -65,6 +65,7 @@ const eventsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) 
               'text/event-stream': { schema: Type.String({ description: 'server-sent events' }) },
             },
           },
+          204: { description: 'the job has finished and the client already has its whole log: do not reconnect', type: 'null' },
           ...Object.fromEntries([400, 404].map((c) => [c, ProblemSchema])),
         },
       },
@@ -85,6 +86,11 @@ const eventsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) 
         const last = events[events.length - 1];
         const done = events.some((e) => isTerminalEvent(e.type)) || (isTerminalStatus(doc.status) && events.length < limit);
         return reply.type('application/json').send({ events, nextCursor: last?.id ?? after ?? null, done });
+      }
+
+      // A client that already has the end of a finished job's log: 204 tells EventSource not to reconnect.
+      if (after && isTerminalStatus(doc.status) && (await app.store.events(id, { after, limit: 1 })).length === 0) {
+        return reply.code(204).send(null);
       }
 
       const sse = reply.sse!;

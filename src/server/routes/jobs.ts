@@ -236,7 +236,7 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
       const doc = await app.store.get(id);
       if (!doc) throw notFound('job', id);
       if (isTerminalStatus(doc.status)) {
-        throw new ProblemError(409, `job ${id} has already finished (${doc.status})`, { type: PROBLEM_TYPES.conflict, code: 'finished', extra: { status: doc.status } });
+        throw new ProblemError(409, `job ${id} has already finished (${doc.status})`, { type: PROBLEM_TYPES.conflict, code: 'finished', extra: { jobStatus: doc.status } });
       }
       try {
         if (doc.status === 'queued') {
@@ -267,7 +267,7 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
         return reply.code(202).send({ id, status: res?.doc.status ?? (await app.store.get(id))?.status ?? 'cancelling' });
       } catch (err) {
         if (err instanceof JobFinishedError) {
-          throw new ProblemError(409, `job ${id} has already finished (${err.status})`, { type: PROBLEM_TYPES.conflict, code: 'finished', extra: { status: err.status } });
+          throw new ProblemError(409, `job ${id} has already finished (${err.status})`, { type: PROBLEM_TYPES.conflict, code: 'finished', extra: { jobStatus: err.status } });
         }
         if (err instanceof JobNotFoundError) throw notFound('job', id);
         throw err;
@@ -293,12 +293,12 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
         throw new ProblemError(409, `job ${id} is ${doc.status}; cancel it and wait for it to finish first`, {
           type: PROBLEM_TYPES.conflict,
           code: 'not-finished',
-          extra: { status: doc.status },
+          extra: { jobStatus: doc.status },
         });
       }
       await app.store.delete(id);
       await app.queues.train.remove(id).catch(() => 0);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 };

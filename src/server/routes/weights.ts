@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import type { FastifyReply } from 'fastify';
 import {
   IdParamsSchema,
   PREDICT_ERROR_PREFIX,
@@ -72,7 +73,7 @@ const weightsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx)
         throw new ProblemError(409, `job ${id} has no weights yet (it is ${doc.status})`, {
           type: PROBLEM_TYPES.notReady,
           code: 'no-weights',
-          extra: { status: doc.status },
+          extra: { jobStatus: doc.status },
         });
       }
       const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -80,10 +81,10 @@ const weightsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx)
       reply.header('etag', etag).header('vary', 'accept');
       const inm = request.headers['if-none-match'];
       if (inm && inm.split(',').some((t) => t.trim() === etag || t.trim() === `W/${etag}` || t.trim() === '*')) {
-        return reply.code(304).send();
+        return reply.code(304).send(null);
       }
       if (wantsSafetensors(request.query.format, request.headers.accept)) {
-        return reply
+        return (reply as unknown as FastifyReply)
           .type('application/octet-stream')
           .header('content-disposition', `attachment; filename="${id}.safetensors"`)
           .send(bytes);

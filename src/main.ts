@@ -1,0 +1,69 @@
+// `npm start`: the API and a worker in one process, for a single machine.
+//
+// Redis: REDIS_URL if set; else a Redis answering on 127.0.0.1:6379; else a private redis-server
+// child with its data under .convoy/redis (AOF on); with neither a Redis nor a redis-server binary,
+// exit with a message saying how to get one. The log says which was used.
+//
+// SIGTERM/SIGINT: the worker hands its running jobs back (each checkpoints at its next step), then
+// the API stops taking requests and ends its event streams, then the private Redis (if any) stops.
+import closeWithGrace from 'close-with-grace';
+import { pino } from 'pino';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { NoRedisError, resolveRedis, type ResolvedRedis } from './redis-bootstrap.js';
+import { buildApp } from './server/app.js';
+import { ConvoyWorker } from '../workers/worker.js';
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(`convoy: bad configuration: ${err.message}`);
+    process.exit(2);
+  }
+  throw err;
+}
+
+const log = pino({ level: config.logLevel, name: 'convoy' });
+
+let redis: ResolvedRedis;
+try {
+  redis = await resolveRedis({ url: config.redisUrl, log });
+} catch (err) {
+  if (err instanceof NoRedisError) {
+    log.fatal(err.message);
+    console.error(`\nconvoy: ${err.message}\n`);
+    process.exit(1);
+  }
+  throw err;
+}
+
+const app = await buildApp({ config, redisUrl: redis.url });
+const worker = new ConvoyWorker({
+  redisUrl: redis.url,
+  prefix: config.redisPrefix,
+  config: config.worker,
+  weightsInlineMaxBytes: config.weightsInlineMaxBytes,
+  log: log.child({ component: 'worker' }),
+});
+
+closeWithGrace({ delay: config.worker.shutdownGraceMs + 5000, logger: log }, async ({ signal, err }) => {
+  if (err) log.error({ err }, 'shutting down after an error');
+  else log.info({ signal }, 'shutting down');
+  await worker.close();
+  await app.close();
+  await redis.stop();
+});
+
+try {
+  await app.redis.connect();
+  await worker.start();
+  await app.listen({ port: config.api.port, host: config.api.host });
+  log.info({ port: config.api.port, redis: redis.source, docs: '/docs' }, 'convoy ready: API and worker in one process');
+} catch (err) {
+  log.fatal({ err }, 'convoy could not start');
+  await worker.close().catch(() => undefined);
+  await app.close().catch(() => undefined);
+  await redis.stop();
+  process.exit(1);
+}

@@ -1,0 +1,114 @@
+// buildApp(): the Fastify app (plugins, routes, error handler) without listening.
+// main.ts configures, listens and shuts down; tests build the app and use inject or a real port.
+//
+// Validation: bodies are checked as sent (no coercion, no removal of unknown fields: they are
+// rejected, as are NaN and Infinity); querystrings, params and headers may coerce ("20" -> 20).
+// Ajv stops at the first error; the error handler turns it into one problem+json naming the field.
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv, type Options as AjvOptions } from 'ajv';
+import addFormatsImport from 'ajv-formats';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { fastifySSE as sse } from '@fastify/sse';
+import type { Config } from '../config.js';
+import { errorHandler, notFoundHandler } from './errors.js';
+import { toOpenApi31 } from './openapi.js';
+import redisPlugin from './plugins/redis.js';
+import queuesPlugin from './plugins/queues.js';
+import eventsPlugin from './plugins/events.js';
+import metricsPlugin from './plugins/metrics.js';
+import jobsRoutes from './routes/jobs.js';
+import eventsRoutes from './routes/events.js';
+import weightsRoutes from './routes/weights.js';
+import datasetsRoutes from './routes/datasets.js';
+import healthRoutes from './routes/health.js';
+
+const addFormats = addFormatsImport as unknown as typeof addFormatsImport.default;
+
+export interface ServerContext {
+  config: Config;
+}
+
+export interface BuildAppOptions {
+  config: Config;
+  /** Fastify logger option; default: pino at config.logLevel. */
+  logger?: FastifyServerOptions['logger'];
+  /** Redis URL; default config.redisUrl, else redis://127.0.0.1:6379. */
+  redisUrl?: string;
+}
+
+export const API_VERSION = '0.1.0';
+
+function makeAjv(options: AjvOptions): Ajv {
+  const ajv = new Ajv({
+    allErrors: false,
+    discriminator: true,
+    strict: true,
+    verbose: true, // errors carry their schema: unions list their forms, discriminators their tags
+    strictTypes: false, // upload bodies declare properties without `type`: they are not JSON
+    ...options,
+  });
+  addFormats(ajv);
+  ajv.addFormat('binary', true);
+  return ajv;
+}
+
+export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
+  const { config } = opts;
+  const app = Fastify({
+    logger: opts.logger ?? { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    bodyLimit: config.api.bodyLimitBytes,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const bodyAjv = makeAjv({ coerceTypes: false, removeAdditional: false, useDefaults: false });
+  const otherAjv = makeAjv({ coerceTypes: 'array', removeAdditional: false, useDefaults: true });
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? bodyAjv : otherAjv).compile(schema as object) as ReturnType<Ajv['compile']>,
+  );
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Convoy',
+        version: API_VERSION,
+        description:
+          'Train convolutional neural networks over HTTP. Submit a job, follow its events (SSE), fetch the weights, predict. ' +
+          'Errors are RFC 9457 problem details (application/problem+json).',
+      },
+      tags: [
+        { name: 'jobs', description: 'training jobs' },
+        { name: 'events', description: 'the per-job event log (SSE or JSON)' },
+        { name: 'datasets', description: 'uploaded datasets' },
+        { name: 'health', description: 'liveness, readiness, metrics' },
+      ],
+    },
+    transformObject: (doc) => toOpenApi31(('openapiObject' in doc ? doc.openapiObject : doc.swaggerObject) as Record<string, unknown>),
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(sse, { heartbeatInterval: config.api.sseHeartbeatMs });
+
+  const redisUrl = opts.redisUrl ?? config.redisUrl ?? 'redis://127.0.0.1:6379';
+  await app.register(redisPlugin, { url: redisUrl, prefix: config.redisPrefix });
+  await app.register(queuesPlugin, { prefix: config.redisPrefix });
+  await app.register(eventsPlugin, { blockMs: config.api.sseBlockMs });
+  await app.register(metricsPlugin);
+
+  const ctx: ServerContext = { config };
+  await app.register(jobsRoutes, ctx);
+  await app.register(eventsRoutes, ctx);
+  await app.register(weightsRoutes, ctx);
+  await app.register(datasetsRoutes, ctx);
+  await app.register(healthRoutes, ctx);
+
+  app.get('/openapi.yaml', { schema: { hide: true } }, async (_req, reply) =>
+    reply.type('application/yaml').send(app.swagger({ yaml: true })),
+  );
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  return app as unknown as FastifyInstance;
+}

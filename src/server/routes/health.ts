@@ -1,0 +1,78 @@
+// /healthz (the process answers), /readyz (Redis answers and a worker heartbeat is recent), /metrics.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { PROBLEM_TYPES, ProblemSchema } from '../../contracts/index.js';
+import { sendProblem } from '../errors.js';
+import type { ServerContext } from '../app.js';
+
+const healthRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) => {
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        summary: 'Liveness: the process answers',
+        tags: ['health'],
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        summary: 'Readiness: Redis answers and at least one worker sent a heartbeat recently',
+        tags: ['health'],
+        response: {
+          200: Type.Object({ status: Type.Literal('ready'), redis: Type.Literal('ok'), workers: Type.Integer({ minimum: 1 }) }),
+          503: ProblemSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      let workers = 0;
+      try {
+        await app.redis.ping();
+        workers = (await app.store.liveWorkers(ctx.config.api.readyWorkerWithinMs)).length;
+      } catch (err) {
+        request.log.warn({ err: (err as Error).message }, 'readyz: redis unreachable');
+        return sendProblem(reply, {
+          type: PROBLEM_TYPES.notReady,
+          title: 'Service Unavailable',
+          status: 503,
+          detail: 'Redis is unreachable',
+          code: 'redis-unreachable',
+        });
+      }
+      if (workers === 0) {
+        return sendProblem(reply, {
+          type: PROBLEM_TYPES.notReady,
+          title: 'Service Unavailable',
+          status: 503,
+          detail: `no worker heartbeat in the last ${ctx.config.api.readyWorkerWithinMs} ms`,
+          code: 'no-workers',
+        });
+      }
+      return { status: 'ready' as const, redis: 'ok' as const, workers };
+    },
+  );
+
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        summary: 'Prometheus metrics',
+        tags: ['health'],
+        produces: ['text/plain'],
+        response: { 200: Type.String({ description: 'Prometheus text exposition format' }) },
+      },
+    },
+    async (_request, reply) => {
+      const body = await app.metrics.registry.metrics();
+      return reply.type(app.metrics.registry.contentType).send(body);
+    },
+  );
+};
+
+export default healthRoutes;

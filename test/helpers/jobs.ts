@@ -1,0 +1,112 @@
+// Building job specs and submitting them the way the API does (document + queued event + queue
+// entry), for worker tests that run without the HTTP layer.
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { TRAIN_JOB_NAME, TRAIN_QUEUE, type JobDocument, type JobSpec } from '../../src/contracts/index.js';
+import { Rng } from '../../src/engine/rng.js';
+import type { JobStore, StoredEvent } from '../../src/store/index.js';
+
+/** A separable toy problem: class = which quadrant of a 4x4 image is brightest. Float samples. */
+export function toyDataset(count: number, seed = 1, classes = 4): { shape: [number, number, number]; samples: number[][]; labels: number[] } {
+  const rng = new Rng(seed);
+  const samples: number[][] = [];
+  const labels: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const label = i % classes;
+    const s: number[] = [];
+    for (let y = 0; y < 4; y++) {
+      for (let x = 0; x < 4; x++) {
+        const q = (y < 2 ? 0 : 2) + (x < 2 ? 0 : 1);
+        s.push(Math.round((rng.next() * 0.3 + (q === label ? 0.7 : 0)) * 1000) / 1000);
+      }
+    }
+    samples.push(s);
+    labels.push(label);
+  }
+  return { shape: [1, 4, 4], samples, labels };
+}
+
+export function toySpec(overrides: Partial<JobSpec['training']> = {}, count = 192): JobSpec {
+  return {
+    model: {
+      input: [1, 4, 4],
+      layers: [
+        { type: 'conv2d', filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' },
+        { type: 'dropout', rate: 0.1 },
+        { type: 'flatten' },
+        { type: 'dense', units: 4 },
+      ],
+    },
+    dataset: { inline: toyDataset(count) },
+    training: { epochs: 3, batchSize: 32, optimizer: { type: 'adam', learningRate: 0.01 }, seed: 7, ...overrides },
+  } as JobSpec;
+}
+
+export function newJobDocument(id: string, spec: JobSpec): JobDocument {
+  const now = new Date().toISOString();
+  const n = 'inline' in spec.dataset ? spec.dataset.inline.labels.length : 0;
+  return {
+    id,
+    name: null,
+    status: 'queued',
+    stage: 'queued',
+    attempt: 0,
+    priority: 1000,
+    progress: {
+      epoch: 0,
+      epochs: spec.training.epochs,
+      step: 0,
+      stepsPerEpoch: Math.ceil(n / spec.training.batchSize),
+      percent: 0,
+      etaSeconds: null,
+      samplesPerSecond: null,
+    },
+    metrics: { loss: null, accuracy: null },
+    history: [],
+    transitions: [{ status: 'queued', stage: 'queued', at: now, attempt: 0 }],
+    weights: null,
+    createdAt: now,
+    startedAt: null,
+    finishedAt: null,
+    spec,
+  };
+}
+
+export async function submit(store: JobStore, redis: Redis, spec: JobSpec, id = `j${randomUUID().slice(0, 12)}`): Promise<string> {
+  const doc = newJobDocument(id, spec);
+  await store.create(doc, { type: 'status', data: { status: 'queued', stage: 'queued', attempt: 0, at: doc.createdAt } });
+  const queue = new Queue(TRAIN_QUEUE, { connection: redis, prefix: store.keys.prefix });
+  await queue.add(TRAIN_JOB_NAME, { id }, { jobId: id, removeOnComplete: true });
+  await queue.close();
+  return id;
+}
+
+const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+
+/** Polls the job's event log until a terminal event; returns every event. */
+export async function waitForEnd(store: JobStore, id: string, timeoutMs = 30_000): Promise<StoredEvent[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const events = await store.events(id);
+    if (events.some((e) => TERMINAL.has(e.type))) return events;
+    if (Date.now() > deadline) throw new Error(`job ${id} did not finish: ${events.map((e) => e.type).join(',')}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Polls until `predicate` holds for the job's events. */
+export async function waitForEvents(
+  store: JobStore,
+  id: string,
+  predicate: (events: StoredEvent[]) => boolean,
+  timeoutMs = 30_000,
+): Promise<StoredEvent[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const events = await store.events(id);
+    if (predicate(events)) return events;
+    if (Date.now() > deadline) throw new Error(`job ${id}: condition not met: ${events.map((e) => e.type).join(',')}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,143 @@
+// The worker in-process against a real Redis and a real Piscina pool (dist/workers/thread.js):
+// inline jobs train to completion with the right events; thread count does not change a bit of the
+// weights; a job handed back at shutdown resumes to the same weights; divergence and cancel.
+import { createHash, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { loadConfig } from '../../src/config.js';
+import { connectRedis, JobStore } from '../../src/store/index.js';
+import { ConvoyWorker } from '../../workers/worker.js';
+import { submit, toySpec, waitForEnd, waitForEvents } from '../helpers/jobs.js';
+
+let redis: Redis;
+const workers: ConvoyWorker[] = [];
+
+beforeAll(() => {
+  redis = connectRedis(inject('redisUrl'), 'worker-test');
+});
+afterAll(async () => {
+  await Promise.all(workers.map((w) => w.close()));
+  await redis.quit();
+});
+
+async function startWorker(prefix: string, env: Record<string, string> = {}): Promise<ConvoyWorker> {
+  const config = loadConfig({ POOL_THREADS: '1', CHECKPOINT_EVERY_SECONDS: '0', ...env });
+  const w = new ConvoyWorker({
+    redisUrl: inject('redisUrl'),
+    prefix,
+    config: config.worker,
+    weightsInlineMaxBytes: config.weightsInlineMaxBytes,
+    log: pino({ level: 'silent' }),
+  });
+  workers.push(w);
+  await w.start();
+  return w;
+}
+
+function sha(buf: Buffer | null): string {
+  return createHash('sha256').update(buf ?? Buffer.alloc(0)).digest('hex');
+}
+
+describe('worker', () => {
+  it('trains an inline job: status, progress, epoch and completed events, weights stored', async () => {
+    const prefix = `w-${randomUUID().slice(0, 8)}`;
+    await startWorker(prefix, { POOL_THREADS: '2' });
+    const store = new JobStore(redis, prefix);
+    const id = await submit(store, redis, toySpec({ epochs: 4 }));
+    const events = await waitForEnd(store, id);
+    const types = events.map((e) => e.type);
+    expect(types[0]).toBe('status');
+    expect(types.at(-1)).toBe('completed');
+    expect(types.filter((t) => t === 'epoch')).toHaveLength(4);
+    expect(types).toContain('progress');
+    const doc = await store.get(id);
+    expect(doc?.status).toBe('succeeded');
+    expect(doc?.attempt).toBe(1);
+    expect(doc?.history).toHaveLength(4);
+    expect(doc!.history[3]!.accuracy!).toBeGreaterThan(0.9);
+    const completed = events.at(-1)!.data as { weights: { sha256: string; tensors: { name: string }[] } };
+    expect(completed.weights.sha256).toBe(sha(await store.getWeights(id)));
+    expect(completed.weights.tensors.map((t) => t.name)).toEqual(['layers.0.weight', 'layers.0.bias', 'layers.3.weight', 'layers.3.bias']);
+    const epoch = events.find((e) => e.type === 'epoch')!.data as { norms: { name: string; gradNorm: number }[] };
+    expect(epoch.norms).toHaveLength(4);
+    expect(epoch.norms[0]!.gradNorm).toBeGreaterThan(0);
+    expect(await store.getCheckpoint(id)).toBeNull();
+  });
+
+  it('gives bit-identical weights with 1, 2 and 3 threads', async () => {
+    const hashes: string[] = [];
+    for (const threads of ['1', '2', '3']) {
+      const prefix = `w-${randomUUID().slice(0, 8)}`;
+      await startWorker(prefix, { POOL_THREADS: threads, MICRO_SHARD_SIZE: '5' });
+      const store = new JobStore(redis, prefix);
+      const id = await submit(store, redis, toySpec({ epochs: 2, batchSize: 24 }), 'same-job');
+      const events = await waitForEnd(store, id);
+      expect(events.at(-1)?.type).toBe('completed');
+      hashes.push(sha(await store.getWeights(id)));
+    }
+    expect(new Set(hashes).size).toBe(1);
+  });
+
+  it('hands a job back on shutdown and resumes it to the same weights as an uninterrupted run', async () => {
+    const spec = toySpec({ epochs: 6, batchSize: 8 }, 256);
+    // uninterrupted
+    const p1 = `w-${randomUUID().slice(0, 8)}`;
+    await startWorker(p1);
+    const s1 = new JobStore(redis, p1);
+    const a = await submit(s1, redis, spec, 'resume-job');
+    await waitForEnd(s1, a);
+    // interrupted: drain the first worker mid-run, then a second worker resumes
+    const p2 = `w-${randomUUID().slice(0, 8)}`;
+    const first = await startWorker(p2, { PROGRESS_INTERVAL_MS: '0' });
+    const s2 = new JobStore(redis, p2);
+    const b = await submit(s2, redis, spec, 'resume-job');
+    await waitForEvents(s2, b, (ev) => ev.some((e) => e.type === 'epoch'));
+    await first.close();
+    const handed = await s2.get(b);
+    expect(handed?.status).toBe('queued');
+    expect(await s2.getCheckpoint(b)).not.toBeNull();
+    await startWorker(p2);
+    const events = await waitForEnd(s2, b);
+    expect(events.at(-1)?.type).toBe('completed');
+    const doc = await s2.get(b);
+    expect(doc?.attempt).toBe(2);
+    expect(doc?.transitions.some((t) => t.stage === 'recovering')).toBe(true);
+    expect(sha(await s2.getWeights(b))).toBe(sha(await s1.getWeights(a)));
+    // one epoch event per epoch: the checkpoint and the epoch event are written together
+    expect(events.filter((e) => e.type === 'epoch').map((e) => (e.data as { epoch: number }).epoch)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('fails a diverging job with code diverged and where it happened', async () => {
+    const prefix = `w-${randomUUID().slice(0, 8)}`;
+    await startWorker(prefix);
+    const store = new JobStore(redis, prefix);
+    const spec = toySpec({ optimizer: { type: 'sgd', learningRate: 10 }, loss: 'mse', epochs: 5 });
+    // huge inputs and a huge learning rate: the loss overflows within a few steps
+    if ('inline' in spec.dataset) spec.dataset.inline.samples = spec.dataset.inline.samples.map((s) => s.map((v) => v * 1e6));
+    const id = await submit(store, redis, spec);
+    const events = await waitForEnd(store, id);
+    const last = events.at(-1)!;
+    expect(last.type).toBe('failed');
+    const error = (last.data as { error: { code: string; epoch: number; step: number } }).error;
+    expect(error.code).toBe('diverged');
+    expect(error.epoch).toBeGreaterThanOrEqual(1);
+    expect(error.step).toBeGreaterThanOrEqual(1);
+    expect((await store.get(id))?.status).toBe('failed');
+  });
+
+  it('cancels a running job at its next batch, keeping partial weights', async () => {
+    const prefix = `w-${randomUUID().slice(0, 8)}`;
+    await startWorker(prefix, { PROGRESS_INTERVAL_MS: '0' });
+    const store = new JobStore(redis, prefix);
+    const id = await submit(store, redis, toySpec({ epochs: 200, batchSize: 4 }, 256));
+    await waitForEvents(store, id, (ev) => ev.some((e) => e.type === 'progress'));
+    await store.requestCancel(id);
+    const events = await waitForEnd(store, id);
+    expect(events.at(-1)?.type).toBe('cancelled');
+    const doc = await store.get(id);
+    expect(doc?.status).toBe('cancelled');
+    expect(doc?.weights?.partial).toBe(true);
+    expect(await store.getWeights(id)).not.toBeNull();
+  });
+});
