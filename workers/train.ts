@@ -659,11 +659,8 @@ class Run {
   /** The weights as safetensors bytes plus the reference events and documents carry. */
   private packWeights(): { bytes: Buffer; ref: WeightsRef; info: { sha256: string; bytes: number } } {
     const tensors = namedTensors(this.model, this.weights);
-    const raw = encodeSafetensors(tensors, {
-      format: 'convoy-weights/1',
-      input_scale: String(this.data.inputScale),
-      job: this.id,
-    });
+    // Bytes depend on the weights (and the input scale) only, so equal weights have equal sha256.
+    const raw = encodeSafetensors(tensors, { format: 'convoy-weights/1', input_scale: String(this.data.inputScale) });
     const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const ref: WeightsRef = { href: `/v1/jobs/${this.id}/weights`, sha256, bytes: bytes.length };

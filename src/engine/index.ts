@@ -22,6 +22,7 @@ export {
   forward,
   predict,
   evaluate,
+  INFERENCE_CHUNK,
   type ParamInfo,
   type CreateModelOptions,
   type GradientArgs,

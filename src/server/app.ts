@@ -71,6 +71,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   app.setNotFoundHandler(notFoundHandler);
 
   await app.register(swagger, {
+    convertConstToEnum: false, // OpenAPI 3.1 has const
     openapi: {
       openapi: '3.1.0',
       info: {

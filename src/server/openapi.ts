@@ -1,15 +1,61 @@
-// Small fixes that turn the schemas @fastify/swagger collects into OpenAPI 3.1 (JSON Schema
-// 2020-12): TypeBox emits draft-07 tuples (`items: [...]`, `additionalItems`), which 3.1 spells
-// `prefixItems` (+ `items: false`).
-export function toOpenApi31<T>(doc: T): T {
-  return fix(doc) as T;
-}
+// Post-processing of the document @fastify/swagger collects from the route schemas:
+// 1. OpenAPI 3.1 is JSON Schema 2020-12: TypeBox's draft-07 tuples (`items: [...]`,
+//    `additionalItems: false`) become `prefixItems` + `items: false`.
+// 2. The contract schemas are written inline in the routes; every copy of a named one
+//    (src/contracts, see NAMED) is replaced by a `$ref` to `components/schemas`, so the document
+//    reads like the contracts instead of repeating them.
+import * as contracts from '../contracts/index.js';
 
-function fix(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(fix);
+/** The contract schemas given a name in the document, largest first. */
+const NAMED: Record<string, unknown> = {
+  JobDocument: contracts.JobDocumentSchema,
+  JobSubmission: contracts.JobSubmissionSchema,
+  JobSpec: contracts.JobSpecSchema,
+  JobSummary: contracts.JobSummarySchema,
+  ValidationReport: contracts.ValidationReportSchema,
+  ModelSpec: contracts.ModelSpecSchema,
+  LayerSpec: contracts.LayerSpecSchema,
+  DatasetRef: contracts.DatasetRefSchema,
+  InlineDataset: contracts.InlineDatasetSchema,
+  Training: contracts.TrainingSchema,
+  Optimizer: contracts.OptimizerSchema,
+  Schedule: contracts.ScheduleSchema,
+  Stopping: contracts.StoppingSchema,
+  InitialWeights: contracts.InitialWeightsSchema,
+  TensorInput: contracts.TensorInputSchema,
+  TensorOutput: contracts.TensorOutputSchema,
+  EventLog: contracts.EventLogSchema,
+  Progress: contracts.ProgressSchema,
+  Metrics: contracts.MetricsSchema,
+  EpochMetrics: contracts.EpochMetricsSchema,
+  Transition: contracts.TransitionSchema,
+  JobError: contracts.JobErrorSchema,
+  JobLinks: contracts.JobLinksSchema,
+  DatasetInfo: contracts.DatasetInfoSchema,
+  PredictRequest: contracts.PredictRequestSchema,
+  PredictResponse: contracts.PredictResponseSchema,
+  Problem: contracts.ProblemSchema,
+};
+
+/** Event payload schemas: not used by a route body, listed so clients can generate types for them. */
+const EVENTS: Record<string, unknown> = {
+  StatusEvent: contracts.StatusEventSchema,
+  ProgressEvent: contracts.ProgressEventSchema,
+  EpochEvent: contracts.EpochEventSchema,
+  CompletedEvent: contracts.CompletedEventSchema,
+  FailedEvent: contracts.FailedEventSchema,
+  CancelledEvent: contracts.CancelledEventSchema,
+};
+
+/** Tuples to 2020-12, and (for the contract originals) what @fastify/swagger does to route schemas. */
+function fixTuples(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(fixTuples);
   if (node === null || typeof node !== 'object') return node;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(node as Record<string, unknown>)) out[k] = fix(v);
+  for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
+    if (k === 'contentEncoding' && (v === 'base64' || v === 'binary')) out.format = v === 'base64' ? 'byte' : 'binary';
+    else out[k] = fixTuples(v);
+  }
   if (Array.isArray(out.items)) {
     out.prefixItems = out.items;
     if (out.additionalItems === false) out.items = false;
@@ -17,4 +63,71 @@ function fix(node: unknown): unknown {
     delete out.additionalItems;
   }
   return out;
+}
+
+function canonical(node: unknown): string {
+  if (node === null || typeof node !== 'object') return JSON.stringify(node);
+  if (Array.isArray(node)) return `[${node.map(canonical).join(',')}]`;
+  const keys = Object.keys(node as object).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((node as Record<string, unknown>)[k])}`).join(',')}}`;
+}
+
+/** Replace every subtree equal to a named schema by a $ref (not the root itself when `self` is given). */
+function refify(node: unknown, byShape: Map<string, string>, self?: string): unknown {
+  if (node === null || typeof node !== 'object') return node;
+  if (!Array.isArray(node)) {
+    const name = byShape.get(canonical(node));
+    if (name !== undefined && name !== self) return { $ref: `#/components/schemas/${name}` };
+  }
+  if (Array.isArray(node)) return node.map((n) => refify(n, byShape));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node as Record<string, unknown>)) out[k] = refify(v, byShape);
+  return out;
+}
+
+const DESCRIPTIONS: Record<string, string> = {
+  '200': 'OK',
+  '201': 'Created',
+  '202': 'Accepted',
+  '204': 'No Content',
+  '304': 'Not Modified',
+  '400': 'Invalid request: the problem names the field',
+  '404': 'Not found',
+  '409': 'Conflict with the current state',
+  '413': 'Too large',
+  '415': 'Unsupported media type',
+  '422': 'Well-formed but not acceptable (quota, idempotency key reuse, prediction error)',
+  '503': 'Service unavailable',
+  '504': 'Timed out',
+};
+
+/** Problems are served as application/problem+json; give responses real descriptions. */
+function fixResponses(paths: Record<string, Record<string, { responses?: Record<string, Record<string, unknown>> }>>): void {
+  for (const methods of Object.values(paths)) {
+    for (const op of Object.values(methods)) {
+      for (const [code, res] of Object.entries(op.responses ?? {})) {
+        if (res.description === 'Default Response') res.description = DESCRIPTIONS[code] ?? 'Response';
+        const content = res.content as Record<string, { schema?: { $ref?: string } }> | undefined;
+        const json = content?.['application/json'];
+        if (content && json?.schema?.$ref === '#/components/schemas/Problem') {
+          delete content['application/json'];
+          content['application/problem+json'] = json;
+        }
+      }
+    }
+  }
+}
+
+export function toOpenApi31<T>(doc: T): T {
+  const fixed = fixTuples(doc) as Record<string, unknown>;
+  const named = Object.entries(NAMED).map(([name, schema]) => [name, fixTuples(JSON.parse(JSON.stringify(schema)))] as const);
+  const byShape = new Map<string, string>();
+  for (const [name, schema] of named) byShape.set(canonical(schema), name);
+  const schemas: Record<string, unknown> = {};
+  for (const [name, schema] of named) schemas[name] = refify(schema, byShape, name);
+  for (const [name, schema] of Object.entries(EVENTS)) schemas[name] = refify(fixTuples(JSON.parse(JSON.stringify(schema))), byShape);
+  const paths = refify(fixed.paths, byShape) as Parameters<typeof fixResponses>[0];
+  fixResponses(paths);
+  const components = { ...((fixed.components as Record<string, unknown>) ?? {}), schemas };
+  return { ...fixed, paths, components } as T;
 }

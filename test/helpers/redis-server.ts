@@ -37,6 +37,7 @@ export async function startRedis(): Promise<PrivateRedis> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => {}); // not up yet: connect() rejects and we retry
     try {
       await probe.connect();
       await probe.ping();

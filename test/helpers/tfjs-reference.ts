@@ -184,10 +184,11 @@ function activate(x: tf.Tensor, name: ActivationName | undefined, alpha: number 
  * differences of a naive loop, strided cases included.
  */
 const conv2dValid = (x: tf.Tensor4D, w: tf.Tensor4D, [sh, sw]: [number, number]): tf.Tensor4D =>
-  tf.customGrad((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+  tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, w, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
     save([x, w]);
     return {
-      value: tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, [sh, sw], 'valid'),
+      value: tf.conv2d(x, w, [sh, sw], 'valid'),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
         const [kh, kw] = ws.shape;
@@ -375,8 +376,14 @@ export async function runReference(
   const { n } = batch;
   if (batch.x.length !== n * c * h * w) throw new Error(`reference: x has ${batch.x.length} values, expected ${n * c * h * w}`);
 
-  const result = tf.tidy(() => {
-    const { built, forward, outShape } = build(spec, named, n, conv, options.dropoutMasks);
+  let back: Built['back'] = [];
+  let outShape: Shape = { kind: 'flat', f: 0 };
+  interface Tensors { output: tf.Tensor; probs?: tf.Tensor; loss?: tf.Tensor; dx?: tf.Tensor; grads?: tf.Tensor[] }
+  const res: Tensors = tf.tidy(() => {
+    const model = build(spec, named, n, conv, options.dropoutMasks);
+    const { built, forward } = model;
+    back = built.back;
+    outShape = model.outShape;
     if (built.back.length !== weights.length) {
       const used = new Set(built.back.map((b) => b.name));
       const extra = weights.filter((t) => !used.has(t.name)).map((t) => t.name);
@@ -387,9 +394,7 @@ export async function runReference(
 
     const out = forward(xNhwc, built.tensors);
     const outputT = toConvoyLayout(out);
-    const res: { output: tf.Tensor; probs?: tf.Tensor; loss?: tf.Tensor; dx?: tf.Tensor; grads?: tf.Tensor[] } = {
-      output: outputT,
-    };
+    const res: Tensors = { output: outputT };
     if (outShape.kind === 'flat') res.probs = tf.softmax(out as tf.Tensor2D);
 
     if (batch.labels) {
@@ -404,14 +409,13 @@ export async function runReference(
       res.dx = tf.transpose(grads[0]!, [0, 3, 1, 2]);
       res.grads = built.back.map((b, k) => (b.perm ? tf.transpose(grads[k + 1]!, b.perm) : grads[k + 1]!));
     }
-    return { res, back: built.back, outShape };
-  });
+    return res as unknown as tf.TensorContainer; // tidy keeps every tensor reachable from it
+  }) as unknown as Tensors;
 
-  const { res, back, outShape } = result;
   const data = async (t: tf.Tensor): Promise<Float32Array> => Float32Array.from(await t.data());
   const out: ReferenceResult = {
     output: await data(res.output),
-    outputShape: outShape.kind === 'flat' ? [n, outShape.f] : [n, outShape.c, outShape.h, outShape.w],
+    outputShape: shapeOf(outShape, n),
   };
   if (res.probs) out.probabilities = await data(res.probs);
   if (res.loss) out.loss = (await res.loss.data())[0]!;
@@ -426,6 +430,10 @@ export async function runReference(
   }
   tf.dispose([res.output, res.probs, res.loss, res.dx, ...(res.grads ?? [])].filter((t): t is tf.Tensor => !!t));
   return out;
+}
+
+function shapeOf(s: Shape, n: number): number[] {
+  return s.kind === 'flat' ? [n, s.f] : [n, s.c, s.h, s.w];
 }
 
 // ---------------------------------------------------------------------------------------------

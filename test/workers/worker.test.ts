@@ -140,4 +140,18 @@ describe('worker', () => {
     expect(doc?.weights?.partial).toBe(true);
     expect(await store.getWeights(id)).not.toBeNull();
   });
+
+  it('fails a job whose workers keep dying, after MAX_CRASHES attempts', async () => {
+    const prefix = `w-${randomUUID().slice(0, 8)}`;
+    const store = new JobStore(redis, prefix);
+    const id = await submit(store, redis, toySpec());
+    // three attempts started and never finished (their workers died), none handed back
+    for (let i = 0; i < 3; i++) await store.update(id, (d) => ({ attempt: d.attempt + 1, status: 'running', stage: 'training' }));
+    await startWorker(prefix, { MAX_CRASHES: '3' });
+    const events = await waitForEnd(store, id);
+    const error = (events.at(-1)!.data as { error: { code: string; message: string } }).error;
+    expect(error.code).toBe('crash-loop');
+    expect(error.message).toMatch(/3 times/);
+    expect((await store.get(id))?.attempt).toBe(4);
+  });
 });

@@ -22,6 +22,7 @@ export class MaxPool2d implements Layer {
   private readonly ow: number;
   private readonly win: Window2d;
   private switches: Int32Array = new Int32Array(0); // [N, C, OH, OW] indices into x
+  private readonly is2x2: boolean; // 2x2 window, stride 2, no padding: the unrolled fast path
 
   constructor(spec: Extract<ResolvedLayer, { type: 'maxPool2d' | 'avgPool2d' }>) {
     this.index = spec.index;
@@ -30,6 +31,9 @@ export class MaxPool2d implements Layer {
     this.win = spec.window;
     this.inSize = this.c * this.h * this.w;
     this.outSize = this.c * this.oh * this.ow;
+    const { kh, kw, sh, sw, padTop, padLeft } = this.win;
+    this.is2x2 =
+      kh === 2 && kw === 2 && sh === 2 && sw === 2 && padTop === 0 && padLeft === 0 && 2 * this.oh <= this.h && 2 * this.ow <= this.w;
   }
 
   bind(): void {}
@@ -38,6 +42,7 @@ export class MaxPool2d implements Layer {
     const { h, w, oh, ow, win } = this;
     this.switches = growInt(this.switches, n * this.outSize);
     const sw = this.switches;
+    if (this.is2x2) return this.forward2x2(x, y, n);
     let out = 0;
     for (let plane = 0; plane < n * this.c; plane++) {
       const base = plane * h * w;
@@ -70,5 +75,29 @@ export class MaxPool2d implements Layer {
     dx.fill(0, 0, n * this.inSize);
     const sw = this.switches;
     for (let i = 0, len = n * this.outSize; i < len; i++) dx[sw[i]!] = dx[sw[i]!]! + dy[i]!;
+  }
+  /** forward for 2x2 windows, stride 2, no padding (every window inside): same result, unrolled. */
+  private forward2x2(x: Float32Array, y: Float32Array, n: number): void {
+    const { h, w, oh, ow } = this;
+    const sw = this.switches;
+    let out = 0;
+    for (let plane = 0; plane < n * this.c; plane++) {
+      const base = plane * h * w;
+      for (let oy = 0; oy < oh; oy++) {
+        for (let ox = 0, i = base + 2 * oy * w; ox < ow; ox++, out++, i += 2) {
+          // visit order (0,0) (0,1) (1,0) (1,1): the first maximum wins, NaN propagates
+          let best = i;
+          let max = x[i]!;
+          let v = x[i + 1]!;
+          if (v > max || (v !== v && max === max)) (max = v), (best = i + 1);
+          v = x[i + w]!;
+          if (v > max || (v !== v && max === max)) (max = v), (best = i + w);
+          v = x[i + w + 1]!;
+          if (v > max || (v !== v && max === max)) (max = v), (best = i + w + 1);
+          y[out] = max;
+          sw[out] = best;
+        }
+      }
+    }
   }
 }

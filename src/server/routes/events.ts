@@ -41,6 +41,11 @@ export function wantsJson(accept: string | undefined): boolean {
 const eventsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) => {
   const { config } = ctx;
   const base = config.api.publicUrl ?? '';
+  // Open streams, ended on shutdown: their clients reconnect (Last-Event-ID) to another API process.
+  const open = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const end of open) end();
+  });
 
   app.get(
     '/v1/jobs/:id/events',
@@ -114,8 +119,10 @@ const eventsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) 
           if (sse.isConnected) sse.close();
         });
       };
+      open.add(end);
       sse.onClose(() => {
         ended = true;
+        open.delete(end);
         subscription?.close();
         app.metrics.sseClients.dec();
       });

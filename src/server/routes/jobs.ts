@@ -90,7 +90,7 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
       await app.queues.train.add(TRAIN_JOB_NAME, { id }, { jobId: id, priority, removeOnComplete: true, removeOnFail: { count: 1000 } });
     } catch (err) {
       // Never lose a job silently: the document says why it will not run.
-      request_log_error(app, err, id);
+      app.log.error({ err, jobId: id }, 'queue.add failed; job marked failed');
       await app.store
         .update(id, { status: 'failed', stage: 'done', error: { code: 'enqueue-failed', message: 'the job could not be queued' } }, {
           event: { type: 'failed', data: { error: { code: 'enqueue-failed', message: 'the job could not be queued' }, attempt: 0 } },
@@ -302,9 +302,5 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
     },
   );
 };
-
-function request_log_error(app: { log: { error: (o: object, m: string) => void } }, err: unknown, id: string) {
-  app.log.error({ err, jobId: id }, 'queue.add failed; job marked failed');
-}
 
 export default jobsRoutes;

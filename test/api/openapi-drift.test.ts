@@ -1,0 +1,41 @@
+// openapi.yaml is generated from the routes and src/contracts (`npm run openapi`); this fails when
+// the committed file and the generated document differ, and checks the served copies and the UI.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { generateOpenApiYaml } from '../../src/server/openapi-document.js';
+import { startApp } from './helpers.js';
+
+describe('openapi.yaml', () => {
+  it('matches the document generated from the code (run `npm run openapi` after changing a route or contract)', async () => {
+    const generated = await generateOpenApiYaml();
+    const committed = readFileSync(new URL('../../openapi.yaml', import.meta.url), 'utf8');
+    expect(committed === generated, 'openapi.yaml is out of date: run `npm run openapi`').toBe(true);
+  });
+
+  it('is OpenAPI 3.1 with every route, shared schemas as components, problems as problem+json; served at /openapi.yaml and /docs', async () => {
+    const t = await startApp();
+    try {
+      const yaml = (await t.app.inject({ url: '/openapi.yaml' })).body;
+      expect(yaml.startsWith('openapi: 3.1.0')).toBe(true);
+      const doc = (await t.app.inject({ url: '/openapi.json' })).json();
+      const routes = Object.entries(doc.paths as Record<string, object>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
+      expect(routes.sort()).toEqual(
+        [
+          'POST /v1/jobs', 'GET /v1/jobs', 'POST /v1/jobs/validate', 'GET /v1/jobs/{id}', 'DELETE /v1/jobs/{id}',
+          'POST /v1/jobs/{id}/cancel', 'GET /v1/jobs/{id}/events', 'GET /v1/jobs/{id}/weights', 'POST /v1/jobs/{id}/predict',
+          'POST /v1/datasets', 'GET /v1/datasets', 'GET /v1/datasets/{id}', 'DELETE /v1/datasets/{id}',
+          'GET /healthz', 'GET /readyz', 'GET /metrics',
+        ].sort(),
+      );
+      expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['JobSubmission', 'JobDocument', 'ModelSpec', 'LayerSpec', 'Problem', 'CompletedEvent']));
+      expect(doc.paths['/v1/jobs'].post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/JobSubmission' });
+      expect(doc.paths['/v1/jobs'].post.responses['400'].content['application/problem+json'].schema).toEqual({ $ref: '#/components/schemas/Problem' });
+      expect(JSON.stringify(doc)).not.toContain('additionalItems');
+      const ui = await t.app.inject({ url: '/docs/' });
+      expect(ui.statusCode).toBe(200);
+      expect(ui.body).toContain('swagger');
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,0 +1,247 @@
+// Chaos, part 1: the same weights whatever happens to the processes. Real API and worker processes
+// from dist, the run's private Redis. One job spec throughout (a toy inline dataset, ~400 steps of a
+// few ms): its weights with 1, 2 and 3 pool threads are the reference; a run whose worker is killed
+// with SIGKILL after a checkpoint, and a run whose worker is stopped with SIGTERM (a rolling
+// restart), must end with the very same safetensors bytes. A real `eventsource` client follows each
+// job from submit to end, is cut off twice and reconnects with Last-Event-ID to the other API
+// process: it must see the event log exactly, no id twice, none missing.
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { JobAccepted, JobDocument } from '../../src/contracts/index.js';
+import { decodeSafetensors } from '../../src/engine/safetensors.js';
+import { createKeys } from '../../src/store/keys.js';
+import { toySpec } from '../helpers/jobs.js';
+import { JobFollower, type FollowedEvent } from '../helpers/sse-follower.js';
+import { FAST_RECOVERY_ENV, getJson, postJson, startStack, waitFor, type Stack } from '../helpers/stack.js';
+
+const CHECKPOINT_EVERY_STEPS = 10;
+/** 10 epochs x 100 steps of batch 8 (a few seconds), cut into micro-shards of 3 (3 + 3 + 2). */
+const EPOCHS = 10;
+const spec = () => toySpec({ epochs: EPOCHS, batchSize: 8, seed: 11 }, 800);
+const stepsPerEpoch = 100;
+
+let stack: Stack;
+let redis: Redis;
+
+beforeAll(async () => {
+  stack = await startStack({
+    redisUrl: inject('redisUrl'),
+    apis: 2,
+    workers: 0,
+    env: {
+      ...FAST_RECOVERY_ENV,
+      PROGRESS_INTERVAL_MS: '20',
+      CHECKPOINT_EVERY_STEPS: String(CHECKPOINT_EVERY_STEPS),
+      MICRO_SHARD_SIZE: '3',
+      SSE_RETRY_MS: '100',
+    },
+  });
+  redis = new Redis(inject('redisUrl'));
+  redis.on('error', () => {});
+});
+afterEach(async () => {
+  // every test starts with no worker: a leftover one would take the next test's job
+  await Promise.all(stack.workers.map((w) => stack.kill(w, 'SIGTERM')));
+});
+afterAll(async () => {
+  redis?.disconnect();
+  await stack?.stop();
+});
+
+const bases = () => stack.apis.map((a) => a.url!);
+
+async function submit(): Promise<string> {
+  const res = await postJson<JobAccepted>(`${stack.url}/v1/jobs`, spec());
+  expect(res.status).toBe(202);
+  return res.body.id;
+}
+
+async function doc(id: string): Promise<JobDocument> {
+  return (await getJson<JobDocument>(`${stack.url}/v1/jobs/${id}`)).body;
+}
+
+/**
+ * The final weights from the safetensors download (its ETag is the file's sha256): a sha256 over
+ * every tensor's name, shape and raw float32 bytes. The file's own sha256 differs from job to job
+ * because its metadata names the job, so runs are compared on the tensors.
+ */
+async function weightsSha(id: string): Promise<string> {
+  const res = await fetch(`${stack.apis[1]!.url}/v1/jobs/${id}/weights?format=safetensors`);
+  expect(res.status).toBe(200);
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  expect(res.headers.get('etag')?.replace(/"/g, '')).toBe(createHash('sha256').update(bytes).digest('hex'));
+  const { tensors } = decodeSafetensors(bytes);
+  expect(tensors.length).toBeGreaterThan(0);
+  const h = createHash('sha256');
+  for (const t of [...tensors].sort((a, b) => a.name.localeCompare(b.name))) {
+    h.update(`${t.name}:${t.shape.join('x')};`).update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  }
+  return h.digest('hex');
+}
+
+/** Polls the job document while it runs: its progress must never go backwards. */
+function watchProgress(id: string): { stop(): Promise<number[]> } {
+  const seen: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const d = await doc(id).catch(() => undefined);
+      if (d?.progress) seen.push((d.progress.epoch - 1) * d.progress.stepsPerEpoch + d.progress.step);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return seen;
+    },
+  };
+}
+
+/** Fails with what the client saw and what the workers logged, instead of a bare test timeout. */
+async function within<T>(p: Promise<T>, ms: number, what: string, follower: JobFollower): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const seen = follower.events.map((e) => (e.type === 'status' ? `status:${e.data.status}/${e.data.stage}#${e.data.attempt}` : e.type));
+      const logs = stack.workers.map((w) => w.lines.slice(-6).join('\n')).join('\n---\n');
+      reject(new Error(`${what}: nothing after ${ms} ms; events: ${seen.join(' ')}\nworker logs:\n${logs}`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const globalStep = (epoch: number, step: number) => (epoch - 1) * stepsPerEpoch + step;
+const isProgressAtLeast = (epoch: number, step: number) => (e: FollowedEvent) =>
+  e.type === 'progress' && globalStep(e.data.epoch, e.data.step) >= globalStep(epoch, step);
+
+/** The client saw the durable log exactly: same ids, same order, none twice, none missing. */
+async function expectSameAsLog(events: FollowedEvent[], id: string): Promise<void> {
+  const ids = events.map((e) => e.id);
+  expect(new Set(ids).size, 'an event id arrived twice').toBe(ids.length);
+  const log = await getJson<{ events: { id: string; type: string }[] }>(`${stack.apis[1]!.url}/v1/jobs/${id}/events?limit=10000`);
+  expect(ids).toEqual(log.body.events.map((e) => e.id));
+  expect(events.map((e) => e.type)).toEqual(log.body.events.map((e) => e.type));
+}
+
+function expectEpochsOnce(events: FollowedEvent[]): void {
+  expect(events.filter((e) => e.type === 'epoch').map((e) => e.data.epoch)).toEqual(Array.from({ length: EPOCHS }, (_, i) => i + 1));
+  expect(events.filter((e) => ['completed', 'failed', 'cancelled'].includes(e.type)).map((e) => e.type)).toEqual(['completed']);
+}
+
+function expectMonotonic(seen: number[]): void {
+  expect(seen.length).toBeGreaterThan(3);
+  for (let i = 1; i < seen.length; i++) expect(seen[i], `document progress went from ${seen[i - 1]} to ${seen[i]}`).toBeGreaterThanOrEqual(seen[i - 1]!);
+}
+
+/** "at epoch E, step S" in a status message, as a global step. */
+function positionIn(message: string | undefined): number {
+  const m = /epoch (\d+), step (\d+)/.exec(message ?? '');
+  expect(m, `no position in ${JSON.stringify(message)}`).not.toBeNull();
+  return globalStep(Number(m![1]), Number(m![2]));
+}
+
+describe('chaos: weights survive threads, SIGKILL and SIGTERM bit for bit', () => {
+  let reference = '';
+
+  it('1, 2 and 3 pool threads give bit-identical safetensors bytes', async () => {
+    const hashes: string[] = [];
+    for (const threads of ['1', '2', '3']) {
+      const worker = await stack.addWorker({ POOL_THREADS: threads });
+      const id = await submit();
+      const follower = new JobFollower(bases(), id);
+      const events = await follower.done;
+      expect(events.at(-1)?.type).toBe('completed');
+      expect((await doc(id)).attempt).toBe(1);
+      hashes.push(await weightsSha(id));
+      expect(await stack.kill(worker, 'SIGTERM')).toBe(0);
+    }
+    expect(hashes).toEqual([hashes[0], hashes[0], hashes[0]]);
+    reference = hashes[0]!;
+  });
+
+  it('SIGKILL after a checkpoint: another worker resumes, same bytes, one continuous stream', async () => {
+    expect(reference).not.toBe('');
+    const first = await stack.addWorker({ POOL_THREADS: '2' });
+    const id = await submit();
+    const watch = watchProgress(id);
+    const follower = new JobFollower(bases(), id);
+    await follower.waitFor((e) => e.type === 'epoch' && e.data.epoch === 1);
+    follower.drop(); // a network cut: reconnect to the other API with Last-Event-ID
+    const before = await follower.waitFor(isProgressAtLeast(2, 15));
+    expect(await redis.exists(createKeys(stack.prefix).checkpoint(id))).toBe(1);
+    await stack.kill(first, 'SIGKILL');
+    const killedAt = globalStep(before.data.epoch, before.data.step);
+    await stack.addWorker({ POOL_THREADS: '1' });
+    const recovering = await within(
+      follower.waitFor((e) => e.type === 'status' && e.data.stage === 'recovering'),
+      15_000,
+      'resume after SIGKILL',
+      follower,
+    );
+    follower.drop();
+    const events = await within(follower.done, 20_000, 'completion', follower);
+    const seen = await watch.stop();
+
+    expect(recovering.data.attempt).toBe(2);
+    // what the crash cost: at most the steps since the last checkpoint
+    const resumedAt = positionIn(recovering.data.message);
+    expect(resumedAt).toBeGreaterThanOrEqual(killedAt - CHECKPOINT_EVERY_STEPS);
+    expect(events.at(-1)?.type).toBe('completed');
+    expectEpochsOnce(events);
+    await expectSameAsLog(events, id);
+    expect(follower.connections.length).toBeGreaterThanOrEqual(3);
+    for (const c of follower.connections.slice(1)) expect(c.lastEventId).toMatch(/^\d+-\d+$/);
+    expectMonotonic(seen);
+    const d = await doc(id);
+    expect(d.status).toBe('succeeded');
+    expect(d.attempt).toBe(2);
+    expect(d.progress.percent).toBe(100);
+    expect(await weightsSha(id)).toBe(reference);
+  });
+
+  it('SIGTERM (rolling restart): the job is handed back at its next step and resumed where it stopped, same bytes', async () => {
+    expect(reference).not.toBe('');
+    const old = await stack.addWorker({ POOL_THREADS: '2' });
+    const id = await submit();
+    const watch = watchProgress(id);
+    const follower = new JobFollower(bases(), id);
+    await follower.waitFor(isProgressAtLeast(2, 30));
+    // the replacement first, then the old one goes: how a rolling restart runs
+    await stack.addWorker({ POOL_THREADS: '3' });
+    follower.drop();
+    expect(await stack.kill(old, 'SIGTERM')).toBe(0);
+    const handedBack = await within(
+      follower.waitFor((e) => e.type === 'status' && e.data.status === 'queued' && e.data.attempt === 1),
+      10_000,
+      'hand-back',
+      follower,
+    );
+    const recovering = await within(
+      follower.waitFor((e) => e.type === 'status' && e.data.stage === 'recovering'),
+      10_000,
+      'resume after the hand-back',
+      follower,
+    );
+    const events = await within(follower.done, 20_000, 'completion', follower);
+    const seen = await watch.stop();
+
+    expect(recovering.data.attempt).toBe(2);
+    // no work lost: resumed exactly where the hand-back checkpointed
+    expect(positionIn(recovering.data.message)).toBe(positionIn(handedBack.data.message));
+    expect(events.at(-1)?.type).toBe('completed');
+    expectEpochsOnce(events);
+    await expectSameAsLog(events, id);
+    expectMonotonic(seen);
+    const d = await doc(id);
+    expect(d.status).toBe('succeeded');
+    expect(d.attempt).toBe(2);
+    expect(await weightsSha(id)).toBe(reference);
+  });
+});
