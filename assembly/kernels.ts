@@ -352,16 +352,26 @@ const LN2_LO: f32 = 1.428606765330187e-6;
 
 /** buf[0..len) = act(buf) in place. */
 export function activate(kind: i32, alpha: f32, p: usize, len: i32): void {
-  if (kind == 0) return;
+  activateInto(kind, alpha, p, p, len);
+}
+
+/** y[0..len) = act(x) (y may alias x). */
+export function activateInto(kind: i32, alpha: f32, pX: usize, pY: usize, len: i32): void {
+  if (kind == 0) {
+    if (pX != pY) memory.copy(pY, pX, (<usize>len) << 2);
+    return;
+  }
   const a = f32x4.splat(alpha);
   let i = 0;
   for (; i + 4 <= len; i += 4) {
-    v128.store(p, act4(kind, a, v128.load(p)));
-    p += 16;
+    v128.store(pY, act4(kind, a, v128.load(pX)));
+    pX += 16;
+    pY += 16;
   }
   for (; i < len; i++) {
-    store<f32>(p, f32x4.extract_lane(act4(kind, a, f32x4.splat(load<f32>(p))), 0));
-    p += 4;
+    store<f32>(pY, f32x4.extract_lane(act4(kind, a, f32x4.splat(load<f32>(pX))), 0));
+    pX += 4;
+    pY += 4;
   }
 }
 
@@ -416,6 +426,20 @@ export function activationBackward(kind: i32, alpha: f32, pY: usize, pDY: usize,
   }
 }
 
+/** dst[0..n) = 0 (small n: a loop beats a memory.fill call). */
+@inline function zeroF32(dst: usize, n: i32): void {
+  let i = 0;
+  const z = f32x4.splat(0);
+  for (; i + 4 <= n; i += 4) {
+    v128.store(dst, z);
+    dst += 16;
+  }
+  for (; i < n; i++) {
+    store<f32>(dst, 0);
+    dst += 4;
+  }
+}
+
 /** dst[0..n) += src[0..n). */
 @inline function addF32(dst: usize, src: usize, n: i32): void {
   let i = 0;
@@ -456,13 +480,13 @@ export function im2col(
         for (let oy = 0; oy < OH; oy++) {
           const iy = oy * SH - PT + ky;
           if (iy < 0 || iy >= H) {
-            memory.fill(dst, 0, rowBytes);
+            zeroF32(dst, OW);
           } else {
             const xrow = xc + (<usize>(iy * W)) * 4;
             if (SW == 1) {
-              if (lo > 0) memory.fill(dst, 0, (<usize>lo) << 2);
+              for (let o = 0; o < lo; o++) store<f32>(dst + ((<usize>o) << 2), 0);
               copyF32(dst + ((<usize>lo) << 2), xrow + ((<usize>(lo - PL + kx)) << 2), hi - lo);
-              if (hi < OW) memory.fill(dst + ((<usize>hi) << 2), 0, (<usize>(OW - hi)) << 2);
+              for (let o = hi; o < OW; o++) store<f32>(dst + ((<usize>o) << 2), 0);
             } else {
               for (let ox = 0; ox < OW; ox++) {
                 const ix = ox * SW - PL + kx;

@@ -7,7 +7,8 @@
 //   - the tfjs cpu backend (M1 only: it needs minutes per M2 round)
 // in alternation within one process: a warm-up, then `rounds` rounds in which every contender
 // trains for `seconds`; the median images/s over the rounds is reported. Achieved GFLOP/s counts a
-// training step as 3x the forward FLOPs of describe(). Peak RSS of Convoy training M2 alone is
+// training step as 3x the forward FLOPs of describe(). Images per CPU-second (process CPU time)
+// are printed too: on a shared, loaded machine they vary less than wall-clock rates. Peak RSS of Convoy training M2 alone is
 // measured in a child process (tfjs shares this one).
 //
 // The data is a fixed synthetic batch (uniform pixels in [0, 1), labels 0..9): throughput does not
@@ -67,9 +68,19 @@ function convoyTrainer(preset: PresetName, images: Float32Array, labels: Uint8Ar
   };
 }
 
-async function timeSteps(trainer: Trainer, budget: number): Promise<{ imagesPerSecond: number; loss: number }> {
+interface Timing {
+  /** images per wall-clock second */
+  imagesPerSecond: number;
+  /** images per second of this process's CPU time: steadier than wall time on a shared machine */
+  imagesPerCpuSecond: number;
+  loss: number;
+}
+
+/** Steps until `budget` seconds have passed (at least one step). */
+async function timeSteps(trainer: Trainer, budget: number): Promise<Timing> {
   let steps = 0;
   let loss = NaN;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let t = t0;
   do {
@@ -77,7 +88,9 @@ async function timeSteps(trainer: Trainer, budget: number): Promise<{ imagesPerS
     steps++;
     t = performance.now();
   } while (t - t0 < budget * 1000);
-  return { imagesPerSecond: (steps * batch) / ((t - t0) / 1000), loss };
+  const cpu = process.cpuUsage(cpu0);
+  const images = steps * batch;
+  return { imagesPerSecond: images / ((t - t0) / 1000), imagesPerCpuSecond: images / ((cpu.user + cpu.system) / 1e6), loss };
 }
 
 const median = (xs: number[]): number => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -97,6 +110,9 @@ async function main(): Promise<void> {
   console.log(`Convoy engine benchmark: batch ${batch}, Adam lr ${learningRate}, one thread`);
   console.log(`node ${process.version}, Convoy kernels: ${kernelVariant}; tfjs ${tf.version.tfjs}, tfjs-wasm threads: 1`);
   for (const note of notes) console.log(note);
+  if (contenders.includes('tfjs-cpu')) {
+    console.log('tfjs-cpu: lenet5 only; its Conv2DBackpropFilter indexes through TensorBuffer.get, ~10 s per step here');
+  }
   console.log(`warm-up ${warmup} s, then ${rounds} rounds of ${seconds} s per contender in alternation; median reported\n`);
 
   const { images, labels } = syntheticBatch(batch);
@@ -111,22 +127,27 @@ async function main(): Promise<void> {
       else trainers.set(c, await createTfTrainer(c.slice(5) as TfBackend, preset, nhwc, labels, batch, learningRate));
     }
     for (const c of list) await timeSteps(trainers.get(c)!, warmup);
-    const results = new Map<Contender, number[]>(list.map((c) => [c, []]));
+    const results = new Map<Contender, Timing[]>(list.map((c) => [c, []]));
     for (let r = 0; r < rounds; r++) {
       const line: string[] = [];
       for (const c of list) {
-        const { imagesPerSecond, loss } = await timeSteps(trainers.get(c)!, seconds);
-        results.get(c)!.push(imagesPerSecond);
-        line.push(`${c} ${imagesPerSecond.toFixed(0)} img/s (loss ${loss.toFixed(3)})`);
+        const timing = await timeSteps(trainers.get(c)!, seconds);
+        results.get(c)!.push(timing);
+        line.push(`${c} ${timing.imagesPerSecond.toFixed(0)} img/s (loss ${timing.loss.toFixed(3)})`);
       }
       console.log(`${preset} round ${r + 1}: ${line.join(', ')}`);
     }
-    const wasmMedian = results.has('tfjs-wasm') ? median(results.get('tfjs-wasm')!) : NaN;
+    const wall = (c: Contender): number => median(results.get(c)!.map((t) => t.imagesPerSecond));
+    const cpu = (c: Contender): number => median(results.get(c)!.map((t) => t.imagesPerCpuSecond));
+    const hasWasm = results.has('tfjs-wasm');
     for (const c of list) {
-      const ips = median(results.get(c)!);
+      const ips = wall(c);
       const gflops = (ips * flopsPerImage) / 1e9;
-      const ratio = c === 'tfjs-wasm' || Number.isNaN(wasmMedian) ? '' : `${(ips / wasmMedian).toFixed(2)}x`;
-      rows.push(`| ${preset} | ${c} | ${ips.toFixed(0)} | ${gflops.toFixed(2)} | ${ratio} |`);
+      const ratio = c === 'tfjs-wasm' || !hasWasm ? '' : `${(ips / wall('tfjs-wasm')).toFixed(2)}x`;
+      const cpuRatio = c === 'tfjs-wasm' || !hasWasm ? '' : `${(cpu(c) / cpu('tfjs-wasm')).toFixed(2)}x`;
+      rows.push(
+        `| ${preset} | ${c} | ${ips.toFixed(0)} | ${gflops.toFixed(2)} | ${ratio} | ${cpu(c).toFixed(0)} | ${cpuRatio} |`,
+      );
     }
   }
 
@@ -141,8 +162,8 @@ async function main(): Promise<void> {
     const { maxRssMB } = JSON.parse(out.trim().split('\n').pop()!) as { maxRssMB: number };
     rss = `Convoy peak RSS training fashion-cnn at batch ${batch} (own process): ${maxRssMB.toFixed(0)} MB`;
   }
-  console.log('\n| model | contender | images/s | GFLOP/s | vs tfjs-wasm |');
-  console.log('|---|---|---|---|---|');
+  console.log('\n| model | contender | images/s | GFLOP/s | vs tfjs-wasm | images/CPU-s | vs tfjs-wasm (CPU) |');
+  console.log('|---|---|---|---|---|---|---|');
   for (const row of rows) console.log(row);
   console.log(`\nThis process peak RSS (all contenders): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
   if (rss) console.log(rss);

@@ -2,9 +2,9 @@
 // `redis-server` child with its data under .convoy/redis (AOF on, so a restart loses at most ~1 s).
 // With no Redis and no redis-server binary it fails with a message saying how to get one.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
@@ -88,6 +88,15 @@ export async function resolveRedis(options: ResolveRedisOptions): Promise<Resolv
 
   const dir = resolve(options.dataDir ?? '.convoy/redis');
   mkdirSync(dir, { recursive: true });
+  // A private redis-server left running by an earlier `npm start` that died without stopping it
+  // still owns this data directory: reuse it rather than start a second one on the same files.
+  const portFile = join(dir, 'port');
+  const previous = readPort(portFile);
+  if (previous !== undefined && (await pingRedis(`redis://127.0.0.1:${previous}`, 300))) {
+    const url = `redis://127.0.0.1:${previous}`;
+    log.info({ redis: url, source: 'private', dataDir: dir }, 'reusing the private redis-server an earlier run left running');
+    return { url, source: 'private', stop: noop };
+  }
   const port = await freePort();
   const child: ChildProcess = spawn(
     binary,
@@ -99,8 +108,9 @@ export async function resolveRedis(options: ResolveRedisOptions): Promise<Resolv
       '--appendfsync', 'everysec',
       '--save', '',
       '--maxmemory-policy', 'noeviction',
+      '--logfile', join(dir, 'redis.log'),
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: 'ignore' },
   );
   let exited = false;
   child.once('exit', () => (exited = true));
@@ -113,6 +123,7 @@ export async function resolveRedis(options: ResolveRedisOptions): Promise<Resolv
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  writeFileSync(portFile, String(port));
   log.info(
     { redis: url, source: 'private', dataDir: dir, pid: child.pid },
     'no REDIS_URL and nothing on 127.0.0.1:6379; started a private redis-server (AOF on)',
@@ -127,6 +138,15 @@ export async function resolveRedis(options: ResolveRedisOptions): Promise<Resolv
       await done;
     },
   };
+}
+
+function readPort(file: string): number | undefined {
+  try {
+    const port = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(port) && port > 0 && port < 65_536 ? port : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A Redis URL without its password, for logs. */

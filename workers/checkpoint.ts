@@ -37,6 +37,8 @@ export interface CheckpointState {
   epochsWithoutImprovement: number;
   /** Times the job was handed back by a worker shutting down (not crashes). */
   handoffs: number;
+  /** Samples per micro-shard: part of the arithmetic, so a resumed run keeps the one it started with. */
+  shardSize: number;
   optimizer: Omit<OptimizerState, 'buffers'>;
   savedAt: string;
 }

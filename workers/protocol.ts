@@ -3,17 +3,23 @@
 // Per job, the main thread allocates SharedArrayBuffers once and every task carries the same
 // handles (posting a SharedArrayBuffer shares it, nothing is copied):
 //
-//   weights   Float32 [P]            the model's weights; only the main thread's optimizer writes them,
-//                                    and only between steps, when no task of the job is running
-//   slots     Float32 [S x P]        one gradient slot per micro-shard of a batch; shard s writes slot s
-//   gradSum   Float32 [P]            the batch gradient: slots summed in slot order (reduce tasks)
+//   weights   Float32 [P]            the model's weights; written only by 'reduce'/'apply' tasks (the
+//                                    optimizer step, one parameter chunk each), between micro-shards
+//   gradSum   Float32 [P]            shard 0 writes its gradient here; 'reduce' adds shards 1..S-1
+//   slots     Float32 [(S-1) x P]    one gradient slot per further micro-shard; shard s writes slot s-1
+//   optimizer Float32 [P] each       the optimizer's state (Adam m and v, SGD momentum)
 //   order     Uint32  [train count]  this epoch's sample order (the seeded shuffle)
-//   datasets  images + labels        train / validation / test, copied in once per job
+//   datasets  images + labels        train / validation / test, shared once per job
 //
 // Determinism: a batch is cut into micro-shards of a size fixed by the job; shard s covers
-// order[batchStart + s*shard .. ), writes only slot s, and the reduce sums slots 0..S-1 in that
-// order over fixed parameter chunks. Which thread ran what never changes a bit of the result.
+// order[batchStart + s*shard .. ) and writes only its own buffer; 'reduce' sums them in shard order
+// over parameter chunks of a fixed size (REDUCE_CHUNK), and the optimizer is element-wise, so
+// which thread ran what never changes a bit of the result. The main thread only orchestrates.
 import type { ModelSpec } from '../src/engine/spec.js';
+import type { ResolvedOptimizerConfig } from '../src/engine/optim/index.js';
+
+/** Parameters per 'reduce'/'apply' task: fixed, so the gradient norm's summation order is too. */
+export const REDUCE_CHUNK = 1 << 17;
 
 export interface SharedDataset {
   shape: [number, number, number];
@@ -37,6 +43,7 @@ export interface JobContext {
   weights: SharedArrayBuffer;
   slots: SharedArrayBuffer;
   gradSum: SharedArrayBuffer;
+  optimizer: { config: ResolvedOptimizerConfig; buffers: Record<string, SharedArrayBuffer> };
   order: SharedArrayBuffer;
   /** Largest micro-shard (samples): sizes the thread's input buffer. */
   shardSize: number;
@@ -45,7 +52,7 @@ export interface JobContext {
   test?: SharedDataset | undefined;
 }
 
-/** Forward + backward on order[from..to) of the train set into gradient slot `slot`. */
+/** Forward + backward on order[from..to) of the train set into micro-shard `slot`'s buffer. */
 export interface GradTask {
   kind: 'grad';
   ctx: JobContext;
@@ -57,13 +64,34 @@ export interface GradTask {
   step: number;
 }
 
-/** gradSum[from..to) = sum of slots 0..slotCount-1 over that range; returns the sum of squares. */
+/** One optimizer update of weights[from..to): its learning rate and update number (0-based). */
+export interface Update {
+  lr: number;
+  step: number;
+}
+
+/**
+ * gradSum[from..to) += the shards' slots, in shard order; returns the chunk's sum of squares. With
+ * `update` (no clipping), also applies the optimizer to the chunk: one pass, no second round trip.
+ */
 export interface ReduceTask {
   kind: 'reduce';
   ctx: JobContext;
-  slotCount: number;
+  /** Micro-shards in this batch (shard 0 is already in gradSum). */
+  shards: number;
   from: number;
   to: number;
+  update?: Update | undefined;
+}
+
+/** gradSum[from..to) *= scale (clipping, when scale < 1), then the optimizer on the chunk. */
+export interface ApplyTask {
+  kind: 'apply';
+  ctx: JobContext;
+  from: number;
+  to: number;
+  scale: number;
+  update: Update;
 }
 
 /** Inference loss and accuracy on samples [from, to) of a split. */
@@ -85,7 +113,7 @@ export interface PredictTask {
   n: number;
 }
 
-export type Task = GradTask | ReduceTask | EvalTask | PredictTask;
+export type Task = GradTask | ReduceTask | ApplyTask | EvalTask | PredictTask;
 
 export interface LossResult {
   lossSum: number;

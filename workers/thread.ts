@@ -4,8 +4,20 @@
 // No Redis, no queue: only the engine and the shared buffers (protocol.ts).
 import { performance } from 'node:perf_hooks';
 import { createModel, evaluate, predict, type Model } from '../src/engine/index.js';
+import { optimizerOver } from '../src/engine/optim/index.js';
 import { toFloatBatch, gatherLabels, type Dataset } from '../src/datasets/index.js';
-import type { EvalTask, GradTask, JobContext, LossResult, PredictTask, ReduceTask, SharedDataset, Task } from './protocol.js';
+import type {
+  ApplyTask,
+  EvalTask,
+  GradTask,
+  JobContext,
+  LossResult,
+  PredictTask,
+  ReduceTask,
+  SharedDataset,
+  Task,
+  Update,
+} from './protocol.js';
 
 interface Cached {
   model: Model;
@@ -15,8 +27,10 @@ interface Cached {
   train: Dataset;
   validation: Dataset | undefined;
   test: Dataset | undefined;
+  weights: Float32Array;
   slots: Float32Array;
   gradSum: Float32Array;
+  optimizer: Record<string, Float32Array>;
 }
 
 /** Models kept per thread; the least recently used is dropped (finished jobs age out). */
@@ -55,7 +69,8 @@ function context(ctx: JobContext): Cached {
     ctx.key,
     () => {
       const model = createModel(ctx.model);
-      model.bindWeights(new Float32Array(ctx.weights));
+      const weights = new Float32Array(ctx.weights);
+      model.bindWeights(weights);
       const rows = Math.max(ctx.shardSize, EVAL_CHUNK);
       return {
         model,
@@ -65,8 +80,10 @@ function context(ctx: JobContext): Cached {
         train: view(ctx.train)!,
         validation: view(ctx.validation),
         test: view(ctx.test),
+        weights,
         slots: new Float32Array(ctx.slots),
         gradSum: new Float32Array(ctx.gradSum),
+        optimizer: Object.fromEntries(Object.entries(ctx.optimizer.buffers).map(([k, b]) => [k, new Float32Array(b)])),
       };
     },
     cache,
@@ -77,7 +94,7 @@ function grad(task: GradTask): LossResult {
   const t0 = performance.now();
   const c = context(task.ctx);
   const P = task.ctx.paramCount;
-  const slot = c.slots.subarray(task.slot * P, (task.slot + 1) * P);
+  const slot = task.slot === 0 ? c.gradSum : c.slots.subarray((task.slot - 1) * P, task.slot * P);
   slot.fill(0);
   c.model.bindGrads(slot);
   const n = task.to - task.from;
@@ -101,14 +118,29 @@ function reduce(task: ReduceTask): number {
   const P = task.ctx.paramCount;
   const { slots, gradSum } = c;
   const { from, to } = task;
-  gradSum.set(slots.subarray(from, to), from);
-  for (let s = 1; s < task.slotCount; s++) {
-    const base = s * P;
+  for (let s = 1; s < task.shards; s++) {
+    const base = (s - 1) * P;
     for (let i = from; i < to; i++) gradSum[i] = gradSum[i]! + slots[base + i]!;
   }
   let sumsq = 0;
   for (let i = from; i < to; i++) sumsq += gradSum[i]! * gradSum[i]!;
+  if (task.update) update(c, task.ctx, from, to, task.update);
   return sumsq;
+}
+
+function apply(task: ApplyTask): number {
+  const c = context(task.ctx);
+  const { gradSum } = c;
+  if (task.scale < 1) for (let i = task.from; i < task.to; i++) gradSum[i] = gradSum[i]! * task.scale;
+  update(c, task.ctx, task.from, task.to, task.update);
+  return 0;
+}
+
+/** The optimizer step on weights[from..to), its state being views of the shared buffers. */
+function update(c: Cached, ctx: JobContext, from: number, to: number, u: Update): void {
+  const buffers: Record<string, Float32Array> = {};
+  for (const [name, b] of Object.entries(c.optimizer)) buffers[name] = b.subarray(from, to);
+  optimizerOver(ctx.optimizer.config, to - from, u.step, buffers).step(c.weights.subarray(from, to), c.gradSum.subarray(from, to), u.lr);
 }
 
 function evalRange(task: EvalTask): LossResult {
@@ -153,6 +185,8 @@ export default function run(task: Task): LossResult | number | Float32Array {
       return grad(task);
     case 'reduce':
       return reduce(task);
+    case 'apply':
+      return apply(task);
     case 'eval':
       return evalRange(task);
     case 'predict':

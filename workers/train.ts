@@ -5,8 +5,9 @@
 //   claim (attempt + 1, fencing token) ─ load data once ─ share it (SharedArrayBuffers)
 //     for each epoch: order = seeded shuffle(seed, epoch)
 //       for each batch: micro-shards ──► pool 'grad' tasks, one gradient slot each
-//                       ──► pool 'reduce' tasks: slots summed in slot order, fixed chunks
-//                       clip, learning rate, optimizer step (main thread, between steps)
+//                       ──► pool 'reduce' tasks: slots summed in shard order over fixed chunks,
+//                           then the optimizer step on the chunk (with clipping: 'apply' tasks
+//                           after the global norm is known)
 //                       progress (<= ~4/s) ─ cancel? ─ checkpoint due? ─ draining?
 //       evaluate validation/test on the pool ─ `epoch` event ─ checkpoint ─ stopping rules
 //   terminal commit: `completed` (weights) | `failed` | `cancelled` (partial weights)
@@ -29,20 +30,20 @@ import type {
 } from '../src/contracts/index.js';
 import { createModel, hashSeed, Rng, type Model } from '../src/engine/index.js';
 import {
-  createOptimizer,
+  bufferNames,
   l2Norm,
   learningRate,
-  restoreOptimizer,
+  resolveOptimizerConfig,
   type LrSchedule,
-  type Optimizer,
   type OptimizerConfig,
+  type OptimizerState,
 } from '../src/engine/optim/index.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../src/engine/safetensors.js';
 import { FencedError, JobFinishedError, type JobPatch, type JobStore, type NewEvent } from '../src/store/index.js';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint, type CheckpointState } from './checkpoint.js';
 import { JobDataError, loadJobData, share, type JobData, type UploadedLoader } from './data.js';
 import type { Pool } from './pool.js';
-import type { JobContext, LossResult } from './protocol.js';
+import { REDUCE_CHUNK, type JobContext, type LossResult } from './protocol.js';
 
 export interface TrainSettings {
   /** Samples per micro-shard when the job does not set one. */
@@ -90,8 +91,6 @@ export type TrainOutcome =
   | { kind: 'fenced' }
   | { kind: 'skipped'; why: string };
 
-/** Parameters summed per 'reduce' task: fixed, so the gradient norm's summation order is too. */
-const REDUCE_CHUNK = 1 << 16;
 /** Samples per 'eval' task. */
 const EVAL_TASK = 512;
 
@@ -267,7 +266,8 @@ class Run {
   private model!: Model;
   private weights!: Float32Array;
   private gradSum!: Float32Array;
-  private optimizer!: Optimizer;
+  /** The optimizer's state; its buffers are views of SharedArrayBuffers the threads update. */
+  private optimizer!: OptimizerState;
   private ctx!: JobContext;
   private data!: JobData;
   private epoch = 0;
@@ -285,12 +285,14 @@ class Run {
   private trained = false;
   private lastMetrics: Metrics = { loss: null, accuracy: null };
   private seed = 0;
+  private shardSize = 0;
   private readonly startedAt = Date.now();
   private attemptSamples = 0;
   private attemptTrainMs = 0;
   private lastCheckpointAt = Date.now();
   private stepsSinceCheckpoint = 0;
   private lastProgressAt = 0;
+  /** Per-step time split (ms): grad = shards' forward/backward, reduce = sum (+ optimizer when fused), optimizer = clip pass. */
   private timing = { steps: 0, gradMs: 0, engineMs: 0, reduceMs: 0, optimizerMs: 0, redisMs: 0 };
 
   constructor(
@@ -331,15 +333,18 @@ class Run {
     this.weights.set(this.model.weights);
     this.gradSum = sharedFloats(P);
     const batchSize = spec.training.batchSize;
-    const shardSize = Math.min(batchSize, deps.settings.defaultShardSize);
-    const slots = Math.ceil(batchSize / shardSize);
+    // The micro-shard size is part of the arithmetic (the order of the gradient sum): a resumed run
+    // keeps the one it started with, whatever this worker's setting.
+    const shardSize = this.checkpoint?.state.shardSize ?? Math.min(batchSize, deps.settings.defaultShardSize);
+    this.shardSize = shardSize;
+    const shards = Math.ceil(batchSize / shardSize);
     const order = new Uint32Array(new SharedArrayBuffer(this.data.train.count * 4));
+    const config = resolveOptimizerConfig(optimizerConfig(spec));
+    const buffers = Object.fromEntries(bufferNames(config).map((name) => [name, sharedFloats(P)]));
+    this.optimizer = { config, size: P, step: 0, buffers };
 
     if (this.checkpoint) this.restore(this.checkpoint);
-    else {
-      await this.applyInitialWeights();
-      this.optimizer = createOptimizer(optimizerConfig(spec), P);
-    }
+    else await this.applyInitialWeights();
     this.ctx = {
       key: `${this.id}#${this.attempt}`,
       model: spec.model,
@@ -347,8 +352,12 @@ class Run {
       loss: spec.training.loss ?? 'cross-entropy',
       paramCount: P,
       weights: this.weights.buffer as SharedArrayBuffer,
-      slots: new SharedArrayBuffer(slots * P * 4),
+      slots: new SharedArrayBuffer(Math.max(1, (shards - 1) * P) * 4),
       gradSum: this.gradSum.buffer as SharedArrayBuffer,
+      optimizer: {
+        config,
+        buffers: Object.fromEntries(Object.entries(buffers).map(([k, b]) => [k, b.buffer as SharedArrayBuffer])),
+      },
       order: order.buffer as SharedArrayBuffer,
       shardSize,
       train: share(this.data.train),
@@ -363,7 +372,16 @@ class Run {
     const s = c.state;
     if (c.weights.length !== this.model.paramCount) throw new Error('checkpoint does not match the model');
     this.weights.set(c.weights);
-    this.optimizer = restoreOptimizer(c.optimizer);
+    const saved = c.optimizer;
+    if (saved.config.type !== this.optimizer.config.type || saved.size !== this.model.paramCount) {
+      throw new Error('checkpoint does not match the optimizer');
+    }
+    for (const [name, buffer] of Object.entries(this.optimizer.buffers)) {
+      const from = saved.buffers[name];
+      if (!from || from.length !== buffer.length) throw new Error(`checkpoint lacks optimizer buffer ${name}`);
+      buffer.set(from);
+    }
+    this.optimizer.step = saved.step;
     this.epoch = s.epoch;
     this.step = s.step;
     this.globalStep = s.globalStep;
@@ -444,21 +462,30 @@ class Run {
           correct += r.correct;
         }
         if (!Number.isFinite(lossSum)) throw new Diverged(this.epoch + 1, this.step + 1, `loss is ${lossSum}`);
+        // Sum the shards and, without clipping, update the weights in the same pass (threads).
+        lr = learningRate(sched, baseLr, this.globalStep, totalSteps);
+        const update = { lr, step: this.optimizer.step };
+        const fused = clipNorm === undefined;
         const reduces: Promise<number>[] = [];
         for (let a = 0; a < P; a += REDUCE_CHUNK) {
-          reduces.push(deps.pool.run<number>({ kind: 'reduce', ctx, slotCount: tasks.length, from: a, to: Math.min(a + REDUCE_CHUNK, P) }));
+          const to = Math.min(a + REDUCE_CHUNK, P);
+          reduces.push(deps.pool.run<number>({ kind: 'reduce', ctx, shards: tasks.length, from: a, to, update: fused ? update : undefined }));
         }
         let sumsq = 0;
         for (const part of await Promise.all(reduces)) sumsq += part;
         const t2 = performance.now();
         const gradNorm = Math.sqrt(sumsq);
         if (!Number.isFinite(gradNorm)) throw new Diverged(this.epoch + 1, this.step + 1, `gradient norm is ${gradNorm}`);
-        if (clipNorm !== undefined) {
+        if (!fused) {
+          // Clipping needs the global norm first: scale and update in a second pass.
           const scale = clipNorm / (gradNorm + 1e-6);
-          if (scale < 1) for (let i = 0; i < P; i++) this.gradSum[i] = this.gradSum[i]! * scale;
+          const applies: Promise<number>[] = [];
+          for (let a = 0; a < P; a += REDUCE_CHUNK) {
+            applies.push(deps.pool.run<number>({ kind: 'apply', ctx, from: a, to: Math.min(a + REDUCE_CHUNK, P), scale, update }));
+          }
+          await Promise.all(applies);
         }
-        lr = learningRate(sched, baseLr, this.globalStep, totalSteps);
-        this.optimizer.step(this.weights, this.gradSum, lr);
+        this.optimizer.step++;
         const t3 = performance.now();
         this.globalStep++;
         this.step++;
@@ -538,7 +565,7 @@ class Run {
   }
 
   private checkpointBytes(): Buffer {
-    const opt = this.optimizer.state();
+    const opt = this.optimizer;
     const state: CheckpointState = {
       jobId: this.id,
       attempt: this.attempt,
@@ -554,6 +581,7 @@ class Run {
       bestLoss: this.bestLoss,
       epochsWithoutImprovement: this.epochsWithoutImprovement,
       handoffs: this.handoffs,
+      shardSize: this.shardSize,
       optimizer: { config: opt.config, size: opt.size, step: opt.step },
       savedAt: new Date().toISOString(),
     };

@@ -1,9 +1,8 @@
 // Jobs: the POST /v1/jobs body, the resolved JobSpec, the JobDocument (GET /v1/jobs/{id}).
 import Type, { type Static } from 'typebox';
 import { LIMITS } from './limits.js';
-import { ModelInputSchema, ModelSpecSchema } from './model.js';
+import { ModelInputSchema, ModelSpecSchema, discriminated } from './model.js';
 import { IdSchema, ImageShapeSchema, NullableNumber, NullableTimestampSchema, TimestampSchema } from './common.js';
-import { discriminated } from './model.js';
 
 // ---- status vocabulary -------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@
 import closeWithGrace from 'close-with-grace';
 import { loadConfig, ConfigError } from '../config.js';
 import { buildApp } from './app.js';
+import { requeueOrphans } from './enqueue.js';
 
 let config;
 try {
@@ -29,6 +30,7 @@ try {
   await app.redis.connect().catch((err: Error) => {
     throw new Error(`cannot reach Redis at ${redisUrl} (${err.message}); set REDIS_URL or run \`npm start\`, which starts one`);
   });
+  await requeueOrphans(app);
   await app.listen({ port: config.api.port, host: config.api.host });
   app.log.info({ redis: redisUrl.replace(/\/\/[^@]*@/, '//***@'), docs: '/docs' }, 'convoy-api: ready');
 } catch (err) {

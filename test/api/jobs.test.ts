@@ -187,3 +187,24 @@ describe('cancel and delete', () => {
     }
   });
 });
+
+describe('accepted jobs are never lost', () => {
+  it('requeueOrphans() queues a job whose document was written but whose queue.add never happened', async () => {
+    const { requeueOrphans } = await import('../../src/server/enqueue.js');
+    const fresh = await startApp();
+    try {
+      const { id } = (await fresh.app.inject({ method: 'POST', url: '/v1/jobs', payload: tinyJob({ priority: 7 }) })).json();
+      const queue = new Queue(TRAIN_QUEUE, { connection: fresh.redis, prefix: fresh.prefix });
+      await queue.remove(id); // as if the API died between the document and queue.add
+      expect(await queue.getJob(id)).toBeUndefined();
+      expect(await requeueOrphans(fresh.app)).toBe(1);
+      const job = await queue.getJob(id);
+      expect(job?.data).toEqual({ id });
+      expect(job?.opts.priority).toBe(7);
+      expect(await requeueOrphans(fresh.app)).toBe(0);
+      await queue.close();
+    } finally {
+      await fresh.close();
+    }
+  });
+});

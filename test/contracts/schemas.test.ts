@@ -4,6 +4,7 @@ import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import * as contracts from '../../src/contracts/index.js';
 import { PRESETS } from '../../src/engine/presets.js';
+import { BUILTIN_NAMES, MAX_CLASSES } from '../../src/datasets/index.js';
 
 function ajv() {
   const a = new Ajv({ discriminator: true, allErrors: false, coerceTypes: false, removeAdditional: false, strict: true });
@@ -53,5 +54,10 @@ describe('contract schemas', () => {
     expect(v.errors).toEqual([expect.objectContaining({ instancePath: '/layers/1/units', keyword: 'minimum' })]);
     expect(v({ input: [1, 28, 28], layers: [{ type: 'conv3d' }] })).toBe(false);
     expect(v.errors?.[0]).toMatchObject({ keyword: 'discriminator', params: { tagValue: 'conv3d' } });
+  });
+
+  it('name the same builtin datasets and class limit as src/datasets', () => {
+    expect([...contracts.BUILTIN_DATASETS].sort()).toEqual([...BUILTIN_NAMES].sort());
+    expect(contracts.LIMITS.classes).toBe(MAX_CLASSES);
   });
 });

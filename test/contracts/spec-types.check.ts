@@ -2,7 +2,8 @@
 // types (src/engine/spec.ts). Compiled (not run) by spec-types.test.ts; `import type` only, so the
 // contracts never load the engine at runtime.
 import type { Static } from 'typebox';
-import type { LayerSpecSchema, ModelSpecSchema } from '../../src/contracts/model.js';
+import type { LayerSpecSchema, ModelSpecSchema, PresetNameSchema } from '../../src/contracts/model.js';
+import type { PresetName as EnginePreset } from '../../src/engine/presets.js';
 import type { LayerSpec as EngineLayer, ModelSpec as EngineModel } from '../../src/engine/spec.js';
 
 type ContractModel = Static<typeof ModelSpecSchema>;
@@ -29,3 +30,5 @@ assertTrue<Mutual<ContractLayer['type'], EngineLayer['type']>>();
 // Per variant: same keys and mutually assignable (catches an optional field added on one side only).
 assertTrue<Variants<EngineLayer, ContractLayer>>();
 assertTrue<Variants<ContractLayer, EngineLayer>>();
+// Presets the API accepts are exactly the engine's.
+assertTrue<Mutual<Static<typeof PresetNameSchema>, EnginePreset>>();

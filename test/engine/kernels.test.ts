@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   activateRef,
+  activationBackwardRef,
   conv2dBackwardRef,
   conv2dForwardRef,
   gemmRef,
@@ -157,6 +158,18 @@ describe('kernels', () => {
           k.activate(act, actual, actual.length);
           // absolute near 0, relative elsewhere: 1e-6 (float32 carries ~6e-8)
           expectClose(actual, expected, `${act.kind} alpha ${act.alpha}`, 1e-6);
+          // into another array, leaving x alone; then the backward from y
+          const x = Float32Array.from(values);
+          const y = new Float32Array(x.length);
+          k.activationForward(act, x, y, x.length);
+          expectClose(y, expected, `${act.kind} forward into y`, 1e-6);
+          expect(Array.from(x)).toEqual(Array.from(Float32Array.from(values)));
+          const dy = random(x.length, 5);
+          const dxRef = new Float32Array(x.length);
+          const dx = new Float32Array(x.length);
+          activationBackwardRef(act.kind, act.alpha, expected, dy, dxRef, x.length);
+          k.activationBackward(act, expected, dy, dx, x.length);
+          expectClose(dx, dxRef, `${act.kind} backward`, 1e-6);
         }
       });
 

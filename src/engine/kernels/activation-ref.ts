@@ -23,6 +23,25 @@ export const ACTIVATION_CODES: Readonly<Record<ActivationName, number>> = {
   tanh: 5,
 };
 
+/** y[0..len) = act(x) (y may be x). */
+export type ActivationForward = (act: FusedActivation, x: Float32Array, y: Float32Array, len: number) => void;
+/** dx[0..len) = dy * act'(y), act' read from the forward output y (dx may be dy). */
+export type ActivationBackward = (
+  act: FusedActivation,
+  y: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array,
+  len: number,
+) => void;
+
+export const activationForwardRef: ActivationForward = (act, x, y, len) => {
+  if (x !== y) y.set(x.subarray(0, len));
+  activateRef(act.kind, act.alpha, y, len);
+};
+
+export const activationBackwardRefFn: ActivationBackward = (act, y, dy, dx, len) =>
+  activationBackwardRef(act.kind, act.alpha, y, dy, dx, len);
+
 export function activateRef(kind: ActivationName, alpha: number, buf: Float32Array, len: number): void {
   for (let i = 0; i < len; i++) {
     const z = buf[i]!;

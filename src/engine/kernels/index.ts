@@ -12,6 +12,8 @@
 //                                                       (dx overwritten; dy untouched)
 //     act: { kind: 'relu' | 'leakyRelu' | 'elu' | 'sigmoid' | 'tanh', alpha } (+ y, the forward
 //     output, for backward); im2col, GEMM, bias and activation all run inside wasm memory.
+//   activationForward(act, x, y, len)                   y = act(x)     (element-wise, SIMD in wasm)
+//   activationBackward(act, y, dy, dx, len)             dx = dy * act'(y)
 //   kernelVariant                                       which implementation was picked
 // Results of the wasm and reference paths agree to float rounding, not bit for bit (different
 // summation order; FMA in the relaxed variant). Within one process the choice is fixed, so runs
@@ -19,11 +21,18 @@
 import { gemmRef, type Gemm } from './gemm-ref.js';
 import { conv2dBackwardRef, conv2dForwardRef, type Conv2dBackward, type Conv2dForward } from './conv-ref.js';
 import { loadWasmKernels, type WasmKernels } from './wasm.js';
+import {
+  activationBackwardRefFn,
+  activationForwardRef,
+  type ActivationBackward,
+  type ActivationForward,
+} from './activation-ref.js';
 
 export type { Gemm } from './gemm-ref.js';
 export type { ConvShape, Conv2dForward, Conv2dBackward } from './conv-ref.js';
 export type { FusedActivation } from './activation-ref.js';
-export { activateRef, activationBackwardRef } from './activation-ref.js';
+export type { ActivationForward, ActivationBackward } from './activation-ref.js';
+export { activateRef, activationBackwardRef, activationForwardRef, activationBackwardRefFn } from './activation-ref.js';
 export { gemmRef } from './gemm-ref.js';
 export { conv2dForwardRef, conv2dBackwardRef } from './conv-ref.js';
 
@@ -33,3 +42,5 @@ export const kernelVariant: 'wasm-relaxed-simd' | 'wasm-simd' | 'ts-reference' =
 export const gemm: Gemm = wasm ? wasm.gemm : gemmRef;
 export const conv2dForward: Conv2dForward = wasm ? wasm.conv2dForward : conv2dForwardRef;
 export const conv2dBackward: Conv2dBackward = wasm ? wasm.conv2dBackward : conv2dBackwardRef;
+export const activationForward: ActivationForward = wasm ? wasm.activationForward : activationForwardRef;
+export const activationBackward: ActivationBackward = wasm ? wasm.activationBackward : activationBackwardRefFn;

@@ -8,7 +8,12 @@
 // (memcpy), runs, and copies outputs out. Memory only grows (peak = the largest call).
 import type { Gemm } from './gemm-ref.js';
 import type { Conv2dBackward, Conv2dForward, ConvShape } from './conv-ref.js';
-import { ACTIVATION_CODES, type FusedActivation } from './activation-ref.js';
+import {
+  ACTIVATION_CODES,
+  type ActivationBackward,
+  type ActivationForward,
+  type FusedActivation,
+} from './activation-ref.js';
 import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './wasm/kernels.generated.js';
 
 // @types/node 20 does not declare the WebAssembly namespace: the part used here.
@@ -47,6 +52,8 @@ export interface WasmKernels {
   conv2dBackward: Conv2dBackward;
   /** buf[0..len) = act(buf) in place. */
   activate(act: FusedActivation, buf: Float32Array, len: number): void;
+  activationForward: ActivationForward;
+  activationBackward: ActivationBackward;
   /** Current size of the linear memory in bytes. */
   memoryBytes(): number;
 }
@@ -148,6 +155,25 @@ export function loadWasmKernels(variant: WasmVariant): WasmKernels | null {
     copyOut(base, len, buf);
   }
 
+  const activationForward: ActivationForward = (act, x, y, len) => {
+    if (len <= 0) return;
+    reserve(align(len * 4));
+    copyIn(x, len, base);
+    ex.activate(ACTIVATION_CODES[act.kind], act.alpha, base, len);
+    copyOut(base, len, y);
+  };
+
+  const activationBackward: ActivationBackward = (act, y, dy, dx, len) => {
+    if (len <= 0) return;
+    const pY = base;
+    const pDY = pY + align(len * 4);
+    reserve(2 * align(len * 4));
+    copyIn(y, len, pY);
+    copyIn(dy, len, pDY);
+    ex.activationBackward(ACTIVATION_CODES[act.kind], act.alpha, pY, pDY, pDY, len);
+    copyOut(pDY, len, dx);
+  };
+
   function workBytes(s: ConvShape): number {
     return align(ex.convWorkBytes(s.inC, s.kH, s.kW, s.outC, s.outH, s.outW)) + 512;
   }
@@ -158,6 +184,8 @@ export function loadWasmKernels(variant: WasmVariant): WasmKernels | null {
     conv2dForward,
     conv2dBackward,
     activate,
+    activationForward,
+    activationBackward,
     memoryBytes: () => ex.memory.buffer.byteLength,
   };
 }

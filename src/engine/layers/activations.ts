@@ -13,6 +13,7 @@
 
 import { assertNever, type ActivationName } from '../spec.js';
 import type { ForwardContext, Layer, ParamSlot } from './layer.js';
+import { activationBackward as activationBackwardKernel, activationForward, type FusedActivation } from '../kernels/index.js';
 
 /** y = f(z) in place over the first `len` elements. */
 export function activate(kind: ActivationName, alpha: number, buf: Float32Array, len: number): void {
@@ -82,10 +83,14 @@ export function activationBackward(
   }
 }
 
-/** An activation as a layer of its own. */
+/**
+ * An activation as a layer of its own. It runs the same formulas through the element-wise
+ * kernels (kernels/index.ts: WebAssembly SIMD, tested against activation-ref.ts).
+ */
 export class ActivationLayer implements Layer {
   readonly paramSlots: readonly ParamSlot[] = [];
   readonly outSize: number;
+  private readonly act: FusedActivation;
 
   constructor(
     readonly index: number,
@@ -94,17 +99,16 @@ export class ActivationLayer implements Layer {
     readonly inSize: number,
   ) {
     this.outSize = inSize;
+    this.act = { kind: type, alpha };
   }
 
   bind(): void {}
 
   forward(x: Float32Array, y: Float32Array, n: number, _ctx: ForwardContext): void {
-    const len = n * this.inSize;
-    y.set(x.subarray(0, len));
-    activate(this.type, this.alpha, y, len);
+    activationForward(this.act, x, y, n * this.inSize); // y = f(x)
   }
 
   backward(_x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array | null, n: number): void {
-    if (dx) activationBackward(this.type, this.alpha, y, dy, dx, n * this.inSize);
+    if (dx) activationBackwardKernel(this.act, y, dy, dx, n * this.inSize); // dx = dy * f'(y)
   }
 }

@@ -22,15 +22,19 @@ export class AdamOptimizer implements Optimizer {
     config: Required<AdamConfig> | Required<AdamWConfig>,
     size: number,
     restored?: { step: number; buffers: Record<string, Float32Array> },
+    /** Use restored.buffers as the state itself (no copy): see `optimizerOver`. */
+    share = false,
   ) {
     this.config = config;
     this.size = size;
-    this.m = new Float32Array(size);
-    this.v = new Float32Array(size);
+    this.m = share && restored ? restored.buffers.m! : new Float32Array(size);
+    this.v = share && restored ? restored.buffers.v! : new Float32Array(size);
     if (restored) {
       this.t = restored.step;
-      this.m.set(restored.buffers.m!);
-      this.v.set(restored.buffers.v!);
+      if (!share) {
+        this.m.set(restored.buffers.m!);
+        this.v.set(restored.buffers.v!);
+      }
     }
   }
 

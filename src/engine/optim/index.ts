@@ -9,7 +9,7 @@ export type {
   ResolvedOptimizerConfig,
   SgdConfig,
 } from './types.js';
-export { bufferNames, createOptimizer, resolveOptimizerConfig, restoreOptimizer } from './optimizer.js';
+export { bufferNames, createOptimizer, optimizerOver, resolveOptimizerConfig, restoreOptimizer } from './optimizer.js';
 export { decodeOptimizerState, encodeOptimizerState } from './serialize.js';
 export { clipByGlobalNorm, clipScale, l2Norm } from './clip.js';
 export { learningRate, validateSchedule } from './schedule.js';

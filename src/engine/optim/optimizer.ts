@@ -109,6 +109,28 @@ export function restoreOptimizer(state: OptimizerState): Optimizer {
   }
 }
 
+/**
+ * An optimizer whose state IS the given buffers (no copy), at update count `step`: for running one
+ * update over a slice of the weights, e.g. a pool thread updating parameters [a, b) with views of
+ * shared buffers. Every optimizer here is element-wise given the step count, so updating slices
+ * one by one gives the same bits as one `step` over the whole vector.
+ */
+export function optimizerOver(config: ResolvedOptimizerConfig, size: number, step: number, buffers: Record<string, Float32Array>): Optimizer {
+  for (const name of bufferNames(config)) {
+    const b = buffers[name];
+    if (!(b instanceof Float32Array) || b.length !== size) throw new Error(`optimizerOver: buffer '${name}' must be a Float32Array of length ${size}`);
+  }
+  switch (config.type) {
+    case 'sgd':
+      return new SgdOptimizer(config, size, { step, buffers }, true);
+    case 'adam':
+    case 'adamw':
+      return new AdamOptimizer(config, size, { step, buffers }, true);
+    default:
+      return assertNever(config);
+  }
+}
+
 /** The per-element buffers an optimizer with this config keeps in its state. */
 export function bufferNames(config: ResolvedOptimizerConfig): string[] {
   switch (config.type) {

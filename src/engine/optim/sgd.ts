@@ -15,13 +15,20 @@ export class SgdOptimizer implements Optimizer {
   private t = 0;
   private readonly buffer: Float32Array | null;
 
-  constructor(config: Required<SgdConfig>, size: number, restored?: { step: number; buffers: Record<string, Float32Array> }) {
+  constructor(
+    config: Required<SgdConfig>,
+    size: number,
+    restored?: { step: number; buffers: Record<string, Float32Array> },
+    /** Use restored.buffers as the state itself (no copy): see `optimizerOver`. */
+    share = false,
+  ) {
     this.config = config;
     this.size = size;
-    this.buffer = config.momentum > 0 ? new Float32Array(size) : null;
+    const shared = share && restored && config.momentum > 0;
+    this.buffer = shared ? restored.buffers.momentum! : config.momentum > 0 ? new Float32Array(size) : null;
     if (restored) {
       this.t = restored.step;
-      if (this.buffer) this.buffer.set(restored.buffers.momentum!);
+      if (this.buffer && !shared) this.buffer.set(restored.buffers.momentum!);
     }
   }
 

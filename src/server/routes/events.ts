@@ -137,7 +137,15 @@ const eventsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) 
           end();
         }
       };
-      subscription = await app.events.subscribe(id, after ?? '0-0', onEvent);
+      try {
+        subscription = await app.events.subscribe(id, after ?? '0-0', onEvent);
+      } catch (err) {
+        // The stream is open already: no problem document can follow. End it; the client reconnects.
+        request.log.warn({ err, jobId: id }, 'event stream: replay failed');
+        end();
+        await chain;
+        return reply;
+      }
       if (ended) subscription.close();
       // A finished job whose log holds no terminal event after the cursor (the client already has
       // it, or the job was finished without one): nothing more will come.

@@ -13,7 +13,6 @@ import {
   JobSubmissionSchema,
   PROBLEM_TYPES,
   ProblemSchema,
-  TRAIN_JOB_NAME,
   ValidationReportSchema,
   isTerminalStatus,
   type CancelledEvent,
@@ -24,6 +23,7 @@ import {
 } from '../../contracts/index.js';
 import { InvalidCursorError, JobFinishedError, JobNotFoundError } from '../../store/index.js';
 import { ProblemError, notFound } from '../errors.js';
+import { enqueueTraining } from '../enqueue.js';
 import { jobLinks } from '../links.js';
 import { stableStringify } from '../stable-json.js';
 import { analyzeSubmission, quotaProblem } from '../validate.js';
@@ -87,7 +87,7 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
     const event: StatusEvent = { status: 'queued', stage: 'queued', attempt: 0, at: now };
     await app.store.create(doc, { type: 'status', data: event });
     try {
-      await app.queues.train.add(TRAIN_JOB_NAME, { id }, { jobId: id, priority, removeOnComplete: true, removeOnFail: { count: 1000 } });
+      await enqueueTraining(app, id, priority);
     } catch (err) {
       // Never lose a job silently: the document says why it will not run.
       app.log.error({ err, jobId: id }, 'queue.add failed; job marked failed');
@@ -239,8 +239,10 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
         throw new ProblemError(409, `job ${id} has already finished (${doc.status})`, { type: PROBLEM_TYPES.conflict, code: 'finished', extra: { jobStatus: doc.status } });
       }
       try {
-        if (doc.status === 'queued') {
-          // Still waiting: take it out of the queue. 0 means a worker has it (or is taking it now).
+        if (doc.status === 'queued' && doc.attempt === 0) {
+          // Never started: take it out of the queue. 0 means a worker has it (or is taking it now).
+          // (A job that ran before, e.g. handed back on a worker's SIGTERM, goes through the flag, so
+          // the worker that resumes it saves its partial weights.)
           const removed = await app.queues.train.remove(id).catch(() => 0);
           if (removed === 1) {
             const data: CancelledEvent = { metrics: doc.metrics, weights: null };

@@ -1,0 +1,29 @@
+# Convoy: one image for the API and the worker (docker-compose.yml picks the command).
+# Build stage: install everything (the build needs TypeScript and AssemblyScript), compile to dist/,
+# then drop the dev dependencies. Runtime stage: Node 20, production modules and dist/ only.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY scripts ./scripts
+COPY assembly ./assembly
+RUN npm ci
+COPY tsconfig.json ./
+COPY src ./src
+COPY workers ./workers
+COPY bench ./bench
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3000 \
+    CONVOY_CACHE_DIR=/data/cache
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+RUN mkdir -p /data/cache && chown -R node:node /data
+USER node
+EXPOSE 3000
+# The API alone by default; the worker service runs `node dist/workers/main.js`.
+CMD ["node", "dist/src/server/main.js"]

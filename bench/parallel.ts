@@ -1,0 +1,129 @@
+// `npm run bench:parallel`: data-parallel training on the worker's Piscina pool, 1 vs 2 threads.
+//
+// Runs the real worker (workers/worker.ts: BullMQ, Redis, pool, dist/workers/thread.js; run
+// `npm run build` first) in this process against a private redis-server, and trains M2
+// `fashion-cnn` (batch 64, Adam 1e-3) on a Fashion-MNIST subset with 1 and 2 threads in
+// alternation, `rounds` times each after one warm-up job per worker. Per configuration it prints the
+// median images/s over the rounds and where a step's time goes (from the worker's per-epoch timing):
+//   grad     waiting for the micro-shards' forward/backward (the engine, on the threads)
+//   reduce   summing the shards' gradient slots (threads)
+//   opt      clip + learning rate + optimizer step (main thread)
+//   redis    cancel check, progress event
+//   overhead everything but the engine's critical path: 1 - (engine ms per step / threads) / step ms
+// Options (flag or env): --rounds=3 (BENCH_ROUNDS), --samples=1280 (BENCH_SAMPLES),
+// --threads=1,2 (BENCH_THREADS), --shard=16 (BENCH_SHARD).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Queue } from 'bullmq';
+import { pino } from 'pino';
+import { loadConfig } from '../src/config.js';
+import { TRAIN_JOB_NAME, TRAIN_QUEUE, type JobDocument, type JobSpec } from '../src/contracts/index.js';
+import { presetSpec } from '../src/engine/presets.js';
+import { resolveRedis } from '../src/redis-bootstrap.js';
+import { connectRedis, JobStore } from '../src/store/index.js';
+import { ConvoyWorker } from '../workers/worker.js';
+
+function option(name: string, env: string, fallback: string): string {
+  const flag = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return flag ? flag.slice(name.length + 3) : (process.env[env] ?? fallback);
+}
+const rounds = Number(option('rounds', 'BENCH_ROUNDS', '3'));
+const samples = Number(option('samples', 'BENCH_SAMPLES', '1280'));
+const threadCounts = option('threads', 'BENCH_THREADS', '1,2').split(',').map(Number);
+const shard = option('shard', 'BENCH_SHARD', '16');
+
+interface Timing {
+  steps: number;
+  gradMs: number;
+  engineMsPerShard: number; // engine ms per step, summed over the step's shards
+  reduceMs: number;
+  optimizerMs: number;
+  redisMs: number;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'convoy-bench-'));
+const quiet = pino({ level: 'silent' });
+const redisInfo = await resolveRedis({ url: process.env.REDIS_URL, localUrl: 'redis://127.0.0.1:1', dataDir: join(dir, 'redis'), log: quiet });
+const redis = connectRedis(redisInfo.url, 'bench');
+
+const spec: JobSpec = {
+  model: presetSpec('fashion-cnn'),
+  dataset: { builtin: 'fashion-mnist', trainSize: samples, testSize: 0 },
+  training: { epochs: 1, batchSize: 64, optimizer: { type: 'adam', learningRate: 1e-3 }, seed: 1 },
+} as JobSpec;
+
+let jobNo = 0;
+async function runJob(store: JobStore, timings: Timing[]): Promise<{ seconds: number; sps: number }> {
+  const id = `bench-${jobNo++}`;
+  const now = new Date().toISOString();
+  const doc = {
+    id, name: null, status: 'queued', stage: 'queued', attempt: 0, priority: 1,
+    progress: { epoch: 0, epochs: 1, step: 0, stepsPerEpoch: 0, percent: 0, etaSeconds: null, samplesPerSecond: null },
+    metrics: { loss: null, accuracy: null }, history: [], transitions: [], weights: null,
+    createdAt: now, startedAt: null, finishedAt: null, spec,
+  } as unknown as JobDocument;
+  await store.create(doc);
+  const queue = new Queue(TRAIN_QUEUE, { connection: redis, prefix: store.keys.prefix });
+  await queue.add(TRAIN_JOB_NAME, { id }, { jobId: id, removeOnComplete: true });
+  await queue.close();
+  const before = timings.length;
+  for (;;) {
+    const d = await store.get(id);
+    if (d && ['succeeded', 'failed', 'cancelled'].includes(d.status)) {
+      if (d.status !== 'succeeded') throw new Error(`bench job ${d.status}: ${JSON.stringify(d.error)}`);
+      const t = timings[before]!;
+      const stepMs = t.gradMs + t.reduceMs + t.optimizerMs + t.redisMs;
+      return { seconds: (t.steps * stepMs) / 1000, sps: (64 * 1000) / stepMs };
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const results = new Map<number, { sps: number[]; timing: Timing[] }>(threadCounts.map((t) => [t, { sps: [], timing: [] }]));
+
+for (let round = 0; round <= rounds; round++) {
+  for (const threads of threadCounts) {
+    const timings: Timing[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        for (const line of chunk.toString().split('\n')) {
+          if (line.includes('"epoch done"')) timings.push((JSON.parse(line) as { timing: Timing }).timing);
+        }
+        cb();
+      },
+    });
+    const prefix = `bench-${threads}-${round}`;
+    const config = loadConfig({ POOL_THREADS: String(threads), MICRO_SHARD_SIZE: shard, CHECKPOINT_EVERY_SECONDS: '0', WORKER_CONCURRENCY: '1' });
+    const worker = new ConvoyWorker({ redisUrl: redisInfo.url, prefix, config: config.worker, weightsInlineMaxBytes: 0, log: pino({ level: 'info' }, sink) });
+    await worker.start();
+    const store = new JobStore(redis, prefix);
+    await runJob(store, timings); // warm-up: JIT, thread start, dataset cache
+    if (round > 0) {
+      const r = await runJob(store, timings);
+      results.get(threads)!.sps.push(r.sps);
+      results.get(threads)!.timing.push(timings.at(-1)!);
+      console.error(`round ${round} threads ${threads}: ${r.sps.toFixed(1)} images/s`);
+    }
+    await worker.close();
+  }
+}
+
+console.log(`\nfashion-cnn, batch 64, micro-shards of ${shard}, ${samples} samples per job, median of ${rounds} rounds`);
+console.log('threads | images/s | speed-up | step ms | grad | reduce | opt | redis | engine ms/step (sum) | overhead');
+const base = median(results.get(threadCounts[0]!)!.sps);
+for (const threads of threadCounts) {
+  const r = results.get(threads)!;
+  const sps = median(r.sps);
+  const t = r.timing[r.sps.indexOf(sps)]!;
+  const stepMs = t.gradMs + t.reduceMs + t.optimizerMs + t.redisMs;
+  const overhead = 1 - t.engineMsPerShard / threads / stepMs;
+  console.log(
+    [threads, sps.toFixed(1), (sps / base).toFixed(2) + 'x', stepMs.toFixed(1), t.gradMs.toFixed(1), t.reduceMs.toFixed(1), t.optimizerMs.toFixed(1), t.redisMs.toFixed(1), t.engineMsPerShard.toFixed(1), (overhead * 100).toFixed(1) + '%'].join(' | '),
+  );
+}
+await redis.quit();
+await redisInfo.stop();
+rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,143 @@
+// Chaos, part 2: many processes. Two API processes and worker processes started and killed by the
+// test, the run's private Redis. A cancel sent to one API process stops a job that a worker process
+// runs; ten jobs on two workers, one of them killed halfway, each complete exactly once; a job whose
+// worker keeps dying fails after MAX_CRASHES attempts with a clear error instead of looping forever.
+import { decodeSafetensors } from '../../src/engine/safetensors.js';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { JobAccepted, JobDocument, JobSpec } from '../../src/contracts/index.js';
+import { toySpec } from '../helpers/jobs.js';
+import { JobFollower, type FollowedEvent } from '../helpers/sse-follower.js';
+import { FAST_RECOVERY_ENV, getJson, postJson, startStack, type Stack } from '../helpers/stack.js';
+
+const MAX_CRASHES = 2;
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack({
+    redisUrl: inject('redisUrl'),
+    apis: 2,
+    workers: 0,
+    env: { ...FAST_RECOVERY_ENV, PROGRESS_INTERVAL_MS: '50', CHECKPOINT_EVERY_STEPS: '20', SSE_RETRY_MS: '100', MAX_CRASHES: String(MAX_CRASHES) },
+  });
+});
+afterEach(async () => {
+  await Promise.all(stack.workers.map((w) => stack.kill(w, 'SIGTERM')));
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const bases = () => stack.apis.map((a) => a.url!);
+/** Long enough to interrupt: 20 epochs x 100 steps (several seconds). */
+const longSpec = () => toySpec({ epochs: 20, batchSize: 8 }, 800);
+
+async function submit(spec: JobSpec, api = stack.url): Promise<string> {
+  const res = await postJson<JobAccepted>(`${api}/v1/jobs`, spec);
+  expect(res.status).toBe(202);
+  return res.body.id;
+}
+
+async function doc(id: string): Promise<JobDocument> {
+  return (await getJson<JobDocument>(`${stack.url}/v1/jobs/${id}`)).body;
+}
+
+async function eventLog(id: string): Promise<{ id: string; type: string; data: any }[]> {
+  return (await getJson<{ events: { id: string; type: string; data: any }[] }>(`${stack.url}/v1/jobs/${id}/events?limit=10000`)).body.events;
+}
+
+const TERMINAL = ['completed', 'failed', 'cancelled'];
+const runningAttempt = (attempt: number) => (e: FollowedEvent) =>
+  e.type === 'status' && e.data.status === 'running' && e.data.stage === 'training' && e.data.attempt === attempt;
+
+/** Log lines of every worker process that mention this job and message. */
+function workerLines(jobId: string, msg: string): string[] {
+  return stack.workers.flatMap((w) => w.lines.filter((l) => l.includes(jobId) && l.includes(`"msg":"${msg}"`)));
+}
+
+describe('chaos: a fleet of processes', () => {
+  it('cancel sent to one API process stops the job a separate worker process runs, keeping partial weights', async () => {
+    const worker = await stack.addWorker();
+    const [apiA, apiB] = bases();
+    const id = await submit(longSpec(), apiA);
+    const follower = new JobFollower([apiA!], id);
+    await follower.waitFor((e) => e.type === 'progress' && e.data.step >= 10);
+    const res = await postJson<{ id: string; status: string }>(`${apiB}/v1/jobs/${id}/cancel`, {});
+    expect(res.status).toBe(202);
+    const events = await follower.done;
+
+    expect(events.at(-1)?.type).toBe('cancelled');
+    expect(events.filter((e) => TERMINAL.includes(e.type))).toHaveLength(1);
+    const d = await doc(id);
+    expect(d.status).toBe('cancelled');
+    expect(d.progress.percent).toBeLessThan(100);
+    expect(d.weights?.partial).toBe(true);
+    // the worker process, not the API that took the request, ended it (at its next batch)
+    expect(worker.lines.some((l) => l.includes(id) && l.includes('"msg":"job cancelled"'))).toBe(true);
+    const weights = await fetch(`${apiB}/v1/jobs/${id}/weights?format=safetensors`);
+    expect(weights.status).toBe(200);
+    const { tensors } = decodeSafetensors(new Uint8Array(await weights.arrayBuffer()));
+    expect(tensors.map((t) => t.name)).toContain('layers.0.weight');
+  });
+
+  it('two workers, ten jobs, one worker killed halfway: every job completes exactly once', async () => {
+    const [w1] = await Promise.all([stack.addWorker(), stack.addWorker()]);
+    const ids = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => submit(toySpec({ epochs: 3, batchSize: 8, seed: 100 + i }, 400), bases()[i % 2])),
+    );
+    const followers = ids.map((id) => new JobFollower(bases(), id));
+    let completed = 0;
+    await new Promise<void>((resolve) => {
+      for (const f of followers) {
+        void f.done.then(() => {
+          if (++completed === 3) resolve();
+        });
+      }
+    });
+    await stack.kill(w1!, 'SIGKILL');
+    await stack.addWorker();
+    const streams = await Promise.all(followers.map((f) => f.done));
+    const attempts: number[] = [];
+
+    for (const [i, id] of ids.entries()) {
+      const d = await doc(id);
+      expect(d.status, id).toBe('succeeded');
+      attempts.push(d.attempt);
+      const log = await eventLog(id);
+      // one terminal event, and it is `completed`: in the durable log and on the live stream
+      expect(log.filter((e) => TERMINAL.includes(e.type)).map((e) => e.type)).toEqual(['completed']);
+      expect(streams[i]!.filter((e) => TERMINAL.includes(e.type)).map((e) => e.type)).toEqual(['completed']);
+      expect(log.filter((e) => e.type === 'epoch').map((e) => e.data.epoch)).toEqual([1, 2, 3]);
+      // one worker process recorded the success, once
+      expect(workerLines(id, 'job succeeded'), id).toHaveLength(1);
+    }
+    // the killed worker held jobs (2 workers x WORKER_CONCURRENCY 2, 7 jobs left): they were resumed
+    expect(attempts.filter((a) => a === 2).length).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...attempts)).toBe(2);
+  });
+
+  it(`crash loop: a job whose worker dies ${MAX_CRASHES} times fails with code crash-loop`, async () => {
+    const id = await submit(longSpec());
+    const follower = new JobFollower(bases(), id);
+    for (let attempt = 1; attempt <= MAX_CRASHES; attempt++) {
+      const worker = await stack.addWorker();
+      await follower.waitFor(runningAttempt(attempt));
+      await stack.kill(worker, 'SIGKILL');
+    }
+    const survivor = await stack.addWorker();
+    const events = await follower.done;
+
+    const failed = events.at(-1)!;
+    expect(failed.type).toBe('failed');
+    expect(failed.data.error.code).toBe('crash-loop');
+    expect(failed.data.error.message).toContain(`${MAX_CRASHES} times`);
+    expect(events.filter((e) => TERMINAL.includes(e.type))).toHaveLength(1);
+    const d = await doc(id);
+    expect(d.status).toBe('failed');
+    expect(d.error?.code).toBe('crash-loop');
+    expect(d.attempt).toBe(MAX_CRASHES + 1);
+    // the worker that gave up is healthy and keeps serving
+    expect(survivor.child.exitCode).toBeNull();
+    const next = await submit(toySpec({ epochs: 1 }, 64));
+    expect((await new JobFollower(bases(), next).done).at(-1)?.type).toBe('completed');
+  });
+});
