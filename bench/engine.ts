@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { computeGradients, createModel, describe, presetSpec, type PresetName } from '../src/engine/index.js';
 import { kernelVariant } from '../src/engine/kernels/index.js';
 import { createOptimizer } from '../src/engine/optim/index.js';
-import { createTfTrainer, setupTfjs, tf, type TfBackend } from './tfjs-models.js';
+import type { TfBackend } from './tfjs-models.js';
 
 type Contender = 'convoy' | 'tfjs-wasm' | 'tfjs-cpu';
 
@@ -106,6 +106,8 @@ async function main(): Promise<void> {
   const probe = process.argv.find((a) => a.startsWith('--rss-probe='));
   if (probe) return rssProbe(probe.slice('--rss-probe='.length) as PresetName);
 
+  // loaded here, not at the top, so that the RSS probe child does not carry TensorFlow.js
+  const { createTfTrainer, setupTfjs, tf } = await import('./tfjs-models.js');
   const notes = await setupTfjs();
   console.log(`Convoy engine benchmark: batch ${batch}, Adam lr ${learningRate}, one thread`);
   console.log(`node ${process.version}, Convoy kernels: ${kernelVariant}; tfjs ${tf.version.tfjs}, tfjs-wasm threads: 1`);

@@ -63,7 +63,7 @@ export interface TrainSettings {
 }
 
 export const DEFAULT_TRAIN_SETTINGS: TrainSettings = {
-  defaultShardSize: 16,
+  defaultShardSize: 32,
   checkpointEverySteps: 0,
   checkpointEverySeconds: 60,
   progressIntervalMs: 250,

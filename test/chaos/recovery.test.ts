@@ -250,4 +250,35 @@ describe('chaos: weights survive threads, SIGKILL and SIGTERM bit for bit', () =
     expect(d.attempt).toBe(2);
     expect(await weightsSha(id)).toBe(reference);
   });
+
+  it('SIGKILL while the final weights are saved: the resumed attempt reports no epoch twice', async () => {
+    // ~17 MB of weights: packing and writing them leaves a window between `saving` and `completed`
+    const big = toySpec({ epochs: 1, batchSize: 8, seed: 3 }, 16);
+    big.model = {
+      input: [1, 4, 4],
+      layers: [
+        { type: 'conv2d', filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' },
+        { type: 'flatten' },
+        { type: 'dense', units: 4096, activation: 'relu' },
+        { type: 'dense', units: 4 },
+      ],
+    };
+    const first = await stack.addWorker({ POOL_THREADS: '1' });
+    const res = await postJson<JobAccepted>(`${stack.url}/v1/jobs`, big);
+    expect(res.status).toBe(202);
+    const id = res.body.id;
+    const follower = new JobFollower(bases(), id);
+    await within(follower.waitFor((e) => e.type === 'status' && e.data.stage === 'saving'), 30_000, 'saving', follower);
+    await stack.kill(first, 'SIGKILL');
+    const killedBeforeCompleted = !follower.events.some((e) => e.type === 'completed');
+    await stack.addWorker({ POOL_THREADS: '1' });
+    const events = await within(follower.done, 30_000, 'completion', follower);
+    expect(events.at(-1)?.type).toBe('completed');
+    const d = await doc(id);
+    expect(d.status).toBe('succeeded');
+    if (killedBeforeCompleted) expect(d.attempt).toBe(2);
+    const story = events.filter((e) => e.type !== 'progress').map((e) => (e.type === 'status' ? `${e.data.status}/${e.data.stage}#${e.data.attempt}` : e.type));
+    expect(events.filter((e) => e.type === 'epoch').map((e) => e.data.epoch), story.join(' ')).toEqual([1]);
+    await expectSameAsLog(events, id);
+  });
 });

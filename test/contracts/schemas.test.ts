@@ -1,4 +1,5 @@
 // Every contract schema compiles under strict Ajv (as the API uses it) and accepts/rejects what it should.
+import { readdirSync, readFileSync } from 'node:fs';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
@@ -59,5 +60,17 @@ describe('contract schemas', () => {
   it('name the same builtin datasets and class limit as src/datasets', () => {
     expect([...contracts.BUILTIN_DATASETS].sort()).toEqual([...BUILTIN_NAMES].sort());
     expect(contracts.LIMITS.classes).toBe(MAX_CLASSES);
+  });
+
+  it('import nothing at runtime but typebox and each other (no engine, store, server, workers)', () => {
+    const dir = new URL('../../src/contracts/', import.meta.url);
+    let seen = 0;
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
+      const src = readFileSync(new URL(f, dir), 'utf8');
+      const imports = [...src.matchAll(/^import\s+(?!type\b)[^;]*?from\s+'([^']+)'/gm)].map((m) => m[1]);
+      for (const spec of imports) expect(spec, `${f} imports ${spec}`).toMatch(/^(typebox|\.\/[a-z-]+\.js)$/);
+      seen += imports.length;
+    }
+    expect(seen).toBeGreaterThan(10);
   });
 });

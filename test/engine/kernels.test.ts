@@ -45,6 +45,9 @@ function expectClose(actual: Float32Array, expected: Float32Array, what: string,
 const variants = (['wasm-simd', 'wasm-relaxed-simd'] as const)
   .map((v) => loadWasmKernels(v))
   .filter((k): k is WasmKernels => k !== null);
+// [name, kernels]: each variant, plus plain SIMD made to split conv calls into 1-2 sample chunks
+const cases: Array<[string, WasmKernels]> = variants.map((k) => [k.variant, k]);
+cases.push(['wasm-simd, conv in small chunks', loadWasmKernels('wasm-simd', { chunkBytes: 4000 })!]);
 
 describe('kernels', () => {
   it('picks a WebAssembly implementation on Node', () => {
@@ -94,8 +97,8 @@ describe('kernels', () => {
     });
   });
 
-  for (const k of variants) {
-    describe(k.variant, () => {
+  for (const [name, k] of cases) {
+    describe(name, () => {
       it('gemm matches the reference on odd shapes, transposes and accumulate', () => {
         const sizes = [
           [1, 1, 1],

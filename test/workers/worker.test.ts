@@ -8,6 +8,12 @@ import { pino } from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { connectRedis, JobStore } from '../../src/store/index.js';
 import { ConvoyWorker } from '../../workers/worker.js';
+import { epochOrder, namedTensors } from '../../workers/train.js';
+import { createModel } from '../../src/engine/index.js';
+import { clipByGlobalNorm, createOptimizer } from '../../src/engine/optim/index.js';
+import { datasetFromArrays, toFloatBatch, gatherLabels } from '../../src/datasets/index.js';
+import { decodeSafetensors } from '../../src/engine/safetensors.js';
+import type { JobSpec } from '../../src/contracts/index.js';
 import { submit, toySpec, waitForEnd, waitForEvents } from '../helpers/jobs.js';
 
 let redis: Redis;
@@ -153,5 +159,58 @@ describe('worker', () => {
     expect(error.code).toBe('crash-loop');
     expect(error.message).toMatch(/3 times/);
     expect((await store.get(id))?.attempt).toBe(4);
+  });
+
+  it('computes exactly what a plain sequential loop over the engine computes (fused and clipped updates)', async () => {
+    /** The definition: shuffle per epoch, micro-shards summed in order, clip, one optimizer step. */
+    function reference(spec: JobSpec, shard: number): Float32Array {
+      const ds = datasetFromArrays((spec.dataset as { inline: Parameters<typeof datasetFromArrays>[0] }).inline);
+      const model = createModel(spec.model, { seed: spec.training.seed! });
+      const P = model.paramCount;
+      const opt = createOptimizer({ type: 'adam' }, P);
+      const sum = new Float32Array(P);
+      const slot = new Float32Array(P);
+      const order = new Uint32Array(ds.count);
+      const x = new Float32Array(shard * model.inputSize);
+      const labels = new Int32Array(shard);
+      const B = spec.training.batchSize;
+      let step = 0;
+      for (let e = 0; e < spec.training.epochs; e++) {
+        epochOrder(order, spec.training.seed!, e, true);
+        for (let from = 0; from < ds.count; from += B, step++) {
+          const to = Math.min(from + B, ds.count);
+          for (let a = from, s = 0; a < to; a += shard, s++) {
+            const b = Math.min(a + shard, to);
+            toFloatBatch(ds, order, x, a, b);
+            gatherLabels(ds, order, labels, a, b);
+            const target = s === 0 ? sum : slot;
+            target.fill(0);
+            model.bindGrads(target);
+            model.computeGradients({ x, labels, n: b - a, scale: 1 / (to - from), seed: spec.training.seed!, step, sampleOffset: a });
+            if (s > 0) for (let i = 0; i < P; i++) sum[i] = sum[i]! + slot[i]!;
+          }
+          if (spec.training.clipNorm) clipByGlobalNorm(sum, spec.training.clipNorm);
+          opt.step(model.weights, sum, spec.training.optimizer.learningRate);
+        }
+      }
+      return model.weights;
+    }
+    const shas: string[] = [];
+    for (const clipNorm of [undefined, 0.05]) {
+      const spec = toySpec({ epochs: 2, batchSize: 24, ...(clipNorm ? { clipNorm } : {}) });
+      const prefix = `w-${randomUUID().slice(0, 8)}`;
+      await startWorker(prefix, { POOL_THREADS: '2', MICRO_SHARD_SIZE: '5' });
+      const store = new JobStore(redis, prefix);
+      const id = await submit(store, redis, spec);
+      expect((await waitForEnd(store, id)).at(-1)?.type).toBe('completed');
+      shas.push(sha(await store.getWeights(id)));
+      const got = decodeSafetensors((await store.getWeights(id))!).tensors;
+      const want = reference(spec, 5);
+      const model = createModel(spec.model);
+      const expected = namedTensors(model, want);
+      expect(got.map((t) => t.name)).toEqual(expected.map((t) => t.name));
+      got.forEach((t, i) => expect(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).equals(Buffer.from(expected[i]!.data.buffer, expected[i]!.data.byteOffset, expected[i]!.data.byteLength))).toBe(true));
+    }
+    expect(shas[1]).not.toBe(shas[0]); // the clip was active
   });
 });

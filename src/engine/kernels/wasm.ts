@@ -67,8 +67,12 @@ function decodeBase64(text: string): Uint8Array {
 
 const align = (n: number): number => (n + 63) & ~63;
 
+/** Bytes of per-sample data one conv call keeps in wasm memory at a time (then it loops). */
+const DEFAULT_CHUNK_BYTES = 32 << 20;
+
 /** Instantiates one variant, or returns null when the host cannot run it. */
-export function loadWasmKernels(variant: WasmVariant): WasmKernels | null {
+export function loadWasmKernels(variant: WasmVariant, options: { chunkBytes?: number } = {}): WasmKernels | null {
+  const CHUNK_BYTES = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   if (!WA) return null;
   const bytes = decodeBase64(variant === 'wasm-relaxed-simd' ? RELAXED_WASM_BASE64 : SIMD_WASM_BASE64);
   if (!WA.validate(bytes)) return null;
@@ -104,46 +108,58 @@ export function loadWasmKernels(variant: WasmVariant): WasmKernels | null {
     copyOut(pC, M * N, C);
   };
 
+  // Convolutions run in chunks of samples so that the linear memory stays near CHUNK_BYTES
+  // whatever n is (inference over a large set, say); weights stay put across chunks.
   const conv2dForward: Conv2dForward = (s, n, x, w, b, y, act) => {
     if (n <= 0) return;
-    const xCount = n * s.inC * s.inH * s.inW;
+    const xPer = s.inC * s.inH * s.inW;
+    const yPer = s.outC * s.outH * s.outW;
     const wCount = s.outC * s.inC * s.kH * s.kW;
-    const yCount = n * s.outC * s.outH * s.outW;
-    const pX = base;
-    const pW = pX + align(xCount * 4);
+    const chunk = Math.max(1, Math.min(n, Math.floor(CHUNK_BYTES / ((xPer + yPer) * 4))));
+    const pW = base;
     const pB = pW + align(wCount * 4);
-    const pY = pB + align(s.outC * 4);
-    const pWork = pY + align(yCount * 4);
+    const pX = pB + align(s.outC * 4);
+    const pY = pX + align(chunk * xPer * 4);
+    const pWork = pY + align(chunk * yPer * 4);
     reserve(pWork - base + workBytes(s));
-    copyIn(x, xCount, pX);
     copyIn(w, wCount, pW);
     if (b) copyIn(b, s.outC, pB);
-    ex.conv2dForward(n, ...geometry(s), pX, pW, b ? pB : 0, pY, ...actArgs(act), pWork);
-    copyOut(pY, yCount, y);
+    for (let from = 0; from < n; from += chunk) {
+      const m = Math.min(chunk, n - from);
+      copyIn(x.subarray(from * xPer), m * xPer, pX);
+      ex.conv2dForward(m, ...geometry(s), pX, pW, b ? pB : 0, pY, ...actArgs(act), pWork);
+      copyOut(pY, m * yPer, y.subarray(from * yPer));
+    }
   };
 
   const conv2dBackward: Conv2dBackward = (s, n, x, w, dy, dx, dw, db, act) => {
     if (n <= 0) return;
-    const xCount = n * s.inC * s.inH * s.inW;
+    const xPer = s.inC * s.inH * s.inW;
+    const yPer = s.outC * s.outH * s.outW;
     const wCount = s.outC * s.inC * s.kH * s.kW;
-    const yCount = n * s.outC * s.outH * s.outW;
-    const pX = base;
-    const pW = pX + align(xCount * 4);
-    const pY = pW + align(wCount * 4);
-    const pDY = pY + (act ? align(yCount * 4) : 0);
-    const pDX = pDY + align(yCount * 4);
-    const pDW = pDX + align(xCount * 4);
+    const perSample = (xPer * (dx ? 2 : 1) + yPer * (act ? 2 : 1)) * 4;
+    const chunk = Math.max(1, Math.min(n, Math.floor(CHUNK_BYTES / perSample)));
+    const pW = base;
+    const pDW = pW + align(wCount * 4);
     const pDB = pDW + align(wCount * 4);
-    const pWork = pDB + align(s.outC * 4);
+    const pX = pDB + align(s.outC * 4);
+    const pY = pX + align(chunk * xPer * 4);
+    const pDY = pY + (act ? align(chunk * yPer * 4) : 0);
+    const pDX = pDY + align(chunk * yPer * 4);
+    const pWork = pDX + (dx ? align(chunk * xPer * 4) : 0);
     reserve(pWork - base + workBytes(s));
-    copyIn(x, xCount, pX);
     copyIn(w, wCount, pW);
-    if (act) copyIn(act.y, yCount, pY);
-    copyIn(dy, yCount, pDY);
     copyIn(dw, wCount, pDW);
     if (db) copyIn(db, s.outC, pDB);
-    ex.conv2dBackward(n, ...geometry(s), pX, pW, pY, pDY, dx ? pDX : 0, pDW, db ? pDB : 0, ...actArgs(act), pWork);
-    if (dx) copyOut(pDX, xCount, dx);
+    for (let from = 0; from < n; from += chunk) {
+      const m = Math.min(chunk, n - from);
+      copyIn(x.subarray(from * xPer), m * xPer, pX);
+      if (act) copyIn(act.y.subarray(from * yPer), m * yPer, pY);
+      copyIn(dy.subarray(from * yPer), m * yPer, pDY);
+      const args = [pX, pW, pY, pDY, dx ? pDX : 0, pDW, db ? pDB : 0];
+      ex.conv2dBackward(m, ...geometry(s), ...args, ...actArgs(act), pWork);
+      if (dx) copyOut(pDX, m * xPer, dx.subarray(from * xPer));
+    }
     copyOut(pDW, wCount, dw);
     if (db) copyOut(pDB, s.outC, db);
   };
