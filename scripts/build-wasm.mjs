@@ -2,11 +2,10 @@
 // relaxed SIMD (FMA), and embeds both as base64 in src/engine/kernels/wasm/kernels.generated.ts
 // so that the engine stays pure (no fs) and loads synchronously. Run by `npm run build:wasm`,
 // `prepare` (npm ci), `build` and `test`. The generated file is gitignored.
-import { mkdir, writeFile, readFile } from 'node:fs/promises';
+import { access, mkdir, writeFile, readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import asc from 'assemblyscript/asc';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const source = 'assembly/kernels.ts';
@@ -54,6 +53,21 @@ function hasImportSection(bytes) {
     i += size;
   }
   return false;
+}
+
+// assemblyscript is a devDependency: an install without dev dependencies (`npm ci --omit=dev`)
+// keeps an already generated module, and fails only when there is none.
+let asc;
+try {
+  asc = (await import('assemblyscript/asc')).default;
+} catch {
+  const exists = await access(outFile).then(() => true, () => false);
+  if (exists) {
+    console.log(`build-wasm: assemblyscript not installed; keeping ${outFile}`);
+    process.exit(0);
+  }
+  console.error('build-wasm: assemblyscript is not installed and no generated module exists: run `npm install` with dev dependencies');
+  process.exit(1);
 }
 
 const simd = await compile([]);

@@ -39,6 +39,8 @@ export interface CheckpointState {
   handoffs: number;
   /** Samples per micro-shard: part of the arithmetic, so a resumed run keeps the one it started with. */
   shardSize: number;
+  /** Set when training is over and only saving remains: why it stopped. */
+  finished?: 'epochs' | 'target-accuracy' | 'patience' | 'max-runtime';
   optimizer: Omit<OptimizerState, 'buffers'>;
   savedAt: string;
 }

@@ -27,6 +27,27 @@ export class JobDataError extends Error {
   }
 }
 
+/**
+ * Builtin splits are read-only views: jobs with the same builtin and split options share one load
+ * (and its SharedArrayBuffer). The last few are kept.
+ */
+const builtinCache = new Map<string, ReturnType<typeof loadBuiltin>>();
+const BUILTIN_CACHE = 2;
+
+function loadBuiltinCached(name: Parameters<typeof loadBuiltin>[0], opts: Parameters<typeof loadBuiltin>[1] = {}): ReturnType<typeof loadBuiltin> {
+  const key = JSON.stringify([name, opts]);
+  let hit = builtinCache.get(key);
+  if (hit) {
+    builtinCache.delete(key);
+  } else {
+    hit = loadBuiltin(name, opts);
+    hit.catch(() => builtinCache.delete(key));
+  }
+  builtinCache.set(key, hit);
+  while (builtinCache.size > BUILTIN_CACHE) builtinCache.delete(builtinCache.keys().next().value!);
+  return hit;
+}
+
 export async function loadJobData(spec: JobSpec, loadUploaded: UploadedLoader, cacheDir?: string): Promise<JobData> {
   const ref = spec.dataset;
   let splits: { train: Dataset; validation?: Dataset | undefined; test?: Dataset | undefined };
@@ -38,7 +59,7 @@ export async function loadJobData(spec: JobSpec, loadUploaded: UploadedLoader, c
       ...(ref.testSize !== undefined ? { testSize: ref.testSize } : {}),
       ...(ref.validationSplit !== undefined ? { validationSplit: ref.validationSplit } : {}),
     };
-    splits = await loadBuiltin(ref.builtin, opts);
+    splits = { ...(await loadBuiltinCached(ref.builtin, opts)) };
     if (ref.testSize === 0) splits.test = undefined;
   } else if ('id' in ref) {
     const ds = await loadUploaded(ref.id);

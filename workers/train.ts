@@ -94,6 +94,9 @@ export type TrainOutcome =
 /** Samples per 'eval' task. */
 const EVAL_TASK = 512;
 
+/** Why training stopped (the `completed` event's reason). */
+export type StopReason = 'epochs' | 'target-accuracy' | 'patience' | 'max-runtime';
+
 class Diverged extends Error {
   constructor(
     readonly epoch: number,
@@ -169,8 +172,6 @@ export async function trainJob(id: string, deps: TrainDeps): Promise<TrainOutcom
     if (err instanceof Error && err.name === 'DatasetError') return run.fail({ code: 'invalid-dataset', message: err.message });
     jlog.error({ err }, 'training failed');
     return run.fail({ code: 'internal', message: err instanceof Error ? err.message : String(err) });
-  } finally {
-    run.dispose();
   }
 }
 
@@ -286,6 +287,8 @@ class Run {
   private lastMetrics: Metrics = { loss: null, accuracy: null };
   private seed = 0;
   private shardSize = 0;
+  /** Set once training is over (why), before the final weights are saved. */
+  private finished: StopReason | undefined;
   private readonly startedAt = Date.now();
   private attemptSamples = 0;
   private attemptTrainMs = 0;
@@ -303,10 +306,6 @@ class Run {
     private readonly log: Logger,
     private readonly checkpoint: Checkpoint | undefined,
   ) {}
-
-  dispose(): void {
-    // The SharedArrayBuffers go with the last reference; threads drop their cached model by LRU.
-  }
 
   private update(patch: JobPatch | ((d: JobDocument) => JobPatch | null), options: Parameters<JobStore['update']>[2] = {}) {
     return this.deps.store.update(this.id, patch, { ...options, fence: this.attempt });
@@ -393,6 +392,7 @@ class Run {
     this.bestLoss = s.bestLoss;
     this.epochsWithoutImprovement = s.epochsWithoutImprovement;
     this.handoffs = s.handoffs;
+    this.finished = s.finished;
     this.trained = s.globalStep > 0;
     const last = s.history.at(-1);
     if (last) this.lastMetrics = metricsOf(last);
@@ -414,6 +414,7 @@ class Run {
   }
 
   private async loop(order: Uint32Array, shardSize: number): Promise<TrainOutcome> {
+    if (this.finished) return this.finish(this.finished);
     const { spec, deps, ctx } = this;
     const { store } = deps;
     const n = this.data.train.count;
@@ -521,18 +522,20 @@ class Run {
       this.epochLossSum = this.epochCorrect = this.epochSeen = 0;
       this.step = 0;
       // The epoch's event and the checkpoint at the start of the next epoch land in one atomic write:
-      // a crash can neither lose the event nor make a resumed attempt publish it twice.
-      const last = stop !== undefined || this.epoch + 1 >= epochs;
+      // a crash can neither lose the event nor make a resumed attempt publish it twice. After the
+      // last epoch the checkpoint records that training is over, so an attempt resumed during
+      // `saving` goes straight to saving.
+      if (stop !== undefined || this.epoch + 1 >= epochs) this.finished = stop ?? 'epochs';
       this.epoch++;
-      const checkpoint = last ? undefined : this.checkpointBytes();
+      const checkpoint = this.checkpointBytes();
       this.epoch--; // the for loop increments it
       await this.update(
         { metrics: this.lastMetrics, history: this.history, stage: 'training' },
-        { event: { type: 'epoch', data: { epoch: this.epoch + 1, epochs, metrics, norms } }, ...(checkpoint ? { checkpoint } : {}) },
+        { event: { type: 'epoch', data: { epoch: this.epoch + 1, epochs, metrics, norms } }, checkpoint },
       );
-      if (checkpoint) this.checkpointSaved();
+      this.checkpointSaved();
       this.log.info({ epoch: this.epoch + 1, ...this.lastMetrics, timing: this.stepTiming() }, 'epoch done');
-      if (stop) return this.finish(stop);
+      if (this.finished) return this.finish(this.finished);
     }
     return this.finish('epochs');
   }
@@ -582,6 +585,7 @@ class Run {
       epochsWithoutImprovement: this.epochsWithoutImprovement,
       handoffs: this.handoffs,
       shardSize: this.shardSize,
+      ...(this.finished ? { finished: this.finished } : {}),
       optimizer: { config: opt.config, size: opt.size, step: opt.step },
       savedAt: new Date().toISOString(),
     };
@@ -665,7 +669,7 @@ class Run {
     }));
   }
 
-  private stoppingReason(m: EpochMetrics): 'target-accuracy' | 'patience' | undefined {
+  private stoppingReason(m: EpochMetrics): Exclude<StopReason, 'epochs' | 'max-runtime'> | undefined {
     const stopping = this.spec.stopping;
     if (!stopping) return undefined;
     const acc = m.valAccuracy ?? m.testAccuracy ?? m.accuracy;
@@ -700,7 +704,7 @@ class Run {
     return { bytes, ref, info: { sha256, bytes: bytes.length } };
   }
 
-  private async finish(reason: 'epochs' | 'target-accuracy' | 'patience' | 'max-runtime'): Promise<TrainOutcome> {
+  private async finish(reason: StopReason): Promise<TrainOutcome> {
     await this.setStage('saving');
     const { bytes, ref, info } = this.packWeights();
     await this.update(

@@ -1,9 +1,10 @@
 // Chaos, part 1: the same weights whatever happens to the processes. Real API and worker processes
-// from dist, the run's private Redis. One job spec throughout (a toy inline dataset, ~400 steps of a
+// from dist, the run's private Redis. One job spec throughout (a toy inline dataset, ~500 steps of a
 // few ms): its weights with 1, 2 and 3 pool threads are the reference; a run whose worker is killed
-// with SIGKILL after a checkpoint, and a run whose worker is stopped with SIGTERM (a rolling
-// restart), must end with the very same safetensors bytes. A real `eventsource` client follows each
-// job from submit to end, is cut off twice and reconnects with Last-Event-ID to the other API
+// with SIGKILL after a checkpoint, one whose worker is stopped with SIGTERM (a rolling restart), and
+// one whose worker is frozen with SIGSTOP long enough to lose the job (its late writes must be fenced
+// off when it wakes) must all end with the very same safetensors bytes. A real `eventsource` client
+// follows each job from submit to end, is cut off and reconnects with Last-Event-ID to the other API
 // process: it must see the event log exactly, no id twice, none missing.
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -13,7 +14,7 @@ import { decodeSafetensors } from '../../src/engine/safetensors.js';
 import { createKeys } from '../../src/store/keys.js';
 import { toySpec } from '../helpers/jobs.js';
 import { JobFollower, type FollowedEvent } from '../helpers/sse-follower.js';
-import { FAST_RECOVERY_ENV, getJson, postJson, startStack, type Proc, type Stack } from '../helpers/stack.js';
+import { FAST_RECOVERY_ENV, getJson, postJson, startStack, waitFor, type Proc, type Stack } from '../helpers/stack.js';
 
 const CHECKPOINT_EVERY_STEPS = 10;
 /** 5 epochs x 100 steps of batch 8 (a second or two), cut into micro-shards of 3 (3 + 3 + 2). */
@@ -184,7 +185,8 @@ describe('chaos: weights survive threads, SIGKILL and SIGTERM bit for bit', () =
     expect(await redis.exists(createKeys(stack.prefix).checkpoint(id))).toBe(1);
     await stack.kill(first, 'SIGKILL');
     const killedAt = globalStep(before.data.epoch, before.data.step);
-    await stack.addWorker({ POOL_THREADS: '1' });
+    // another thread count and another MICRO_SHARD_SIZE: the job keeps the shard size it started with
+    await stack.addWorker({ POOL_THREADS: '1', MICRO_SHARD_SIZE: '4' });
     const recovering = await within(
       follower.waitFor((e) => e.type === 'status' && e.data.stage === 'recovering'),
       15_000,
@@ -251,6 +253,39 @@ describe('chaos: weights survive threads, SIGKILL and SIGTERM bit for bit', () =
     expect(await weightsSha(id)).toBe(reference);
   });
 
+  it('a frozen worker (SIGSTOP) loses its job to another; when it wakes its late writes are fenced off', async () => {
+    expect(reference).not.toBe('');
+    const frozen = await stack.addWorker({ POOL_THREADS: '2' });
+    const id = await submit();
+    const follower = new JobFollower(bases(), id);
+    await follower.waitFor(isProgressAtLeast(2, 15));
+    frozen.child.kill('SIGSTOP');
+    try {
+      await stack.addWorker({ POOL_THREADS: '1' });
+      await within(
+        follower.waitFor((e) => e.type === 'status' && e.data.stage === 'recovering'),
+        15_000,
+        'hand-on of the frozen worker\'s job',
+        follower,
+      );
+    } finally {
+      frozen.child.kill('SIGCONT');
+    }
+    const events = await within(follower.done, 30_000, 'completion', follower);
+    // the woken attempt noticed it lost the job and recorded nothing
+    await waitFor(() => frozen.lines.some((l) => l.includes(id) && l.includes('another attempt owns the job')), 10_000, () =>
+      `the frozen worker never reported being fenced: ${frozen.lines.slice(-5).join('\n')}`,
+    );
+    expect(events.at(-1)?.type).toBe('completed');
+    expectEpochsOnce(events);
+    await expectSameAsLog(events, id);
+    const d = await doc(id);
+    expect(d.status).toBe('succeeded');
+    expect(d.attempt).toBe(2);
+    expect(await weightsSha(id)).toBe(reference);
+    expect(frozen.lines.some((l) => l.includes(id) && l.includes('"msg":"job succeeded"'))).toBe(false);
+  });
+
   it('SIGKILL while the final weights are saved: the resumed attempt reports no epoch twice', async () => {
     // ~17 MB of weights: packing and writing them leaves a window between `saving` and `completed`
     const big = toySpec({ epochs: 1, batchSize: 8, seed: 3 }, 16);
@@ -270,13 +305,14 @@ describe('chaos: weights survive threads, SIGKILL and SIGTERM bit for bit', () =
     const follower = new JobFollower(bases(), id);
     await within(follower.waitFor((e) => e.type === 'status' && e.data.stage === 'saving'), 30_000, 'saving', follower);
     await stack.kill(first, 'SIGKILL');
-    const killedBeforeCompleted = !follower.events.some((e) => e.type === 'completed');
     await stack.addWorker({ POOL_THREADS: '1' });
     const events = await within(follower.done, 30_000, 'completion', follower);
     expect(events.at(-1)?.type).toBe('completed');
     const d = await doc(id);
     expect(d.status).toBe('succeeded');
-    if (killedBeforeCompleted) expect(d.attempt).toBe(2);
+    // the kill landed while saving (the first attempt never committed `completed`)
+    expect(d.attempt).toBe(2);
+    expect(events.some((e) => e.type === 'status' && e.data.stage === 'recovering')).toBe(true);
     const story = events.filter((e) => e.type !== 'progress').map((e) => (e.type === 'status' ? `${e.data.status}/${e.data.stage}#${e.data.attempt}` : e.type));
     expect(events.filter((e) => e.type === 'epoch').map((e) => e.data.epoch), story.join(' ')).toEqual([1]);
     await expectSameAsLog(events, id);
