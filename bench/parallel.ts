@@ -11,7 +11,7 @@
 //   redis    cancel check, progress event
 //   overhead everything but the engine's critical path: 1 - (engine ms per step / threads) / step ms
 // Options (flag or env): --rounds=3 (BENCH_ROUNDS), --samples=1280 (BENCH_SAMPLES),
-// --threads=1,2 (BENCH_THREADS), --shard=16 (BENCH_SHARD).
+// --threads=1,2 (BENCH_THREADS), --shard=<MICRO_SHARD_SIZE> (BENCH_SHARD; default: the worker's default).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +32,7 @@ function option(name: string, env: string, fallback: string): string {
 const rounds = Number(option('rounds', 'BENCH_ROUNDS', '3'));
 const samples = Number(option('samples', 'BENCH_SAMPLES', '1280'));
 const threadCounts = option('threads', 'BENCH_THREADS', '1,2').split(',').map(Number);
-const shard = option('shard', 'BENCH_SHARD', '16');
+const shard = option('shard', 'BENCH_SHARD', String(loadConfig({}).worker.shardSize));
 
 interface Timing {
   steps: number;

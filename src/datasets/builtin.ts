@@ -146,11 +146,7 @@ export async function buildFromPackage(name: BuiltinName): Promise<{ train: Data
 
 /** Each class's images (n * 784 bytes), in the package's order. */
 async function readFashionMnist(): Promise<Uint8Array[]> {
-  const dir = path.join(packageDir('fashion-mnist'), 'src', 'clothes');
-  const out: Uint8Array[] = [];
-  for (let c = 0; c < 10; c++) {
-    const file = path.join(dir, `${c}.json`);
-    const data = (JSON.parse(await readFile(file, 'utf8')) as { data: unknown }).data;
+  return readClassFiles('fashion-mnist', 'clothes', (data, file) => {
     if (!Array.isArray(data)) throw new DatasetError('bad_value', 'builtin', `${file}: expected {"data": [...]}`);
     const images = data.filter((img) => !(Array.isArray(img) && img.length === 0)) as unknown[];
     const bytes = new Uint8Array(images.length * PIXELS);
@@ -160,23 +156,29 @@ async function readFashionMnist(): Promise<Uint8Array[]> {
       }
       bytes.set(img as number[], i * PIXELS);
     });
-    out.push(bytes);
-  }
-  return out;
+    return bytes;
+  });
 }
 
 async function readMnist(): Promise<Uint8Array[]> {
-  const dir = path.join(packageDir('mnist'), 'src', 'digits');
-  const out: Uint8Array[] = [];
-  for (let c = 0; c < 10; c++) {
-    const file = path.join(dir, `${c}.json`);
-    const data = (JSON.parse(await readFile(file, 'utf8')) as { data: unknown }).data;
+  return readClassFiles('mnist', 'digits', (data, file) => {
     if (!Array.isArray(data) || data.length % PIXELS !== 0) {
       throw new DatasetError('bad_length', 'builtin', `${file}: expected {"data": [a multiple of ${PIXELS} numbers]}`);
     }
     const bytes = new Uint8Array(data.length);
     for (let i = 0; i < data.length; i++) bytes[i] = Math.round((data[i] as number) * 255);
-    out.push(bytes);
+    return bytes;
+  });
+}
+
+/** For classes 0-9, the `data` of the package's src/{folder}/{class}.json, turned into bytes by toBytes. */
+async function readClassFiles(pkg: string, folder: string, toBytes: (data: unknown, file: string) => Uint8Array): Promise<Uint8Array[]> {
+  const dir = path.join(packageDir(pkg), 'src', folder);
+  const out: Uint8Array[] = [];
+  for (let c = 0; c < 10; c++) {
+    const file = path.join(dir, `${c}.json`);
+    const data = (JSON.parse(await readFile(file, 'utf8')) as { data: unknown }).data;
+    out.push(toBytes(data, file));
   }
   return out;
 }

@@ -50,3 +50,17 @@ export interface Window2d {
   padBottom: number;
   padRight: number;
 }
+
+/**
+ * Along one axis, the in-bounds input range [lo, hi) of each of the `out` windows of size k,
+ * stride s, with padBefore zeros in front, over an input of length n (so padding is never read):
+ *   ranges[2i] = max(i s - padBefore, 0),   ranges[2i + 1] = min(i s - padBefore + k, n)
+ */
+export function windowRanges(n: number, k: number, s: number, padBefore: number, out: number): Int32Array {
+  const ranges = new Int32Array(2 * out);
+  for (let i = 0; i < out; i++) {
+    ranges[2 * i] = Math.max(i * s - padBefore, 0);
+    ranges[2 * i + 1] = Math.min(i * s - padBefore + k, n);
+  }
+  return ranges;
+}

@@ -9,7 +9,7 @@
 import type { Redis } from 'ioredis';
 import type { JobDocument, JobEventType } from '../contracts/index.js';
 import { createKeys, type Keys } from './keys.js';
-import { applyPatch, type JobPatch } from './merge.js';
+import { applyPatch, isTerminal, type JobPatch } from './merge.js';
 import { COMMIT, SET_FENCED } from './scripts.js';
 
 export { JobFinishedError, isTerminal, applyPatch, type JobPatch } from './merge.js';
@@ -167,8 +167,10 @@ export class JobStore {
       const event = typeof options.event === 'function' ? options.event(next) : options.event;
       const extras: Record<string, Buffer | string> = {};
       if (options.weights) extras[this.keys.weights(id)] = options.weights;
-      if (options.clearCancel) extras[this.keys.cancel(id)] = '';
-      if (options.clearCheckpoint) extras[this.keys.checkpoint(id)] = '';
+      // A finished job needs neither its cancel flag nor a checkpoint, whoever finished it.
+      const finished = isTerminal(next.status);
+      if (options.clearCancel || finished) extras[this.keys.cancel(id)] = '';
+      if (options.clearCheckpoint || finished) extras[this.keys.checkpoint(id)] = '';
       if (options.checkpoint) extras[this.keys.checkpoint(id)] = options.checkpoint;
       const reply = await this.commit(id, Number(revRaw), options.fence ?? 0, next, current.status, next.status, event, {
         extras,

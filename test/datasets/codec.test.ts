@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DatasetError, decodeDataset, encodeDataset, readDatasetHeader, type Dataset } from '../../src/datasets/index.js';
-import { synthetic } from './helpers.js';
-
-function errorOf(fn: () => unknown): DatasetError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof DatasetError) return err;
-    throw err;
-  }
-  throw new Error('expected a DatasetError');
-}
+import { decodeDataset, encodeDataset, readDatasetHeader, type Dataset } from '../../src/datasets/index.js';
+import { errorOf, synthetic } from './helpers.js';
 
 describe('encodeDataset / decodeDataset', () => {
   it('round-trips uint8 images with a 32-byte versioned header', () => {

@@ -1,16 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { DatasetError, parseCsvDataset, parseUpload } from '../../src/datasets/index.js';
-
-function errorOf(fn: () => unknown): DatasetError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof DatasetError) return err;
-    throw err;
-  }
-  throw new Error('expected a DatasetError');
-}
+import { parseCsvDataset, parseUpload } from '../../src/datasets/index.js';
+import { errorOf } from './helpers.js';
 
 describe('CSV parser', () => {
   it('parses label,p0,... with a header into Uint8Array pixels and infers a square shape', () => {

@@ -1,21 +1,11 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { DatasetError, encodeIdx, parseUpload, parseIdxDataset } from '../../src/datasets/index.js';
-import { synthetic } from './helpers.js';
+import { encodeIdx, parseUpload, parseIdxDataset } from '../../src/datasets/index.js';
+import { errorOf, synthetic } from './helpers.js';
 
 const ds = synthetic(5, [1, 3, 2], 3);
 const imagesIdx = encodeIdx([5, 3, 2], ds.images as Uint8Array);
 const labelsIdx = encodeIdx([5], ds.labels);
-
-function errorOf(fn: () => unknown): DatasetError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof DatasetError) return err;
-    throw err;
-  }
-  throw new Error('expected a DatasetError');
-}
 
 describe('IDX parser', () => {
   it('parses images 0x00000803 and labels 0x00000801', () => {

@@ -161,8 +161,11 @@ describe('job store', () => {
     expect(await store.isCancelRequested(id)).toBe(false);
     await store.requestCancel(id);
     expect(await store.isCancelRequested(id)).toBe(true);
-    await store.update(id, { status: 'cancelled' }, { clearCancel: true });
+    await store.putCheckpoint(id, 0, Buffer.from('ckpt'));
+    await store.update(id, { status: 'cancelled' });
+    // finishing clears the flag and the checkpoint, whoever finishes the job
     expect(await store.isCancelRequested(id)).toBe(false);
+    expect(await store.getCheckpoint(id)).toBeNull();
 
     const now = new Date().toISOString();
     await store.heartbeat({ id: 'w1', pid: 1, host: 'h', threads: 2, concurrency: 1, activeJobs: [], startedAt: now, seenAt: now }, 5000);

@@ -213,4 +213,18 @@ describe('worker', () => {
     }
     expect(shas[1]).not.toBe(shas[0]); // the clip was active
   });
+
+  it('runs two jobs at once on one worker process, sharing its pool: a long job does not starve a short one', async () => {
+    const prefix = `w-${randomUUID().slice(0, 8)}`;
+    await startWorker(prefix, { POOL_THREADS: '1', WORKER_CONCURRENCY: '2', PROGRESS_INTERVAL_MS: '0' });
+    const store = new JobStore(redis, prefix);
+    const long = await submit(store, redis, toySpec({ epochs: 300, batchSize: 4 }, 256));
+    await waitForEvents(store, long, (ev) => ev.some((e) => e.type === 'progress'));
+    const short = await submit(store, redis, toySpec({ epochs: 2 }));
+    expect((await waitForEnd(store, short)).at(-1)?.type).toBe('completed');
+    const doc = await store.get(long);
+    expect(doc?.status).toBe('running'); // the short job finished while the long one kept training
+    await store.requestCancel(long);
+    expect((await waitForEnd(store, long)).at(-1)?.type).toBe('cancelled');
+  });
 });

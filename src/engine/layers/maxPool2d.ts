@@ -5,9 +5,8 @@
 //             the "switch" s (absolute index into x) is kept for backward
 //   backward: dx = 0;  dx[s] += dy[n, c, i, j]  (the gradient goes to the argmax only)
 
-import type { ResolvedLayer } from '../describe.js';
-import type { Window2d } from '../shape.js';
 import { growInt, type ForwardContext, type Layer, type ParamSlot } from './layer.js';
+import { poolGeometry, type PoolGeometry, type PoolSpec } from './pool2d.js';
 
 export class MaxPool2d implements Layer {
   readonly type = 'maxPool2d' as const;
@@ -15,43 +14,36 @@ export class MaxPool2d implements Layer {
   readonly inSize: number;
   readonly outSize: number;
   readonly paramSlots: readonly ParamSlot[] = [];
-  private readonly c: number;
-  private readonly h: number;
-  private readonly w: number;
-  private readonly oh: number;
-  private readonly ow: number;
-  private readonly win: Window2d;
+  private readonly g: PoolGeometry;
   private switches: Int32Array = new Int32Array(0); // [N, C, OH, OW] indices into x
   private readonly is2x2: boolean; // 2x2 window, stride 2, no padding: the unrolled fast path
 
-  constructor(spec: Extract<ResolvedLayer, { type: 'maxPool2d' | 'avgPool2d' }>) {
+  constructor(spec: PoolSpec) {
     this.index = spec.index;
-    [this.c, this.h, this.w] = spec.inShape as [number, number, number];
-    [, this.oh, this.ow] = spec.outShape as [number, number, number];
-    this.win = spec.window;
-    this.inSize = this.c * this.h * this.w;
-    this.outSize = this.c * this.oh * this.ow;
-    const { kh, kw, sh, sw, padTop, padLeft } = this.win;
-    this.is2x2 =
-      kh === 2 && kw === 2 && sh === 2 && sw === 2 && padTop === 0 && padLeft === 0 && 2 * this.oh <= this.h && 2 * this.ow <= this.w;
+    this.g = poolGeometry(spec);
+    this.inSize = this.g.inSize;
+    this.outSize = this.g.outSize;
+    const { h, w, oh, ow, win } = this.g;
+    const { kh, kw, sh, sw, padTop, padLeft } = win;
+    this.is2x2 = kh === 2 && kw === 2 && sh === 2 && sw === 2 && padTop === 0 && padLeft === 0 && 2 * oh <= h && 2 * ow <= w;
   }
 
   bind(): void {}
 
   forward(x: Float32Array, y: Float32Array, n: number, _ctx: ForwardContext): void {
-    const { h, w, oh, ow, win } = this;
+    const { c, h, w, oh, ow, rows, cols } = this.g;
     this.switches = growInt(this.switches, n * this.outSize);
     const sw = this.switches;
     if (this.is2x2) return this.forward2x2(x, y, n);
     let out = 0;
-    for (let plane = 0; plane < n * this.c; plane++) {
+    for (let plane = 0; plane < n * c; plane++) {
       const base = plane * h * w;
       for (let oy = 0; oy < oh; oy++) {
-        const y0 = Math.max(oy * win.sh - win.padTop, 0);
-        const y1 = Math.min(oy * win.sh - win.padTop + win.kh, h);
+        const y0 = rows[2 * oy]!;
+        const y1 = rows[2 * oy + 1]!;
         for (let ox = 0; ox < ow; ox++, out++) {
-          const x0 = Math.max(ox * win.sw - win.padLeft, 0);
-          const x1 = Math.min(ox * win.sw - win.padLeft + win.kw, w);
+          const x0 = cols[2 * ox]!;
+          const x1 = cols[2 * ox + 1]!;
           let best = base + y0 * w + x0;
           let max = x[best]!;
           for (let iy = y0; iy < y1; iy++) {
@@ -78,10 +70,10 @@ export class MaxPool2d implements Layer {
   }
   /** forward for 2x2 windows, stride 2, no padding (every window inside): same result, unrolled. */
   private forward2x2(x: Float32Array, y: Float32Array, n: number): void {
-    const { h, w, oh, ow } = this;
+    const { c, h, w, oh, ow } = this.g;
     const sw = this.switches;
     let out = 0;
-    for (let plane = 0; plane < n * this.c; plane++) {
+    for (let plane = 0; plane < n * c; plane++) {
       const base = plane * h * w;
       for (let oy = 0; oy < oh; oy++) {
         for (let ox = 0, i = base + 2 * oy * w; ox < ow; ox++, out++, i += 2) {
