@@ -11,7 +11,7 @@
 //   redis    cancel check, progress event
 //   overhead everything but the engine's critical path: 1 - (engine ms per step / threads) / step ms
 // Options (flag or env): --rounds=3 (BENCH_ROUNDS), --samples=1280 (BENCH_SAMPLES),
-// --threads=1,2 (BENCH_THREADS), --shard=<MICRO_SHARD_SIZE> (BENCH_SHARD; default: the worker's default).
+// --threads=1,2 (BENCH_THREADS), --shard=<training.microShardSize> (BENCH_SHARD; default: the contract's default).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ import { Writable } from 'node:stream';
 import { Queue } from 'bullmq';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
-import { TRAIN_JOB_NAME, TRAIN_QUEUE, type JobDocument, type JobSpec } from '../src/contracts/index.js';
+import { DEFAULT_MICRO_SHARD_SIZE, TRAIN_JOB_NAME, TRAIN_QUEUE, type JobDocument, type JobSpec } from '../src/contracts/index.js';
 import { presetSpec } from '../src/engine/presets.js';
 import { resolveRedis } from '../src/redis-bootstrap.js';
 import { connectRedis, JobStore } from '../src/store/index.js';
@@ -32,7 +32,7 @@ function option(name: string, env: string, fallback: string): string {
 const rounds = Number(option('rounds', 'BENCH_ROUNDS', '3'));
 const samples = Number(option('samples', 'BENCH_SAMPLES', '1280'));
 const threadCounts = option('threads', 'BENCH_THREADS', '1,2').split(',').map(Number);
-const shard = option('shard', 'BENCH_SHARD', String(loadConfig({}).worker.shardSize));
+const shard = option('shard', 'BENCH_SHARD', String(DEFAULT_MICRO_SHARD_SIZE));
 
 interface Timing {
   steps: number;
@@ -51,7 +51,7 @@ const redis = connectRedis(redisInfo.url, 'bench');
 const spec: JobSpec = {
   model: presetSpec('fashion-cnn'),
   dataset: { builtin: 'fashion-mnist', trainSize: samples, testSize: 0 },
-  training: { epochs: 1, batchSize: 64, optimizer: { type: 'adam', learningRate: 1e-3 }, seed: 1 },
+  training: { epochs: 1, batchSize: 64, optimizer: { type: 'adam', learningRate: 1e-3 }, seed: 1, microShardSize: Number(shard) },
 } as JobSpec;
 
 let jobNo = 0;
@@ -96,7 +96,7 @@ for (let round = 0; round <= rounds; round++) {
       },
     });
     const prefix = `bench-${threads}-${round}`;
-    const config = loadConfig({ POOL_THREADS: String(threads), MICRO_SHARD_SIZE: shard, CHECKPOINT_EVERY_SECONDS: '0', WORKER_CONCURRENCY: '1' });
+    const config = loadConfig({ POOL_THREADS: String(threads), CHECKPOINT_EVERY_SECONDS: '0', WORKER_CONCURRENCY: '1' });
     const worker = new ConvoyWorker({ redisUrl: redisInfo.url, prefix, config: config.worker, weightsInlineMaxBytes: 0, log: pino({ level: 'info' }, sink) });
     await worker.start();
     const store = new JobStore(redis, prefix);

@@ -54,8 +54,6 @@ export interface WorkerConfig {
   concurrency: number;
   /** PREDICT_CONCURRENCY (4): predict requests one worker process answers at once */
   predictConcurrency: number;
-  /** MICRO_SHARD_SIZE (32): samples per micro-shard of a batch. Part of the arithmetic (the gradient sum's order): keep it equal on every worker; a resumed job keeps the size it started with */
-  shardSize: number;
   /** CHECKPOINT_EVERY_STEPS (0 = only at epoch ends): checkpoint every N optimizer steps */
   checkpointEverySteps: number;
   /** CHECKPOINT_EVERY_SECONDS (60; 0 = off): checkpoint when this long passed since the last one */
@@ -147,7 +145,6 @@ export function loadConfig(env: Env = process.env): Config {
       threads: num(env, 'POOL_THREADS', availableParallelism(), { min: 1, max: 256 }),
       concurrency: num(env, 'WORKER_CONCURRENCY', 2, { min: 1, max: 64 }),
       predictConcurrency: num(env, 'PREDICT_CONCURRENCY', 4, { min: 1, max: 256 }),
-      shardSize: num(env, 'MICRO_SHARD_SIZE', 32, { min: 1, max: 4096 }),
       checkpointEverySteps: num(env, 'CHECKPOINT_EVERY_STEPS', 0),
       checkpointEverySeconds: num(env, 'CHECKPOINT_EVERY_SECONDS', 60),
       progressIntervalMs: num(env, 'PROGRESS_INTERVAL_MS', 250),

@@ -28,6 +28,7 @@ import type {
   TensorOutput,
   WeightsRef,
 } from '../src/contracts/index.js';
+import { DEFAULT_MICRO_SHARD_SIZE } from '../src/contracts/index.js';
 import { createModel, hashSeed, Rng, type Model } from '../src/engine/index.js';
 import {
   bufferNames,
@@ -46,8 +47,6 @@ import type { Pool } from './pool.js';
 import { REDUCE_CHUNK, type JobContext, type LossResult } from './protocol.js';
 
 export interface TrainSettings {
-  /** Samples per micro-shard when the job does not set one. */
-  defaultShardSize: number;
   /** Checkpoint every N optimizer steps (0 = only at epoch ends). */
   checkpointEverySteps: number;
   /** Checkpoint when this many seconds passed since the last one (0 = off). */
@@ -63,7 +62,6 @@ export interface TrainSettings {
 }
 
 export const DEFAULT_TRAIN_SETTINGS: TrainSettings = {
-  defaultShardSize: 32,
   checkpointEverySteps: 0,
   checkpointEverySeconds: 60,
   progressIntervalMs: 250,
@@ -332,9 +330,10 @@ class Run {
     this.weights.set(this.model.weights);
     this.gradSum = sharedFloats(P);
     const batchSize = spec.training.batchSize;
-    // The micro-shard size is part of the arithmetic (the order of the gradient sum): a resumed run
-    // keeps the one it started with, whatever this worker's setting.
-    const shardSize = this.checkpoint?.state.shardSize ?? Math.min(batchSize, deps.settings.defaultShardSize);
+    // The micro-shard size is part of the arithmetic (the order of the gradient sum), so the job
+    // sets it, never the pool; a resumed run keeps the one it started with.
+    const shardSize =
+      this.checkpoint?.state.shardSize ?? Math.min(batchSize, spec.training.microShardSize ?? DEFAULT_MICRO_SHARD_SIZE);
     this.shardSize = shardSize;
     const shards = Math.ceil(batchSize / shardSize);
     const order = new Uint32Array(new SharedArrayBuffer(this.data.train.count * 4));

@@ -77,7 +77,6 @@ export class ConvoyWorker {
   async start(): Promise<void> {
     const { config, prefix } = this.options;
     const settings: TrainSettings = {
-      defaultShardSize: config.shardSize,
       checkpointEverySteps: config.checkpointEverySteps,
       checkpointEverySeconds: config.checkpointEverySeconds,
       progressIntervalMs: config.progressIntervalMs,
@@ -124,7 +123,7 @@ export class ConvoyWorker {
     });
     await Promise.all([this.trainWorker.waitUntilReady(), this.predictWorker.waitUntilReady()]);
     this.log.info(
-      { threads: this.pool.threads, concurrency: config.concurrency, shardSize: config.shardSize },
+      { threads: this.pool.threads, concurrency: config.concurrency },
       'worker ready',
     );
   }

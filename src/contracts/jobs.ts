@@ -99,6 +99,9 @@ const scheduleUnion = Type.Union([
 export const ScheduleSchema = discriminated(scheduleUnion, 'type', 'learning-rate schedule over the whole run');
 export type Schedule = Static<typeof ScheduleSchema>;
 
+/** Samples per micro-shard when a job does not say (the job, never the worker, decides). */
+export const DEFAULT_MICRO_SHARD_SIZE = 32;
+
 export const TrainingSchema = Type.Object(
   {
     epochs: Type.Integer({ minimum: 1, maximum: LIMITS.epochs }),
@@ -109,6 +112,15 @@ export const TrainingSchema = Type.Object(
     shuffle: Type.Optional(Type.Boolean({ default: true })),
     schedule: Type.Optional(ScheduleSchema),
     clipNorm: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1e6, description: 'clip gradients by global norm' })),
+    microShardSize: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: LIMITS.batchSize,
+        default: DEFAULT_MICRO_SHARD_SIZE,
+        description:
+          'samples per micro-shard: each batch is split into shards of this size, computed in parallel and summed in a fixed order. Part of the arithmetic, so the same value gives bit-identical weights on any pool size or worker',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

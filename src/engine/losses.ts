@@ -31,11 +31,8 @@ export function softmaxCrossEntropy(
   for (let s = 0; s < n; s++) {
     const row = s * classes;
     const label = checkLabel(labels, s, classes);
-    let max = -Infinity;
-    for (let k = 0; k < classes; k++) max = Math.max(max, logits[row + k]!);
-    let sum = 0;
-    for (let k = 0; k < classes; k++) sum += Math.exp(logits[row + k]! - max);
-    const logSum = Math.log(sum);
+    const max = rowMax(logits, row, classes);
+    const logSum = Math.log(sumExp(logits, row, classes, max));
     total += logSum - (logits[row + label]! - max);
     if (dlogits) {
       for (let k = 0; k < classes; k++) {
@@ -94,13 +91,25 @@ export function softmax(logits: Float32Array, n: number, classes: number): Float
   const out = new Float32Array(n * classes);
   for (let s = 0; s < n; s++) {
     const row = s * classes;
-    let max = -Infinity;
-    for (let k = 0; k < classes; k++) max = Math.max(max, logits[row + k]!);
-    let sum = 0;
-    for (let k = 0; k < classes; k++) sum += Math.exp(logits[row + k]! - max);
+    const max = rowMax(logits, row, classes);
+    const sum = sumExp(logits, row, classes, max);
     for (let k = 0; k < classes; k++) out[row + k] = Math.exp(logits[row + k]! - max) / sum;
   }
   return out;
+}
+
+/** max_k z[row + k]: the shift that keeps e^(z - max) <= 1 in softmax. */
+function rowMax(z: Float32Array, row: number, classes: number): number {
+  let max = -Infinity;
+  for (let k = 0; k < classes; k++) max = Math.max(max, z[row + k]!);
+  return max;
+}
+
+/** sum_k e^(z[row + k] - max). */
+function sumExp(z: Float32Array, row: number, classes: number, max: number): number {
+  let sum = 0;
+  for (let k = 0; k < classes; k++) sum += Math.exp(z[row + k]! - max);
+  return sum;
 }
 
 /** How many rows' argmax (first on ties) equals the label. */

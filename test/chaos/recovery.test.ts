@@ -19,7 +19,7 @@ import { FAST_RECOVERY_ENV, getJson, postJson, startStack, waitFor, type Proc, t
 const CHECKPOINT_EVERY_STEPS = 10;
 /** 5 epochs x 100 steps of batch 8 (a second or two), cut into micro-shards of 3 (3 + 3 + 2). */
 const EPOCHS = 5;
-const spec = () => toySpec({ epochs: EPOCHS, batchSize: 8, seed: 11 }, 800);
+const spec = () => toySpec({ epochs: EPOCHS, batchSize: 8, seed: 11, microShardSize: 3 }, 800);
 const stepsPerEpoch = 100;
 
 let stack: Stack;
@@ -34,7 +34,6 @@ beforeAll(async () => {
       ...FAST_RECOVERY_ENV,
       PROGRESS_INTERVAL_MS: '20',
       CHECKPOINT_EVERY_STEPS: String(CHECKPOINT_EVERY_STEPS),
-      MICRO_SHARD_SIZE: '3',
       SSE_RETRY_MS: '100',
     },
   });
@@ -185,8 +184,8 @@ describe('chaos: weights survive threads, SIGKILL and SIGTERM bit for bit', () =
     expect(await redis.exists(createKeys(stack.prefix).checkpoint(id))).toBe(1);
     await stack.kill(first, 'SIGKILL');
     const killedAt = globalStep(before.data.epoch, before.data.step);
-    // another thread count and another MICRO_SHARD_SIZE: the job keeps the shard size it started with
-    await stack.addWorker({ POOL_THREADS: '1', MICRO_SHARD_SIZE: '4' });
+    // another thread count: the job's micro-shards, not the pool, fix the arithmetic
+    await stack.addWorker({ POOL_THREADS: '1' });
     const recovering = await within(
       follower.waitFor((e) => e.type === 'status' && e.data.stage === 'recovering'),
       15_000,

@@ -237,15 +237,22 @@ function build(
     return tensors.length - 1;
   };
 
+  /** A conv/pool window over the current [C, H, W] shape: its sizes, strides, padding and output h, w. */
+  const slidingWindow = (i: number, type: string, size: Size2, stride: Size2, padding: Padding | undefined) => {
+    if (shape.kind !== 'chw') throw new Error(`reference: layers[${i}] ${type} needs a [C,H,W] input`);
+    const [kh, kw] = pair(size, [1, 1]);
+    const [sh, sw] = pair(stride, [kh, kw]);
+    const [pt, pb, pl, pr] = paddingFor(padding, [shape.h, shape.w], [kh, kw], [sh, sw], conv.sameExtra);
+    const out = { h: Math.floor((shape.h + pt + pb - kh) / sh) + 1, w: Math.floor((shape.w + pl + pr - kw) / sw) + 1 };
+    return { c: shape.c, h: shape.h, w: shape.w, kh, kw, sh, sw, pt, pb, pl, pr, out };
+  };
+
   spec.layers.forEach((layer: LayerSpec, i: number) => {
     const prefix = `layers.${i}`;
     switch (layer.type) {
       case 'conv2d': {
-        if (shape.kind !== 'chw') throw new Error(`reference: layers[${i}] conv2d needs a [C,H,W] input`);
-        const [kh, kw] = pair(layer.kernelSize, [1, 1]);
-        const [sh, sw] = pair(layer.stride, [1, 1]);
-        const [pt, pb, pl, pr] = paddingFor(layer.padding, [shape.h, shape.w], [kh, kw], [sh, sw], conv.sameExtra);
-        const wi = addParam(`${prefix}.weight`, [layer.filters, shape.c, kh, kw], [2, 3, 1, 0], [3, 2, 0, 1]);
+        const { c, kh, kw, sh, sw, pt, pb, pl, pr, out } = slidingWindow(i, layer.type, layer.kernelSize, layer.stride ?? 1, layer.padding);
+        const wi = addParam(`${prefix}.weight`, [layer.filters, c, kh, kw], [2, 3, 1, 0], [3, 2, 0, 1]);
         const bi = layer.useBias === false ? -1 : addParam(`${prefix}.bias`, [layer.filters], null, null);
         const { activation, alpha } = layer;
         steps.push((x, p) => {
@@ -254,20 +261,12 @@ function build(
           if (bi >= 0) y = tf.add(y, p[bi]!);
           return activate(y, activation, alpha);
         });
-        shape = {
-          kind: 'chw',
-          c: layer.filters,
-          h: Math.floor((shape.h + pt + pb - kh) / sh) + 1,
-          w: Math.floor((shape.w + pl + pr - kw) / sw) + 1,
-        };
+        shape = { kind: 'chw', c: layer.filters, ...out };
         break;
       }
       case 'maxPool2d':
       case 'avgPool2d': {
-        if (shape.kind !== 'chw') throw new Error(`reference: layers[${i}] ${layer.type} needs a [C,H,W] input`);
-        const [kh, kw] = pair(layer.poolSize, [1, 1]);
-        const [sh, sw] = pair(layer.stride, [kh, kw]);
-        const [pt, pb, pl, pr] = paddingFor(layer.padding, [shape.h, shape.w], [kh, kw], [sh, sw], conv.sameExtra);
+        const { c, h, w, kh, kw, sh, sw, pt, pb, pl, pr, out } = slidingWindow(i, layer.type, layer.poolSize, layer.stride ?? layer.poolSize, layer.padding);
         const pads: [number, number][] = [[0, 0], [pt, pb], [pl, pr], [0, 0]];
         const padded = pt + pb + pl + pr > 0;
         if (layer.type === 'maxPool2d') {
@@ -276,7 +275,6 @@ function build(
           steps.push((x) => tf.avgPool((padded ? tf.pad(x, pads) : x) as tf.Tensor4D, [kh, kw], [sh, sw], 'valid'));
         } else {
           // Divide each window's sum by the number of real (unpadded) inputs in it.
-          const { h, w } = shape;
           steps.push((x) => {
             const sum = tf.avgPool(tf.pad(x, pads) as tf.Tensor4D, [kh, kw], [sh, sw], 'valid');
             const ones = tf.pad(tf.ones([1, h, w, 1]), pads) as tf.Tensor4D;
@@ -284,12 +282,7 @@ function build(
             return tf.div(sum, frac);
           });
         }
-        shape = {
-          kind: 'chw',
-          c: shape.c,
-          h: Math.floor((shape.h + pt + pb - kh) / sh) + 1,
-          w: Math.floor((shape.w + pl + pr - kw) / sw) + 1,
-        };
+        shape = { kind: 'chw', c, ...out };
         break;
       }
       case 'dense': {

@@ -75,9 +75,9 @@ describe('worker', () => {
     const hashes: string[] = [];
     for (const threads of ['1', '2', '3']) {
       const prefix = `w-${randomUUID().slice(0, 8)}`;
-      await startWorker(prefix, { POOL_THREADS: threads, MICRO_SHARD_SIZE: '5' });
+      await startWorker(prefix, { POOL_THREADS: threads });
       const store = new JobStore(redis, prefix);
-      const id = await submit(store, redis, toySpec({ epochs: 2, batchSize: 24 }), 'same-job');
+      const id = await submit(store, redis, toySpec({ epochs: 2, batchSize: 24, microShardSize: 5 }), 'same-job');
       const events = await waitForEnd(store, id);
       expect(events.at(-1)?.type).toBe('completed');
       hashes.push(sha(await store.getWeights(id)));
@@ -197,9 +197,9 @@ describe('worker', () => {
     }
     const shas: string[] = [];
     for (const clipNorm of [undefined, 0.05]) {
-      const spec = toySpec({ epochs: 2, batchSize: 24, ...(clipNorm ? { clipNorm } : {}) });
+      const spec = toySpec({ epochs: 2, batchSize: 24, microShardSize: 5, ...(clipNorm ? { clipNorm } : {}) });
       const prefix = `w-${randomUUID().slice(0, 8)}`;
-      await startWorker(prefix, { POOL_THREADS: '2', MICRO_SHARD_SIZE: '5' });
+      await startWorker(prefix, { POOL_THREADS: '2' });
       const store = new JobStore(redis, prefix);
       const id = await submit(store, redis, spec);
       expect((await waitForEnd(store, id)).at(-1)?.type).toBe('completed');

@@ -1,12 +1,13 @@
-// Reference element-wise activations for the fused conv kernels: the same formulas as
-// src/engine/layers/activations.ts (derivatives read from the output y), kept here so the
-// kernels do not import the layers.
+// The element-wise activations, defined once: dense applies them in place (through
+// layers/activations.ts), conv-ref.ts fuses them, and they are the reference the WebAssembly
+// kernels are tested against. Every derivative is read from the output y (see the table in
+// layers/activations.ts for why that works):
 //   relu y = z > 0 ? z : 0          dz = y > 0 ? dy : 0
 //   leakyRelu y = z > 0 ? z : a z   dz = y > 0 ? dy : a dy
 //   elu y = z > 0 ? z : a (e^z - 1) dz = y > 0 ? dy : (y + a) dy
 //   sigmoid y = 1 / (1 + e^-z)      dz = dy y (1 - y)
 //   tanh y = tanh z                 dz = dy (1 - y^2)
-import type { ActivationName } from '../spec.js';
+import { assertNever, type ActivationName } from '../spec.js';
 
 export interface FusedActivation {
   kind: ActivationName;
@@ -42,29 +43,36 @@ export const activationForwardRef: ActivationForward = (act, x, y, len) => {
 export const activationBackwardRefFn: ActivationBackward = (act, y, dy, dx, len) =>
   activationBackwardRef(act.kind, act.alpha, y, dy, dx, len);
 
+/** y = f(z) in place over the first `len` elements. */
 export function activateRef(kind: ActivationName, alpha: number, buf: Float32Array, len: number): void {
-  for (let i = 0; i < len; i++) {
-    const z = buf[i]!;
-    switch (kind) {
-      case 'relu':
-        buf[i] = z > 0 ? z : 0;
-        break;
-      case 'leakyRelu':
-        buf[i] = z > 0 ? z : alpha * z;
-        break;
-      case 'elu':
-        buf[i] = z > 0 ? z : alpha * Math.expm1(z);
-        break;
-      case 'sigmoid':
-        buf[i] = 1 / (1 + Math.exp(-z));
-        break;
-      case 'tanh':
-        buf[i] = Math.tanh(z);
-        break;
-    }
+  switch (kind) {
+    case 'relu':
+      for (let i = 0; i < len; i++) if (!(buf[i]! > 0)) buf[i] = 0;
+      return;
+    case 'leakyRelu':
+      for (let i = 0; i < len; i++) {
+        const z = buf[i]!;
+        if (!(z > 0)) buf[i] = alpha * z;
+      }
+      return;
+    case 'elu':
+      for (let i = 0; i < len; i++) {
+        const z = buf[i]!;
+        if (!(z > 0)) buf[i] = alpha * Math.expm1(z);
+      }
+      return;
+    case 'sigmoid':
+      for (let i = 0; i < len; i++) buf[i] = 1 / (1 + Math.exp(-buf[i]!));
+      return;
+    case 'tanh':
+      for (let i = 0; i < len; i++) buf[i] = Math.tanh(buf[i]!);
+      return;
+    default:
+      return assertNever(kind);
   }
 }
 
+/** dz = dy * f'(z), with f' read from the output y, over the first `len` elements. */
 export function activationBackwardRef(
   kind: ActivationName,
   alpha: number,
@@ -73,25 +81,32 @@ export function activationBackwardRef(
   dz: Float32Array,
   len: number,
 ): void {
-  for (let i = 0; i < len; i++) {
-    const v = y[i]!;
-    const g = dy[i]!;
-    switch (kind) {
-      case 'relu':
-        dz[i] = v > 0 ? g : 0;
-        break;
-      case 'leakyRelu':
-        dz[i] = v > 0 ? g : alpha * g;
-        break;
-      case 'elu':
-        dz[i] = v > 0 ? g : (v + alpha) * g;
-        break;
-      case 'sigmoid':
-        dz[i] = g * v * (1 - v);
-        break;
-      case 'tanh':
-        dz[i] = g * (1 - v * v);
-        break;
-    }
+  switch (kind) {
+    case 'relu':
+      for (let i = 0; i < len; i++) dz[i] = y[i]! > 0 ? dy[i]! : 0;
+      return;
+    case 'leakyRelu':
+      for (let i = 0; i < len; i++) dz[i] = y[i]! > 0 ? dy[i]! : alpha * dy[i]!;
+      return;
+    case 'elu':
+      for (let i = 0; i < len; i++) {
+        const v = y[i]!;
+        dz[i] = v > 0 ? dy[i]! : (v + alpha) * dy[i]!;
+      }
+      return;
+    case 'sigmoid':
+      for (let i = 0; i < len; i++) {
+        const v = y[i]!;
+        dz[i] = dy[i]! * v * (1 - v);
+      }
+      return;
+    case 'tanh':
+      for (let i = 0; i < len; i++) {
+        const v = y[i]!;
+        dz[i] = dy[i]! * (1 - v * v);
+      }
+      return;
+    default:
+      return assertNever(kind);
   }
 }

@@ -11,77 +11,15 @@
 // has to keep its pre-activation. At z = 0 the relu-family derivative is taken as 0 (alpha), as
 // PyTorch and TensorFlow do.
 
-import { assertNever, type ActivationName } from '../spec.js';
+import type { ActivationName } from '../spec.js';
 import type { ForwardContext, Layer, ParamSlot } from './layer.js';
 import { activationBackward as activationBackwardKernel, activationForward, type FusedActivation } from '../kernels/index.js';
 
-/** y = f(z) in place over the first `len` elements. */
-export function activate(kind: ActivationName, alpha: number, buf: Float32Array, len: number): void {
-  switch (kind) {
-    case 'relu':
-      for (let i = 0; i < len; i++) if (!(buf[i]! > 0)) buf[i] = 0;
-      return;
-    case 'leakyRelu':
-      for (let i = 0; i < len; i++) {
-        const z = buf[i]!;
-        if (!(z > 0)) buf[i] = alpha * z;
-      }
-      return;
-    case 'elu':
-      for (let i = 0; i < len; i++) {
-        const z = buf[i]!;
-        if (!(z > 0)) buf[i] = alpha * Math.expm1(z);
-      }
-      return;
-    case 'sigmoid':
-      for (let i = 0; i < len; i++) buf[i] = 1 / (1 + Math.exp(-buf[i]!));
-      return;
-    case 'tanh':
-      for (let i = 0; i < len; i++) buf[i] = Math.tanh(buf[i]!);
-      return;
-    default:
-      return assertNever(kind);
-  }
-}
-
-/** dz = dy * f'(z), with f' read from the output y, over the first `len` elements. */
-export function activationBackward(
-  kind: ActivationName,
-  alpha: number,
-  y: Float32Array,
-  dy: Float32Array,
-  dz: Float32Array,
-  len: number,
-): void {
-  switch (kind) {
-    case 'relu':
-      for (let i = 0; i < len; i++) dz[i] = y[i]! > 0 ? dy[i]! : 0;
-      return;
-    case 'leakyRelu':
-      for (let i = 0; i < len; i++) dz[i] = y[i]! > 0 ? dy[i]! : alpha * dy[i]!;
-      return;
-    case 'elu':
-      for (let i = 0; i < len; i++) {
-        const v = y[i]!;
-        dz[i] = v > 0 ? dy[i]! : (v + alpha) * dy[i]!;
-      }
-      return;
-    case 'sigmoid':
-      for (let i = 0; i < len; i++) {
-        const v = y[i]!;
-        dz[i] = dy[i]! * v * (1 - v);
-      }
-      return;
-    case 'tanh':
-      for (let i = 0; i < len; i++) {
-        const v = y[i]!;
-        dz[i] = dy[i]! * (1 - v * v);
-      }
-      return;
-    default:
-      return assertNever(kind);
-  }
-}
+// The formulas above in plain TypeScript, one loop per activation, are kernels/activation-ref.ts
+// (shared with the kernels, which must not import the layers). dense fuses them:
+//   activate(kind, alpha, buf, len)                       buf = f(buf) in place
+//   activationBackward(kind, alpha, y, dy, dz, len)       dz = dy * f'(y)
+export { activateRef as activate, activationBackwardRef as activationBackward } from '../kernels/index.js';
 
 /**
  * An activation as a layer of its own. It runs the same formulas through the element-wise

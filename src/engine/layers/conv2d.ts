@@ -15,53 +15,25 @@
 
 import { conv2dBackward, conv2dForward, type ConvShape, type FusedActivation } from '../kernels/index.js';
 import type { ResolvedLayer } from '../describe.js';
-import type { InitName } from '../spec.js';
-import { EMPTY, type ForwardContext, type Layer, type ParamSlot } from './layer.js';
+import { WeightedLayer, type ForwardContext, type Layer } from './layer.js';
 
-export class Conv2d implements Layer {
+export class Conv2d extends WeightedLayer implements Layer {
   readonly type = 'conv2d' as const;
-  readonly index: number;
   readonly inSize: number;
   readonly outSize: number;
-  readonly paramSlots: readonly ParamSlot[];
   private readonly shape: ConvShape;
   private readonly act: FusedActivation | null;
-  private readonly useBias: boolean;
-  private weight = EMPTY;
-  private bias = EMPTY;
-  private dweight = EMPTY;
-  private dbias = EMPTY;
+  // this.weight [F, C, kh, kw], this.bias [F], this.dweight, this.dbias, useBias, bind(): WeightedLayer (layer.ts)
 
   constructor(spec: Extract<ResolvedLayer, { type: 'conv2d' }>) {
-    this.index = spec.index;
     const [c, h, w] = spec.inShape as [number, number, number];
     const [f, oh, ow] = spec.outShape as [number, number, number];
     const { kh, kw, sh, sw, padTop, padLeft } = spec.window;
+    super(spec.index, spec.useBias, [f, c, kh, kw], { name: spec.init, fanIn: c * kh * kw, fanOut: f * kh * kw });
     this.shape = { inC: c, inH: h, inW: w, outC: f, kH: kh, kW: kw, strideH: sh, strideW: sw, padTop, padLeft, outH: oh, outW: ow };
     this.act = spec.activation ? { kind: spec.activation, alpha: spec.alpha } : null;
-    this.useBias = spec.useBias;
     this.inSize = c * h * w;
     this.outSize = f * oh * ow;
-    const init: InitName = spec.init;
-    const slots: ParamSlot[] = [
-      {
-        kind: 'weight',
-        shape: [f, c, kh, kw],
-        size: f * c * kh * kw,
-        init: { name: init, fanIn: c * kh * kw, fanOut: f * kh * kw },
-      },
-    ];
-    if (this.useBias) slots.push({ kind: 'bias', shape: [f], size: f, init: 'zeros' });
-    this.paramSlots = slots;
-  }
-
-  bind(params: readonly Float32Array[], grads: readonly Float32Array[]): void {
-    this.weight = params[0]!;
-    this.dweight = grads[0]!;
-    if (this.useBias) {
-      this.bias = params[1]!;
-      this.dbias = grads[1]!;
-    }
   }
 
   /** y = act(w · im2col(x) + b), every sample. */

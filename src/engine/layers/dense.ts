@@ -11,49 +11,24 @@ import { gemm } from '../kernels/index.js';
 import type { ResolvedLayer } from '../describe.js';
 import type { ActivationName } from '../spec.js';
 import { activate, activationBackward } from './activations.js';
-import { EMPTY, grow, type ForwardContext, type Layer, type ParamSlot } from './layer.js';
+import { EMPTY, grow, WeightedLayer, type ForwardContext, type Layer } from './layer.js';
 
-export class Dense implements Layer {
+export class Dense extends WeightedLayer implements Layer {
   readonly type = 'dense' as const;
-  readonly index: number;
   readonly inSize: number;
   readonly outSize: number;
-  readonly paramSlots: readonly ParamSlot[];
   private readonly activation: ActivationName | null;
   private readonly alpha: number;
-  private readonly useBias: boolean;
-  private weight = EMPTY;
-  private bias = EMPTY;
-  private dweight = EMPTY;
-  private dbias = EMPTY;
   private dz = EMPTY;
+  // this.weight [U, I], this.bias [U], this.dweight, this.dbias, useBias, bind(): WeightedLayer (layer.ts)
 
   constructor(spec: Extract<ResolvedLayer, { type: 'dense' }>) {
-    this.index = spec.index;
-    this.inSize = spec.inShape[0]!;
+    const inputs = spec.inShape[0]!;
+    super(spec.index, spec.useBias, [spec.units, inputs], { name: spec.init, fanIn: inputs, fanOut: spec.units });
+    this.inSize = inputs;
     this.outSize = spec.units;
     this.activation = spec.activation;
     this.alpha = spec.alpha;
-    this.useBias = spec.useBias;
-    const slots: ParamSlot[] = [
-      {
-        kind: 'weight',
-        shape: [this.outSize, this.inSize],
-        size: this.outSize * this.inSize,
-        init: { name: spec.init, fanIn: this.inSize, fanOut: this.outSize },
-      },
-    ];
-    if (this.useBias) slots.push({ kind: 'bias', shape: [this.outSize], size: this.outSize, init: 'zeros' });
-    this.paramSlots = slots;
-  }
-
-  bind(params: readonly Float32Array[], grads: readonly Float32Array[]): void {
-    this.weight = params[0]!;
-    this.dweight = grads[0]!;
-    if (this.useBias) {
-      this.bias = params[1]!;
-      this.dbias = grads[1]!;
-    }
   }
 
   forward(x: Float32Array, y: Float32Array, n: number, _ctx: ForwardContext): void {

@@ -50,3 +50,37 @@ export function growInt(buf: Int32Array, size: number): Int32Array {
 }
 
 export const EMPTY: Float32Array = new Float32Array(0);
+
+/**
+ * The parameters conv2d and dense share: a weight of `weightShape` (initialised as `init` says)
+ * and, when useBias, a zero-initialised bias with one entry per output channel or unit (the
+ * weight's first dimension). bind() points them and their gradients at the model's views.
+ */
+export abstract class WeightedLayer {
+  readonly paramSlots: readonly ParamSlot[];
+  protected weight = EMPTY;
+  protected bias = EMPTY;
+  protected dweight = EMPTY;
+  protected dbias = EMPTY;
+
+  constructor(
+    readonly index: number,
+    protected readonly useBias: boolean,
+    weightShape: number[],
+    init: ParamSlot['init'],
+  ) {
+    const slots: ParamSlot[] = [{ kind: 'weight', shape: weightShape, size: weightShape.reduce((a, b) => a * b, 1), init }];
+    const units = weightShape[0]!;
+    if (useBias) slots.push({ kind: 'bias', shape: [units], size: units, init: 'zeros' });
+    this.paramSlots = slots;
+  }
+
+  bind(params: readonly Float32Array[], grads: readonly Float32Array[]): void {
+    this.weight = params[0]!;
+    this.dweight = grads[0]!;
+    if (this.useBias) {
+      this.bias = params[1]!;
+      this.dbias = grads[1]!;
+    }
+  }
+}
