@@ -10,7 +10,6 @@ RUN npm ci
 COPY tsconfig.json ./
 COPY src ./src
 COPY workers ./workers
-COPY bench ./bench
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim

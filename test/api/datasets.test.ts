@@ -25,6 +25,10 @@ function csvText(): string {
   return rows.join('\n') + '\n';
 }
 
+// Response bodies in these tests are plain JSON objects; `any` keeps the assertions readable.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const json = (res: Response): Promise<any> => res.json();
+
 describe('POST /v1/datasets', () => {
   it('IDX images + labels, gzipped, as multipart: 201 with id, count, shape, classes; the bytes round-trip', async () => {
     const form = new FormData();
@@ -33,7 +37,7 @@ describe('POST /v1/datasets', () => {
     form.append('labels', new Blob([gzipSync(encodeIdx([N], labels))]), 'labels.idx1-ubyte.gz');
     const res = await fetch(`${base}/v1/datasets`, { method: 'POST', body: form });
     expect(res.status, await res.clone().text()).toBe(201);
-    const info = await res.json();
+    const info = await json(res);
     expect(info).toMatchObject({ id: expect.stringMatching(/^ds_/), name: 'tiny-idx', format: 'idx', count: N, shape: [1, 5, 5], classes: 3 });
     expect(res.headers.get('location')).toBe(`/v1/datasets/${info.id}`);
 
@@ -41,13 +45,13 @@ describe('POST /v1/datasets', () => {
     expect(ds).not.toBeNull();
     expect(Array.from(ds!.images)).toEqual(Array.from(pixels));
     expect(Array.from(ds!.labels)).toEqual(Array.from(labels));
-    expect((await fetch(`${base}/v1/datasets/${info.id}`).then((r) => r.json())).count).toBe(N);
+    expect((await fetch(`${base}/v1/datasets/${info.id}`).then(json)).count).toBe(N);
   });
 
   it('CSV as a raw text/csv body and as a multipart file give the same dataset', async () => {
     const raw = await fetch(`${base}/v1/datasets?name=tiny-csv`, { method: 'POST', body: csvText(), headers: { 'content-type': 'text/csv' } });
     expect(raw.status, await raw.clone().text()).toBe(201);
-    const a = await raw.json();
+    const a = await json(raw);
     expect(a).toMatchObject({ format: 'csv', count: N, shape: [1, 5, 5], classes: 3, name: 'tiny-csv' });
 
     const form = new FormData();
@@ -55,7 +59,7 @@ describe('POST /v1/datasets', () => {
     form.append('shape', '1,5,5');
     const multi = await fetch(`${base}/v1/datasets`, { method: 'POST', body: form });
     expect(multi.status, await multi.clone().text()).toBe(201);
-    const b = await multi.json();
+    const b = await json(multi);
     const [da, db] = await Promise.all([t.app.datasets.get(a.id), t.app.datasets.get(b.id)]);
     expect(Array.from(db!.images)).toEqual(Array.from(da!.images));
     expect(Array.from(da!.images)).toEqual(Array.from(pixels));
@@ -65,7 +69,7 @@ describe('POST /v1/datasets', () => {
     const badLabel = csvText().replace(/^0,/, '300,');
     const r1 = await fetch(`${base}/v1/datasets`, { method: 'POST', body: badLabel, headers: { 'content-type': 'text/csv' } });
     expect(r1.status).toBe(400);
-    const p1 = await r1.json();
+    const p1 = await json(r1);
     expect(r1.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(p1).toMatchObject({ status: 400, type: '/problems/invalid-dataset', line: 1 });
     expect(p1.field).toMatch(/^body\//);
@@ -75,22 +79,22 @@ describe('POST /v1/datasets', () => {
     form.append('labels', new Blob([encodeIdx([N], labels)]), 'y');
     const r2 = await fetch(`${base}/v1/datasets`, { method: 'POST', body: form });
     expect(r2.status).toBe(400);
-    expect((await r2.json()).field).toBe('images');
+    expect((await json(r2)).field).toBe('images');
 
     const r3 = await fetch(`${base}/v1/datasets`, { method: 'POST', body: JSON.stringify({ a: 1 }), headers: { 'content-type': 'application/json' } });
     expect(r3.status).toBe(415);
     const r4 = await fetch(`${base}/v1/datasets`, { method: 'POST', body: 'x', headers: { 'content-type': 'application/octet-stream' } });
     expect(r4.status).toBe(415);
-    expect((await r4.json()).status).toBe(415);
+    expect((await json(r4)).status).toBe(415);
   });
 
   it('lists newest first with a cursor, deletes, and jobs can train on an uploaded dataset', async () => {
-    const up = await (await fetch(`${base}/v1/datasets?name=for-job`, { method: 'POST', body: csvText(), headers: { 'content-type': 'text/csv' } })).json();
-    const page1 = await (await fetch(`${base}/v1/datasets?limit=2`)).json();
+    const up = await json(await fetch(`${base}/v1/datasets?name=for-job`, { method: 'POST', body: csvText(), headers: { 'content-type': 'text/csv' } }));
+    const page1 = await json(await fetch(`${base}/v1/datasets?limit=2`));
     expect(page1.items[0].id).toBe(up.id);
     expect(page1.items).toHaveLength(2);
     expect(page1.nextCursor).toEqual(expect.any(String));
-    const page2 = await (await fetch(`${base}/v1/datasets?limit=10&cursor=${encodeURIComponent(page1.nextCursor)}`)).json();
+    const page2 = await json(await fetch(`${base}/v1/datasets?limit=10&cursor=${encodeURIComponent(page1.nextCursor)}`));
     const all = [...page1.items, ...page2.items].map((d: { id: string }) => d.id);
     expect(new Set(all).size).toBe(all.length);
     expect(all.length).toBe(4);

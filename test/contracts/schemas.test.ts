@@ -1,6 +1,6 @@
 // Every contract schema compiles under strict Ajv (as the API uses it) and accepts/rejects what it should.
 import { readdirSync, readFileSync } from 'node:fs';
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import * as contracts from '../../src/contracts/index.js';
