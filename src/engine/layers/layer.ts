@@ -8,6 +8,7 @@
 
 import type { LayerType } from '../spec.js';
 import type { InitName } from '../spec.js';
+import { shapeSize } from '../shape.js';
 
 /** Per-call context: dropout masks depend on these integers only, never on threads. */
 export interface ForwardContext {
@@ -69,7 +70,7 @@ export abstract class WeightedLayer {
     weightShape: number[],
     init: ParamSlot['init'],
   ) {
-    const slots: ParamSlot[] = [{ kind: 'weight', shape: weightShape, size: weightShape.reduce((a, b) => a * b, 1), init }];
+    const slots: ParamSlot[] = [{ kind: 'weight', shape: weightShape, size: shapeSize(weightShape), init }];
     const units = weightShape[0]!;
     if (useBias) slots.push({ kind: 'bias', shape: [units], size: units, init: 'zeros' });
     this.paramSlots = slots;
