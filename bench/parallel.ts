@@ -19,10 +19,10 @@ import { Writable } from 'node:stream';
 import { Queue } from 'bullmq';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
-import { DEFAULT_MICRO_SHARD_SIZE, TRAIN_JOB_NAME, TRAIN_QUEUE, type JobDocument, type JobSpec } from '../src/contracts/index.js';
+import { DEFAULT_MICRO_SHARD_SIZE, TRAIN_JOB_NAME, TRAIN_QUEUE, type JobSpec } from '../src/contracts/index.js';
 import { presetSpec } from '../src/engine/presets.js';
 import { resolveRedis } from '../src/redis-bootstrap.js';
-import { connectRedis, JobStore } from '../src/store/index.js';
+import { connectRedis, JobStore, queuedJobDocument } from '../src/store/index.js';
 import { ConvoyWorker } from '../workers/worker.js';
 
 function option(name: string, env: string, fallback: string): string {
@@ -57,13 +57,7 @@ const spec: JobSpec = {
 let jobNo = 0;
 async function runJob(store: JobStore, timings: Timing[]): Promise<{ seconds: number; sps: number }> {
   const id = `bench-${jobNo++}`;
-  const now = new Date().toISOString();
-  const doc = {
-    id, name: null, status: 'queued', stage: 'queued', attempt: 0, priority: 1,
-    progress: { epoch: 0, epochs: 1, step: 0, stepsPerEpoch: 0, percent: 0, etaSeconds: null, samplesPerSecond: null },
-    metrics: { loss: null, accuracy: null }, history: [], transitions: [], weights: null,
-    createdAt: now, startedAt: null, finishedAt: null, spec,
-  } as unknown as JobDocument;
+  const doc = queuedJobDocument(id, spec, Math.ceil(samples / 64));
   await store.create(doc);
   const queue = new Queue(TRAIN_QUEUE, { connection: redis, prefix: store.keys.prefix });
   await queue.add(TRAIN_JOB_NAME, { id }, { jobId: id, removeOnComplete: true });

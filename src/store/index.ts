@@ -2,3 +2,4 @@
 export * from './keys.js';
 export * from './jobs.js';
 export * from './redis.js';
+export * from './new-job.js';

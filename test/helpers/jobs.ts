@@ -5,7 +5,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { TRAIN_JOB_NAME, TRAIN_QUEUE, type JobDocument, type JobSpec } from '../../src/contracts/index.js';
 import { Rng } from '../../src/engine/rng.js';
-import type { JobStore, StoredEvent } from '../../src/store/index.js';
+import { queuedJobDocument, type JobStore, type StoredEvent } from '../../src/store/index.js';
 
 /** A separable toy problem: class = which quadrant of a 4x4 image is brightest. Float samples. */
 export function toyDataset(count: number, seed = 1, classes = 4): { shape: [number, number, number]; samples: number[][]; labels: number[] } {
@@ -44,33 +44,8 @@ export function toySpec(overrides: Partial<JobSpec['training']> = {}, count = 19
 }
 
 export function newJobDocument(id: string, spec: JobSpec): JobDocument {
-  const now = new Date().toISOString();
   const n = 'inline' in spec.dataset ? spec.dataset.inline.labels.length : 0;
-  return {
-    id,
-    name: null,
-    status: 'queued',
-    stage: 'queued',
-    attempt: 0,
-    priority: 1000,
-    progress: {
-      epoch: 0,
-      epochs: spec.training.epochs,
-      step: 0,
-      stepsPerEpoch: Math.ceil(n / spec.training.batchSize),
-      percent: 0,
-      etaSeconds: null,
-      samplesPerSecond: null,
-    },
-    metrics: { loss: null, accuracy: null },
-    history: [],
-    transitions: [{ status: 'queued', stage: 'queued', at: now, attempt: 0 }],
-    weights: null,
-    createdAt: now,
-    startedAt: null,
-    finishedAt: null,
-    spec,
-  };
+  return queuedJobDocument(id, spec, Math.ceil(n / spec.training.batchSize));
 }
 
 export async function submit(store: JobStore, redis: Redis, spec: JobSpec, id = `j${randomUUID().slice(0, 12)}`): Promise<string> {

@@ -4,7 +4,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import {
   CancelAcceptedSchema,
-  DEFAULT_PRIORITY,
   IdParamsSchema,
   JobAcceptedSchema,
   JobDocumentSchema,
@@ -21,7 +20,7 @@ import {
   type JobSubmission,
   type StatusEvent,
 } from '../../contracts/index.js';
-import { InvalidCursorError, JobFinishedError, JobNotFoundError } from '../../store/index.js';
+import { InvalidCursorError, JobFinishedError, JobNotFoundError, queuedJobDocument } from '../../store/index.js';
 import { ProblemError, notFound } from '../errors.js';
 import { enqueueTraining } from '../enqueue.js';
 import { jobLinks } from '../links.js';
@@ -57,33 +56,8 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
   const idemKey = (key: string) => `${app.store.keys.prefix}:idempotency:${createHash('sha256').update(key).digest('hex')}`;
 
   async function createJob(id: string, spec: JobSpec, stepsPerEpoch: number): Promise<void> {
-    const now = new Date().toISOString();
-    const priority = spec.priority ?? DEFAULT_PRIORITY;
-    const doc: JobDocument = {
-      id,
-      name: spec.name ?? null,
-      status: 'queued',
-      stage: 'queued',
-      attempt: 0,
-      priority,
-      progress: {
-        epoch: 0,
-        epochs: spec.training.epochs,
-        step: 0,
-        stepsPerEpoch,
-        percent: 0,
-        etaSeconds: null,
-        samplesPerSecond: null,
-      },
-      metrics: { loss: null, accuracy: null },
-      history: [],
-      transitions: [{ status: 'queued', stage: 'queued', at: now, attempt: 0 }],
-      weights: null,
-      createdAt: now,
-      startedAt: null,
-      finishedAt: null,
-      spec,
-    };
+    const doc = queuedJobDocument(id, spec, stepsPerEpoch);
+    const { priority, createdAt: now } = doc;
     const event: StatusEvent = { status: 'queued', stage: 'queued', attempt: 0, at: now };
     await app.store.create(doc, { type: 'status', data: event });
     try {
