@@ -56,7 +56,7 @@ export class ConvoyWorker {
   private predictWorker: Worker<PredictJobData, PredictResult> | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private draining = false;
-  private readonly active = new Set<string>();
+  private readonly active = new Set<{ id: string; token: string | undefined }>();
   private readonly predictModels = new Map<string, PredictModel>();
   private readonly startedAt = new Date().toISOString();
   /** Samples trained by this process (for the heartbeat's samples/s). */
@@ -130,7 +130,11 @@ export class ConvoyWorker {
 
   private async train(job: Job<TrainJobData>, token: string | undefined, settings: TrainSettings): Promise<TrainOutcome> {
     const id = job.data.id;
-    this.active.add(id);
+    // Keyed by attempt: a stale attempt of this job (frozen, then fenced off) may still be finishing
+    // in this process while the job's next attempt runs here too.
+    const attempt = { id, token };
+    this.active.add(attempt);
+    const stopKeepingLock = this.keepLock(job, token);
     let outcome: TrainOutcome;
     try {
       outcome = await trainJob(id, {
@@ -145,9 +149,11 @@ export class ConvoyWorker {
     } catch (err) {
       // trainJob records every failure after its claim (fenced); what reaches here is Redis being
       // unreachable, where nothing can be recorded: BullMQ fails the queue entry and logs it.
-      this.active.delete(id);
+      stopKeepingLock();
+      this.active.delete(attempt);
       throw err;
     }
+    stopKeepingLock();
     try {
       if (outcome.kind === 'handed-back') {
         // Back to the queue now; whichever worker takes it resumes from the checkpoint just written.
@@ -156,8 +162,27 @@ export class ConvoyWorker {
       }
       return outcome;
     } finally {
-      this.active.delete(id);
+      this.active.delete(attempt);
     }
+  }
+
+  /**
+   * Renews this attempt's job lock for as long as it runs. BullMQ renews locks too, but it tracks
+   * them by job id: when a stale attempt of the same job finishes in this process (a process frozen
+   * past its lock, whose job the stalled check handed back to this same worker), BullMQ stops
+   * renewing the live attempt's lock as well, and the job would stall again and again. Renewing by
+   * our own token keeps the live attempt's lock; a lost lock fails the renewal (fencing does the rest).
+   */
+  private keepLock(job: Job<TrainJobData>, token: string | undefined): () => void {
+    if (!token) return () => {};
+    const every = Math.max(100, Math.floor(this.options.config.lockDurationMs / 2));
+    const timer = setInterval(() => {
+      job.extendLock(token, this.options.config.lockDurationMs).catch(() => {
+        // the lock is gone: another attempt owns the job, and this one's writes are fenced off
+      });
+    }, every);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   private async predictModel(jobId: string): Promise<PredictModel> {
@@ -224,7 +249,7 @@ export class ConvoyWorker {
         host: hostname(),
         threads: this.pool.threads,
         concurrency: this.options.config.concurrency,
-        activeJobs: [...this.active],
+        activeJobs: [...new Set([...this.active].map((a) => a.id))],
         startedAt: this.startedAt,
         seenAt: new Date(now).toISOString(),
         samplesPerSecond: Math.round(sps * 10) / 10,
@@ -237,7 +262,7 @@ export class ConvoyWorker {
   async close(): Promise<void> {
     if (this.draining) return;
     this.draining = true;
-    this.log.info({ activeJobs: [...this.active] }, 'worker draining');
+    this.log.info({ activeJobs: [...this.active].map((a) => a.id) }, 'worker draining');
     if (this.heartbeat) clearInterval(this.heartbeat);
     await Promise.all([this.trainWorker?.close(), this.predictWorker?.close()]);
     await this.store.removeWorker(this.id).catch(() => {});

@@ -285,6 +285,41 @@ describe('chaos: weights survive threads, SIGKILL and SIGTERM bit for bit', () =
     expect(frozen.lines.some((l) => l.includes(id) && l.includes('"msg":"job succeeded"'))).toBe(false);
   });
 
+  it('a lone worker frozen past its lock takes its own job back on waking and keeps it to the end', async () => {
+    // No other worker: on SIGCONT this process's stalled check hands the job back to this same
+    // process while the frozen attempt is still finishing. The new attempt must keep its lock after
+    // the stale one ends (BullMQ tracks locks by job id), or the job stalls again and again until it
+    // fails as a crash loop. The job runs long enough after the freeze for a lost lock to show.
+    // Steps of ~100 ms: the frozen attempt is still inside one when the new attempt claims the job.
+    const epochs = 6;
+    const heavy = toySpec({ epochs, batchSize: 64, seed: 11, microShardSize: 32 }, 640);
+    heavy.model = {
+      input: [1, 4, 4],
+      layers: [
+        { type: 'conv2d', filters: 128, kernelSize: 3, padding: 'same', activation: 'relu' },
+        { type: 'conv2d', filters: 128, kernelSize: 3, padding: 'same', activation: 'relu' },
+        { type: 'flatten' },
+        { type: 'dense', units: 4 },
+      ],
+    };
+    const lone = await stack.addWorker({ POOL_THREADS: '2' });
+    const res = await postJson<JobAccepted>(`${stack.url}/v1/jobs`, heavy);
+    expect(res.status).toBe(202);
+    const id = res.body.id;
+    const follower = new JobFollower(bases(), id);
+    await follower.waitFor((e) => e.type === 'progress' && e.data.epoch >= 2);
+    lone.child.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 3 * Number(FAST_RECOVERY_ENV.LOCK_DURATION_MS)));
+    lone.child.kill('SIGCONT');
+    const events = await within(follower.done, 60_000, 'completion', follower);
+    expect(events.at(-1)?.type).toBe('completed');
+    expect(events.filter((e) => e.type === 'epoch').map((e) => e.data.epoch)).toEqual(Array.from({ length: epochs }, (_, i) => i + 1));
+    await expectSameAsLog(events, id);
+    const d = await doc(id);
+    expect(d.status).toBe('succeeded');
+    expect(d.attempt).toBe(2);
+  });
+
   it('SIGKILL while the final weights are saved: the resumed attempt reports no epoch twice', async () => {
     // ~17 MB of weights: packing and writing them leaves a window between `saving` and `completed`
     const big = toySpec({ epochs: 1, batchSize: 8, seed: 3 }, 16);
