@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { NoRedisError, resolveRedis, type ResolvedRedis } from './redis-bootstrap.js';
 import { buildApp } from './server/app.js';
+import { requeueOrphans } from './server/enqueue.js';
 import { ConvoyWorker } from '../workers/worker.js';
 
 let config: Config;
@@ -57,6 +58,7 @@ closeWithGrace({ delay: config.worker.shutdownGraceMs + 5000, logger: log }, asy
 
 try {
   await app.redis.connect();
+  await requeueOrphans(app); // a job accepted just before a crash, but never queued
   await worker.start();
   await app.listen({ port: config.api.port, host: config.api.host });
   log.info({ port: config.api.port, redis: redis.source, docs: '/docs' }, 'convoy ready: API and worker in one process');
