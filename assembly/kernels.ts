@@ -650,3 +650,79 @@ export function conv2dBackward(
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Optimizer
+
+/**
+ * Adam / AdamW on len elements in place, in float32 arithmetic (src/engine/kernels/adam-ref.ts
+ * is the definition; every operation is IEEE-rounded, so both give the same bits):
+ *   w' = w * decay;  g = dw + l2 * w';  m = beta1 * m + c1 * g;  v = beta2 * v + c2 * g * g
+ *   w = w' - (stepSize * m) / (sqrt(v) / bc2Sqrt + eps)
+ */
+export function adam(
+  pW: usize, pG: usize, pM: usize, pV: usize, len: i32,
+  beta1: f32, beta2: f32, c1: f32, c2: f32, l2: f32, decay: f32, stepSize: f32, bc2Sqrt: f32, eps: f32,
+): void {
+  const B1 = f32x4.splat(beta1);
+  const B2 = f32x4.splat(beta2);
+  const C1 = f32x4.splat(c1);
+  const C2 = f32x4.splat(c2);
+  const L2 = f32x4.splat(l2);
+  const DECAY = f32x4.splat(decay);
+  const STEP = f32x4.splat(stepSize);
+  const BC2 = f32x4.splat(bc2Sqrt);
+  const EPS = f32x4.splat(eps);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const o = (<usize>i) << 2;
+    const w = f32x4.mul(v128.load(pW + o), DECAY);
+    const g = f32x4.add(v128.load(pG + o), f32x4.mul(L2, w));
+    const m = f32x4.add(f32x4.mul(B1, v128.load(pM + o)), f32x4.mul(C1, g));
+    const v = f32x4.add(f32x4.mul(B2, v128.load(pV + o)), f32x4.mul(f32x4.mul(C2, g), g));
+    const denom = f32x4.add(f32x4.div(f32x4.sqrt(v), BC2), EPS);
+    v128.store(pM + o, m);
+    v128.store(pV + o, v);
+    v128.store(pW + o, f32x4.sub(w, f32x4.div(f32x4.mul(STEP, m), denom)));
+  }
+  for (; i < len; i++) {
+    const o = (<usize>i) << 2;
+    const w = load<f32>(pW + o) * decay;
+    const g = load<f32>(pG + o) + l2 * w;
+    const m = beta1 * load<f32>(pM + o) + c1 * g;
+    const v = beta2 * load<f32>(pV + o) + c2 * g * g;
+    store<f32>(pM + o, m);
+    store<f32>(pV + o, v);
+    store<f32>(pW + o, w - (stepSize * m) / (Mathf.sqrt(v) / bc2Sqrt + eps));
+  }
+}
+
+/**
+ * Sums gradient buffers in a fixed order (src/engine/kernels/sum-ref.ts is the definition):
+ * dst[i] = (((dst[i] + src_0[i]) + src_1[i]) + ...) in float32, src_k at pSrc + k * srcStride bytes.
+ * Returns sum_i dst[i]^2 (the squares added in float64, in this function's fixed order).
+ */
+export function sumInto(pDst: usize, pSrc: usize, count: i32, srcStride: usize, len: i32): f64 {
+  let lo = f64x2.splat(0);
+  let hi = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const o = (<usize>i) << 2;
+    let g = v128.load(pDst + o);
+    for (let k = 0; k < count; k++) g = f32x4.add(g, v128.load(pSrc + (<usize>k) * srcStride + o));
+    v128.store(pDst + o, g);
+    const gLo = f64x2.promote_low_f32x4(g);
+    const gHi = f64x2.promote_low_f32x4(i32x4.shuffle(g, g, 2, 3, 0, 1));
+    lo = f64x2.add(lo, f64x2.mul(gLo, gLo));
+    hi = f64x2.add(hi, f64x2.mul(gHi, gHi));
+  }
+  let sum = f64x2.extract_lane(lo, 0) + f64x2.extract_lane(lo, 1) + f64x2.extract_lane(hi, 0) + f64x2.extract_lane(hi, 1);
+  for (; i < len; i++) {
+    const o = (<usize>i) << 2;
+    let g = load<f32>(pDst + o);
+    for (let k = 0; k < count; k++) g += load<f32>(pSrc + (<usize>k) * srcStride + o);
+    store<f32>(pDst + o, g);
+    sum += <f64>g * <f64>g;
+  }
+  return sum;
+}

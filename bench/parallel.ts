@@ -3,14 +3,15 @@
 // Runs the real worker (workers/worker.ts: BullMQ, Redis, pool, dist/workers/thread.js; run
 // `npm run build` first) in this process against a private redis-server, and trains M2
 // `fashion-cnn` (batch 64, Adam 1e-3) on a Fashion-MNIST subset with 1 and 2 threads in
-// alternation, `rounds` times each after one warm-up job per worker. Per configuration it prints the
-// median images/s over the rounds and where a step's time goes (from the worker's per-epoch timing):
-//   grad     waiting for the micro-shards' forward/backward (the engine, on the threads)
-//   reduce   summing the shards' gradient slots (threads)
-//   opt      clip + learning rate + optimizer step (main thread)
-//   redis    cancel check, progress event
-//   overhead everything but the engine's critical path: 1 - (engine ms per step / threads) / step ms
-// Options (flag or env): --rounds=3 (BENCH_ROUNDS), --samples=1280 (BENCH_SAMPLES),
+// alternation, `rounds` times each, each round after a short warm-up job (JIT, threads, dataset
+// cache). Per configuration it prints the median images/s over the rounds and where a step's time
+// goes, from the worker's own per-epoch timing (workers/step-timing.ts):
+//   fwd/bwd    forward/backward on the critical path (the busiest thread's shards)
+//   imbalance  of which: the busiest thread's excess over a perfect spread
+//   optimizer  Adam on the critical path (inside the reduce tasks)
+//   overhead   everything else: posting and collecting tasks, summing the shards, Redis;
+//              as a share of the step
+// Options (flag or env): --rounds=3 (BENCH_ROUNDS), --samples=3840 (BENCH_SAMPLES),
 // --threads=1,2 (BENCH_THREADS), --shard=<training.microShardSize> (BENCH_SHARD; default: the contract's default).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,7 @@ import { DEFAULT_MICRO_SHARD_SIZE, TRAIN_JOB_NAME, TRAIN_QUEUE, type JobSpec } f
 import { presetSpec } from '../src/engine/presets.js';
 import { resolveRedis } from '../src/redis-bootstrap.js';
 import { connectRedis, JobStore, queuedJobDocument } from '../src/store/index.js';
+import type { StepTimingSummary as Timing } from '../workers/step-timing.js';
 import { ConvoyWorker } from '../workers/worker.js';
 
 function option(name: string, env: string, fallback: string): string {
@@ -30,34 +32,28 @@ function option(name: string, env: string, fallback: string): string {
   return flag ? flag.slice(name.length + 3) : (process.env[env] ?? fallback);
 }
 const rounds = Number(option('rounds', 'BENCH_ROUNDS', '3'));
-const samples = Number(option('samples', 'BENCH_SAMPLES', '1280'));
+const samples = Number(option('samples', 'BENCH_SAMPLES', '3840'));
+const WARM_UP_SAMPLES = 320;
 const threadCounts = option('threads', 'BENCH_THREADS', '1,2').split(',').map(Number);
 const shard = option('shard', 'BENCH_SHARD', String(DEFAULT_MICRO_SHARD_SIZE));
-
-interface Timing {
-  steps: number;
-  gradMs: number;
-  engineMsPerShard: number; // engine ms per step, summed over the step's shards
-  reduceMs: number;
-  optimizerMs: number;
-  redisMs: number;
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'convoy-bench-'));
 const quiet = pino({ level: 'silent' });
 const redisInfo = await resolveRedis({ url: process.env.REDIS_URL, localUrl: 'redis://127.0.0.1:1', dataDir: join(dir, 'redis'), log: quiet });
 const redis = connectRedis(redisInfo.url, 'bench');
 
-const spec: JobSpec = {
-  model: presetSpec('fashion-cnn'),
-  dataset: { builtin: 'fashion-mnist', trainSize: samples, testSize: 0 },
-  training: { epochs: 1, batchSize: 64, optimizer: { type: 'adam', learningRate: 1e-3 }, seed: 1, microShardSize: Number(shard) },
-} as JobSpec;
+const jobSpec = (trainSize: number): JobSpec =>
+  ({
+    model: presetSpec('fashion-cnn'),
+    dataset: { builtin: 'fashion-mnist', trainSize, testSize: 0 },
+    training: { epochs: 1, batchSize: 64, optimizer: { type: 'adam', learningRate: 1e-3 }, seed: 1, microShardSize: Number(shard) },
+  }) as JobSpec;
 
 let jobNo = 0;
-async function runJob(store: JobStore, timings: Timing[]): Promise<{ seconds: number; sps: number }> {
+async function runJob(store: JobStore, timings: Timing[], trainSize: number): Promise<{ sps: number }> {
   const id = `bench-${jobNo++}`;
-  const doc = queuedJobDocument(id, spec, Math.ceil(samples / 64));
+  const spec = jobSpec(trainSize);
+  const doc = queuedJobDocument(id, spec, Math.ceil(trainSize / 64));
   await store.create(doc);
   const queue = new Queue(TRAIN_QUEUE, { connection: redis, prefix: store.keys.prefix });
   await queue.add(TRAIN_JOB_NAME, { id }, { jobId: id, removeOnComplete: true });
@@ -67,9 +63,7 @@ async function runJob(store: JobStore, timings: Timing[]): Promise<{ seconds: nu
     const d = await store.get(id);
     if (d && ['succeeded', 'failed', 'cancelled'].includes(d.status)) {
       if (d.status !== 'succeeded') throw new Error(`bench job ${d.status}: ${JSON.stringify(d.error)}`);
-      const t = timings[before]!;
-      const stepMs = t.gradMs + t.reduceMs + t.optimizerMs + t.redisMs;
-      return { seconds: (t.steps * stepMs) / 1000, sps: (64 * 1000) / stepMs };
+      return { sps: (64 * 1000) / timings[before]!.stepMs };
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -94,9 +88,9 @@ for (let round = 0; round <= rounds; round++) {
     const worker = new ConvoyWorker({ redisUrl: redisInfo.url, prefix, config: config.worker, weightsInlineMaxBytes: 0, log: pino({ level: 'info' }, sink) });
     await worker.start();
     const store = new JobStore(redis, prefix);
-    await runJob(store, timings); // warm-up: JIT, thread start, dataset cache
+    await runJob(store, timings, WARM_UP_SAMPLES); // warm-up: JIT, thread start, dataset cache
     if (round > 0) {
-      const r = await runJob(store, timings);
+      const r = await runJob(store, timings, samples);
       results.get(threads)!.sps.push(r.sps);
       results.get(threads)!.timing.push(timings.at(-1)!);
       console.error(`round ${round} threads ${threads}: ${r.sps.toFixed(1)} images/s`);
@@ -105,18 +99,16 @@ for (let round = 0; round <= rounds; round++) {
   }
 }
 
-console.log(`\nfashion-cnn, batch 64, micro-shards of ${shard}, ${samples} samples per job, median of ${rounds} rounds`);
-console.log('threads | images/s | speed-up | step ms | grad | reduce | opt | redis | engine ms/step (sum) | overhead');
+console.log(`\nfashion-cnn, batch 64, micro-shards of ${shard}, ${samples} samples per job, median of ${rounds} rounds (ms per step)`);
+console.log('threads | images/s | speed-up | step | fwd/bwd | imbalance | optimizer | overhead');
 const base = median(results.get(threadCounts[0]!)!.sps);
 for (const threads of threadCounts) {
   const r = results.get(threads)!;
   const sps = median(r.sps);
   const t = r.timing[r.sps.indexOf(sps)]!;
-  const stepMs = t.gradMs + t.reduceMs + t.optimizerMs + t.redisMs;
-  const overhead = 1 - t.engineMsPerShard / threads / stepMs;
-  console.log(
-    [threads, sps.toFixed(1), (sps / base).toFixed(2) + 'x', stepMs.toFixed(1), t.gradMs.toFixed(1), t.reduceMs.toFixed(1), t.optimizerMs.toFixed(1), t.redisMs.toFixed(1), t.engineMsPerShard.toFixed(1), (overhead * 100).toFixed(1) + '%'].join(' | '),
-  );
+  const ms = (v: number) => v.toFixed(1);
+  const row = [threads, sps.toFixed(1), (sps / base).toFixed(2) + 'x', ms(t.stepMs), ms(t.engineMs), ms(t.engineMs - t.engineMeanMs), ms(t.optimizerMs)];
+  console.log([...row, `${ms(t.overheadMs)} (${(t.overhead * 100).toFixed(1)}%)`].join(' | '));
 }
 await redis.quit();
 await redisInfo.stop();

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { LossResult, Task } from './protocol.js';
+import type { Task, TaskResult } from './protocol.js';
 
 /** The compiled thread file, next to this module when running from dist; dist's copy when running from source. */
 export function threadFile(): string {
@@ -21,7 +21,7 @@ export function defaultThreads(): number {
 }
 
 export class Pool {
-  readonly piscina: Piscina<Task, LossResult | number | Float32Array>;
+  readonly piscina: Piscina<Task, TaskResult>;
 
   constructor(readonly threads: number = defaultThreads()) {
     this.piscina = new Piscina({
@@ -34,7 +34,7 @@ export class Pool {
     });
   }
 
-  run<R extends LossResult | number | Float32Array>(task: Task): Promise<R> {
+  run<R extends TaskResult>(task: Task): Promise<R> {
     return this.piscina.run(task) as Promise<R>;
   }
 

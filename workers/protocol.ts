@@ -18,8 +18,23 @@
 import type { ModelSpec } from '../src/engine/spec.js';
 import type { ResolvedOptimizerConfig } from '../src/engine/optim/index.js';
 
-/** Parameters per 'reduce'/'apply' task: fixed, so the gradient norm's summation order is too. */
-export const REDUCE_CHUNK = 1 << 17;
+/** Parameters per chunk of a 'reduce'/'apply' task: fixed, so the gradient norm's summation order
+ *  is too (each chunk's sum of squares comes back on its own and they are added in chunk order). */
+export const REDUCE_CHUNK = 1 << 15;
+
+/** [from, to) ranges of whole chunks over P parameters, `parts` of them at most: one task per thread
+ *  (a task costs a thread round trip; more tasks than threads only adds round trips). */
+export function reduceRanges(P: number, parts: number): Array<[number, number]> {
+  const chunks = Math.ceil(P / REDUCE_CHUNK);
+  const n = Math.max(1, Math.min(parts, chunks));
+  const ranges: Array<[number, number]> = [];
+  for (let i = 0; i < n; i++) {
+    const from = Math.floor((i * chunks) / n) * REDUCE_CHUNK;
+    const to = Math.min(Math.floor(((i + 1) * chunks) / n) * REDUCE_CHUNK, P);
+    ranges.push([from, to]);
+  }
+  return ranges;
+}
 
 export interface SharedDataset {
   shape: [number, number, number];
@@ -71,8 +86,9 @@ export interface Update {
 }
 
 /**
- * gradSum[from..to) += the shards' slots, in shard order; returns the chunk's sum of squares. With
- * `update` (no clipping), also applies the optimizer to the chunk: one pass, no second round trip.
+ * gradSum[from..to) += the shards' slots, in shard order, chunk by chunk (REDUCE_CHUNK); returns each
+ * chunk's sum of squares. With `update` (no clipping), also applies the optimizer to each chunk while
+ * it is in cache: one pass, no second round trip.
  */
 export interface ReduceTask {
   kind: 'reduce';
@@ -115,9 +131,23 @@ export interface PredictTask {
 
 export type Task = GradTask | ReduceTask | ApplyTask | EvalTask | PredictTask;
 
-export interface LossResult {
+/** grad/eval: LossResult; reduce/apply: ReduceResult; predict: probabilities. */
+export type TaskResult = LossResult | ReduceResult | Float32Array;
+
+/** Where a task ran and how long the engine took in it (workers/step-timing.ts adds these up). */
+export interface TaskTiming {
+  /** The pool thread's id (worker_threads threadId). */
+  thread: number;
+  /** Milliseconds in the engine: forward/backward for grad and eval, the optimizer for reduce/apply. */
+  ms: number;
+}
+
+export interface LossResult extends TaskTiming {
   lossSum: number;
   correct: number;
-  /** Milliseconds spent in the engine (for the pool-overhead figure). */
-  ms: number;
+}
+
+export interface ReduceResult extends TaskTiming {
+  /** Each chunk's sum of squares of the summed gradient, in chunk order (apply: none). */
+  sums: number[];
 }

@@ -3,20 +3,24 @@
 // micro-shard's gradients into its slot, sums slots over a parameter range, or evaluates a range.
 // No Redis, no queue: only the engine and the shared buffers (protocol.ts).
 import { performance } from 'node:perf_hooks';
-import { createModel, evaluate, predict, type Model } from '../src/engine/index.js';
+import { threadId } from 'node:worker_threads';
+import { createModel, evaluate, predict, sumInto, type Model } from '../src/engine/index.js';
 import { optimizerOver } from '../src/engine/optim/index.js';
 import { toFloatBatch, gatherLabels, type Dataset } from '../src/datasets/index.js';
-import type {
-  ApplyTask,
-  EvalTask,
-  GradTask,
-  JobContext,
-  LossResult,
-  PredictTask,
-  ReduceTask,
-  SharedDataset,
-  Task,
-  Update,
+import {
+  REDUCE_CHUNK,
+  type ApplyTask,
+  type EvalTask,
+  type GradTask,
+  type JobContext,
+  type LossResult,
+  type PredictTask,
+  type ReduceResult,
+  type ReduceTask,
+  type SharedDataset,
+  type Task,
+  type TaskResult,
+  type Update,
 } from './protocol.js';
 
 interface Cached {
@@ -110,37 +114,38 @@ function grad(task: GradTask): LossResult {
     step: task.step,
     sampleOffset: task.from,
   });
-  return { lossSum, correct, ms: performance.now() - t0 };
+  return { lossSum, correct, thread: threadId, ms: performance.now() - t0 };
 }
 
-function reduce(task: ReduceTask): number {
+function reduce(task: ReduceTask): ReduceResult {
   const c = context(task.ctx);
   const P = task.ctx.paramCount;
-  const { slots, gradSum } = c;
-  const { from, to } = task;
-  for (let s = 1; s < task.shards; s++) {
-    const base = (s - 1) * P;
-    for (let i = from; i < to; i++) gradSum[i] = gradSum[i]! + slots[base + i]!;
+  const sums: number[] = [];
+  let ms = 0;
+  for (let from = task.from; from < task.to; from += REDUCE_CHUNK) {
+    const to = Math.min(from + REDUCE_CHUNK, task.to);
+    const shards: Float32Array[] = [];
+    for (let s = 1; s < task.shards; s++) shards.push(c.slots.subarray((s - 1) * P + from, (s - 1) * P + to));
+    sums.push(sumInto(c.gradSum.subarray(from, to), shards));
+    if (task.update) ms += update(c, task.ctx, from, to, task.update);
   }
-  let sumsq = 0;
-  for (let i = from; i < to; i++) sumsq += gradSum[i]! * gradSum[i]!;
-  if (task.update) update(c, task.ctx, from, to, task.update);
-  return sumsq;
+  return { sums, thread: threadId, ms };
 }
 
-function apply(task: ApplyTask): number {
+function apply(task: ApplyTask): ReduceResult {
   const c = context(task.ctx);
   const { gradSum } = c;
   if (task.scale < 1) for (let i = task.from; i < task.to; i++) gradSum[i] = gradSum[i]! * task.scale;
-  update(c, task.ctx, task.from, task.to, task.update);
-  return 0;
+  return { sums: [], thread: threadId, ms: update(c, task.ctx, task.from, task.to, task.update) };
 }
 
-/** The optimizer step on weights[from..to), its state being views of the shared buffers. */
-function update(c: Cached, ctx: JobContext, from: number, to: number, u: Update): void {
+/** The optimizer step on weights[from..to), its state being views of the shared buffers; returns its ms. */
+function update(c: Cached, ctx: JobContext, from: number, to: number, u: Update): number {
+  const t0 = performance.now();
   const buffers: Record<string, Float32Array> = {};
   for (const [name, b] of Object.entries(c.optimizer)) buffers[name] = b.subarray(from, to);
   optimizerOver(ctx.optimizer.config, to - from, u.step, buffers).step(c.weights.subarray(from, to), c.gradSum.subarray(from, to), u.lr);
+  return performance.now() - t0;
 }
 
 function evalRange(task: EvalTask): LossResult {
@@ -161,7 +166,7 @@ function evalRange(task: EvalTask): LossResult {
     lossSum += r.lossSum;
     correct += r.correct;
   }
-  return { lossSum, correct, ms: performance.now() - t0 };
+  return { lossSum, correct, thread: threadId, ms: performance.now() - t0 };
 }
 
 const predictModels = new Map<string, Model>();
@@ -179,7 +184,7 @@ function runPredict(task: PredictTask): Float32Array {
   return predict(model, task.inputs, task.n);
 }
 
-export default function run(task: Task): LossResult | number | Float32Array {
+export default function run(task: Task): TaskResult {
   switch (task.kind) {
     case 'grad':
       return grad(task);

@@ -5,9 +5,9 @@
 //   claim (attempt + 1, fencing token) ─ load data once ─ share it (SharedArrayBuffers)
 //     for each epoch: order = seeded shuffle(seed, epoch)
 //       for each batch: micro-shards ──► pool 'grad' tasks, one gradient slot each
-//                       ──► pool 'reduce' tasks: slots summed in shard order over fixed chunks,
-//                           then the optimizer step on the chunk (with clipping: 'apply' tasks
-//                           after the global norm is known)
+//                       ──► pool 'reduce' tasks, one per thread: slots summed in shard order
+//                           over fixed chunks, then the optimizer step on each chunk while it is
+//                           in cache (with clipping: 'apply' tasks after the global norm is known)
 //                       progress (<= ~4/s) ─ cancel? ─ checkpoint due? ─ draining?
 //       evaluate validation/test on the pool ─ `epoch` event ─ checkpoint ─ stopping rules
 //   terminal commit: `completed` (weights) | `failed` | `cancelled` (partial weights)
@@ -44,7 +44,8 @@ import { FencedError, JobFinishedError, type JobPatch, type JobStore, type NewEv
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint, type CheckpointState } from './checkpoint.js';
 import { JobDataError, loadJobData, share, type JobData, type UploadedLoader } from './data.js';
 import type { Pool } from './pool.js';
-import { REDUCE_CHUNK, type JobContext, type LossResult } from './protocol.js';
+import { reduceRanges, type JobContext, type LossResult, type ReduceResult } from './protocol.js';
+import { StepTiming } from './step-timing.js';
 
 export interface TrainSettings {
   /** Checkpoint every N optimizer steps (0 = only at epoch ends). */
@@ -293,8 +294,8 @@ class Run {
   private lastCheckpointAt = Date.now();
   private stepsSinceCheckpoint = 0;
   private lastProgressAt = 0;
-  /** Per-step time split (ms): grad = shards' forward/backward, reduce = sum (+ optimizer when fused), optimizer = clip pass. */
-  private timing = { steps: 0, gradMs: 0, engineMs: 0, reduceMs: 0, optimizerMs: 0, redisMs: 0 };
+  /** Where each step's time goes (step-timing.ts), logged per epoch. */
+  private timing!: StepTiming;
 
   constructor(
     private readonly id: string,
@@ -426,7 +427,8 @@ class Run {
     const clipNorm = spec.training.clipNorm;
     const maxRuntimeMs = (spec.stopping?.maxRuntimeSeconds ?? Infinity) * 1000;
     const shuffle = spec.training.shuffle ?? true;
-    const P = ctx.paramCount;
+    const ranges = reduceRanges(ctx.paramCount, deps.pool.threads);
+    this.timing = new StepTiming(deps.pool.threads);
     let lr = baseLr;
 
     for (; this.epoch < epochs; this.epoch++) {
@@ -466,24 +468,22 @@ class Run {
         lr = learningRate(sched, baseLr, this.globalStep, totalSteps);
         const update = { lr, step: this.optimizer.step };
         const fused = clipNorm === undefined;
-        const reduces: Promise<number>[] = [];
-        for (let a = 0; a < P; a += REDUCE_CHUNK) {
-          const to = Math.min(a + REDUCE_CHUNK, P);
-          reduces.push(deps.pool.run<number>({ kind: 'reduce', ctx, shards: tasks.length, from: a, to, update: fused ? update : undefined }));
-        }
+        const reduces = await Promise.all(
+          ranges.map(([a, b]) =>
+            deps.pool.run<ReduceResult>({ kind: 'reduce', ctx, shards: tasks.length, from: a, to: b, update: fused ? update : undefined }),
+          ),
+        );
         let sumsq = 0;
-        for (const part of await Promise.all(reduces)) sumsq += part;
+        for (const r of reduces) for (const part of r.sums) sumsq += part; // chunk order
         const t2 = performance.now();
         const gradNorm = Math.sqrt(sumsq);
         if (!Number.isFinite(gradNorm)) throw new Diverged(this.epoch + 1, this.step + 1, `gradient norm is ${gradNorm}`);
         if (!fused) {
           // Clipping needs the global norm first: scale and update in a second pass.
           const scale = clipNorm / (gradNorm + 1e-6);
-          const applies: Promise<number>[] = [];
-          for (let a = 0; a < P; a += REDUCE_CHUNK) {
-            applies.push(deps.pool.run<number>({ kind: 'apply', ctx, from: a, to: Math.min(a + REDUCE_CHUNK, P), scale, update }));
-          }
-          await Promise.all(applies);
+          reduces.push(
+            ...(await Promise.all(ranges.map(([a, b]) => deps.pool.run<ReduceResult>({ kind: 'apply', ctx, from: a, to: b, scale, update })))),
+          );
         }
         this.optimizer.step++;
         const t3 = performance.now();
@@ -501,12 +501,7 @@ class Run {
         if (await cancelled) return this.cancel();
         await this.maybeProgress(stepsPerEpoch, totalSteps, this.step === stepsPerEpoch);
         const t4 = performance.now();
-        this.timing.steps++;
-        this.timing.gradMs += t1 - tStart;
-        this.timing.reduceMs += t2 - t1;
-        this.timing.optimizerMs += t3 - t2;
-        this.timing.redisMs += t4 - t3;
-        for (const r of results) this.timing.engineMs += r.ms;
+        this.timing.record({ gradMs: t1 - tStart, reduceMs: t2 - t1, applyMs: t3 - t2, redisMs: t4 - t3 }, results, reduces);
         if (deps.draining()) return this.handBack();
         if (this.elapsedMs() >= maxRuntimeMs) return this.finish('max-runtime');
         if (this.step < stepsPerEpoch && this.checkpointDue()) await this.saveCheckpoint();
@@ -533,27 +528,10 @@ class Run {
         { event: { type: 'epoch', data: { epoch: this.epoch + 1, epochs, metrics, norms } }, checkpoint },
       );
       this.checkpointSaved();
-      this.log.info({ epoch: this.epoch + 1, ...this.lastMetrics, timing: this.stepTiming() }, 'epoch done');
+      this.log.info({ epoch: this.epoch + 1, ...this.lastMetrics, timing: this.timing.take() }, 'epoch done');
       if (this.finished) return this.finish(this.finished);
     }
     return this.finish('epochs');
-  }
-
-  /** Per-step averages (ms) since the last call: where a step's time goes. */
-  private stepTiming(): Record<string, number> {
-    const t = this.timing;
-    const n = Math.max(1, t.steps);
-    const round = (v: number) => Math.round((v / n) * 1000) / 1000;
-    const out = {
-      steps: t.steps,
-      gradMs: round(t.gradMs),
-      engineMsPerShard: Math.round((t.engineMs / Math.max(1, t.steps)) * 1000) / 1000,
-      reduceMs: round(t.reduceMs),
-      optimizerMs: round(t.optimizerMs),
-      redisMs: round(t.redisMs),
-    };
-    this.timing = { steps: 0, gradMs: 0, engineMs: 0, reduceMs: 0, optimizerMs: 0, redisMs: 0 };
-    return out;
   }
 
   private elapsedMs(): number {

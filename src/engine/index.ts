@@ -32,3 +32,4 @@ export { shapeSize, type Shape, type Window2d } from './shape.js';
 export * from './optim/index.js';
 export { encodeSafetensors, decodeSafetensors, SafetensorsError, type NamedTensor, type Safetensors } from './safetensors.js';
 export { exportWeights, loadWeights, WeightsError, type WeightsOwner } from './weights.js';
+export { sumInto, kernelVariant } from './kernels/index.js';

@@ -49,7 +49,7 @@ const LINKED_CODE: Record<string, string[]> = {
   'flatten.ts: backward': ['dx.set(dy'],
   'dropout.ts: backward': ['this.mask[i]'],
   'sgd.ts: update': ['momentum * b[i]', 'nesterov ?', 'weights[i] = w - lr'],
-  'adam.ts: update': ['beta1 * m[i]', 'beta2 * v[i]', 'Math.sqrt(vi)', 'decay'],
+  'adam-ref.ts: update': ['beta1 * m[i]', 'beta2 * v[i]', 'Math.sqrt(vi)', 'decay'],
   'clip.ts: clip': ['l2Norm(grads)', 'scale < 1'],
   'schedule.ts: cosine': ['minLr', 'Math.cos'],
 };

@@ -5,6 +5,9 @@ import { describe, expect, it } from 'vitest';
 import {
   activateRef,
   activationBackwardRef,
+  adamUpdateRef,
+  sumIntoRef,
+  type AdamCoefficients,
   conv2dBackwardRef,
   conv2dForwardRef,
   gemmRef,
@@ -173,6 +176,43 @@ describe('kernels', () => {
           activationBackwardRef(act.kind, act.alpha, expected, dy, dxRef, x.length);
           k.activationBackward(act, expected, dy, dx, x.length);
           expectClose(dx, dxRef, `${act.kind} backward`, 1e-6);
+        }
+      });
+
+      it('adamUpdate gives the reference\'s bits (Adam, Adam + L2, AdamW; lengths across blocks)', () => {
+        const coefficients: AdamCoefficients[] = [
+          { beta1: 0.9, beta2: 0.999, eps: 1e-8, l2: 0, decay: 1, stepSize: 1e-3 / (1 - 0.9), bc2Sqrt: Math.sqrt(1 - 0.999) },
+          { beta1: 0.8, beta2: 0.99, eps: 1e-6, l2: 0.01, decay: 1, stepSize: 0.05, bc2Sqrt: 0.3 },
+          { beta1: 0.9, beta2: 0.999, eps: 1e-8, l2: 0, decay: 1 - 1e-3 * 0.01, stepSize: 2e-3, bc2Sqrt: 0.2 },
+        ];
+        for (const [i, c] of coefficients.entries()) {
+          for (const len of [1, 3, 4, 37, 16384 + 7, 40_000]) {
+            const w = random(len, 10 + i);
+            const g = random(len, 20 + i).map((x) => x * 1e-2);
+            const m = random(len, 30 + i).map((x) => x * 1e-3);
+            const v = random(len, 40 + i).map((x) => x * x * 1e-4);
+            const ref = [w.slice(), m.slice(), v.slice()] as const;
+            adamUpdateRef(ref[0], g, ref[1], ref[2], c);
+            k.adamUpdate(w, g, m, v, c);
+            for (const [name, a, b] of [['w', w, ref[0]], ['m', m, ref[1]], ['v', v, ref[2]]] as const) {
+              expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer)), `${name}, coefficients ${i}, length ${len}`).toBe(true);
+            }
+            expect(ref[0].some((x, j) => x !== random(len, 10 + i)[j]), 'the update moves the weights').toBe(true);
+          }
+        }
+      });
+
+      it('sumInto adds the shards in order with the reference\'s bits; its sum of squares to float64 rounding', () => {
+        for (const shards of [0, 1, 3]) {
+          for (const len of [1, 6, 16384 + 5, 50_000]) {
+            const dst = random(len, 50 + shards);
+            const srcs = Array.from({ length: shards }, (_, s) => random(len, 60 + s).map((x) => x * 10 ** s));
+            const ref = dst.slice();
+            const expected = sumIntoRef(ref, srcs);
+            const actual = k.sumInto(dst, srcs);
+            expect(Buffer.from(dst.buffer).equals(Buffer.from(ref.buffer)), `${shards} shards, length ${len}`).toBe(true);
+            expect(Math.abs(actual - expected) / expected, `sum of squares, ${shards} shards, length ${len}`).toBeLessThan(1e-12);
+          }
         }
       });
 

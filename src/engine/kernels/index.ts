@@ -14,12 +14,19 @@
 //     output, for backward); im2col, GEMM, bias and activation all run inside wasm memory.
 //   activationForward(act, x, y, len)                   y = act(x)     (element-wise, SIMD in wasm)
 //   activationBackward(act, y, dy, dx, len)             dx = dy * act'(y)
+//   adamUpdate(w, g, m, v, coefficients)                one Adam/AdamW step in place (adam-ref.ts;
+//                                                       wasm gives the same bits: float32 math)
+//   sumInto(dst, srcs)                                  dst += srcs[0] + srcs[1] + ... in that order;
+//                                                       returns sum dst^2 (sum-ref.ts)
 //   kernelVariant                                       which implementation was picked
 // Results of the wasm and reference paths agree to float rounding, not bit for bit (different
 // summation order; FMA in the relaxed variant). Within one process the choice is fixed, so runs
-// are deterministic.
+// are deterministic. The element-wise optimizer kernels (adamUpdate, sumInto's dst) are exact:
+// same bits on every path.
 import { gemmRef, type Gemm } from './gemm-ref.js';
 import { conv2dBackwardRef, conv2dForwardRef, type Conv2dBackward, type Conv2dForward } from './conv-ref.js';
+import { adamUpdateRef, type AdamUpdate } from './adam-ref.js';
+import { sumIntoRef, type SumInto } from './sum-ref.js';
 import { loadWasmKernels, type WasmKernels } from './wasm.js';
 import {
   activationBackwardRefFn,
@@ -34,6 +41,8 @@ export type { FusedActivation } from './activation-ref.js';
 export type { ActivationForward, ActivationBackward } from './activation-ref.js';
 export { activateRef, activationBackwardRef, activationForwardRef, activationBackwardRefFn } from './activation-ref.js';
 export { gemmRef } from './gemm-ref.js';
+export { adamUpdateRef, type AdamCoefficients, type AdamUpdate } from './adam-ref.js';
+export { sumIntoRef, type SumInto } from './sum-ref.js';
 export { conv2dForwardRef, conv2dBackwardRef } from './conv-ref.js';
 
 const wasm: WasmKernels | null = loadWasmKernels('wasm-relaxed-simd') ?? loadWasmKernels('wasm-simd');
@@ -44,3 +53,5 @@ export const conv2dForward: Conv2dForward = wasm ? wasm.conv2dForward : conv2dFo
 export const conv2dBackward: Conv2dBackward = wasm ? wasm.conv2dBackward : conv2dBackwardRef;
 export const activationForward: ActivationForward = wasm ? wasm.activationForward : activationForwardRef;
 export const activationBackward: ActivationBackward = wasm ? wasm.activationBackward : activationBackwardRefFn;
+export const adamUpdate: AdamUpdate = wasm ? wasm.adamUpdate : adamUpdateRef;
+export const sumInto: SumInto = wasm ? wasm.sumInto : sumIntoRef;

@@ -14,6 +14,8 @@ import {
   type ActivationForward,
   type FusedActivation,
 } from './activation-ref.js';
+import type { AdamUpdate } from './adam-ref.js';
+import type { SumInto } from './sum-ref.js';
 import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './wasm/kernels.generated.js';
 
 // @types/node 20 does not declare the WebAssembly namespace: the part used here.
@@ -38,6 +40,8 @@ interface Exports {
   conv2dBackward: Fn;
   activate: Fn;
   activationBackward: Fn;
+  adam: Fn;
+  sumInto: Fn;
   convWorkBytes: Fn;
   packedABytes: Fn;
   packedBBytes: Fn;
@@ -54,6 +58,8 @@ export interface WasmKernels {
   activate(act: FusedActivation, buf: Float32Array, len: number): void;
   activationForward: ActivationForward;
   activationBackward: ActivationBackward;
+  adamUpdate: AdamUpdate;
+  sumInto: SumInto;
   /** Current size of the linear memory in bytes. */
   memoryBytes(): number;
 }
@@ -66,6 +72,10 @@ function decodeBase64(text: string): Uint8Array {
 }
 
 const align = (n: number): number => (n + 63) & ~63;
+
+/** Elements per block of the element-wise optimizer kernels: a block's arrays (4 x 64 KB for Adam)
+ *  stay in the core's L2 cache between copy-in, update and copy-out. */
+const BLOCK = 16384;
 
 /** Bytes of per-sample data one conv call keeps in wasm memory at a time (then it loops). */
 const DEFAULT_CHUNK_BYTES = 32 << 20;
@@ -190,6 +200,40 @@ export function loadWasmKernels(variant: WasmVariant, options: { chunkBytes?: nu
     copyOut(pDY, len, dx);
   };
 
+  // Block by block: copy w, g, m, v in, update, copy w, m, v out.
+  const adamUpdate: AdamUpdate = (w, g, m, v, c) => {
+    const block = align(Math.min(w.length, BLOCK) * 4);
+    const [pW, pG, pM, pV] = [base, base + block, base + 2 * block, base + 3 * block];
+    reserve(4 * block);
+    for (let from = 0; from < w.length; from += BLOCK) {
+      const n = Math.min(BLOCK, w.length - from);
+      copyIn(w.subarray(from, from + n), n, pW);
+      copyIn(g.subarray(from, from + n), n, pG);
+      copyIn(m.subarray(from, from + n), n, pM);
+      copyIn(v.subarray(from, from + n), n, pV);
+      ex.adam(pW, pG, pM, pV, n, c.beta1, c.beta2, 1 - c.beta1, 1 - c.beta2, c.l2, c.decay, c.stepSize, c.bc2Sqrt, c.eps);
+      copyOut(pW, n, w.subarray(from));
+      copyOut(pM, n, m.subarray(from));
+      copyOut(pV, n, v.subarray(from));
+    }
+  };
+
+  // Block by block: copy dst and the sources in, sum, copy dst out. Blocks are fixed, so the
+  // order the squares are added in is too.
+  const sumInto: SumInto = (dst, srcs) => {
+    const block = align(Math.min(dst.length, BLOCK) * 4);
+    reserve((srcs.length + 1) * block);
+    let sumsq = 0;
+    for (let from = 0; from < dst.length; from += BLOCK) {
+      const n = Math.min(BLOCK, dst.length - from);
+      copyIn(dst.subarray(from, from + n), n, base);
+      srcs.forEach((src, k) => copyIn(src.subarray(from, from + n), n, base + (k + 1) * block));
+      sumsq += ex.sumInto(base, base + block, srcs.length, block, n);
+      copyOut(base, n, dst.subarray(from));
+    }
+    return sumsq;
+  };
+
   function workBytes(s: ConvShape): number {
     return align(ex.convWorkBytes(s.inC, s.kH, s.kW, s.outC, s.outH, s.outW)) + 512;
   }
@@ -202,6 +246,8 @@ export function loadWasmKernels(variant: WasmVariant, options: { chunkBytes?: nu
     activate,
     activationForward,
     activationBackward,
+    adamUpdate,
+    sumInto,
     memoryBytes: () => ex.memory.buffer.byteLength,
   };
 }

@@ -9,6 +9,7 @@
 // The last line is lr * m_hat / (sqrt(v_hat) + eps) with the bias corrections
 // m_hat = m / (1 - beta1^t), v_hat = v / (1 - beta2^t), arranged as PyTorch does.
 // State: `m`, `v` (Float32Array, as PyTorch's float32 exp_avg and exp_avg_sq) and t.
+import { adamUpdate } from '../kernels/index.js';
 import { checkStepArgs, type AdamConfig, type AdamWConfig, type Optimizer, type OptimizerState } from './types.js';
 
 export class AdamOptimizer implements Optimizer {
@@ -51,16 +52,7 @@ export class AdamOptimizer implements Optimizer {
     // Exactly one of these is active: L2 adds to the gradient, decoupled decay scales the weight.
     const l2 = this.config.type === 'adam' ? weightDecay : 0;
     const decay = this.config.type === 'adamw' ? 1 - lr * weightDecay : 1;
-    const { m, v } = this;
-    for (let i = 0; i < weights.length; i++) {
-      const w = Math.fround(weights[i]! * decay);
-      const g = grads[i]! + l2 * w;
-      const mi = Math.fround(beta1 * m[i]! + (1 - beta1) * g);
-      const vi = Math.fround(beta2 * v[i]! + (1 - beta2) * g * g);
-      m[i] = mi;
-      v[i] = vi;
-      weights[i] = w - (stepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + eps);
-    }
+    adamUpdate(weights, grads, this.m, this.v, { beta1, beta2, eps, l2, decay, stepSize, bc2Sqrt });
     this.t = t;
   }
 

@@ -1,0 +1,67 @@
+// The two pieces that decide how a step's reduce is split and how its time is accounted:
+// reduceRanges (one task per thread, chunk-aligned so the norm's summation order never depends on
+// the thread count) and StepTiming (critical path vs pool overhead, as bench:parallel reports it).
+import { describe, expect, it } from 'vitest';
+import { REDUCE_CHUNK, reduceRanges } from '../../workers/protocol.js';
+import { StepTiming } from '../../workers/step-timing.js';
+
+describe('reduceRanges', () => {
+  for (const [P, parts] of [
+    [1, 1],
+    [REDUCE_CHUNK, 2],
+    [1_199_882, 1],
+    [1_199_882, 2],
+    [1_199_882, 3],
+    [3 * REDUCE_CHUNK + 5, 8],
+  ] as const) {
+    it(`covers ${P} parameters once, in whole chunks, in at most ${parts} ranges`, () => {
+      const ranges = reduceRanges(P, parts);
+      expect(ranges.length).toBe(Math.min(parts, Math.ceil(P / REDUCE_CHUNK)));
+      expect(ranges[0]![0]).toBe(0);
+      expect(ranges.at(-1)![1]).toBe(P);
+      for (const [i, [from, to]] of ranges.entries()) {
+        expect(from % REDUCE_CHUNK, 'chunk-aligned start').toBe(0);
+        expect(to).toBeGreaterThan(from);
+        if (i > 0) expect(from).toBe(ranges[i - 1]![1]);
+      }
+      const sizes = ranges.map(([a, b]) => Math.ceil((b - a) / REDUCE_CHUNK));
+      expect(Math.max(...sizes) - Math.min(...sizes), 'chunks spread evenly').toBeLessThanOrEqual(1);
+    });
+  }
+});
+
+describe('StepTiming', () => {
+  it('puts the busiest thread on the critical path and everything else in the overhead', () => {
+    const timing = new StepTiming(2);
+    // thread 1 ran two shards (40 + 45 ms), thread 2 one (50 ms); optimizer 3 ms and 2 ms
+    timing.record(
+      { gradMs: 90, reduceMs: 5, applyMs: 0, redisMs: 1 },
+      [
+        { thread: 1, ms: 40 },
+        { thread: 2, ms: 50 },
+        { thread: 1, ms: 45 },
+      ],
+      [
+        { thread: 1, ms: 3 },
+        { thread: 2, ms: 2 },
+      ],
+    );
+    timing.record(
+      { gradMs: 60, reduceMs: 4, applyMs: 1, redisMs: 1 },
+      [
+        { thread: 1, ms: 55 },
+        { thread: 2, ms: 55 },
+      ],
+      [{ thread: 2, ms: 4 }],
+    );
+    const t = timing.take();
+    expect(t.steps).toBe(2);
+    expect(t.stepMs).toBe((96 + 66) / 2);
+    expect(t.engineMs).toBe((85 + 55) / 2);
+    expect(t.engineMeanMs).toBe((135 / 2 + 110 / 2) / 2);
+    expect(t.optimizerMs).toBe((3 + 4) / 2);
+    expect(t.overheadMs).toBe(81 - 70 - 3.5);
+    expect(t.overhead).toBeCloseTo(7.5 / 81, 4);
+    expect(timing.take().steps, 'take() starts over').toBe(0);
+  });
+});
