@@ -4,7 +4,7 @@
 // handles (posting a SharedArrayBuffer shares it, nothing is copied):
 //
 //   weights   Float32 [P]            the model's weights; written only by 'reduce'/'apply' tasks (the
-//                                    optimizer step, one parameter chunk each), between micro-shards
+//                                    optimizer step, whole parameter chunks each), between micro-shards
 //   gradSum   Float32 [P]            shard 0 writes its gradient here; 'reduce' adds shards 1..S-1
 //   slots     Float32 [(S-1) x P]    one gradient slot per further micro-shard; shard s writes slot s-1
 //   optimizer Float32 [P] each       the optimizer's state (Adam m and v, SGD momentum)
@@ -13,8 +13,9 @@
 //
 // Determinism: a batch is cut into micro-shards of a size fixed by the job; shard s covers
 // order[batchStart + s*shard .. ) and writes only its own buffer; 'reduce' sums them in shard order
-// over parameter chunks of a fixed size (REDUCE_CHUNK), and the optimizer is element-wise, so
-// which thread ran what never changes a bit of the result. The main thread only orchestrates.
+// (float32 adds) over parameter chunks of a fixed size (REDUCE_CHUNK), each chunk's sum of squares
+// comes back separately and is added in chunk order, and the optimizer is element-wise, so which
+// thread ran what never changes a bit of the result. The main thread only orchestrates.
 import type { ModelSpec } from '../src/engine/spec.js';
 import type { ResolvedOptimizerConfig } from '../src/engine/optim/index.js';
 

@@ -8,7 +8,9 @@
 //   w = w - (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 // The last line is lr * m_hat / (sqrt(v_hat) + eps) with the bias corrections
 // m_hat = m / (1 - beta1^t), v_hat = v / (1 - beta2^t), arranged as PyTorch does.
-// State: `m`, `v` (Float32Array, as PyTorch's float32 exp_avg and exp_avg_sq) and t.
+// State: `m`, `v` (Float32Array, as PyTorch's float32 exp_avg and exp_avg_sq) and t. The element
+// loop is kernels/adam-ref.ts (float32 arithmetic, as PyTorch on float32 parameters), run as its
+// WebAssembly twin when the host has one: same bits, ~3x faster.
 import { adamUpdate } from '../kernels/index.js';
 import { checkStepArgs, type AdamConfig, type AdamWConfig, type Optimizer, type OptimizerState } from './types.js';
 
