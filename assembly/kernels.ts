@@ -15,10 +15,12 @@
 //   Padding makes every tile full inside the kernel; only the store of an edge tile is partial.
 //
 // Convolution (NCHW, weights [F, C, KH, KW]) is im2col + GEMM inside wasm memory, one sample at a
-// time, with an optional fused activation act (codes below):
+// time and, within a sample, by blocks of output rows sized so that a block's columns, their packed
+// copy and the GEMM's other operands stay in a core's L2 cache (COL_BLOCK_BYTES), with an optional
+// fused activation act (codes below):
 //   forward   z_n[F, P]    = W[F, R] · col_n[R, P] (+ b);  y_n = act(z_n)    R = C*KH*KW, P = OH*OW
 //   backward  dz_n         = dy_n * act'(y_n)   (in place in dy's wasm copy)
-//             dW[F, R]    += dz_n[F, P] · col_n[R, P]^T
+//             dW[F, R]    += dz_n[F, P] · col_n[R, P]^T    (block by block: a sum over P in blocks)
 //             db[F]       += sum_p dz_n[F, p]
 //             dcol_n[R, P] = W[F, R]^T · dz_n[F, P];  dx_n = col2im(dcol_n)
 // im2col / col2im copy whole row segments with v128 loads when the stride is 1.
@@ -456,11 +458,11 @@ export function activationBackward(kind: i32, alpha: f32, pY: usize, pDY: usize,
 }
 
 /**
- * col[R, P] of one sample x[C, H, W]: col[r][p] = x[c][oy*SH - PT + ky][ox*SW - PL + kx] or 0,
- * r = (c*KH + ky)*KW + kx, p = oy*OW + ox.
+ * col[R, Pb] of one sample x[C, H, W] for output rows [oy0, oy1) (Pb = (oy1 - oy0) * OW):
+ * col[r][p] = x[c][oy*SH - PT + ky][ox*SW - PL + kx] or 0, r = (c*KH + ky)*KW + kx, p = (oy - oy0)*OW + ox.
  */
 export function im2col(
-  pX: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, OH: i32, OW: i32,
+  pX: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, oy0: i32, oy1: i32, OW: i32,
   pCol: usize,
 ): void {
   let dst = pCol;
@@ -477,7 +479,7 @@ export function im2col(
           hi = min(OW, W + PL - kx);
           if (hi < lo) hi = lo;
         }
-        for (let oy = 0; oy < OH; oy++) {
+        for (let oy = oy0; oy < oy1; oy++) {
           const iy = oy * SH - PT + ky;
           if (iy < 0 || iy >= H) {
             zeroF32(dst, OW);
@@ -501,12 +503,11 @@ export function im2col(
   }
 }
 
-/** dx[C,H,W] = col2im(dcol[R,P]): every column entry added back to the pixel it came from. */
+/** dx[C,H,W] += col2im(dcol[R,Pb]) for output rows [oy0, oy1): every entry added back to its pixel. */
 export function col2im(
-  pCol: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, OH: i32, OW: i32,
+  pCol: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, oy0: i32, oy1: i32, OW: i32,
   pX: usize,
 ): void {
-  memory.fill(pX, 0, (<usize>(C * H * W)) * 4);
   let src = pCol;
   const rowBytes = (<usize>OW) << 2;
   for (let c = 0; c < C; c++) {
@@ -520,7 +521,7 @@ export function col2im(
           hi = min(OW, W + PL - kx);
           if (hi < lo) hi = lo;
         }
-        for (let oy = 0; oy < OH; oy++) {
+        for (let oy = oy0; oy < oy1; oy++) {
           const iy = oy * SH - PT + ky;
           if (iy >= 0 && iy < H) {
             const xrow = xc + (<usize>(iy * W)) * 4;
@@ -543,13 +544,28 @@ export function col2im(
   }
 }
 
+/** Bytes of one block's columns the conv kernels aim for: with its packed copy and the GEMM's other
+ *  operands a block stays in a core's L2 cache (1 MB here) instead of streaming through L3, which
+ *  two threads share. */
+const COL_BLOCK_BYTES: i32 = 128 << 10;
+
+/** Output rows per block: as many as keep col[R, rows*OW] within COL_BLOCK_BYTES, at least one. */
+@inline function blockRows(R: i32, OH: i32, OW: i32): i32 {
+  return min(OH, max(1, COL_BLOCK_BYTES / (R * OW * 4)));
+}
+
 /** Working bytes conv2dForward / conv2dBackward need at pWork. */
 export function convWorkBytes(C: i32, KH: i32, KW: i32, F: i32, OH: i32, OW: i32): i32 {
   const R = C * KH * KW;
-  const P = OH * OW;
+  const Pb = blockRows(R, OH, OW) * OW;
   const aBytes = max(packedABytes(F, R), packedABytes(R, F)); // W or W^T packed as A
-  const bBytes = max(packedBBytes(P, R), packedBBytes(R, P)); // col or col^T or dz packed as B
-  return aBytes + bBytes + packedABytes(F, P) + 2 * R * P * 4 + 512;
+  const bBytes = max(max(packedBBytes(Pb, R), packedBBytes(R, Pb)), packedBBytes(Pb, F)); // col, col^T or dz as B
+  return aBytes + bBytes + packedABytes(F, Pb) + 2 * F * Pb * 4 + 2 * R * Pb * 4 + 1024;
+}
+
+/** dst[F, Pb] = columns [p0, p0 + Pb) of src[F, P]. */
+function copyColumns(src: usize, F: i32, P: i32, p0: i32, Pb: i32, dst: usize): void {
+  for (let f = 0; f < F; f++) copyF32(dst + (<usize>(f * Pb)) * 4, src + (<usize>(f * P + p0)) * 4, Pb);
 }
 
 @inline function alignUp(p: usize): usize {
@@ -563,18 +579,30 @@ export function conv2dForward(
 ): void {
   const R = C * KH * KW;
   const P = OH * OW;
+  const rows = blockRows(R, OH, OW);
   const pa = pWork;
   const pb = alignUp(pa + <usize>packedABytes(F, R));
-  const pCol = alignUp(pb + <usize>packedBBytes(P, R));
+  const pCol = alignUp(pb + <usize>packedBBytes(rows * OW, R));
+  const pOut = alignUp(pCol + (<usize>(R * rows * OW)) * 4);
   packA(0, F, R, pW, pa);
   const xBytes = (<usize>(C * H * W)) << 2;
   const yBytes = (<usize>(F * P)) << 2;
   for (let s = 0; s < n; s++) {
     const xs = pX + (<usize>s) * xBytes;
     const ys = pY + (<usize>s) * yBytes;
-    im2col(xs, C, H, W, KH, KW, SH, SW, PT, PL, OH, OW, pCol);
-    packB(0, P, R, pCol, pb);
-    gemmPacked(F, P, R, pa, pb, ys, 0);
+    // by blocks of output rows: z[:, block] = W · col_block
+    for (let oy0 = 0; oy0 < OH; oy0 += rows) {
+      const oy1 = min(OH, oy0 + rows);
+      const Pb = (oy1 - oy0) * OW;
+      im2col(xs, C, H, W, KH, KW, SH, SW, PT, PL, oy0, oy1, OW, pCol);
+      packB(0, Pb, R, pCol, pb);
+      if (Pb == P) {
+        gemmPacked(F, P, R, pa, pb, ys, 0);
+      } else {
+        gemmPacked(F, Pb, R, pa, pb, pOut, 0);
+        for (let f = 0; f < F; f++) copyF32(ys + (<usize>(f * P + oy0 * OW)) * 4, pOut + (<usize>(f * Pb)) * 4, Pb);
+      }
+    }
     if (pBias) {
       for (let f = 0; f < F; f++) {
         const bv = load<f32>(pBias + ((<usize>f) << 2));
@@ -606,11 +634,14 @@ export function conv2dBackward(
 ): void {
   const R = C * KH * KW;
   const P = OH * OW;
+  const rows = blockRows(R, OH, OW);
+  const Pmax = rows * OW;
   const pWt = pWork; // W^T packed as A [R, F]
   const pb = alignUp(pWt + <usize>max(packedABytes(R, F), packedABytes(F, R)));
-  const pDz = alignUp(pb + <usize>max(packedBBytes(R, P), packedBBytes(P, R)));
-  const pCol = alignUp(pDz + <usize>packedABytes(F, P));
-  const pDcol = alignUp(pCol + (<usize>(R * P)) * 4);
+  const pDz = alignUp(pb + <usize>max(max(packedBBytes(R, Pmax), packedBBytes(Pmax, R)), packedBBytes(Pmax, F)));
+  const pDzBlock = alignUp(pDz + <usize>packedABytes(F, Pmax));
+  const pCol = alignUp(pDzBlock + (<usize>(F * Pmax)) * 4);
+  const pDcol = alignUp(pCol + (<usize>(R * Pmax)) * 4);
   if (act) activationBackward(act, alpha, pY, pDY, pDY, n * F * P);
   if (pDX) packA(1, R, F, pW, pWt);
   const xBytes = (<usize>(C * H * W)) << 2;
@@ -618,11 +649,26 @@ export function conv2dBackward(
   for (let s = 0; s < n; s++) {
     const xs = pX + (<usize>s) * xBytes;
     const dzs = pDY + (<usize>s) * yBytes;
-    // dW += dz · col^T:  A = dz [F, P], B = col^T [P, R]
-    packA(0, F, P, dzs, pDz);
-    im2col(xs, C, H, W, KH, KW, SH, SW, PT, PL, OH, OW, pCol);
-    packB(1, R, P, pCol, pb);
-    gemmPacked(F, R, P, pDz, pb, pDW, 1);
+    const dxs = pDX + (<usize>s) * xBytes;
+    if (pDX) memory.fill(dxs, 0, xBytes);
+    // by blocks of output rows
+    for (let oy0 = 0; oy0 < OH; oy0 += rows) {
+      const oy1 = min(OH, oy0 + rows);
+      const Pb = (oy1 - oy0) * OW;
+      const dzb = Pb == P ? dzs : pDzBlock;
+      if (Pb != P) copyColumns(dzs, F, P, oy0 * OW, Pb, pDzBlock);
+      // dW += dz_block · col_block^T:  A = dz_block [F, Pb], B = col_block^T [Pb, R]
+      packA(0, F, Pb, dzb, pDz);
+      im2col(xs, C, H, W, KH, KW, SH, SW, PT, PL, oy0, oy1, OW, pCol);
+      packB(1, R, Pb, pCol, pb);
+      gemmPacked(F, R, Pb, pDz, pb, pDW, 1);
+      if (pDX) {
+        // dcol_block[R, Pb] = W^T · dz_block:  A = W^T [R, F] (packed above), B = dz_block [F, Pb]
+        packB(0, Pb, F, dzb, pb);
+        gemmPacked(R, Pb, F, pWt, pb, pDcol, 0);
+        col2im(pDcol, C, H, W, KH, KW, SH, SW, PT, PL, oy0, oy1, OW, dxs);
+      }
+    }
     if (pDB) {
       for (let f = 0; f < F; f++) {
         let acc = f32x4.splat(0);
@@ -641,12 +687,6 @@ export function conv2dBackward(
         const d = pDB + ((<usize>f) << 2);
         store<f32>(d, load<f32>(d) + sum);
       }
-    }
-    if (pDX) {
-      // dcol[R, P] = W^T · dz:  A = W^T [R, F] (packed above), B = dz [F, P]
-      packB(0, P, F, dzs, pb);
-      gemmPacked(R, P, F, pWt, pb, pDcol, 0);
-      col2im(pDcol, C, H, W, KH, KW, SH, SW, PT, PL, OH, OW, pDX + (<usize>s) * xBytes);
     }
   }
 }
