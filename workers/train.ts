@@ -478,11 +478,13 @@ class Run {
         const t2 = performance.now();
         const gradNorm = Math.sqrt(sumsq);
         if (!Number.isFinite(gradNorm)) throw new Diverged(this.epoch + 1, this.step + 1, `gradient norm is ${gradNorm}`);
+        // The tasks that ran the optimizer: the reduce itself, or with clipping a second pass once
+        // the global norm is known (scale, then update).
+        let optimizerTasks = reduces;
         if (!fused) {
-          // Clipping needs the global norm first: scale and update in a second pass.
           const scale = clipNorm / (gradNorm + 1e-6);
-          reduces.push(
-            ...(await Promise.all(ranges.map(([a, b]) => deps.pool.run<ReduceResult>({ kind: 'apply', ctx, from: a, to: b, scale, update })))),
+          optimizerTasks = await Promise.all(
+            ranges.map(([a, b]) => deps.pool.run<ReduceResult>({ kind: 'apply', ctx, from: a, to: b, scale, update })),
           );
         }
         this.optimizer.step++;
@@ -501,7 +503,7 @@ class Run {
         if (await cancelled) return this.cancel();
         await this.maybeProgress(stepsPerEpoch, totalSteps, this.step === stepsPerEpoch);
         const t4 = performance.now();
-        this.timing.record({ gradMs: t1 - tStart, reduceMs: t2 - t1, applyMs: t3 - t2, redisMs: t4 - t3 }, results, reduces);
+        this.timing.record({ gradMs: t1 - tStart, reduceMs: t2 - t1, applyMs: t3 - t2, redisMs: t4 - t3 }, results, optimizerTasks);
         if (deps.draining()) return this.handBack();
         if (this.elapsedMs() >= maxRuntimeMs) return this.finish('max-runtime');
         if (this.step < stepsPerEpoch && this.checkpointDue()) await this.saveCheckpoint();

@@ -229,7 +229,7 @@ export function loadWasmKernels(variant: WasmVariant, options: { chunkBytes?: nu
       copyIn(dst.subarray(from, from + n), n, base);
       srcs.forEach((src, k) => copyIn(src.subarray(from, from + n), n, base + (k + 1) * block));
       sumsq += ex.sumInto(base, base + block, srcs.length, block, n);
-      copyOut(base, n, dst.subarray(from));
+      if (srcs.length > 0) copyOut(base, n, dst.subarray(from)); // else dst is unchanged
     }
     return sumsq;
   };
