@@ -60,8 +60,7 @@ function convoyTrainer(preset: PresetName, images: Float32Array, labels: Uint8Ar
   const optimizer = createOptimizer({ type: 'adam' }, model.paramCount);
   return {
     step() {
-      model.grads.fill(0);
-      const { lossSum } = computeGradients(model, { x: images, labels, n: batch, scale: 1 / batch });
+      const { lossSum } = computeGradients(model, { x: images, labels, n: batch, scale: 1 / batch, accumulate: false });
       optimizer.step(model.weights, model.grads, learningRate);
       return lossSum / batch;
     },

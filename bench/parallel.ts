@@ -6,6 +6,9 @@
 // alternation, `rounds` times each, each round after a short warm-up job (JIT, threads, dataset
 // cache). Per configuration it prints the median images/s over the rounds and where a step's time
 // goes, from the worker's own per-epoch timing (workers/step-timing.ts):
+//   images/s   64 / the job's mean step: throughput, what a user's epoch takes
+//   typical    64 / the job's median step: the same without the few steps a neighbour's burst on
+//              this shared host stretched (p90 step shows how many there were)
 //   fwd/bwd    forward/backward on the critical path (the busiest thread's shards)
 //   imbalance  of which: the busiest thread's excess over a perfect spread
 //   optimizer  Adam on the critical path (inside the reduce tasks)
@@ -74,7 +77,9 @@ async function runJob(store: JobStore, timings: Timing[], trainSize: number, sha
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const configs = shards.flatMap((shard) => threadCounts.map((threads) => ({ shard, threads, sps: [] as number[], timing: [] as Timing[] })));
+const configs = shards.flatMap((shard) =>
+  threadCounts.map((threads) => ({ shard, threads, sps: [] as number[], typical: [] as number[], timing: [] as Timing[] })),
+);
 
 for (let round = 0; round <= rounds; round++) {
   for (const c of configs) {
@@ -95,23 +100,32 @@ for (let round = 0; round <= rounds; round++) {
     await runJob(store, timings, WARM_UP_SAMPLES, c.shard); // warm-up: JIT, thread start, dataset cache
     if (round > 0) {
       const r = await runJob(store, timings, samples, c.shard);
+      const t = timings.at(-1)!;
       c.sps.push(r.sps);
-      c.timing.push(timings.at(-1)!);
-      console.error(`round ${round} shards of ${c.shard}, threads ${c.threads}: ${r.sps.toFixed(1)} images/s`);
+      c.typical.push((64 * 1000) / t.stepMsP50);
+      c.timing.push(t);
+      console.error(
+        `round ${round} shards of ${c.shard}, threads ${c.threads}: ${r.sps.toFixed(1)} images/s, typical ${c.typical.at(-1)!.toFixed(1)}`,
+      );
     }
     await worker.close();
   }
 }
 
 console.log(`\nfashion-cnn, batch 64, ${samples} samples per job, median of ${rounds} rounds (ms per step)`);
-console.log('shard | threads | images/s | speed-up | step | fwd/bwd | imbalance | optimizer | overhead | speed-up per round');
+console.log(
+  'shard | threads | images/s | speed-up | typical images/s | speed-up | step | p50 | p90 | fwd/bwd | imbalance | optimizer | overhead | speed-up per round',
+);
 for (const c of configs) {
   const base = configs.find((b) => b.shard === c.shard)!;
   const ratios = c.sps.map((sps, i) => sps / base.sps[i]!);
+  const typicalRatios = c.typical.map((sps, i) => sps / base.typical[i]!);
   const sps = median(c.sps);
   const t = c.timing[c.sps.indexOf(sps)]!;
   const ms = (v: number) => v.toFixed(1);
-  const row = [c.shard, c.threads, sps.toFixed(1), median(ratios).toFixed(2) + 'x', ms(t.stepMs), ms(t.engineMs), ms(t.engineMs - t.engineMeanMs), ms(t.optimizerMs)];
+  const x = (r: number) => r.toFixed(2) + 'x';
+  const row = [c.shard, c.threads, sps.toFixed(1), x(median(ratios)), median(c.typical).toFixed(1), x(median(typicalRatios))];
+  row.push(ms(t.stepMs), ms(t.stepMsP50), ms(t.stepMsP90), ms(t.engineMs), ms(t.engineMs - t.engineMeanMs), ms(t.optimizerMs));
   console.log([...row, `${ms(t.overheadMs)} (${(t.overhead * 100).toFixed(1)}%)`, ratios.map((r) => r.toFixed(2)).join(' ')].join(' | '));
 }
 await redis.quit();

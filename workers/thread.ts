@@ -99,7 +99,6 @@ function grad(task: GradTask): LossResult {
   const c = context(task.ctx);
   const P = task.ctx.paramCount;
   const slot = task.slot === 0 ? c.gradSum : c.slots.subarray((task.slot - 1) * P, task.slot * P);
-  slot.fill(0);
   c.model.bindGrads(slot);
   const n = task.to - task.from;
   toFloatBatch(c.train, c.order, c.x, task.from, task.to);
@@ -109,6 +108,7 @@ function grad(task: GradTask): LossResult {
     labels: c.labels,
     n,
     scale: task.scale,
+    accumulate: false, // the slot still holds an earlier step's gradient: overwrite it
     loss: task.ctx.loss,
     seed: task.ctx.seed,
     step: task.step,

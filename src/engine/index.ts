@@ -27,7 +27,7 @@ export {
   type CreateModelOptions,
   type GradientArgs,
 } from './model.js';
-export { createLayer, type Layer, type ForwardContext, type ParamSlot } from './layers/index.js';
+export { createLayer, type Layer, type ForwardContext, type BackwardContext, type ParamSlot } from './layers/index.js';
 export { shapeSize, type Shape, type Window2d } from './shape.js';
 export * from './optim/index.js';
 export { encodeSafetensors, decodeSafetensors, SafetensorsError, type NamedTensor, type Safetensors } from './safetensors.js';

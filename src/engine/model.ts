@@ -9,7 +9,7 @@
 
 import { resolveSpec, summarize, type ModelDescription, type ResolvedSpec } from './describe.js';
 import { initWeights } from './init.js';
-import { createLayer, type ForwardContext, type Layer } from './layers/index.js';
+import { createLayer, type BackwardContext, type ForwardContext, type Layer } from './layers/index.js';
 import { computeLoss, countCorrect, softmax, type Labels, type LossName } from './losses.js';
 import { Rng } from './rng.js';
 import { shapeSize } from './shape.js';
@@ -135,7 +135,8 @@ export class Model {
 
   /**
    * Forward + backward on n samples. Adds scale * d(sum of the n losses)/d(weights) to the
-   * gradients (the caller zeroes them); returns the unscaled loss sum and the correct count.
+   * gradients (or, with accumulate: false, writes it there); returns the unscaled loss sum and the
+   * correct count.
    */
   computeGradients(args: GradientArgs): { lossSum: number; correct: number } {
     const { x, labels, n } = args;
@@ -143,11 +144,12 @@ export class Model {
     if (args.inputGrad && args.inputGrad.length < n * this.inputSize) {
       throw new RangeError(`inputGrad holds ${args.inputGrad.length} values, fewer than n * inputSize`);
     }
-    const ctx: ForwardContext = {
+    const ctx: BackwardContext = {
       training: true,
       seed: args.seed ?? 0,
       step: args.step ?? 0,
       sampleOffset: args.sampleOffset ?? 0,
+      accumulate: args.accumulate ?? true,
     };
     const logits = this.forward(x, n, ctx);
     const correct = countCorrect(logits, labels, n, this.classes);
@@ -199,6 +201,9 @@ export interface GradientArgs {
   n: number;
   /** Multiplies every gradient: 1 / batchSize makes shards of a batch add up to the batch mean. */
   scale: number;
+  /** true (default): add to the gradients, which the caller has zeroed or wants summed into;
+   *  false: overwrite them (no zeroing needed: one pass over the parameters less). */
+  accumulate?: boolean;
   /** Default 'cross-entropy'. */
   loss?: LossName;
   /** Dropout masks depend on (seed, step, layer, sampleOffset + i) only. Defaults 0. */

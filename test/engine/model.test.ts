@@ -185,6 +185,33 @@ describe('computeGradients', () => {
     for (let i = 0; i < expected.length; i++) expect(model.grads[i]).toBeCloseTo(expected[i]!, 6);
   });
 
+  it('accumulate: false overwrites stale gradients with what accumulating into zeros gives', () => {
+    // every weighted variant: conv with and without bias, fused or not; dense with and without
+    const spec: ModelSpec = {
+      input: [2, 7, 7],
+      layers: [
+        { type: 'conv2d', filters: 3, kernelSize: 3, activation: 'elu' },
+        { type: 'conv2d', filters: 4, kernelSize: 2, useBias: false },
+        { type: 'relu' },
+        { type: 'flatten' },
+        { type: 'dense', units: 5, activation: 'relu' },
+        { type: 'dense', units: 3, useBias: false },
+      ],
+    };
+    const model = createModel(spec, { seed: 8 });
+    const { x, labels } = batch(model, 5);
+    const args = { x, labels, n: 5, scale: 1 / 5 };
+    model.grads.fill(0);
+    const summed = computeGradients(model, args);
+    const expected = Float32Array.from(model.grads);
+    model.grads.fill(123.5); // an earlier step's leftovers
+    expect(computeGradients(model, { ...args, accumulate: false })).toEqual(summed);
+    // === (not the bytes): a sum of zero products may be -0 where 0 + that sum is +0
+    const differing = [...model.grads].filter((g, i) => g !== expected[i]);
+    expect(differing).toEqual([]);
+    expect(Math.hypot(...expected)).toBeGreaterThan(0);
+  });
+
   it('computes into caller buffers over SharedArrayBuffers', () => {
     const model = createModel(tiny, { seed: 7 });
     const { x, labels } = batch(model, 4);

@@ -64,4 +64,18 @@ describe('StepTiming', () => {
     expect(t.overhead).toBeCloseTo(7.5 / 81, 4);
     expect(timing.take().steps, 'take() starts over').toBe(0);
   });
+
+  it('reports the median and 90th percentile step beside the mean', () => {
+    const timing = new StepTiming(1);
+    // ten steps of 10..19 ms and one burst of 200 ms
+    for (const ms of [12, 200, 10, 15, 11, 19, 13, 17, 14, 16, 18]) {
+      timing.record({ gradMs: ms, reduceMs: 0, applyMs: 0, redisMs: 0 }, [{ thread: 1, ms }], []);
+    }
+    const t = timing.take();
+    expect(t.stepMs).toBeCloseTo(345 / 11, 3);
+    expect(t.stepMsP50).toBe(15);
+    expect(t.stepMsP90).toBe(19);
+    timing.record({ gradMs: 7, reduceMs: 0, applyMs: 0, redisMs: 0 }, [{ thread: 1, ms: 7 }], []);
+    expect(timing.take(), 'the last epoch only').toMatchObject({ stepMsP50: 7, stepMsP90: 7 });
+  });
 });

@@ -15,7 +15,7 @@
 
 import { conv2dBackward, conv2dForward, type ConvShape, type FusedActivation } from '../kernels/index.js';
 import type { ResolvedLayer } from '../describe.js';
-import { WeightedLayer, type ForwardContext, type Layer } from './layer.js';
+import { WeightedLayer, type BackwardContext, type ForwardContext, type Layer } from './layer.js';
 
 export class Conv2d extends WeightedLayer implements Layer {
   readonly type = 'conv2d' as const;
@@ -42,7 +42,8 @@ export class Conv2d extends WeightedLayer implements Layer {
   }
 
   /** dz = dy * act'(y);  dw += dz · col^T;  db += sum_p dz;  dx = col2im(w^T · dz). */
-  backward(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array | null, n: number): void {
+  backward(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array | null, n: number, ctx: BackwardContext): void {
+    if (ctx.accumulate === false) this.zeroGrads(); // the kernel adds (over samples); a conv's dw is small
     const act = this.act ? { ...this.act, y } : null;
     conv2dBackward(this.shape, n, x, this.weight, dy, dx, this.dweight, this.useBias ? this.dbias : null, act);
   }

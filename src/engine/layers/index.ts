@@ -12,7 +12,7 @@ import { Flatten } from './flatten.js';
 import type { Layer } from './layer.js';
 import { MaxPool2d } from './maxPool2d.js';
 
-export type { ForwardContext, Layer, ParamSlot } from './layer.js';
+export type { BackwardContext, ForwardContext, Layer, ParamSlot } from './layer.js';
 export { activate, activationBackward } from './activations.js';
 
 export function createLayer(spec: ResolvedLayer): Layer {

@@ -3,8 +3,9 @@
 // longer than needed (the model grows them, never shrinks them).
 //
 // backward(x, y, dy, dx) gets the forward input x and output y of the same call, the loss
-// gradient dy = dL/dy, ADDS dL/dW into the bound gradient views, and WRITES dx = dL/dx
-// (skipped when dx is null, e.g. for the first layer). It never modifies x, y or dy.
+// gradient dy = dL/dy, ADDS dL/dW into the bound gradient views (or writes them, when
+// ctx.accumulate is false), and WRITES dx = dL/dx (skipped when dx is null, e.g. for the first
+// layer). It never modifies x, y or dy.
 
 import type { LayerType } from '../spec.js';
 import type { InitName } from '../spec.js';
@@ -17,6 +18,13 @@ export interface ForwardContext {
   step: number;
   /** Index of this call's first sample within the whole batch. */
   sampleOffset: number;
+}
+
+/** Per-call context of backward: the forward's, and what to do with the gradient views. */
+export interface BackwardContext extends ForwardContext {
+  /** true (default): add dL/dW to the gradient views; false: overwrite them, so nobody has to
+   *  zero them first (a fresh micro-shard's gradient: saves a pass over every parameter). */
+  accumulate?: boolean;
 }
 
 /** A parameter tensor a layer needs (the model places it in the flat weight vector). */
@@ -38,7 +46,7 @@ export interface Layer {
   /** Points the layer at its parameter and gradient views, in paramSlots order. */
   bind(params: readonly Float32Array[], grads: readonly Float32Array[]): void;
   forward(x: Float32Array, y: Float32Array, n: number, ctx: ForwardContext): void;
-  backward(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array | null, n: number, ctx: ForwardContext): void;
+  backward(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array | null, n: number, ctx: BackwardContext): void;
 }
 
 /** Returns `buf` if it holds at least `size` elements, else a new, larger one. */
@@ -74,6 +82,12 @@ export abstract class WeightedLayer {
     const units = weightShape[0]!;
     if (useBias) slots.push({ kind: 'bias', shape: [units], size: units, init: 'zeros' });
     this.paramSlots = slots;
+  }
+
+  /** For backward when not accumulating but the kernel can only add. */
+  protected zeroGrads(): void {
+    this.dweight.fill(0);
+    this.dbias.fill(0);
   }
 
   bind(params: readonly Float32Array[], grads: readonly Float32Array[]): void {
