@@ -46,6 +46,8 @@ import { JobDataError, loadJobData, share, type JobData, type UploadedLoader } f
 import type { Pool } from './pool.js';
 import { reduceRanges, type JobContext, type LossResult, type ReduceResult } from './protocol.js';
 import { StepTiming } from './step-timing.js';
+import { crashAccount } from './crash-account.js';
+import type { Placement, Seat } from './placement.js';
 
 export interface TrainSettings {
   /** Checkpoint every N optimizer steps (0 = only at epoch ends). */
@@ -78,6 +80,8 @@ export interface TrainDeps {
   loadUploaded: UploadedLoader;
   /** True once the process is shutting down: checkpoint at the next step and hand the job back. */
   draining(): boolean;
+  /** The jobs in this process: who shares it, who must run alone (placement.ts). */
+  placement: Placement;
   /** Called with samples trained, for the process's samples/s figure. */
   onSamples?(n: number): void;
 }
@@ -87,6 +91,8 @@ export type TrainOutcome =
   | { kind: 'failed'; error: JobError }
   | { kind: 'cancelled' }
   | { kind: 'handed-back' }
+  /** Not claimed: back to the queue for a moment (this process cannot take it now). */
+  | { kind: 'deferred'; why: string }
   | { kind: 'fenced' }
   | { kind: 'skipped'; why: string };
 
@@ -131,34 +137,56 @@ export async function trainJob(id: string, deps: TrainDeps): Promise<TrainOutcom
       log.warn({ jobId: id, err }, 'unreadable checkpoint ignored; starting over');
     }
   }
+  const account = crashAccount(doc.attempt, checkpoint?.state.handoffs ?? 0, await store.attemptRuns(id));
+  if (account.counted >= deps.settings.maxCrashes) {
+    const claimed = await claim(id, deps, checkpoint);
+    if (!claimed) return { kind: 'skipped', why: 'finished' };
+    return new Run(id, claimed.attempt, doc.spec, deps, log.child({ jobId: id, attempt: claimed.attempt }), checkpoint).fail({
+      code: 'crash-loop',
+      message:
+        `the job's worker stopped without finishing ${account.counted} times while running it alone ` +
+        `(limit ${deps.settings.maxCrashes}); giving up`,
+    });
+  }
 
-  // Claim: the attempt number is this run's fencing token.
-  const resuming = doc.attempt > 0;
-  let claimed: JobDocument;
+  // A job that crashed before runs alone (placement.ts): the jobs here are evicted first.
+  const seat = deps.placement.take(id, account.crashes > 0);
+  if (!seat) return { kind: 'deferred', why: 'a job recovering from a crash runs alone in this process' };
   try {
-    const r = await store.update(
+    await seat.ready;
+    if (deps.draining()) return { kind: 'deferred', why: 'the worker is shutting down' };
+    const claimed = await claim(id, deps, checkpoint);
+    if (!claimed) return { kind: 'skipped', why: 'finished' };
+    const attempt = claimed.attempt;
+    seat.mark = (run) => store.markAttempt(id, attempt, run).catch((err: Error) => log.warn({ jobId: id, err: err.message }, 'attempt mark failed'));
+    await store.markAttempt(id, attempt, seat.shared ? 'shared' : 'alone');
+    const jlog = log.child({ jobId: id, attempt });
+    if (account.crashes > 0) jlog.info({ ...account }, 'recovering from a crash: running alone in this process');
+    // update() returns the document without its spec (kept apart: inline datasets can be large).
+    return await runClaimed(new Run(id, attempt, doc.spec, deps, jlog, checkpoint, seat), jlog);
+  } finally {
+    seat.leave();
+  }
+}
+
+/** Takes the job: the attempt number goes up and becomes this run's fencing token. Null if it finished meanwhile. */
+async function claim(id: string, deps: TrainDeps, checkpoint: Checkpoint | undefined): Promise<JobDocument | null> {
+  try {
+    const r = await deps.store.update(
       id,
-      (d) => ({ attempt: d.attempt + 1, status: 'running', stage: resuming ? 'recovering' : 'loading-data' }),
-      { event: (d) => statusEvent(d, resuming ? resumeMessage(checkpoint) : undefined) },
+      (d) => ({ attempt: d.attempt + 1, status: 'running', stage: d.attempt > 0 ? 'recovering' : 'loading-data' }),
+      { event: (d) => statusEvent(d, d.attempt > 1 ? resumeMessage(checkpoint) : undefined) },
     );
-    claimed = r!.doc;
+    return r!.doc;
   } catch (err) {
-    if (err instanceof JobFinishedError) return { kind: 'skipped', why: err.status };
+    if (err instanceof JobFinishedError) return null;
     throw err;
   }
-  const attempt = claimed.attempt;
-  const jlog = log.child({ jobId: id, attempt });
-  const crashes = attempt - 1 - (checkpoint?.state.handoffs ?? 0);
-  // update() returns the document without its spec (kept apart: inline datasets can be large).
-  const run = new Run(id, attempt, doc.spec, deps, jlog, checkpoint);
+}
+
+async function runClaimed(run: Run, jlog: Logger): Promise<TrainOutcome> {
   try {
-    if (crashes >= deps.settings.maxCrashes) {
-      return await run.fail({
-        code: 'crash-loop',
-        message: `the job's worker stopped without finishing ${crashes} times (limit ${deps.settings.maxCrashes}); giving up`,
-      });
-    }
-    return await run.execute(resuming);
+    return await run.execute(run.resuming);
   } catch (err) {
     if (err instanceof FencedError) {
       jlog.warn('another attempt owns the job; this attempt stops without recording anything');
@@ -304,7 +332,13 @@ class Run {
     private readonly deps: TrainDeps,
     private readonly log: Logger,
     private readonly checkpoint: Checkpoint | undefined,
+    private readonly seat?: Seat,
   ) {}
+
+  /** An earlier attempt ran: resume from its checkpoint, if any. */
+  get resuming(): boolean {
+    return this.attempt > 1;
+  }
 
   private update(patch: JobPatch | ((d: JobDocument) => JobPatch | null), options: Parameters<JobStore['update']>[2] = {}) {
     return this.deps.store.update(this.id, patch, { ...options, fence: this.attempt });
@@ -504,7 +538,8 @@ class Run {
         await this.maybeProgress(stepsPerEpoch, totalSteps, this.step === stepsPerEpoch);
         const t4 = performance.now();
         this.timing.record({ gradMs: t1 - tStart, reduceMs: t2 - t1, applyMs: t3 - t2, redisMs: t4 - t3 }, results, optimizerTasks);
-        if (deps.draining()) return this.handBack();
+        if (deps.draining()) return this.handBack('worker shutting down');
+        if (this.seat?.evicted) return this.handBack('making room on this worker for a job recovering from a crash');
         if (this.elapsedMs() >= maxRuntimeMs) return this.finish('max-runtime');
         if (this.step < stepsPerEpoch && this.checkpointDue()) await this.saveCheckpoint();
       }
@@ -740,17 +775,19 @@ class Run {
     return { kind: 'cancelled' };
   }
 
-  private async handBack(): Promise<TrainOutcome> {
+  private async handBack(why: string): Promise<TrainOutcome> {
     this.handoffs++;
+    // marked before the checkpoint counts the hand-off: dying in between counts as a crash
+    await this.deps.store.markAttempt(this.id, this.attempt, 'handed-back');
     await this.saveCheckpoint();
     await this.update(
       { status: 'queued', stage: 'queued' },
       {
         event: (d) =>
-          statusEvent(d, `worker shutting down: checkpointed at epoch ${this.epoch + 1}, step ${this.step}; the job goes back to the queue`),
+          statusEvent(d, `${why}: checkpointed at epoch ${this.epoch + 1}, step ${this.step}; the job goes back to the queue`),
       },
     );
-    this.log.info({ epoch: this.epoch + 1, step: this.step }, 'job handed back');
+    this.log.info({ epoch: this.epoch + 1, step: this.step, why }, 'job handed back');
     return { kind: 'handed-back' };
   }
 

@@ -22,6 +22,7 @@ import { createModel } from '../src/engine/index.js';
 import { decodeSafetensors } from '../src/engine/safetensors.js';
 import { DatasetStore } from '../src/store/datasets.js';
 import { connectRedis, JobStore } from '../src/store/index.js';
+import { Placement } from './placement.js';
 import { Pool } from './pool.js';
 import { loadNamedTensors, trainJob, type TrainOutcome, type TrainSettings } from './train.js';
 
@@ -44,11 +45,15 @@ interface PredictModel {
 }
 
 const PREDICT_CACHE = 8;
+/** How long a job this process turned away waits in the queue before a worker tries it again. */
+const DEFER_MS = 1000;
 
 export class ConvoyWorker {
   readonly id: string;
   readonly store: JobStore;
   readonly pool: Pool;
+  /** Which training jobs run here; one recovering from a crash runs alone (placement.ts). */
+  readonly placement: Placement;
   private readonly redis: Redis;
   private readonly datasets: DatasetStore;
   private readonly log: Logger;
@@ -71,6 +76,10 @@ export class ConvoyWorker {
     this.store = new JobStore(this.redis, options.prefix);
     this.datasets = new DatasetStore(this.redis, options.prefix);
     this.pool = new Pool(options.config.threads);
+    // While a job runs alone, fetch nothing more: every job fetched would only be turned away.
+    this.placement = new Placement((exclusive) => {
+      if (this.trainWorker && !this.draining) this.trainWorker.concurrency = exclusive ? 1 : options.config.concurrency;
+    });
   }
 
   /** Starts consuming both queues and the heartbeat. */
@@ -144,6 +153,7 @@ export class ConvoyWorker {
         settings,
         loadUploaded: (dsId) => this.datasets.get(dsId),
         draining: () => this.draining,
+        placement: this.placement,
         onSamples: (n) => (this.samples += n),
       });
     } catch (err) {
@@ -158,6 +168,12 @@ export class ConvoyWorker {
       if (outcome.kind === 'handed-back') {
         // Back to the queue now; whichever worker takes it resumes from the checkpoint just written.
         await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
+      if (outcome.kind === 'deferred') {
+        // Not claimed (its document is unchanged): back to the queue, to this or another worker soon.
+        this.log.debug({ jobId: id, why: outcome.why }, 'job deferred');
+        await job.moveToDelayed(Date.now() + DEFER_MS, token);
         throw new DelayedError();
       }
       return outcome;

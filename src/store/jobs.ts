@@ -15,6 +15,14 @@ import { COMMIT, SET_FENCED } from './scripts.js';
 export { JobFinishedError, isTerminal, applyPatch, type JobPatch } from './merge.js';
 
 /** An event as stored in the log: `id` is the Redis stream id (the SSE event id). */
+/**
+ * How one attempt of a training job ran, recorded by its worker: `alone` (the only job in its worker
+ * process), `shared` (another job ran in the same process at some point), `handed-back` (it
+ * checkpointed and went back to the queue). An attempt still marked alone or shared when the next
+ * one starts died with its process; workers/crash-account.ts decides who is to blame.
+ */
+export type AttemptRun = 'alone' | 'shared' | 'handed-back';
+
 export interface StoredEvent {
   id: string;
   type: JobEventType;
@@ -170,6 +178,7 @@ export class JobStore {
       // A finished job needs neither its cancel flag nor a checkpoint, whoever finished it.
       const finished = isTerminal(next.status);
       if (options.clearCancel || finished) extras[this.keys.cancel(id)] = '';
+      if (finished) extras[this.keys.runs(id)] = '';
       if (options.clearCheckpoint || finished) extras[this.keys.checkpoint(id)] = '';
       if (options.checkpoint) extras[this.keys.checkpoint(id)] = options.checkpoint;
       const reply = await this.commit(id, Number(revRaw), options.fence ?? 0, next, current.status, next.status, event, {
@@ -252,6 +261,17 @@ export class JobStore {
     return { jobs, nextCursor };
   }
 
+  /** How each earlier attempt of a job ran (attempt number -> run), for crash accounting. */
+  async attemptRuns(id: string): Promise<Map<number, AttemptRun>> {
+    const raw = await this.redis.hgetall(this.keys.runs(id));
+    return new Map(Object.entries(raw).map(([attempt, run]) => [Number(attempt), run as AttemptRun]));
+  }
+
+  /** Records how an attempt ran; the last mark wins. */
+  async markAttempt(id: string, attempt: number, run: AttemptRun): Promise<void> {
+    await this.redis.hset(this.keys.runs(id), String(attempt), run);
+  }
+
   /** Remove a job and everything it owns (document, events, weights, checkpoint, cancel flag). */
   async delete(id: string): Promise<boolean> {
     const status = await this.redis.hget(this.keys.job(id), 'status');
@@ -259,7 +279,7 @@ export class JobStore {
     const k = this.keys;
     await this.redis
       .multi()
-      .del(k.job(id), k.events(id), k.weights(id), k.checkpoint(id), k.cancel(id))
+      .del(k.job(id), k.events(id), k.weights(id), k.checkpoint(id), k.cancel(id), k.runs(id))
       .zrem(k.jobs(), id)
       .zrem(k.jobsByStatus(status), id)
       .exec();

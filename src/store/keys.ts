@@ -15,6 +15,8 @@ export interface Keys {
   checkpoint(id: string): string;
   /** string "1": cancel requested */
   cancel(id: string): string;
+  /** hash: attempt number -> how it ran, alone | shared | handed-back (crash accounting) */
+  runs(id: string): string;
   /** sorted set: every job, score = createdAt ms */
   jobs(): string;
   /** sorted set: jobs with this status, score = createdAt ms */
@@ -34,6 +36,7 @@ export function createKeys(prefix = 'convoy'): Keys {
     weights: (id) => `${p}:job:${id}:weights`,
     checkpoint: (id) => `${p}:job:${id}:checkpoint`,
     cancel: (id) => `${p}:job:${id}:cancel`,
+    runs: (id) => `${p}:job:${id}:runs`,
     jobs: () => `${p}:jobs`,
     jobsByStatus: (status) => `${p}:jobs:status:${status}`,
     worker: (id) => `${p}:worker:${id}`,

@@ -155,17 +155,22 @@ describe('job store', () => {
     expect(got.has(a)).toBe(false);
   });
 
-  it('keeps cancel flags and worker heartbeats', async () => {
+  it('keeps cancel flags, attempt marks and worker heartbeats', async () => {
     const id = randomUUID();
     await store.create(newDoc(id));
     expect(await store.isCancelRequested(id)).toBe(false);
     await store.requestCancel(id);
     expect(await store.isCancelRequested(id)).toBe(true);
     await store.putCheckpoint(id, 0, Buffer.from('ckpt'));
+    await store.markAttempt(id, 1, 'alone');
+    await store.markAttempt(id, 2, 'alone');
+    await store.markAttempt(id, 2, 'shared'); // the last mark wins
+    expect(await store.attemptRuns(id)).toEqual(new Map([[1, 'alone'], [2, 'shared']]));
     await store.update(id, { status: 'cancelled' });
-    // finishing clears the flag and the checkpoint, whoever finishes the job
+    // finishing clears the flag, the checkpoint and the attempt marks, whoever finishes the job
     expect(await store.isCancelRequested(id)).toBe(false);
     expect(await store.getCheckpoint(id)).toBeNull();
+    expect((await store.attemptRuns(id)).size).toBe(0);
 
     const now = new Date().toISOString();
     await store.heartbeat({ id: 'w1', pid: 1, host: 'h', threads: 2, concurrency: 1, activeJobs: [], startedAt: now, seenAt: now }, 5000);

@@ -1,0 +1,73 @@
+// Crash accounting (who is to blame when a worker process dies) and placement (a job recovering
+// from a crash gets its process to itself). The end-to-end proof, with real processes killed, is in
+// test/chaos/fleet.test.ts.
+import { describe, expect, it } from 'vitest';
+import type { AttemptRun } from '../../src/store/index.js';
+import { crashAccount } from '../../workers/crash-account.js';
+import { Placement } from '../../workers/placement.js';
+
+const runs = (...marks: AttemptRun[]) => new Map(marks.map((m, i) => [i + 1, m]));
+
+describe('crashAccount', () => {
+  it('counts the attempts that died alone, excuses those that shared their process', () => {
+    expect(crashAccount(0, 0, runs())).toEqual({ crashes: 0, counted: 0, excused: 0 });
+    // 1 shared and died, 2 handed back, 3 alone and died
+    expect(crashAccount(3, 1, runs('shared', 'handed-back', 'alone'))).toEqual({ crashes: 2, counted: 1, excused: 1 });
+    expect(crashAccount(2, 0, runs('alone', 'alone'))).toEqual({ crashes: 2, counted: 2, excused: 0 });
+  });
+
+  it('counts attempts it knows nothing about (a job from before marks, a death right after the claim)', () => {
+    expect(crashAccount(2, 0, new Map())).toEqual({ crashes: 2, counted: 2, excused: 0 });
+    expect(crashAccount(2, 0, runs('shared'))).toEqual({ crashes: 2, counted: 1, excused: 1 });
+  });
+
+  it('a hand-back marked but never checkpointed (death in between) counts as a crash', () => {
+    expect(crashAccount(1, 0, runs('handed-back'))).toEqual({ crashes: 1, counted: 1, excused: 0 });
+  });
+});
+
+describe('Placement', () => {
+  it('marks every job shared once a second one arrives, and tells the first through its mark', () => {
+    const placement = new Placement();
+    const a = placement.take('a', false)!;
+    const marks: AttemptRun[] = [];
+    a.mark = (run) => marks.push(run);
+    expect(a.shared).toBe(false);
+    const b = placement.take('b', false)!;
+    expect([a.shared, b.shared]).toEqual([true, true]);
+    expect(marks).toEqual(['shared']);
+    b.leave();
+    expect(a.shared, 'once shared, always shared: a crash now could still be the other job').toBe(true);
+    expect(placement.size).toBe(1);
+  });
+
+  it('an exclusive job evicts the others, starts once they left, and turns everyone away while it runs', async () => {
+    const calls: boolean[] = [];
+    const placement = new Placement((exclusive) => calls.push(exclusive));
+    const a = placement.take('a', false)!;
+    const b = placement.take('b', false)!;
+    const x = placement.take('x', true)!;
+    expect([a.evicted, b.evicted, x.evicted]).toEqual([true, true, false]);
+    expect(x.shared, 'it runs alone: a crash will be counted').toBe(false);
+    expect(calls).toEqual([true]);
+    let started = false;
+    void x.ready.then(() => (started = true));
+    a.leave();
+    await Promise.resolve();
+    expect(started, 'b is still here').toBe(false);
+    expect(placement.take('c', false), 'turned away while x waits').toBeNull();
+    expect(placement.take('y', true), 'one exclusive job at a time').toBeNull();
+    b.leave();
+    await x.ready;
+    expect(placement.take('c', false)).toBeNull();
+    x.leave();
+    expect(calls).toEqual([true, false]);
+    const c = placement.take('c', false)!;
+    expect([c.shared, c.evicted]).toEqual([false, false]);
+  });
+
+  it('an exclusive job in an empty process starts at once', async () => {
+    const x = new Placement().take('x', true)!;
+    await expect(x.ready).resolves.toBeUndefined();
+  });
+});

@@ -1,0 +1,79 @@
+// Which training jobs share this worker process, and which must have it to themselves.
+//
+// A job recovering from a crash runs alone (workers/crash-account.ts: only then can a second crash
+// be blamed on it). When one arrives, the jobs already here are evicted (they checkpoint at their
+// next step and go back to the queue, losing nothing) and it starts once they have left; while it
+// runs, any other job that reaches this process is turned away (it waits in the queue a moment),
+// and `onExclusive` lowers the process's BullMQ concurrency so it stops fetching jobs it would only
+// turn away.
+
+import type { AttemptRun } from '../src/store/index.js';
+
+export class Seat {
+  /** Another job ran in this process at some point while this seat was held. */
+  shared = false;
+  /** Asked to leave: hand the job back at its next step. */
+  evicted = false;
+  /** Persists how this seat's attempt runs (set once the attempt is claimed). */
+  mark: ((run: AttemptRun) => void) | undefined;
+  /** Resolves when the job may start: at once, or for an exclusive seat once the others left. */
+  readonly ready: Promise<void>;
+  private resolveReady!: () => void;
+
+  constructor(
+    readonly jobId: string,
+    readonly exclusive: boolean,
+    private readonly release: (seat: Seat) => void,
+  ) {
+    this.ready = new Promise((resolve) => (this.resolveReady = resolve));
+  }
+
+  leave(): void {
+    this.release(this);
+  }
+
+  /** Called by Placement. */
+  open(): void {
+    this.resolveReady();
+  }
+
+  /** Called by Placement when a second job arrives. */
+  share(): void {
+    if (this.shared) return;
+    this.shared = true;
+    this.mark?.('shared');
+  }
+}
+
+export class Placement {
+  private readonly seats = new Set<Seat>();
+
+  constructor(private readonly onExclusive: (exclusive: boolean) => void = () => {}) {}
+
+  /** A seat for a job, or null when an exclusive job runs here (the caller defers the job). */
+  take(jobId: string, exclusive: boolean): Seat | null {
+    if ([...this.seats].some((s) => s.exclusive)) return null;
+    const seat = new Seat(jobId, exclusive, (s) => this.release(s));
+    if (exclusive) {
+      for (const other of this.seats) other.evicted = true;
+      this.onExclusive(true);
+    } else if (this.seats.size > 0) {
+      seat.share();
+      for (const other of this.seats) other.share();
+    }
+    this.seats.add(seat);
+    if (!exclusive || this.seats.size === 1) seat.open();
+    return seat;
+  }
+
+  /** Jobs holding a seat (evicted ones until they have left). */
+  get size(): number {
+    return this.seats.size;
+  }
+
+  private release(seat: Seat): void {
+    if (!this.seats.delete(seat)) return;
+    if (seat.exclusive) this.onExclusive(false);
+    for (const s of this.seats) if (s.exclusive && this.seats.size === 1) s.open();
+  }
+}
