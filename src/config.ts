@@ -60,7 +60,7 @@ export interface WorkerConfig {
   checkpointEverySeconds: number;
   /** PROGRESS_INTERVAL_MS (250): at most one progress event per job per interval */
   progressIntervalMs: number;
-  /** MAX_CRASHES (3): a job whose worker died this many times while running it alone fails with code crash-loop */
+  /** MAX_CRASHES (3): a job whose worker died this many times while running it alone (or twice this many in all) fails with code crash-loop */
   maxCrashes: number;
   /** LOCK_DURATION_MS (30000): BullMQ job lock; a dead worker's job is handed on after about this long */
   lockDurationMs: number;

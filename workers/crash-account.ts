@@ -2,9 +2,10 @@
 // (src/store AttemptRun): an attempt that neither finished nor handed back died with its process.
 // If it had the process to itself, the job itself is the likely cause and the crash counts towards
 // MAX_CRASHES. If it shared the process, any of the jobs there may have killed it: the crash is
-// excused, but every later attempt of the job runs alone (workers/placement.ts), so the next crash
-// is counted. A poison job therefore fails after at most one excused crash plus MAX_CRASHES, and
-// the jobs that happened to run next to it go on.
+// excused, but the job's next attempt runs alone (workers/placement.ts) until it is past the point
+// where it crashed, so if it was the culprit its next crash is counted. The jobs that happened to
+// run next to a poison job go on. Excused crashes are bounded too (2 x MAX_CRASHES in all), for a
+// job that only dies while sharing its worker (it and a neighbour together exhausting memory).
 import type { AttemptRun } from '../src/store/index.js';
 
 export interface CrashAccount {
@@ -27,4 +28,13 @@ export function crashAccount(earlier: number, handoffs: number, runs: ReadonlyMa
   for (let attempt = 1; attempt <= earlier; attempt++) if (runs.get(attempt) === 'shared') shared++;
   const excused = Math.min(shared, crashes);
   return { crashes, counted: crashes - excused, excused };
+}
+
+/** The crash-loop error's message when the job must give up, else null. */
+export function crashLoopVerdict(account: CrashAccount, maxCrashes: number): string | null {
+  if (account.counted < maxCrashes && account.crashes < 2 * maxCrashes) return null;
+  return (
+    `the job's worker stopped without finishing ${account.crashes} times, ${account.counted} of them while running it ` +
+    `alone (limits: ${maxCrashes} alone, ${2 * maxCrashes} in all); giving up`
+  );
 }

@@ -3,15 +3,18 @@
 // A job recovering from a crash runs alone (workers/crash-account.ts: only then can a second crash
 // be blamed on it). When one arrives, the jobs already here are evicted (they checkpoint at their
 // next step and go back to the queue, losing nothing) and it starts once they have left; while it
-// runs, any other job that reaches this process is turned away (it waits in the queue a moment),
-// and `onExclusive` lowers the process's BullMQ concurrency so it stops fetching jobs it would only
-// turn away.
+// runs alone, any other job that reaches this process is turned away (it waits in the queue a
+// moment), and `onExclusive` lowers the process's BullMQ concurrency so it stops fetching jobs it
+// would only turn away. Once the job is past the point where it crashed (train.ts), it shares the
+// process again (relax), so one recovering job never keeps the others waiting for its whole run.
 
 import type { AttemptRun } from '../src/store/index.js';
 
 export class Seat {
   /** Another job ran in this process at some point while this seat was held. */
   shared = false;
+  /** Runs alone: no other job may take a seat in this process. */
+  exclusive: boolean;
   /** Asked to leave: hand the job back at its next step. */
   evicted = false;
   /** Persists how this seat's attempt runs (set once the attempt is claimed). */
@@ -22,14 +25,20 @@ export class Seat {
 
   constructor(
     readonly jobId: string,
-    readonly exclusive: boolean,
-    private readonly release: (seat: Seat) => void,
+    exclusive: boolean,
+    private readonly placement: { release(seat: Seat): void; relax(seat: Seat): void },
   ) {
+    this.exclusive = exclusive;
     this.ready = new Promise((resolve) => (this.resolveReady = resolve));
   }
 
   leave(): void {
-    this.release(this);
+    this.placement.release(this);
+  }
+
+  /** No longer needs the process to itself: other jobs may join from now on. */
+  relax(): void {
+    this.placement.relax(this);
   }
 
   /** Called by Placement. */
@@ -53,7 +62,7 @@ export class Placement {
   /** A seat for a job, or null when an exclusive job runs here (the caller defers the job). */
   take(jobId: string, exclusive: boolean): Seat | null {
     if ([...this.seats].some((s) => s.exclusive)) return null;
-    const seat = new Seat(jobId, exclusive, (s) => this.release(s));
+    const seat = new Seat(jobId, exclusive, this);
     if (exclusive) {
       for (const other of this.seats) other.evicted = true;
       this.onExclusive(true);
@@ -71,9 +80,17 @@ export class Placement {
     return this.seats.size;
   }
 
-  private release(seat: Seat): void {
+  /** Called by Seat.leave. */
+  release(seat: Seat): void {
     if (!this.seats.delete(seat)) return;
     if (seat.exclusive) this.onExclusive(false);
     for (const s of this.seats) if (s.exclusive && this.seats.size === 1) s.open();
+  }
+
+  /** Called by Seat.relax. */
+  relax(seat: Seat): void {
+    if (!this.seats.has(seat) || !seat.exclusive) return;
+    seat.exclusive = false;
+    this.onExclusive(false);
   }
 }

@@ -46,7 +46,7 @@ import { JobDataError, loadJobData, share, type JobData, type UploadedLoader } f
 import type { Pool } from './pool.js';
 import { reduceRanges, type JobContext, type LossResult, type ReduceResult } from './protocol.js';
 import { StepTiming } from './step-timing.js';
-import { crashAccount } from './crash-account.js';
+import { crashAccount, crashLoopVerdict } from './crash-account.js';
 import type { Placement, Seat } from './placement.js';
 
 export interface TrainSettings {
@@ -138,18 +138,16 @@ export async function trainJob(id: string, deps: TrainDeps): Promise<TrainOutcom
     }
   }
   const account = crashAccount(doc.attempt, checkpoint?.state.handoffs ?? 0, await store.attemptRuns(id));
-  if (account.counted >= deps.settings.maxCrashes) {
+  const verdict = crashLoopVerdict(account, deps.settings.maxCrashes);
+  if (verdict) {
     const claimed = await claim(id, deps, checkpoint);
     if (!claimed) return { kind: 'skipped', why: 'finished' };
-    return new Run(id, claimed.attempt, doc.spec, deps, log.child({ jobId: id, attempt: claimed.attempt }), checkpoint).fail({
-      code: 'crash-loop',
-      message:
-        `the job's worker stopped without finishing ${account.counted} times while running it alone ` +
-        `(limit ${deps.settings.maxCrashes}); giving up`,
-    });
+    const run = new Run(id, claimed.attempt, doc.spec, deps, log.child({ jobId: id, attempt: claimed.attempt }), checkpoint);
+    return run.fail({ code: 'crash-loop', message: verdict });
   }
 
-  // A job that crashed before runs alone (placement.ts): the jobs here are evicted first.
+  // A job that crashed before runs alone (placement.ts) until past the point of its crash: the
+  // jobs here are evicted first.
   const seat = deps.placement.take(id, account.crashes > 0);
   if (!seat) return { kind: 'deferred', why: 'a job recovering from a crash runs alone in this process' };
   try {
@@ -163,10 +161,16 @@ export async function trainJob(id: string, deps: TrainDeps): Promise<TrainOutcom
     const jlog = log.child({ jobId: id, attempt });
     if (account.crashes > 0) jlog.info({ ...account }, 'recovering from a crash: running alone in this process');
     // update() returns the document without its spec (kept apart: inline datasets can be large).
-    return await runClaimed(new Run(id, attempt, doc.spec, deps, jlog, checkpoint, seat), jlog);
+    return await runClaimed(new Run(id, attempt, doc.spec, deps, jlog, checkpoint, seat, furthestStep(doc)), jlog);
   } finally {
     seat.leave();
   }
+}
+
+/** Steps done at the furthest point any attempt reached (progress never goes backwards). */
+function furthestStep(doc: JobDocument): number {
+  const p = doc.progress;
+  return Math.max(0, p.epoch - 1) * p.stepsPerEpoch + p.step;
 }
 
 /** Takes the job: the attempt number goes up and becomes this run's fencing token. Null if it finished meanwhile. */
@@ -333,6 +337,8 @@ class Run {
     private readonly log: Logger,
     private readonly checkpoint: Checkpoint | undefined,
     private readonly seat?: Seat,
+    /** A recovering job runs alone until it has checkpointed at or past this global step. */
+    private readonly aloneUntilStep = 0,
   ) {}
 
   /** An earlier attempt ran: resume from its checkpoint, if any. */
@@ -610,6 +616,12 @@ class Run {
   private checkpointSaved(): void {
     this.lastCheckpointAt = Date.now();
     this.stepsSinceCheckpoint = 0;
+    // Recovering alone, and now past (and checkpointed beyond) the furthest point any attempt had
+    // reached: whatever killed the shared process did not happen here, so share it again.
+    if (this.seat?.exclusive && this.globalStep >= this.aloneUntilStep) {
+      this.seat.relax();
+      this.log.info({ step: this.globalStep }, 'past the point of the last crash: sharing the worker again');
+    }
   }
 
   private async saveCheckpoint(): Promise<void> {

@@ -3,7 +3,7 @@
 // test/chaos/fleet.test.ts.
 import { describe, expect, it } from 'vitest';
 import type { AttemptRun } from '../../src/store/index.js';
-import { crashAccount } from '../../workers/crash-account.js';
+import { crashAccount, crashLoopVerdict } from '../../workers/crash-account.js';
 import { Placement } from '../../workers/placement.js';
 
 const runs = (...marks: AttemptRun[]) => new Map(marks.map((m, i) => [i + 1, m]));
@@ -23,6 +23,18 @@ describe('crashAccount', () => {
 
   it('a hand-back marked but never checkpointed (death in between) counts as a crash', () => {
     expect(crashAccount(1, 0, runs('handed-back'))).toEqual({ crashes: 1, counted: 1, excused: 0 });
+  });
+});
+
+describe('crashLoopVerdict', () => {
+  it('gives up after MAX_CRASHES counted crashes, or twice that in all', () => {
+    expect(crashLoopVerdict({ crashes: 2, counted: 1, excused: 1 }, 2)).toBeNull();
+    expect(crashLoopVerdict({ crashes: 3, counted: 2, excused: 1 }, 2)).toBe(
+      "the job's worker stopped without finishing 3 times, 2 of them while running it alone (limits: 2 alone, 4 in all); giving up",
+    );
+    // a job that only ever dies next to others
+    expect(crashLoopVerdict({ crashes: 3, counted: 0, excused: 3 }, 2)).toBeNull();
+    expect(crashLoopVerdict({ crashes: 4, counted: 0, excused: 4 }, 2)).toContain('4 times, 0 of them');
   });
 });
 
@@ -64,6 +76,22 @@ describe('Placement', () => {
     expect(calls).toEqual([true, false]);
     const c = placement.take('c', false)!;
     expect([c.shared, c.evicted]).toEqual([false, false]);
+  });
+
+  it('a recovering job that relaxes lets others join, and they share from then on', () => {
+    const calls: boolean[] = [];
+    const placement = new Placement((exclusive) => calls.push(exclusive));
+    const x = placement.take('x', true)!;
+    const marks: AttemptRun[] = [];
+    x.mark = (run) => marks.push(run);
+    expect(placement.take('a', false)).toBeNull();
+    x.relax();
+    expect(calls).toEqual([true, false]);
+    const a = placement.take('a', false)!;
+    expect([x.shared, a.shared, x.evicted]).toEqual([true, true, false]);
+    expect(marks).toEqual(['shared']);
+    x.leave();
+    expect(calls, 'no second release').toEqual([true, false]);
   });
 
   it('an exclusive job in an empty process starts at once', async () => {
