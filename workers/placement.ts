@@ -24,7 +24,6 @@ export class Seat {
   private resolveReady!: () => void;
 
   constructor(
-    readonly jobId: string,
     exclusive: boolean,
     private readonly placement: { release(seat: Seat): void; relax(seat: Seat): void },
   ) {
@@ -59,10 +58,10 @@ export class Placement {
 
   constructor(private readonly onExclusive: (exclusive: boolean) => void = () => {}) {}
 
-  /** A seat for a job, or null when an exclusive job runs here (the caller defers the job). */
-  take(jobId: string, exclusive: boolean): Seat | null {
+  /** A seat for a job (exclusive: it must run alone), or null when an exclusive job runs here (the caller defers the job). */
+  take(exclusive: boolean): Seat | null {
     if ([...this.seats].some((s) => s.exclusive)) return null;
-    const seat = new Seat(jobId, exclusive, this);
+    const seat = new Seat(exclusive, this);
     if (exclusive) {
       for (const other of this.seats) other.evicted = true;
       this.onExclusive(true);

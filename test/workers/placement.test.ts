@@ -41,11 +41,11 @@ describe('crashLoopVerdict', () => {
 describe('Placement', () => {
   it('marks every job shared once a second one arrives, and tells the first through its mark', () => {
     const placement = new Placement();
-    const a = placement.take('a', false)!;
+    const a = placement.take(false)!;
     const marks: AttemptRun[] = [];
     a.mark = (run) => marks.push(run);
     expect(a.shared).toBe(false);
-    const b = placement.take('b', false)!;
+    const b = placement.take(false)!;
     expect([a.shared, b.shared]).toEqual([true, true]);
     expect(marks).toEqual(['shared']);
     b.leave();
@@ -56,9 +56,9 @@ describe('Placement', () => {
   it('an exclusive job evicts the others, starts once they left, and turns everyone away while it runs', async () => {
     const calls: boolean[] = [];
     const placement = new Placement((exclusive) => calls.push(exclusive));
-    const a = placement.take('a', false)!;
-    const b = placement.take('b', false)!;
-    const x = placement.take('x', true)!;
+    const a = placement.take(false)!;
+    const b = placement.take(false)!;
+    const x = placement.take(true)!;
     expect([a.evicted, b.evicted, x.evicted]).toEqual([true, true, false]);
     expect(x.shared, 'it runs alone: a crash will be counted').toBe(false);
     expect(calls).toEqual([true]);
@@ -67,27 +67,27 @@ describe('Placement', () => {
     a.leave();
     await Promise.resolve();
     expect(started, 'b is still here').toBe(false);
-    expect(placement.take('c', false), 'turned away while x waits').toBeNull();
-    expect(placement.take('y', true), 'one exclusive job at a time').toBeNull();
+    expect(placement.take(false), 'turned away while x waits').toBeNull();
+    expect(placement.take(true), 'one exclusive job at a time').toBeNull();
     b.leave();
     await x.ready;
-    expect(placement.take('c', false)).toBeNull();
+    expect(placement.take(false)).toBeNull();
     x.leave();
     expect(calls).toEqual([true, false]);
-    const c = placement.take('c', false)!;
+    const c = placement.take(false)!;
     expect([c.shared, c.evicted]).toEqual([false, false]);
   });
 
   it('a recovering job that relaxes lets others join, and they share from then on', () => {
     const calls: boolean[] = [];
     const placement = new Placement((exclusive) => calls.push(exclusive));
-    const x = placement.take('x', true)!;
+    const x = placement.take(true)!;
     const marks: AttemptRun[] = [];
     x.mark = (run) => marks.push(run);
-    expect(placement.take('a', false)).toBeNull();
+    expect(placement.take(false)).toBeNull();
     x.relax();
     expect(calls).toEqual([true, false]);
-    const a = placement.take('a', false)!;
+    const a = placement.take(false)!;
     expect([x.shared, a.shared, x.evicted]).toEqual([true, true, false]);
     expect(marks).toEqual(['shared']);
     x.leave();
@@ -95,7 +95,7 @@ describe('Placement', () => {
   });
 
   it('an exclusive job in an empty process starts at once', async () => {
-    const x = new Placement().take('x', true)!;
+    const x = new Placement().take(true)!;
     await expect(x.ready).resolves.toBeUndefined();
   });
 });
