@@ -149,7 +149,7 @@ export async function trainJob(id: string, deps: TrainDeps): Promise<TrainOutcom
   // A job that crashed before runs alone (placement.ts) until past the point of its crash: the
   // jobs here are evicted first.
   const seat = deps.placement.take(account.crashes > 0);
-  if (!seat) return { kind: 'deferred', why: 'a job recovering from a crash runs alone in this process' };
+  if (!seat) return { kind: 'deferred', why: 'another job recovering from a crash runs alone in this process' };
   try {
     await seat.ready;
     if (deps.draining()) return { kind: 'deferred', why: 'the worker is shutting down' };

@@ -76,10 +76,7 @@ export class ConvoyWorker {
     this.store = new JobStore(this.redis, options.prefix);
     this.datasets = new DatasetStore(this.redis, options.prefix);
     this.pool = new Pool(options.config.threads);
-    // While a job runs alone, fetch nothing more: every job fetched would only be turned away.
-    this.placement = new Placement((exclusive) => {
-      if (this.trainWorker && !this.draining) this.trainWorker.concurrency = exclusive ? 1 : options.config.concurrency;
-    });
+    this.placement = new Placement();
   }
 
   /** Starts consuming both queues and the heartbeat. */

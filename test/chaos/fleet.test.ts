@@ -247,37 +247,42 @@ describe('chaos: a fleet of processes', () => {
   });
 
   it('a job recovering from a crash has its worker to itself until past its crash: the job there is handed back meanwhile', async () => {
+    // long enough to still be running when each step below happens; both are cancelled at the end
+    const veryLong = () => toySpec({ epochs: 1000, batchSize: 8 }, 800);
     const w0 = await stack.addWorker({ WORKER_CONCURRENCY: '1' });
-    const d = await submit(longSpec());
+    const d = await submit(veryLong());
     const df = new JobFollower(bases(), d);
     await df.waitFor((e) => e.type === 'progress');
     await stack.addWorker(); // concurrency 2: takes c now, and d once w0 is dead
-    const c = await submit(longSpec());
+    const c = await submit(veryLong());
     const cf = new JobFollower(bases(), c);
     await cf.waitFor((e) => e.type === 'progress');
     await stack.kill(w0, 'SIGKILL');
 
-    const [ds, cs] = await Promise.all([df.done, cf.done]);
-    expect(ds.at(-1)!.type).toBe('completed');
-    expect(cs.at(-1)!.type).toBe('completed');
-    const idOf = (events: FollowedEvent[], match: (e: FollowedEvent) => boolean) => {
-      const hit = events.find(match);
-      expect(hit).toBeDefined();
-      return hit!.id.split('-').map(Number) as [number, number]; // stream ids: ms-seq
+    const idOf = (e: FollowedEvent) => e.id.split('-').map(Number) as [number, number]; // stream ids: ms-seq
+    const before = (p: FollowedEvent, q: FollowedEvent) => {
+      const [a, b] = [idOf(p), idOf(q)];
+      return a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
     };
-    const before = (p: [number, number], q: [number, number]) => p[0] < q[0] || (p[0] === q[0] && p[1] < q[1]);
-    const handedBack = idOf(cs, (e) => e.type === 'status' && /making room/.test(e.data.message ?? ''));
-    const dRuns = idOf(ds, runningAttempt(2));
-    const dDone = idOf(ds, (e) => e.type === 'completed');
-    const cResumes = idOf(cs, runningAttempt(2));
-    expect(before(handedBack, dRuns), 'c leaves before d starts').toBe(true);
+    const cResumes = await cf.waitFor(runningAttempt(2));
+    const handedBack = cf.events.find((e) => e.type === 'status' && /making room/.test(e.data.message ?? ''));
+    expect(handedBack, cf.events.map((e) => e.type).join(' ')).toBeDefined();
+    const dRuns = await df.waitFor(runningAttempt(2));
+    expect(before(handedBack!, dRuns), 'c leaves before d starts').toBe(true);
+    expect(before(dRuns, cResumes), 'c comes back after d started').toBe(true);
     // d runs alone until it has checkpointed past the furthest point it had reached; then c may return
     const relaxed = workerLines(d, 'past the point of the last crash: sharing the worker again');
     expect(relaxed).toHaveLength(1);
     const relaxedAt = (JSON.parse(relaxed[0]!) as { time: number }).time;
-    expect(cResumes[0], 'c comes back once d shares again').toBeGreaterThanOrEqual(relaxedAt);
-    expect(before(dRuns, cResumes)).toBe(true);
-    expect(dDone[0]).toBeGreaterThan(0);
+    expect(idOf(cResumes)[0], 'c comes back once d shares again').toBeGreaterThanOrEqual(relaxedAt);
+
+    for (const id of [c, d]) {
+      const res = await postJson(`${stack.url}/v1/jobs/${id}/cancel`, {});
+      expect(res.status, JSON.stringify(res.body)).toBe(202);
+    }
+    const [ds, cs] = await Promise.all([df.done, cf.done]);
+    expect([ds.at(-1)!.type, cs.at(-1)!.type]).toEqual(['cancelled', 'cancelled']);
     expect((await doc(c)).attempt).toBe(2);
+    expect((await doc(d)).attempt).toBe(2);
   });
 });

@@ -50,48 +50,61 @@ describe('Placement', () => {
     expect(marks).toEqual(['shared']);
     b.leave();
     expect(a.shared, 'once shared, always shared: a crash now could still be the other job').toBe(true);
-    expect(placement.size).toBe(1);
+    expect(placement.size).toEqual({ running: 1, waiting: 0 });
   });
 
-  it('an exclusive job evicts the others, starts once they left, and turns everyone away while it runs', async () => {
-    const calls: boolean[] = [];
-    const placement = new Placement((exclusive) => calls.push(exclusive));
+  it('an exclusive job evicts the others and starts once they left; later jobs wait for it', async () => {
+    const placement = new Placement();
     const a = placement.take(false)!;
     const b = placement.take(false)!;
     const x = placement.take(true)!;
     expect([a.evicted, b.evicted, x.evicted]).toEqual([true, true, false]);
     expect(x.shared, 'it runs alone: a crash will be counted').toBe(false);
-    expect(calls).toEqual([true]);
-    let started = false;
-    void x.ready.then(() => (started = true));
+    const started: string[] = [];
+    void x.ready.then(() => started.push('x'));
     a.leave();
     await Promise.resolve();
-    expect(started, 'b is still here').toBe(false);
-    expect(placement.take(false), 'turned away while x waits').toBeNull();
+    expect(started, 'b is still here').toEqual([]);
+    const c = placement.take(false)!;
+    void c.ready.then(() => started.push('c'));
     expect(placement.take(true), 'one exclusive job at a time').toBeNull();
     b.leave();
     await x.ready;
-    expect(placement.take(false)).toBeNull();
+    await Promise.resolve();
+    expect(started, 'c waits while x runs alone').toEqual(['x']);
+    expect(placement.size).toEqual({ running: 1, waiting: 1 });
     x.leave();
-    expect(calls).toEqual([true, false]);
-    const c = placement.take(false)!;
+    await c.ready;
     expect([c.shared, c.evicted]).toEqual([false, false]);
+    expect(placement.size).toEqual({ running: 1, waiting: 0 });
   });
 
-  it('a recovering job that relaxes lets others join, and they share from then on', () => {
-    const calls: boolean[] = [];
-    const placement = new Placement((exclusive) => calls.push(exclusive));
+  it('a recovering job that relaxes lets the waiting jobs start, and they share from then on', async () => {
+    const placement = new Placement();
     const x = placement.take(true)!;
+    await x.ready;
     const marks: AttemptRun[] = [];
     x.mark = (run) => marks.push(run);
-    expect(placement.take(false)).toBeNull();
-    x.relax();
-    expect(calls).toEqual([true, false]);
     const a = placement.take(false)!;
-    expect([x.shared, a.shared, x.evicted]).toEqual([true, true, false]);
+    let aStarted = false;
+    void a.ready.then(() => (aStarted = true));
+    await Promise.resolve();
+    expect(aStarted).toBe(false);
+    x.relax();
+    await a.ready;
+    expect([x.shared, a.shared, x.evicted, x.exclusive]).toEqual([true, true, false, false]);
     expect(marks).toEqual(['shared']);
-    x.leave();
-    expect(calls, 'no second release').toEqual([true, false]);
+    const b = placement.take(false)!;
+    await b.ready;
+    expect(placement.size).toEqual({ running: 3, waiting: 0 });
+  });
+
+  it('a waiting job that gives up leaves no trace', () => {
+    const placement = new Placement();
+    placement.take(true);
+    const a = placement.take(false)!;
+    a.leave();
+    expect(placement.size).toEqual({ running: 1, waiting: 0 });
   });
 
   it('an exclusive job in an empty process starts at once', async () => {
