@@ -232,7 +232,7 @@ export const TransitionSchema = Type.Object({
 export type Transition = Static<typeof TransitionSchema>;
 
 export const JobErrorSchema = Type.Object({
-  code: Type.String({ description: 'e.g. diverged, invalid-dataset, worker-crashed, timeout, internal' }),
+  code: Type.String({ description: 'diverged, invalid-dataset, invalid-weights, crash-loop (its worker kept dying: MAX_CRASHES), internal' }),
   message: Type.String(),
   epoch: Type.Optional(Type.Integer({ minimum: 0 })),
   step: Type.Optional(Type.Integer({ minimum: 0 })),
