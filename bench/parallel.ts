@@ -11,9 +11,11 @@
 //              this shared host stretched (p90 step shows how many there were)
 //   fwd/bwd    forward/backward on the critical path (the busiest thread's shards)
 //   imbalance  of which: the busiest thread's excess over a perfect spread
-//   optimizer  Adam on the critical path (inside the reduce tasks)
-//   overhead   everything else: posting and collecting tasks, summing the shards, Redis;
-//              as a share of the step
+//   optimizer  summing the shards' gradients and Adam, on the critical path: what the threads did
+//              not hide behind the slowest shard's backward pass (workers/step-sync.ts); in
+//              brackets the work itself, all threads together
+//   overhead   everything else: posting and collecting tasks, waking threads, Redis; as a share
+//              of the step
 // The speed-up is the median over rounds of each round's ratio to the first thread count (the two
 // measured back to back, so a noisy minute on this shared machine hits both); every round's ratio
 // is printed too.
@@ -125,7 +127,7 @@ for (const c of configs) {
   const ms = (v: number) => v.toFixed(1);
   const x = (r: number) => r.toFixed(2) + 'x';
   const row = [c.shard, c.threads, sps.toFixed(1), x(median(ratios)), median(c.typical).toFixed(1), x(median(typicalRatios))];
-  row.push(ms(t.stepMs), ms(t.stepMsP50), ms(t.stepMsP90), ms(t.engineMs), ms(t.engineMs - t.engineMeanMs), ms(t.optimizerMs));
+  row.push(ms(t.stepMs), ms(t.stepMsP50), ms(t.stepMsP90), ms(t.engineMs), ms(t.engineMs - t.engineMeanMs), `${ms(t.optimizerMs)} (${ms(t.optimizerWorkMs)})`);
   console.log([...row, `${ms(t.overheadMs)} (${(t.overhead * 100).toFixed(1)}%)`, ratios.map((r) => r.toFixed(2)).join(' ')].join(' | '));
 }
 await redis.quit();

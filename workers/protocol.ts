@@ -3,24 +3,25 @@
 // Per job, the main thread allocates SharedArrayBuffers once and every task carries the same
 // handles (posting a SharedArrayBuffer shares it, nothing is copied):
 //
-//   weights   Float32 [P]            the model's weights; written only by 'reduce'/'apply' tasks (the
-//                                    optimizer step, whole parameter chunks each), between micro-shards
-//   gradSum   Float32 [P]            shard 0 writes its gradient here; 'reduce' adds shards 1..S-1
+//   weights   Float32 [P]            the model's weights; written only by the optimizer step (whole
+//                                    parameter chunks, once their gradients are final: step-sync.ts)
+//   gradSum   Float32 [P]            shard 0 writes its gradient here, the other shards' are added to it
 //   slots     Float32 [(S-1) x P]    one gradient slot per further micro-shard; shard s writes slot s-1
 //   optimizer Float32 [P] each       the optimizer's state (Adam m and v, SGD momentum)
 //   order     Uint32  [train count]  this epoch's sample order (the seeded shuffle)
+//   sync      step-sync.ts           the step's rendezvous: which shards ran, which chunks are summed
 //   datasets  images + labels        train / validation / test, shared once per job
 //
 // Determinism: a batch is cut into micro-shards of a size fixed by the job; shard s covers
-// order[batchStart + s*shard .. ) and writes only its own buffer; 'reduce' sums them in shard order
-// (float32 adds) over parameter chunks of a fixed size (REDUCE_CHUNK), each chunk's sum of squares
-// comes back separately and is added in chunk order, and the optimizer is element-wise, so which
+// order[batchStart + s*shard .. ) and writes only its own buffer; the grad tasks then sum them in
+// shard order (float32 adds) over parameter chunks of a fixed size (REDUCE_CHUNK), each chunk's sum
+// of squares is kept apart and added in chunk order, and the optimizer is element-wise, so which
 // thread ran what never changes a bit of the result. The main thread only orchestrates.
 import type { ModelSpec } from '../src/engine/spec.js';
 import type { ResolvedOptimizerConfig } from '../src/engine/optim/index.js';
 
-/** Parameters per chunk of a 'reduce'/'apply' task: fixed, so the gradient norm's summation order
- *  is too (each chunk's sum of squares comes back on its own and they are added in chunk order). */
+/** Parameters per chunk of the gradient sum: fixed, so the gradient norm's summation order is too
+ *  (each chunk's sum of squares is kept apart and they are added in chunk order). */
 export const REDUCE_CHUNK = 1 << 15;
 
 /** [from, to) ranges of whole chunks over P parameters, `parts` of them at most: one task per thread
@@ -63,42 +64,37 @@ export interface JobContext {
   order: SharedArrayBuffer;
   /** Largest micro-shard (samples): sizes the thread's input buffer. */
   shardSize: number;
+  /** The step rendezvous (step-sync.ts), for steps of up to maxShards micro-shards. */
+  sync: SharedArrayBuffer;
+  maxShards: number;
   train: SharedDataset;
   validation?: SharedDataset | undefined;
   test?: SharedDataset | undefined;
 }
 
-/** Forward + backward on order[from..to) of the train set into micro-shard `slot`'s buffer. */
+/**
+ * Forward + backward on order[from..to) of the train set into micro-shard `slot`'s buffer; then,
+ * with the step's other grad tasks (step-sync.ts), gradSum += the other shards' slots, chunk by
+ * chunk, and with `update` (no clipping) the optimizer on each chunk while it is in cache.
+ */
 export interface GradTask {
   kind: 'grad';
   ctx: JobContext;
   slot: number;
+  /** Micro-shards in this step. */
+  shards: number;
   from: number;
   to: number;
   /** 1 / (samples in the whole batch): shard gradients add up to the batch mean. */
   scale: number;
   step: number;
+  update?: Update | undefined;
 }
 
 /** One optimizer update of weights[from..to): its learning rate and update number (0-based). */
 export interface Update {
   lr: number;
   step: number;
-}
-
-/**
- * gradSum[from..to) += the shards' slots, in shard order, chunk by chunk (REDUCE_CHUNK); returns each
- * chunk's sum of squares. With `update` (no clipping), also applies the optimizer to each chunk while
- * it is in cache: one pass, no second round trip.
- */
-export interface ReduceTask {
-  kind: 'reduce';
-  ctx: JobContext;
-  /** Micro-shards in this batch (shard 0 is already in gradSum). */
-  shards: number;
-  from: number;
-  to: number;
-  update?: Update | undefined;
 }
 
 /** gradSum[from..to) *= scale (clipping, when scale < 1), then the optimizer on the chunk. */
@@ -130,16 +126,16 @@ export interface PredictTask {
   n: number;
 }
 
-export type Task = GradTask | ReduceTask | ApplyTask | EvalTask | PredictTask;
+export type Task = GradTask | ApplyTask | EvalTask | PredictTask;
 
-/** grad/eval: LossResult; reduce/apply: ReduceResult; predict: probabilities. */
-export type TaskResult = LossResult | ReduceResult | Float32Array;
+/** grad: GradResult; eval: LossResult; apply: TaskTiming; predict: probabilities. */
+export type TaskResult = GradResult | LossResult | TaskTiming | Float32Array;
 
 /** Where a task ran and how long the engine took in it (workers/step-timing.ts adds these up). */
 export interface TaskTiming {
   /** The pool thread's id (worker_threads threadId). */
   thread: number;
-  /** Milliseconds in the engine: forward/backward for grad and eval, the optimizer for reduce/apply. */
+  /** Milliseconds in the engine: forward/backward for grad and eval, the optimizer for apply. */
   ms: number;
 }
 
@@ -148,7 +144,10 @@ export interface LossResult extends TaskTiming {
   correct: number;
 }
 
-export interface ReduceResult extends TaskTiming {
-  /** Each chunk's sum of squares of the summed gradient, in chunk order (apply: none). */
-  sums: number[];
+export interface GradResult extends LossResult {
+  /** Summing gradient chunks and the optimizer on them, and waiting for the other shards' chunks to
+   *  become final (ms); busyMs is the whole task. `ms` is the forward/backward alone. */
+  reduceMs: number;
+  waitMs: number;
+  busyMs: number;
 }

@@ -1,6 +1,7 @@
 // The Piscina task: runs in a pool thread. Holds one engine model per job (keyed by job id and
 // attempt) whose weights are a view over the job's SharedArrayBuffer; each task computes one
-// micro-shard's gradients into its slot, sums slots over a parameter range, or evaluates a range.
+// micro-shard's gradients into its slot and helps sum the step's slots and step the optimizer
+// (step-sync.ts), applies a clipped update to a parameter range, or evaluates a range.
 // No Redis, no queue: only the engine and the shared buffers (protocol.ts).
 import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
@@ -11,17 +12,18 @@ import {
   REDUCE_CHUNK,
   type ApplyTask,
   type EvalTask,
+  type GradResult,
   type GradTask,
   type JobContext,
   type LossResult,
   type PredictTask,
-  type ReduceResult,
-  type ReduceTask,
   type SharedDataset,
   type Task,
   type TaskResult,
+  type TaskTiming,
   type Update,
 } from './protocol.js';
+import { StepSync } from './step-sync.js';
 
 interface Cached {
   model: Model;
@@ -35,6 +37,7 @@ interface Cached {
   slots: Float32Array;
   gradSum: Float32Array;
   optimizer: Record<string, Float32Array>;
+  sync: StepSync;
 }
 
 /** Models kept per thread; the least recently used is dropped (finished jobs age out). */
@@ -88,64 +91,76 @@ function context(ctx: JobContext): Cached {
         slots: new Float32Array(ctx.slots),
         gradSum: new Float32Array(ctx.gradSum),
         optimizer: Object.fromEntries(Object.entries(ctx.optimizer.buffers).map(([k, b]) => [k, new Float32Array(b)])),
+        sync: new StepSync(ctx.sync, ctx.maxShards, ctx.paramCount),
       };
     },
     cache,
   );
 }
 
-function grad(task: GradTask): LossResult {
+function grad(task: GradTask): GradResult {
   const t0 = performance.now();
   const c = context(task.ctx);
+  const { sync } = c;
+  sync.started();
   const P = task.ctx.paramCount;
   const slot = task.slot === 0 ? c.gradSum : c.slots.subarray((task.slot - 1) * P, task.slot * P);
-  c.model.bindGrads(slot);
-  const n = task.to - task.from;
-  toFloatBatch(c.train, c.order, c.x, task.from, task.to);
-  gatherLabels(c.train, c.order, c.labels, task.from, task.to);
-  const { lossSum, correct } = c.model.computeGradients({
-    x: c.x,
-    labels: c.labels,
-    n,
-    scale: task.scale,
-    accumulate: false, // the slot still holds an earlier step's gradient: overwrite it
-    loss: task.ctx.loss,
-    seed: task.ctx.seed,
-    step: task.step,
-    sampleOffset: task.from,
-  });
-  return { lossSum, correct, thread: threadId, ms: performance.now() - t0 };
-}
-
-function reduce(task: ReduceTask): ReduceResult {
-  const c = context(task.ctx);
-  const P = task.ctx.paramCount;
-  const sums: number[] = [];
-  let ms = 0;
-  for (let from = task.from; from < task.to; from += REDUCE_CHUNK) {
-    const to = Math.min(from + REDUCE_CHUNK, task.to);
-    const shards: Float32Array[] = [];
-    for (let s = 1; s < task.shards; s++) shards.push(c.slots.subarray((s - 1) * P + from, (s - 1) * P + to));
-    sums.push(sumInto(c.gradSum.subarray(from, to), shards));
-    if (task.update) ms += update(c, task.ctx, from, to, task.update);
+  let result: { lossSum: number; correct: number };
+  try {
+    c.model.bindGrads(slot);
+    const n = task.to - task.from;
+    toFloatBatch(c.train, c.order, c.x, task.from, task.to);
+    gatherLabels(c.train, c.order, c.labels, task.from, task.to);
+    result = c.model.computeGradients({
+      x: c.x,
+      labels: c.labels,
+      n,
+      scale: task.scale,
+      accumulate: false, // the slot still holds an earlier step's gradient: overwrite it
+      loss: task.ctx.loss,
+      seed: task.ctx.seed,
+      step: task.step,
+      sampleOffset: task.from,
+      onGradientsFinal: (from) => sync.progress(task.slot, from),
+    });
+  } catch (err) {
+    sync.abort();
+    throw err;
   }
-  return { sums, thread: threadId, ms };
+  const ms = performance.now() - t0;
+  sync.finished(task.slot);
+  // Every shard has started (the others run on other threads): sum and update the chunks as they
+  // become final. Else this thread leaves them to the last shard and runs the next queued task.
+  const { reduceMs, waitMs } = sync.everyShardStarted ? sync.drain((chunk) => reduceChunk(c, task, chunk)) : { reduceMs: 0, waitMs: 0 };
+  return { ...result, thread: threadId, ms, reduceMs, waitMs, busyMs: performance.now() - t0 };
 }
 
-function apply(task: ApplyTask): ReduceResult {
+/** gradSum += the other shards' slots (shard order) on one chunk, then its optimizer step; its sum of squares. */
+function reduceChunk(c: Cached, task: GradTask, chunk: number): number {
+  const P = task.ctx.paramCount;
+  const from = chunk * REDUCE_CHUNK;
+  const to = Math.min(from + REDUCE_CHUNK, P);
+  const shards: Float32Array[] = [];
+  for (let s = 1; s < task.shards; s++) shards.push(c.slots.subarray((s - 1) * P + from, (s - 1) * P + to));
+  const sumsq = sumInto(c.gradSum.subarray(from, to), shards);
+  if (task.update) update(c, task.ctx, from, to, task.update);
+  return sumsq;
+}
+
+function apply(task: ApplyTask): TaskTiming {
+  const t0 = performance.now();
   const c = context(task.ctx);
   const { gradSum } = c;
   if (task.scale < 1) for (let i = task.from; i < task.to; i++) gradSum[i] = gradSum[i]! * task.scale;
-  return { sums: [], thread: threadId, ms: update(c, task.ctx, task.from, task.to, task.update) };
+  update(c, task.ctx, task.from, task.to, task.update);
+  return { thread: threadId, ms: performance.now() - t0 };
 }
 
-/** The optimizer step on weights[from..to), its state being views of the shared buffers; returns its ms. */
-function update(c: Cached, ctx: JobContext, from: number, to: number, u: Update): number {
-  const t0 = performance.now();
+/** The optimizer step on weights[from..to), its state being views of the shared buffers. */
+function update(c: Cached, ctx: JobContext, from: number, to: number, u: Update): void {
   const buffers: Record<string, Float32Array> = {};
   for (const [name, b] of Object.entries(c.optimizer)) buffers[name] = b.subarray(from, to);
   optimizerOver(ctx.optimizer.config, to - from, u.step, buffers).step(c.weights.subarray(from, to), c.gradSum.subarray(from, to), u.lr);
-  return performance.now() - t0;
 }
 
 function evalRange(task: EvalTask): LossResult {
@@ -188,8 +203,6 @@ export default function run(task: Task): TaskResult {
   switch (task.kind) {
     case 'grad':
       return grad(task);
-    case 'reduce':
-      return reduce(task);
     case 'apply':
       return apply(task);
     case 'eval':

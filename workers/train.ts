@@ -4,11 +4,13 @@
 //
 //   claim (attempt + 1, fencing token) ─ load data once ─ share it (SharedArrayBuffers)
 //     for each epoch: order = seeded shuffle(seed, epoch)
-//       for each batch: micro-shards ──► pool 'grad' tasks, one gradient slot each
-//                       ──► pool 'reduce' tasks, one per thread: slots summed in shard order
-//                           over fixed chunks, then the optimizer step on each chunk while it is
-//                           in cache (with clipping: 'apply' tasks after the global norm is known)
-//                       progress (<= ~4/s) ─ cancel? ─ checkpoint due? ─ draining?
+//       for each batch: micro-shards ──► pool 'grad' tasks, one gradient slot each; the same
+//                           tasks then sum the slots in shard order over fixed chunks and step
+//                           the optimizer on each chunk while it is in cache, starting on the
+//                           last layers while the slowest shard still runs (step-sync.ts)
+//                           (with clipping: 'apply' tasks after the global norm is known)
+//                       progress (<= ~4/s, written while the next step computes) ─ cancel? ─
+//                       checkpoint due? ─ draining?
 //       evaluate validation/test on the pool ─ `epoch` event ─ checkpoint ─ stopping rules
 //   terminal commit: `completed` (weights) | `failed` | `cancelled` (partial weights)
 //
@@ -44,7 +46,8 @@ import { FencedError, JobFinishedError, type JobPatch, type JobStore, type NewEv
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint, type CheckpointState } from './checkpoint.js';
 import { JobDataError, loadJobData, share, type JobData, type UploadedLoader } from './data.js';
 import type { Pool } from './pool.js';
-import { reduceRanges, type JobContext, type LossResult, type ReduceResult } from './protocol.js';
+import { reduceRanges, type GradResult, type JobContext, type LossResult, type TaskTiming } from './protocol.js';
+import { StepSync } from './step-sync.js';
 import { StepTiming } from './step-timing.js';
 import { crashAccount, crashLoopVerdict } from './crash-account.js';
 import type { Placement, Seat } from './placement.js';
@@ -328,6 +331,12 @@ class Run {
   private lastProgressAt = 0;
   /** Where each step's time goes (step-timing.ts), logged per epoch. */
   private timing!: StepTiming;
+  private sync!: StepSync;
+  /** The attempt's job writes, in order: the loop does not wait for a progress write (the next
+   *  step computes meanwhile), so each write queues behind the one before. */
+  private writes: Promise<unknown> = Promise.resolve();
+  /** The last progress write, awaited (its error raised) one step later. */
+  private progressWrite: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly id: string,
@@ -347,7 +356,9 @@ class Run {
   }
 
   private update(patch: JobPatch | ((d: JobDocument) => JobPatch | null), options: Parameters<JobStore['update']>[2] = {}) {
-    return this.deps.store.update(this.id, patch, { ...options, fence: this.attempt });
+    const write = this.writes.catch(() => undefined).then(() => this.deps.store.update(this.id, patch, { ...options, fence: this.attempt }));
+    this.writes = write;
+    return write;
   }
 
   private async setStage(stage: JobDocument['stage'], message?: string): Promise<void> {
@@ -399,10 +410,13 @@ class Run {
       },
       order: order.buffer as SharedArrayBuffer,
       shardSize,
+      sync: StepSync.allocate(shards, P),
+      maxShards: shards,
       train: share(this.data.train),
       validation: this.data.validation && share(this.data.validation),
       test: this.data.test && share(this.data.test),
     };
+    this.sync = new StepSync(this.ctx.sync, shards, P);
     await this.setStage('training');
     return this.loop(order, shardSize);
   }
@@ -481,20 +495,29 @@ class Run {
         const from = this.step * batchSize;
         const to = Math.min(from + batchSize, n);
         const bs = to - from;
-        const tasks: Promise<LossResult>[] = [];
+        // Sum the shards and, without clipping, update the weights in the same tasks.
+        lr = learningRate(sched, baseLr, this.globalStep, totalSteps);
+        const update = { lr, step: this.optimizer.step };
+        const fused = clipNorm === undefined;
+        const shards = Math.ceil(bs / shardSize);
+        this.sync.reset(shards);
+        const tasks: Promise<GradResult>[] = [];
         for (let s = 0, a = from; a < to; s++, a += shardSize) {
           tasks.push(
-            deps.pool.run<LossResult>({
+            deps.pool.run<GradResult>({
               kind: 'grad',
               ctx,
               slot: s,
+              shards,
               from: a,
               to: Math.min(a + shardSize, to),
               scale: 1 / bs,
               step: this.globalStep,
+              update: fused ? update : undefined,
             }),
           );
         }
+        await this.progressWrite; // the last step's, written while this one computes
         const results = await Promise.all(tasks);
         const t1 = performance.now();
         let lossSum = 0;
@@ -504,31 +527,18 @@ class Run {
           correct += r.correct;
         }
         if (!Number.isFinite(lossSum)) throw new Diverged(this.epoch + 1, this.step + 1, `loss is ${lossSum}`);
-        // Sum the shards and, without clipping, update the weights in the same pass (threads).
-        lr = learningRate(sched, baseLr, this.globalStep, totalSteps);
-        const update = { lr, step: this.optimizer.step };
-        const fused = clipNorm === undefined;
-        const reduces = await Promise.all(
-          ranges.map(([a, b]) =>
-            deps.pool.run<ReduceResult>({ kind: 'reduce', ctx, shards: tasks.length, from: a, to: b, update: fused ? update : undefined }),
-          ),
-        );
         let sumsq = 0;
-        for (const r of reduces) for (const part of r.sums) sumsq += part; // chunk order
-        const t2 = performance.now();
+        for (const part of this.sync.chunkSums()) sumsq += part; // chunk order
         const gradNorm = Math.sqrt(sumsq);
         if (!Number.isFinite(gradNorm)) throw new Diverged(this.epoch + 1, this.step + 1, `gradient norm is ${gradNorm}`);
-        // The tasks that ran the optimizer: the reduce itself, or with clipping a second pass once
-        // the global norm is known (scale, then update).
-        let optimizerTasks = reduces;
+        // With clipping, the optimizer runs once the global norm is known: scale, then update.
+        let applied: TaskTiming[] = [];
         if (!fused) {
           const scale = clipNorm / (gradNorm + 1e-6);
-          optimizerTasks = await Promise.all(
-            ranges.map(([a, b]) => deps.pool.run<ReduceResult>({ kind: 'apply', ctx, from: a, to: b, scale, update })),
-          );
+          applied = await Promise.all(ranges.map(([a, b]) => deps.pool.run<TaskTiming>({ kind: 'apply', ctx, from: a, to: b, scale, update })));
         }
         this.optimizer.step++;
-        const t3 = performance.now();
+        const t2 = performance.now();
         this.globalStep++;
         this.step++;
         this.trained = true;
@@ -541,9 +551,10 @@ class Run {
         deps.onSamples?.(bs);
 
         if (await cancelled) return this.cancel();
-        await this.maybeProgress(stepsPerEpoch, totalSteps, this.step === stepsPerEpoch);
-        const t4 = performance.now();
-        this.timing.record({ gradMs: t1 - tStart, reduceMs: t2 - t1, applyMs: t3 - t2, redisMs: t4 - t3 }, results, optimizerTasks);
+        this.progressWrite = this.maybeProgress(stepsPerEpoch, totalSteps, this.step === stepsPerEpoch);
+        this.progressWrite.catch(() => undefined); // raised by the await in the next step
+        const t3 = performance.now();
+        this.timing.record({ gradMs: t1 - tStart, applyMs: t2 - t1, redisMs: t3 - t2 }, results, applied);
         if (deps.draining()) return this.handBack('worker shutting down');
         if (this.seat?.evicted) return this.handBack('making room on this worker for a job recovering from a crash');
         if (this.elapsedMs() >= maxRuntimeMs) return this.finish('max-runtime');

@@ -45,6 +45,9 @@ export class Model {
   private gradA: Float32Array = new Float32Array(0);
   private gradB: Float32Array = new Float32Array(0);
   private capacity = 0;
+  /** finalFrom[i]: the offset of layer i's first parameter (or of a later layer's; paramCount if
+   *  none): once layer i's backward is done, every gradient from there up is final. */
+  private readonly finalFrom: number[];
 
   constructor(spec: ModelSpec, options: CreateModelOptions = {}) {
     this.resolved = resolveSpec(spec);
@@ -69,6 +72,7 @@ export class Model {
     }
     this.params = params;
     this.paramCount = offset;
+    this.finalFrom = this.layers.map((layer) => params.find((p) => p.layer >= layer.index)?.offset ?? offset);
     this.weightsBuf = new Float32Array(offset);
     this.gradsBuf = new Float32Array(offset);
     this.acts = this.layers.map(() => new Float32Array(0));
@@ -159,6 +163,7 @@ export class Model {
     for (let i = this.layers.length - 1; i >= 0; i--) {
       const input = i === 0 ? x : this.acts[i - 1]!;
       this.layers[i]!.backward(input, this.acts[i]!, dy, i === 0 ? (args.inputGrad ?? null) : dx, n, ctx);
+      args.onGradientsFinal?.(this.finalFrom[i]!);
       [dy, dx] = [dx, dy];
     }
     return { lossSum, correct };
@@ -212,6 +217,10 @@ export interface GradientArgs {
   sampleOffset?: number;
   /** If given (n * C * H * W values), receives scale * d(loss sum)/dx (overwritten): saliency, tests. */
   inputGrad?: Float32Array;
+  /** Called after each layer's backward with the offset from which every gradient is final: the
+   *  backward pass finishes the parameters from the top of the vector down, so a caller can start
+   *  on the last layers' gradients (sum them, step the optimizer) while the first layers' run. */
+  onGradientsFinal?: (from: number) => void;
 }
 
 export function createModel(spec: ModelSpec, options: CreateModelOptions = {}): Model {

@@ -212,6 +212,39 @@ describe('computeGradients', () => {
     expect(Math.hypot(...expected)).toBeGreaterThan(0);
   });
 
+  it('reports, layer by layer, from which offset up the gradients are final', () => {
+    const spec: ModelSpec = {
+      input: [2, 7, 7],
+      layers: [
+        { type: 'conv2d', filters: 3, kernelSize: 3, activation: 'relu' },
+        { type: 'maxPool2d', poolSize: 2 },
+        { type: 'flatten' },
+        { type: 'dense', units: 5, activation: 'elu' },
+        { type: 'dropout', rate: 0.5 },
+        { type: 'dense', units: 3 },
+      ],
+    };
+    const model = createModel(spec, { seed: 3 });
+    const { x, labels } = batch(model, 4);
+    const P = model.paramCount;
+    const calls: Array<{ from: number; tail: Float32Array }> = [];
+    computeGradients(model, {
+      x,
+      labels,
+      n: 4,
+      scale: 1 / 4,
+      accumulate: false,
+      step: 2,
+      onGradientsFinal: (from) => calls.push({ from, tail: model.grads.slice(from) }),
+    });
+    // one call per layer, backward order: a layer without parameters (dropout, flatten, pool)
+    // finalises nothing new, so it repeats the mark of the weighted layer above it
+    const first = (layer: number) => model.params.find((p) => p.layer === layer)!.offset;
+    expect(calls.map((c) => c.from)).toEqual([first(5), first(5), first(3), first(3), first(3), 0]);
+    expect(first(5)).toBeLessThan(P);
+    for (const { from, tail } of calls) expect(tail, `gradients from ${from} up`).toEqual(model.grads.subarray(from));
+  });
+
   it('computes into caller buffers over SharedArrayBuffers', () => {
     const model = createModel(tiny, { seed: 7 });
     const { x, labels } = batch(model, 4);
