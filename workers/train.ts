@@ -517,8 +517,8 @@ class Run {
             }),
           );
         }
-        await this.progressWrite; // the last step's, written while this one computes
         const results = await Promise.all(tasks);
+        await this.progressWrite; // the last step's, written while this one computed
         const t1 = performance.now();
         let lossSum = 0;
         let correct = 0;
