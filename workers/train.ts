@@ -131,15 +131,7 @@ export async function trainJob(id: string, deps: TrainDeps): Promise<TrainOutcom
   if (!doc) return { kind: 'skipped', why: 'deleted' };
   if (['succeeded', 'failed', 'cancelled'].includes(doc.status)) return { kind: 'skipped', why: doc.status };
 
-  let checkpoint: Checkpoint | undefined;
-  const bytes = await store.getCheckpoint(id);
-  if (bytes) {
-    try {
-      checkpoint = decodeCheckpoint(bytes);
-    } catch (err) {
-      log.warn({ jobId: id, err }, 'unreadable checkpoint ignored; starting over');
-    }
-  }
+  const checkpoint = await readCheckpoint(id, deps);
   const account = crashAccount(doc.attempt, checkpoint?.state.handoffs ?? 0, await store.attemptRuns(id));
   const verdict = crashLoopVerdict(account, deps.settings.maxCrashes);
   if (verdict) {
@@ -163,10 +155,28 @@ export async function trainJob(id: string, deps: TrainDeps): Promise<TrainOutcom
     await store.markAttempt(id, attempt, seat.shared ? 'shared' : 'alone');
     const jlog = log.child({ jobId: id, attempt });
     if (account.crashes > 0) jlog.info({ ...account }, 'recovering from a crash: running alone in this process');
+    // Read again now that the claim has fenced the attempt before off: until then it may still have
+    // checkpointed (a worker frozen past its lock and woken up), and resuming from the older
+    // checkpoint would publish its epoch events a second time.
+    const latest = await readCheckpoint(id, deps);
+    if (latest?.state.globalStep !== checkpoint?.state.globalStep) {
+      jlog.info({ before: checkpoint?.state.globalStep ?? 0, now: latest?.state.globalStep ?? 0 }, 'the attempt before checkpointed while this one claimed the job');
+    }
     // update() returns the document without its spec (kept apart: inline datasets can be large).
-    return await runClaimed(new Run(id, attempt, doc.spec, deps, jlog, checkpoint, seat, furthestStep(doc)), jlog);
+    return await runClaimed(new Run(id, attempt, doc.spec, deps, jlog, latest, seat, furthestStep(doc)), jlog);
   } finally {
     seat.leave();
+  }
+}
+
+async function readCheckpoint(id: string, { store, log }: TrainDeps): Promise<Checkpoint | undefined> {
+  const bytes = await store.getCheckpoint(id);
+  if (!bytes) return undefined;
+  try {
+    return decodeCheckpoint(bytes);
+  } catch (err) {
+    log.warn({ jobId: id, err }, 'unreadable checkpoint ignored; starting over');
+    return undefined;
   }
 }
 
@@ -450,7 +460,7 @@ class Run {
     this.trained = s.globalStep > 0;
     const last = s.history.at(-1);
     if (last) this.lastMetrics = metricsOf(last);
-    this.log.info({ epoch: s.epoch + 1, step: s.step, from: s.attempt }, 'resumed from checkpoint');
+    this.log.info({ epoch: s.epoch + 1, step: s.step, globalStep: s.globalStep, from: s.attempt }, 'resumed from checkpoint');
   }
 
   private async applyInitialWeights(): Promise<void> {

@@ -314,6 +314,12 @@ describe('chaos: weights survive threads, SIGKILL and SIGTERM bit for bit', () =
     const events = await within(follower.done, 60_000, 'completion', follower);
     expect(events.at(-1)?.type).toBe('completed');
     expect(events.filter((e) => e.type === 'epoch').map((e) => e.data.epoch)).toEqual(Array.from({ length: epochs }, (_, i) => i + 1));
+    // On waking, the stale attempt usually checkpoints once more (its timer ran on) while the new
+    // one claims the job: the new one must resume from that checkpoint, not the one it read first.
+    const logged = (msg: string) => lone.lines.filter((l) => l.includes(id) && l.includes(`"msg":"${msg}"`)).map((l) => JSON.parse(l));
+    const moved = logged('the attempt before checkpointed while this one claimed the job');
+    const resumed = logged('resumed from checkpoint').filter((l) => l.attempt === 2);
+    if (moved.length > 0) expect(resumed.map((l) => l.globalStep)).toEqual([moved[0].now]);
     await expectSameAsLog(events, id);
     const d = await doc(id);
     expect(d.status).toBe('succeeded');
