@@ -145,9 +145,8 @@ export interface LossResult extends TaskTiming {
 }
 
 export interface GradResult extends LossResult {
-  /** Summing gradient chunks and the optimizer on them, and waiting for the other shards' chunks to
-   *  become final (ms); busyMs is the whole task. `ms` is the forward/backward alone. */
+  /** Summing gradient chunks and the optimizer on them (ms); busyMs is the whole task, waits for
+   *  the other shards included. `ms` is the forward/backward alone. */
   reduceMs: number;
-  waitMs: number;
   busyMs: number;
 }

@@ -3,7 +3,7 @@
 // main thread; and a thread that finished its shard first does that work on the layers already
 // final in every shard, instead of idling at the barrier while the slowest shard finishes.
 //
-//   header  Int32   [8]        started, done, claimed, chunks done, progress, abort, shards, -
+//   header  Int32   [8]        started, claimed, chunks done, progress, abort, shards, -, -
 //   final   Int32   [shards]   shard s's gradients are final from this offset up (P: none yet)
 //   sums    Float64 [chunks]   chunk k's sum of squares of the summed gradient
 //
@@ -19,13 +19,15 @@
 import { REDUCE_CHUNK } from './protocol.js';
 
 const STARTED = 0;
-const DONE = 1;
-const CLAIMED = 2;
-const CHUNKS_DONE = 3;
-const PROGRESS = 4;
-const ABORT = 5;
-const SHARDS = 6;
+const CLAIMED = 1;
+const CHUNKS_DONE = 2;
+const PROGRESS = 3;
+const ABORT = 4;
+const SHARDS = 5;
 const HEADER = 8;
+
+/** Byte offset of the sums: after the header and the final marks, 8-byte aligned. */
+const sumsOffset = (maxShards: number): number => (HEADER + maxShards + (maxShards % 2)) * 4;
 
 /** claim(): every chunk is claimed (or the step failed). */
 export const NO_CHUNK = -1;
@@ -43,8 +45,7 @@ export class StepSync {
 
   /** Shared memory for steps of up to `maxShards` micro-shards over `paramCount` parameters. */
   static allocate(maxShards: number, paramCount: number): SharedArrayBuffer {
-    const ints = HEADER + maxShards + (maxShards % 2); // keep the Float64 part 8-byte aligned
-    return new SharedArrayBuffer(ints * 4 + Math.ceil(paramCount / REDUCE_CHUNK) * 8);
+    return new SharedArrayBuffer(sumsOffset(maxShards) + Math.ceil(paramCount / REDUCE_CHUNK) * 8);
   }
 
   constructor(
@@ -53,10 +54,9 @@ export class StepSync {
     readonly paramCount: number,
   ) {
     this.chunks = Math.ceil(paramCount / REDUCE_CHUNK);
-    const ints = HEADER + maxShards + (maxShards % 2);
     this.header = new Int32Array(buffer, 0, HEADER);
     this.final = new Int32Array(buffer, HEADER * 4, maxShards);
-    this.sums = new Float64Array(buffer, ints * 4, this.chunks);
+    this.sums = new Float64Array(buffer, sumsOffset(maxShards), this.chunks);
   }
 
   // The main thread, between steps (no task of the job is running).
@@ -64,7 +64,7 @@ export class StepSync {
   /** Readies the next step, of `shards` micro-shards. */
   reset(shards: number): void {
     if (shards < 1 || shards > this.maxShards) throw new RangeError(`a step has 1..${this.maxShards} shards, got ${shards}`);
-    for (const word of [STARTED, DONE, CLAIMED, CHUNKS_DONE, PROGRESS, ABORT]) Atomics.store(this.header, word, 0);
+    for (const word of [STARTED, CLAIMED, CHUNKS_DONE, PROGRESS, ABORT]) Atomics.store(this.header, word, 0);
     Atomics.store(this.header, SHARDS, shards);
     for (let s = 0; s < shards; s++) Atomics.store(this.final, s, this.paramCount);
     this.sums.fill(0);
@@ -92,7 +92,6 @@ export class StepSync {
 
   finished(shard: number): void {
     Atomics.store(this.final, shard, 0);
-    Atomics.add(this.header, DONE, 1);
     this.bump();
   }
 

@@ -131,8 +131,8 @@ function grad(task: GradTask): GradResult {
   sync.finished(task.slot);
   // Every shard has started (the others run on other threads): sum and update the chunks as they
   // become final. Else this thread leaves them to the last shard and runs the next queued task.
-  const { reduceMs, waitMs } = sync.everyShardStarted ? sync.drain((chunk) => reduceChunk(c, task, chunk)) : { reduceMs: 0, waitMs: 0 };
-  return { ...result, thread: threadId, ms, reduceMs, waitMs, busyMs: performance.now() - t0 };
+  const reduceMs = sync.everyShardStarted ? sync.drain((chunk) => reduceChunk(c, task, chunk)).reduceMs : 0;
+  return { ...result, thread: threadId, ms, reduceMs, busyMs: performance.now() - t0 };
 }
 
 /** gradSum += the other shards' slots (shard order) on one chunk, then its optimizer step; its sum of squares. */
