@@ -14,7 +14,10 @@ const rates = arg('rates', '100,300,100,300').split(',').map(Number);
 const seconds = Number(arg('seconds', '10'));
 
 function start(script: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  return spawn(process.execPath, ['--import', 'tsx', script], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 
 async function waitFor(url: string, status = 200): Promise<void> {
@@ -99,7 +102,9 @@ try {
   const rows: { submit: number; progress: number; completed: number }[] = [];
   for (let r = 0; r < 6; r++) {
     const t0 = performance.now();
-    const { id } = (await (await fetch(`${base}/v1/jobs`, { method: 'POST', body: job, headers: { 'content-type': 'application/json' } })).json()) as { id: string };
+    const { id } = (await (
+      await fetch(`${base}/v1/jobs`, { method: 'POST', body: job, headers: { 'content-type': 'application/json' } })
+    ).json()) as { id: string };
     const submit = performance.now() - t0;
     const res = await fetch(`${base}/v1/jobs/${id}/events`);
     const reader = res.body!.getReader();

@@ -23,7 +23,9 @@ if (process.argv[2] === '--child') {
 } else {
   const dir = await mkdtemp(path.join(tmpdir(), 'convoy-bench-datasets-'));
   try {
-    console.log('| dataset | cache file | first load (parse npm + write cache) | cached, same process (median of 5) | cached, fresh process (median of 3) |');
+    console.log(
+      '| dataset | cache file | first load (parse npm + write cache) | cached, same process (median of 5) | cached, fresh process (median of 3) |',
+    );
     console.log('|---|---|---|---|---|');
     for (const name of BUILTIN_NAMES) {
       const first = await timedLoad(name, dir);
@@ -32,14 +34,18 @@ if (process.argv[2] === '--child') {
       for (let i = 0; i < 5; i++) same.push((await timedLoad(name, dir)).ms);
       const fresh: number[] = [];
       for (let i = 0; i < 3; i++) {
-        const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', name, dir], { encoding: 'utf8' });
+        const out = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', name, dir], {
+          encoding: 'utf8',
+        });
         const r = JSON.parse(out) as { ms: number; fromCache: boolean };
         if (!r.fromCache) throw new Error('child did not read the cache');
         fresh.push(r.ms);
       }
       const median = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1]!;
       const size = (await stat(path.join(dir, `${name}.bin`))).size;
-      console.log(`| ${name} | ${(size / 1e6).toFixed(1)} MB | ${first.ms.toFixed(0)} ms | ${median(same).toFixed(1)} ms | ${median(fresh).toFixed(1)} ms |`);
+      console.log(
+        `| ${name} | ${(size / 1e6).toFixed(1)} MB | ${first.ms.toFixed(0)} ms | ${median(same).toFixed(1)} ms | ${median(fresh).toFixed(1)} ms |`,
+      );
     }
   } finally {
     await rm(dir, { recursive: true, force: true });

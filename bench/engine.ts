@@ -146,9 +146,7 @@ async function main(): Promise<void> {
       const gflops = (ips * flopsPerImage) / 1e9;
       const ratio = c === 'tfjs-wasm' || !hasWasm ? '' : `${(ips / wall('tfjs-wasm')).toFixed(2)}x`;
       const cpuRatio = c === 'tfjs-wasm' || !hasWasm ? '' : `${(cpu(c) / cpu('tfjs-wasm')).toFixed(2)}x`;
-      rows.push(
-        `| ${preset} | ${c} | ${ips.toFixed(0)} | ${gflops.toFixed(2)} | ${ratio} | ${cpu(c).toFixed(0)} | ${cpuRatio} |`,
-      );
+      rows.push(`| ${preset} | ${c} | ${ips.toFixed(0)} | ${gflops.toFixed(2)} | ${ratio} | ${cpu(c).toFixed(0)} | ${cpuRatio} |`);
     }
   }
 

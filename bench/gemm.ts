@@ -19,9 +19,7 @@ const shapes: Array<[string, boolean, boolean, number, number, number]> = [
   ['square 512                ', false, false, 512, 512, 512],
 ];
 
-const variants = (['wasm-simd', 'wasm-relaxed-simd'] as const)
-  .map((v) => loadWasmKernels(v))
-  .filter((k): k is WasmKernels => k !== null);
+const variants = (['wasm-simd', 'wasm-relaxed-simd'] as const).map((v) => loadWasmKernels(v)).filter((k): k is WasmKernels => k !== null);
 
 function time(gemm: Gemm, tA: boolean, tB: boolean, M: number, N: number, K: number): number {
   const A = new Float32Array(M * K).map(() => Math.random() - 0.5);

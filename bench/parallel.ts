@@ -48,7 +48,12 @@ const shards = option('shard', 'BENCH_SHARD', String(DEFAULT_MICRO_SHARD_SIZE)).
 
 const dir = mkdtempSync(join(tmpdir(), 'convoy-bench-'));
 const quiet = pino({ level: 'silent' });
-const redisInfo = await resolveRedis({ url: process.env.REDIS_URL, localUrl: 'redis://127.0.0.1:1', dataDir: join(dir, 'redis'), log: quiet });
+const redisInfo = await resolveRedis({
+  url: process.env.REDIS_URL,
+  localUrl: 'redis://127.0.0.1:1',
+  dataDir: join(dir, 'redis'),
+  log: quiet,
+});
 const redis = connectRedis(redisInfo.url, 'bench');
 
 const jobSpec = (trainSize: number, shard: number): JobSpec =>
@@ -96,7 +101,13 @@ for (let round = 0; round <= rounds; round++) {
     });
     const prefix = `bench-${c.shard}-${c.threads}-${round}`;
     const config = loadConfig({ POOL_THREADS: String(c.threads), CHECKPOINT_EVERY_SECONDS: '0', WORKER_CONCURRENCY: '1' });
-    const worker = new ConvoyWorker({ redisUrl: redisInfo.url, prefix, config: config.worker, weightsInlineMaxBytes: 0, log: pino({ level: 'info' }, sink) });
+    const worker = new ConvoyWorker({
+      redisUrl: redisInfo.url,
+      prefix,
+      config: config.worker,
+      weightsInlineMaxBytes: 0,
+      log: pino({ level: 'info' }, sink),
+    });
     await worker.start();
     const store = new JobStore(redis, prefix);
     await runJob(store, timings, WARM_UP_SAMPLES, c.shard); // warm-up: JIT, thread start, dataset cache
@@ -125,9 +136,16 @@ for (const c of configs) {
   const sps = median(c.sps);
   const t = c.timing[c.sps.indexOf(sps)]!;
   const ms = (v: number) => v.toFixed(1);
-  const x = (r: number) => r.toFixed(2) + 'x';
+  const x = (r: number) => `${r.toFixed(2)}x`;
   const row = [c.shard, c.threads, sps.toFixed(1), x(median(ratios)), median(c.typical).toFixed(1), x(median(typicalRatios))];
-  row.push(ms(t.stepMs), ms(t.stepMsP50), ms(t.stepMsP90), ms(t.engineMs), ms(t.engineMs - t.engineMeanMs), `${ms(t.optimizerMs)} (${ms(t.optimizerWorkMs)})`);
+  row.push(
+    ms(t.stepMs),
+    ms(t.stepMsP50),
+    ms(t.stepMsP90),
+    ms(t.engineMs),
+    ms(t.engineMs - t.engineMeanMs),
+    `${ms(t.optimizerMs)} (${ms(t.optimizerWorkMs)})`,
+  );
   console.log([...row, `${ms(t.overheadMs)} (${(t.overhead * 100).toFixed(1)}%)`, ratios.map((r) => r.toFixed(2)).join(' ')].join(' | '));
 }
 await redis.quit();

@@ -67,7 +67,13 @@ function registerWasmConvFilterGrad(): void {
         let xt = tf.transpose(x, [3, 1, 2, 0]); // [C, H, W, N]
         const bottom = Math.max(needH - h - top, 0);
         const right = Math.max(needW - w - left, 0);
-        if (top || left || bottom || right) xt = tf.pad(xt, [[0, 0], [top, bottom], [left, right], [0, 0]]);
+        if (top || left || bottom || right)
+          xt = tf.pad(xt, [
+            [0, 0],
+            [top, bottom],
+            [left, right],
+            [0, 0],
+          ]);
         xt = tf.slice(xt, [0, 0, 0, 0], [-1, needH, needW, -1]);
         const dyt = tf.transpose(dy, [1, 2, 0, 3]); // [OH, OW, N, F]
         const g = tf.conv2d(xt as tf.Tensor4D, dyt as tf.Tensor4D, 1, 'valid', 'NHWC', [sh, sw]); // [C, KH, KW, F]

@@ -34,7 +34,10 @@ export class JobDataError extends Error {
 const builtinCache = new Map<string, ReturnType<typeof loadBuiltin>>();
 const BUILTIN_CACHE = 2;
 
-function loadBuiltinCached(name: Parameters<typeof loadBuiltin>[0], opts: Parameters<typeof loadBuiltin>[1] = {}): ReturnType<typeof loadBuiltin> {
+function loadBuiltinCached(
+  name: Parameters<typeof loadBuiltin>[0],
+  opts: Parameters<typeof loadBuiltin>[1] = {},
+): ReturnType<typeof loadBuiltin> {
   const key = JSON.stringify([name, opts]);
   let hit = builtinCache.get(key);
   if (hit) {

@@ -151,7 +151,8 @@ export async function trainJob(id: string, deps: TrainDeps): Promise<TrainOutcom
     const claimed = await claim(id, deps, checkpoint);
     if (!claimed) return { kind: 'skipped', why: 'finished' };
     const attempt = claimed.attempt;
-    seat.mark = (run) => store.markAttempt(id, attempt, run).catch((err: Error) => log.warn({ jobId: id, err: err.message }, 'attempt mark failed'));
+    seat.mark = (run) =>
+      store.markAttempt(id, attempt, run).catch((err: Error) => log.warn({ jobId: id, err: err.message }, 'attempt mark failed'));
     await store.markAttempt(id, attempt, seat.shared ? 'shared' : 'alone');
     const jlog = log.child({ jobId: id, attempt });
     if (account.crashes > 0) jlog.info({ ...account }, 'recovering from a crash: running alone in this process');
@@ -160,7 +161,10 @@ export async function trainJob(id: string, deps: TrainDeps): Promise<TrainOutcom
     // checkpoint would publish its epoch events a second time.
     const latest = await readCheckpoint(id, deps);
     if (latest?.state.globalStep !== checkpoint?.state.globalStep) {
-      jlog.info({ before: checkpoint?.state.globalStep ?? 0, now: latest?.state.globalStep ?? 0 }, 'the attempt before checkpointed while this one claimed the job');
+      jlog.info(
+        { before: checkpoint?.state.globalStep ?? 0, now: latest?.state.globalStep ?? 0 },
+        'the attempt before checkpointed while this one claimed the job',
+      );
     }
     // update() returns the document without its spec (kept apart: inline datasets can be large).
     return await runClaimed(new Run(id, attempt, doc.spec, deps, jlog, latest, seat, furthestStep(doc)), jlog);
@@ -366,7 +370,9 @@ class Run {
   }
 
   private update(patch: JobPatch | ((d: JobDocument) => JobPatch | null), options: Parameters<JobStore['update']>[2] = {}) {
-    const write = this.writes.catch(() => undefined).then(() => this.deps.store.update(this.id, patch, { ...options, fence: this.attempt }));
+    const write = this.writes
+      .catch(() => undefined)
+      .then(() => this.deps.store.update(this.id, patch, { ...options, fence: this.attempt }));
     this.writes = write;
     return write;
   }
@@ -394,8 +400,7 @@ class Run {
     const batchSize = spec.training.batchSize;
     // The micro-shard size is part of the arithmetic (the order of the gradient sum), so the job
     // sets it, never the pool; a resumed run keeps the one it started with.
-    const shardSize =
-      this.checkpoint?.state.shardSize ?? Math.min(batchSize, spec.training.microShardSize ?? DEFAULT_MICRO_SHARD_SIZE);
+    const shardSize = this.checkpoint?.state.shardSize ?? Math.min(batchSize, spec.training.microShardSize ?? DEFAULT_MICRO_SHARD_SIZE);
     this.shardSize = shardSize;
     const shards = Math.ceil(batchSize / shardSize);
     const order = new Uint32Array(new SharedArrayBuffer(this.data.train.count * 4));
@@ -545,7 +550,9 @@ class Run {
         let applied: TaskTiming[] = [];
         if (!fused) {
           const scale = clipNorm / (gradNorm + 1e-6);
-          applied = await Promise.all(ranges.map(([a, b]) => deps.pool.run<TaskTiming>({ kind: 'apply', ctx, from: a, to: b, scale, update })));
+          applied = await Promise.all(
+            ranges.map(([a, b]) => deps.pool.run<TaskTiming>({ kind: 'apply', ctx, from: a, to: b, scale, update })),
+          );
         }
         this.optimizer.step++;
         const t2 = performance.now();
@@ -659,7 +666,7 @@ class Run {
     this.lastProgressAt = now;
     const done = this.epoch * stepsPerEpoch + this.step;
     const sps = this.attemptTrainMs > 0 ? (this.attemptSamples * 1000) / this.attemptTrainMs : null;
-    const stepMs = this.attemptTrainMs / Math.max(1, this.attemptSamples) * this.spec.training.batchSize;
+    const stepMs = (this.attemptTrainMs / Math.max(1, this.attemptSamples)) * this.spec.training.batchSize;
     const progress: Progress = {
       epoch: this.epoch + 1,
       epochs: this.spec.training.epochs,
@@ -744,9 +751,7 @@ class Run {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const ref: WeightsRef = { href: `/v1/jobs/${this.id}/weights`, sha256, bytes: bytes.length };
     if (bytes.length <= this.deps.settings.weightsInlineMaxBytes) {
-      ref.tensors = tensors.map(
-        (t): TensorOutput => ({ name: t.name, shape: t.shape, dtype: 'float32', data: toBase64(t.data) }),
-      );
+      ref.tensors = tensors.map((t): TensorOutput => ({ name: t.name, shape: t.shape, dtype: 'float32', data: toBase64(t.data) }));
     }
     return { bytes, ref, info: { sha256, bytes: bytes.length } };
   }
@@ -816,8 +821,7 @@ class Run {
     await this.update(
       { status: 'queued', stage: 'queued' },
       {
-        event: (d) =>
-          statusEvent(d, `${why}: checkpointed at epoch ${this.epoch + 1}, step ${this.step}; the job goes back to the queue`),
+        event: (d) => statusEvent(d, `${why}: checkpointed at epoch ${this.epoch + 1}, step ${this.step}; the job goes back to the queue`),
       },
     );
     this.log.info({ epoch: this.epoch + 1, step: this.step, why }, 'job handed back');

@@ -96,23 +96,19 @@ export class ConvoyWorker {
     }, config.heartbeatMs);
     this.heartbeat.unref();
 
-    this.trainWorker = new Worker<TrainJobData, TrainOutcome>(
-      TRAIN_QUEUE,
-      async (job, token) => this.train(job, token, settings),
-      {
-        connection: this.redis,
-        prefix,
-        concurrency: config.concurrency,
-        lockDuration: config.lockDurationMs,
-        stalledInterval: config.stalledIntervalMs,
-        // Crash loops are bounded by our own attempt count (MAX_CRASHES), which knows a graceful
-        // hand-back from a crash; BullMQ's stall limit must not fail the job behind our back.
-        maxStalledCount: 1_000_000,
-        removeOnComplete: { age: 3600, count: 1000 },
-        removeOnFail: { age: 24 * 3600, count: 1000 },
-        name: this.id,
-      },
-    );
+    this.trainWorker = new Worker<TrainJobData, TrainOutcome>(TRAIN_QUEUE, async (job, token) => this.train(job, token, settings), {
+      connection: this.redis,
+      prefix,
+      concurrency: config.concurrency,
+      lockDuration: config.lockDurationMs,
+      stalledInterval: config.stalledIntervalMs,
+      // Crash loops are bounded by our own attempt count (MAX_CRASHES), which knows a graceful
+      // hand-back from a crash; BullMQ's stall limit must not fail the job behind our back.
+      maxStalledCount: 1_000_000,
+      removeOnComplete: { age: 3600, count: 1000 },
+      removeOnFail: { age: 24 * 3600, count: 1000 },
+      name: this.id,
+    });
     this.predictWorker = new Worker<PredictJobData, PredictResult>(PREDICT_QUEUE, async (job) => this.predict(job), {
       connection: this.redis,
       prefix,
@@ -128,10 +124,7 @@ export class ConvoyWorker {
       if (!(err instanceof DelayedError)) this.log.warn({ jobId: job?.data.id, err: err.message }, 'train job failed in the queue');
     });
     await Promise.all([this.trainWorker.waitUntilReady(), this.predictWorker.waitUntilReady()]);
-    this.log.info(
-      { threads: this.pool.threads, concurrency: config.concurrency },
-      'worker ready',
-    );
+    this.log.info({ threads: this.pool.threads, concurrency: config.concurrency }, 'worker ready');
   }
 
   private async train(job: Job<TrainJobData>, token: string | undefined, settings: TrainSettings): Promise<TrainOutcome> {

@@ -2,14 +2,7 @@
 // `type` and `data` = JSON of the payload below). SSE frames carry `event: <type>`, `id: <stream id>`,
 // `data: <payload JSON>`. `snapshot` is not stored: the API sends it first on every connection.
 import Type, { type Static } from 'typebox';
-import {
-  EpochMetricsSchema,
-  JobDocumentSchema,
-  JobErrorSchema,
-  JobStageSchema,
-  JobStatusSchema,
-  MetricsSchema,
-} from './jobs.js';
+import { EpochMetricsSchema, JobDocumentSchema, JobErrorSchema, JobStageSchema, JobStatusSchema, MetricsSchema } from './jobs.js';
 import { NullableNumber as NullableNumberSchema, TimestampSchema } from './common.js';
 
 export const JOB_EVENT_TYPES = ['snapshot', 'status', 'progress', 'epoch', 'completed', 'failed', 'cancelled'] as const;
@@ -82,9 +75,7 @@ export const CompletedEventSchema = Type.Object({
   metrics: MetricsSchema,
   history: Type.Array(EpochMetricsSchema),
   weights: WeightsRefSchema,
-  reason: Type.Optional(
-    Type.Enum(['epochs', 'target-accuracy', 'patience', 'max-runtime'], { description: 'why training stopped' }),
-  ),
+  reason: Type.Optional(Type.Enum(['epochs', 'target-accuracy', 'patience', 'max-runtime'], { description: 'why training stopped' })),
 });
 export type CompletedEvent = Static<typeof CompletedEventSchema>;
 

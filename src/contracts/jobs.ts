@@ -130,9 +130,7 @@ export const StoppingSchema = Type.Object(
   {
     maxRuntimeSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.maxRuntimeSeconds })),
     targetAccuracy: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
-    patience: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: LIMITS.patience, description: 'epochs without validation improvement' }),
-    ),
+    patience: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.patience, description: 'epochs without validation improvement' })),
   },
   { additionalProperties: false },
 );
@@ -153,10 +151,7 @@ export type TensorInput = Static<typeof TensorInputSchema>;
 
 export const InitialWeightsSchema = Type.Union([
   Type.Object({ fromJob: IdSchema }, { additionalProperties: false }),
-  Type.Object(
-    { tensors: Type.Array(TensorInputSchema, { minItems: 1, maxItems: LIMITS.tensors }) },
-    { additionalProperties: false },
-  ),
+  Type.Object({ tensors: Type.Array(TensorInputSchema, { minItems: 1, maxItems: LIMITS.tensors }) }, { additionalProperties: false }),
 ]);
 export type InitialWeights = Static<typeof InitialWeightsSchema>;
 
@@ -166,23 +161,15 @@ const submissionFields = {
   stopping: Type.Optional(StoppingSchema),
   initialWeights: Type.Optional(InitialWeightsSchema),
   name: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.nameLength })),
-  priority: Type.Optional(
-    Type.Integer({ minimum: 1, maximum: LIMITS.priority, description: 'lower runs first; default 1000' }),
-  ),
+  priority: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.priority, description: 'lower runs first; default 1000' })),
 };
 
 /** The POST /v1/jobs (and /v1/jobs/validate) body. */
-export const JobSubmissionSchema = Type.Object(
-  { model: ModelInputSchema, ...submissionFields },
-  { additionalProperties: false },
-);
+export const JobSubmissionSchema = Type.Object({ model: ModelInputSchema, ...submissionFields }, { additionalProperties: false });
 export type JobSubmission = Static<typeof JobSubmissionSchema>;
 
 /** A validated submission with the preset resolved: what the worker trains. Stored with the job. */
-export const JobSpecSchema = Type.Object(
-  { model: ModelSpecSchema, ...submissionFields },
-  { additionalProperties: false },
-);
+export const JobSpecSchema = Type.Object({ model: ModelSpecSchema, ...submissionFields }, { additionalProperties: false });
 export type JobSpec = Static<typeof JobSpecSchema>;
 
 export const DEFAULT_PRIORITY = 1000;
@@ -232,7 +219,9 @@ export const TransitionSchema = Type.Object({
 export type Transition = Static<typeof TransitionSchema>;
 
 export const JobErrorSchema = Type.Object({
-  code: Type.String({ description: 'diverged, invalid-dataset, invalid-weights, crash-loop (its worker kept dying: MAX_CRASHES), internal' }),
+  code: Type.String({
+    description: 'diverged, invalid-dataset, invalid-weights, crash-loop (its worker kept dying: MAX_CRASHES), internal',
+  }),
   message: Type.String(),
   epoch: Type.Optional(Type.Integer({ minimum: 0 })),
   step: Type.Optional(Type.Integer({ minimum: 0 })),

@@ -21,18 +21,15 @@ export const InitNameSchema = Type.Enum([...INIT_NAMES], {
 });
 export type InitName = Static<typeof InitNameSchema>;
 
-const Dim = (max: number, description?: string) =>
-  Type.Integer({ minimum: 1, maximum: max, ...(description ? { description } : {}) });
+const Dim = (max: number, description?: string) => Type.Integer({ minimum: 1, maximum: max, ...(description ? { description } : {}) });
 
-export const Size2Schema = Type.Union(
-  [Dim(LIMITS.kernelSize), Type.Tuple([Dim(LIMITS.kernelSize), Dim(LIMITS.kernelSize)])],
-  { description: 'n means [n, n]; [h, w] otherwise' },
-);
+export const Size2Schema = Type.Union([Dim(LIMITS.kernelSize), Type.Tuple([Dim(LIMITS.kernelSize), Dim(LIMITS.kernelSize)])], {
+  description: 'n means [n, n]; [h, w] otherwise',
+});
 
-export const PaddingSchema = Type.Union(
-  [Type.Enum(['valid', 'same']), Type.Integer({ minimum: 0, maximum: LIMITS.padding })],
-  { description: "'valid' = none, 'same' = output is ceil(input / stride), n = n zeros on every side" },
-);
+export const PaddingSchema = Type.Union([Type.Enum(['valid', 'same']), Type.Integer({ minimum: 0, maximum: LIMITS.padding })], {
+  description: "'valid' = none, 'same' = output is ceil(input / stride), n = n zeros on every side",
+});
 
 const Alpha = Type.Number({
   minimum: 0,
@@ -119,10 +116,9 @@ export function discriminated<T extends TSchema>(union: T & { anyOf: TSchema[] }
 export const LayerSpecSchema = discriminated(layerUnion, 'type', 'one layer; `type` picks the kind');
 export type LayerSpec = Static<typeof LayerSpecSchema>;
 
-export const InputShapeSchema = Type.Tuple(
-  [Dim(LIMITS.channels, 'channels'), Dim(LIMITS.side, 'height'), Dim(LIMITS.side, 'width')],
-  { description: '[channels, height, width]' },
-);
+export const InputShapeSchema = Type.Tuple([Dim(LIMITS.channels, 'channels'), Dim(LIMITS.side, 'height'), Dim(LIMITS.side, 'width')], {
+  description: '[channels, height, width]',
+});
 
 export const ModelSpecSchema = Type.Object(
   {

@@ -152,7 +152,11 @@ async function readFashionMnist(): Promise<Uint8Array[]> {
     const bytes = new Uint8Array(images.length * PIXELS);
     images.forEach((img, i) => {
       if (!Array.isArray(img) || img.length !== PIXELS) {
-        throw new DatasetError('bad_length', 'builtin', `${file}: image ${i} has ${Array.isArray(img) ? img.length : typeof img} values, expected ${PIXELS}`);
+        throw new DatasetError(
+          'bad_length',
+          'builtin',
+          `${file}: image ${i} has ${Array.isArray(img) ? img.length : typeof img} values, expected ${PIXELS}`,
+        );
       }
       bytes.set(img as number[], i * PIXELS);
     });

@@ -48,7 +48,8 @@ export function decodeCache(bytes: Uint8Array, fingerprint: string): { train: Da
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0, true) !== CACHE_MAGIC) throw new DatasetError('bad_magic', 'cache', 'cache: bad magic (expected "CVBC")');
   const version = view.getUint32(4, true);
-  if (version !== CACHE_FORMAT_VERSION) throw new DatasetError('unsupported_version', 'cache', `cache: format version ${version}, expected ${CACHE_FORMAT_VERSION}`);
+  if (version !== CACHE_FORMAT_VERSION)
+    throw new DatasetError('unsupported_version', 'cache', `cache: format version ${version}, expected ${CACHE_FORMAT_VERSION}`);
   const fpLength = view.getUint32(8, true);
   if (12 + fpLength > bytes.length) throw new DatasetError('bad_length', 'cache', 'cache: truncated header');
   const found = new TextDecoder().decode(bytes.subarray(12, 12 + fpLength));
@@ -62,7 +63,7 @@ export function decodeCache(bytes: Uint8Array, fingerprint: string): { train: Da
 
 /** Reads a whole file into a fresh buffer (a SharedArrayBuffer when `shared`); undefined when it does not exist. */
 export async function readWholeFile(file: string, shared = false): Promise<Uint8Array | undefined> {
-  let handle;
+  let handle: Awaited<ReturnType<typeof open>>;
   try {
     handle = await open(file, 'r');
   } catch (err) {

@@ -41,9 +41,19 @@ export function encodeDataset(ds: Dataset): Uint8Array {
 }
 
 /** Reads the header only: shape, count and the total byte length the encoding must have. */
-export function readDatasetHeader(bytes: Uint8Array): { shape: [number, number, number]; classes: number; count: number; float: boolean; byteLength: number } {
+export function readDatasetHeader(bytes: Uint8Array): {
+  shape: [number, number, number];
+  classes: number;
+  count: number;
+  float: boolean;
+  byteLength: number;
+} {
   if (bytes.length < DATASET_HEADER_BYTES) {
-    throw new DatasetError('bad_length', 'bytes', `encoded dataset: ${bytes.length} bytes is shorter than the ${DATASET_HEADER_BYTES}-byte header`);
+    throw new DatasetError(
+      'bad_length',
+      'bytes',
+      `encoded dataset: ${bytes.length} bytes is shorter than the ${DATASET_HEADER_BYTES}-byte header`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, DATASET_HEADER_BYTES);
   if (view.getUint32(0, true) !== DATASET_MAGIC) {
@@ -51,7 +61,11 @@ export function readDatasetHeader(bytes: Uint8Array): { shape: [number, number, 
   }
   const version = view.getUint32(4, true);
   if (version !== DATASET_FORMAT_VERSION) {
-    throw new DatasetError('unsupported_version', 'bytes', `encoded dataset: format version ${version}, this build reads ${DATASET_FORMAT_VERSION}`);
+    throw new DatasetError(
+      'unsupported_version',
+      'bytes',
+      `encoded dataset: format version ${version}, this build reads ${DATASET_FORMAT_VERSION}`,
+    );
   }
   const kind = view.getUint32(8, true);
   if (kind !== UINT8 && kind !== FLOAT32) {
@@ -72,15 +86,20 @@ export function readDatasetHeader(bytes: Uint8Array): { shape: [number, number, 
 export function decodeDataset(bytes: Uint8Array, opts: { copy?: boolean } = {}): Dataset {
   const h = readDatasetHeader(bytes);
   if (bytes.length !== h.byteLength) {
-    throw new DatasetError('bad_length', 'bytes', `encoded dataset: header says ${h.byteLength} bytes (${h.count} samples of ${h.shape.join('x')}) but got ${bytes.length}`);
+    throw new DatasetError(
+      'bad_length',
+      'bytes',
+      `encoded dataset: header says ${h.byteLength} bytes (${h.count} samples of ${h.shape.join('x')}) but got ${bytes.length}`,
+    );
   }
   const n = h.count * sampleSize(h.shape);
   const start = bytes.byteOffset + DATASET_HEADER_BYTES;
   let images: Uint8Array | Float32Array;
   if (h.float) {
-    images = start % 4 === 0 && !opts.copy
-      ? new Float32Array(bytes.buffer, start, n)
-      : new Float32Array(bytes.slice(DATASET_HEADER_BYTES, DATASET_HEADER_BYTES + 4 * n).buffer);
+    images =
+      start % 4 === 0 && !opts.copy
+        ? new Float32Array(bytes.buffer, start, n)
+        : new Float32Array(bytes.slice(DATASET_HEADER_BYTES, DATASET_HEADER_BYTES + 4 * n).buffer);
   } else {
     const view = bytes.subarray(DATASET_HEADER_BYTES, DATASET_HEADER_BYTES + n);
     images = opts.copy ? view.slice() : view;

@@ -29,7 +29,8 @@ function fail(code: DatasetErrorCode, line: number, column: number | undefined, 
 }
 
 export function parseCsvDataset(input: Uint8Array | string, opts: CsvOptions = {}): Dataset {
-  const text = typeof input === 'string' ? input : new TextDecoder('utf-8').decode(maybeGunzip(input, FIELD, opts.maxBytes ?? DEFAULT_MAX_BYTES));
+  const text =
+    typeof input === 'string' ? input : new TextDecoder('utf-8').decode(maybeGunzip(input, FIELD, opts.maxBytes ?? DEFAULT_MAX_BYTES));
   const lines = text.split('\n');
   if (lines[0]?.charCodeAt(0) === 0xfeff) lines[0] = lines[0].slice(1);
   const mode: PixelMode = opts.pixels ?? 'auto';
@@ -49,7 +50,12 @@ export function parseCsvDataset(input: Uint8Array | string, opts: CsvOptions = {
     checkShape(opts.shape);
     shape = opts.shape;
     if (sampleSize(shape) !== pixelsPerRow) {
-      fail('dimension_mismatch', first + 1, undefined, `${pixelsPerRow} pixel columns but shape [${shape.join(', ')}] needs ${sampleSize(shape)}`);
+      fail(
+        'dimension_mismatch',
+        first + 1,
+        undefined,
+        `${pixelsPerRow} pixel columns but shape [${shape.join(', ')}] needs ${sampleSize(shape)}`,
+      );
     }
   } else {
     const side = Math.round(Math.sqrt(pixelsPerRow));
@@ -70,7 +76,12 @@ export function parseCsvDataset(input: Uint8Array | string, opts: CsvOptions = {
     if (line.trim() === '') continue;
     const cells = line.split(',');
     if (cells.length !== width) {
-      fail('bad_length', i + 1, undefined, `${cells.length} columns, expected ${width} (label + ${pixelsPerRow} pixels${isHeader ? ', as the header' : ', as line ' + (first + 1)})`);
+      fail(
+        'bad_length',
+        i + 1,
+        undefined,
+        `${cells.length} columns, expected ${width} (label + ${pixelsPerRow} pixels${isHeader ? ', as the header' : `, as line ${first + 1}`})`,
+      );
     }
     const label = Number(cells[0]!.trim());
     if (!isNumberCell(cells[0]!) || !Number.isInteger(label) || label < 0 || label > 255) {
@@ -99,7 +110,12 @@ export function parseCsvDataset(input: Uint8Array | string, opts: CsvOptions = {
   } catch (err) {
     if (err instanceof DatasetError && err.code === 'label_out_of_range' && err.field === 'labels') {
       const index = labels.findIndex((l) => l >= opts.classes!);
-      fail('label_out_of_range', dataLineNumber(lines, start, index), 1, `label ${labels[index]} is out of range for ${opts.classes} classes`);
+      fail(
+        'label_out_of_range',
+        dataLineNumber(lines, start, index),
+        1,
+        `label ${labels[index]} is out of range for ${opts.classes} classes`,
+      );
     }
     throw err;
   }

@@ -34,9 +34,13 @@ export function parseIdx(bytes: Uint8Array, field: string, allowedDims: readonly
   if (raw[0] !== 0 || raw[1] !== 0 || raw[2] !== 0x08 || !allowedDims.includes(ndims)) {
     const wanted = allowedDims.map((d) => hex(0x0800 + d)).join(' or ');
     const hint =
-      magic === IDX_LABELS_MAGIC ? ' (that is an IDX label file)' :
-      magic === IDX_IMAGES_MAGIC ? ' (that is an IDX image file)' :
-      raw[0] === 0 && raw[1] === 0 && raw[2] !== 0x08 ? ` (IDX element type 0x${raw[2]!.toString(16)} is not unsigned byte)` : '';
+      magic === IDX_LABELS_MAGIC
+        ? ' (that is an IDX label file)'
+        : magic === IDX_IMAGES_MAGIC
+          ? ' (that is an IDX image file)'
+          : raw[0] === 0 && raw[1] === 0 && raw[2] !== 0x08
+            ? ` (IDX element type 0x${raw[2]!.toString(16)} is not unsigned byte)`
+            : '';
     throw new DatasetError('bad_magic', field, `${field}: IDX magic number ${hex(magic)}${hint}; expected ${wanted}`);
   }
   const headerBytes = 4 + 4 * ndims;
@@ -53,7 +57,11 @@ export function parseIdx(bytes: Uint8Array, field: string, allowedDims: readonly
   const expected = headerBytes + elements;
   if (raw.length !== expected) {
     const what = raw.length < expected ? 'truncated' : 'has trailing bytes';
-    throw new DatasetError('bad_length', field, `${field}: IDX header says [${dims.join(', ')}] = ${expected} bytes but the file has ${raw.length} (${what})`);
+    throw new DatasetError(
+      'bad_length',
+      field,
+      `${field}: IDX header says [${dims.join(', ')}] = ${expected} bytes but the file has ${raw.length} (${what})`,
+    );
   }
   return { dims, data: raw.subarray(headerBytes) };
 }
@@ -79,7 +87,11 @@ export function parseIdxDataset(images: Uint8Array, labels: Uint8Array, opts: Id
   if (opts.shape !== undefined) {
     checkShape(opts.shape);
     if (opts.shape.some((d, i) => d !== fileShape[i])) {
-      throw new DatasetError('dimension_mismatch', 'shape', `shape [${opts.shape.join(', ')}] does not match the IDX images' [${fileShape.join(', ')}]`);
+      throw new DatasetError(
+        'dimension_mismatch',
+        'shape',
+        `shape [${opts.shape.join(', ')}] does not match the IDX images' [${fileShape.join(', ')}]`,
+      );
     }
   }
   if (n === 0) throw new DatasetError('empty', 'images', 'images: the IDX file holds no images');
@@ -97,7 +109,9 @@ export function encodeIdx(dims: readonly number[], data: Uint8Array): Uint8Array
   const out = new Uint8Array(header + data.length);
   const view = new DataView(out.buffer);
   view.setUint32(0, 0x0800 + dims.length);
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d));
+  dims.forEach((d, i) => {
+    view.setUint32(4 + 4 * i, d);
+  });
   out.set(data, header);
   return out;
 }

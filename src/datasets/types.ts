@@ -60,12 +60,12 @@ export function sampleSize(shape: ImageShape): number {
 
 /** Throws DatasetError unless `shape` is three positive integers (each at most 65,535). */
 export function checkShape(shape: unknown, field = 'shape'): asserts shape is ImageShape {
-  if (
-    !Array.isArray(shape) ||
-    shape.length !== 3 ||
-    !shape.every((d) => Number.isInteger(d) && d >= 1 && d <= 65_535)
-  ) {
-    throw new DatasetError('bad_shape', field, `${field} must be [channels, height, width] with positive integers, got ${JSON.stringify(shape)}`);
+  if (!Array.isArray(shape) || shape.length !== 3 || !shape.every((d) => Number.isInteger(d) && d >= 1 && d <= 65_535)) {
+    throw new DatasetError(
+      'bad_shape',
+      field,
+      `${field} must be [channels, height, width] with positive integers, got ${JSON.stringify(shape)}`,
+    );
   }
 }
 
@@ -86,7 +86,11 @@ export function validateDataset(ds: Dataset): Dataset {
     throw new DatasetError('bad_value', 'images', 'images must be a Uint8Array or a Float32Array');
   }
   if (ds.images.length !== ds.count * size) {
-    throw new DatasetError('bad_length', 'images', `images has ${ds.images.length} values; ${ds.count} samples of ${ds.shape.join('x')} need ${ds.count * size}`);
+    throw new DatasetError(
+      'bad_length',
+      'images',
+      `images has ${ds.images.length} values; ${ds.count} samples of ${ds.shape.join('x')} need ${ds.count * size}`,
+    );
   }
   if (!(ds.labels instanceof Uint8Array) || ds.labels.length !== ds.count) {
     throw new DatasetError('count_mismatch', 'labels', `labels must be a Uint8Array of ${ds.count} entries, got ${ds.labels?.length}`);
@@ -99,7 +103,11 @@ export function validateDataset(ds: Dataset): Dataset {
 export function checkLabels(labels: Uint8Array, classes: number, field: string): void {
   for (let i = 0; i < labels.length; i++) {
     if (labels[i]! >= classes) {
-      throw new DatasetError('label_out_of_range', field, `${field}[${i}] = ${labels[i]} is out of range for ${classes} classes (0..${classes - 1})`);
+      throw new DatasetError(
+        'label_out_of_range',
+        field,
+        `${field}[${i}] = ${labels[i]} is out of range for ${classes} classes (0..${classes - 1})`,
+      );
     }
   }
 }

@@ -25,8 +25,10 @@ export function parseUpload(input: UploadInput, opts: UploadOptions = {}): Datas
   if ('csv' in input) {
     return parseCsvDataset(input.csv, opts);
   }
-  if (!(input.images instanceof Uint8Array)) throw new DatasetError('bad_value', 'images', 'images: expected the bytes of an IDX image file');
-  if (!(input.labels instanceof Uint8Array)) throw new DatasetError('bad_value', 'labels', 'labels: expected the bytes of an IDX label file');
+  if (!(input.images instanceof Uint8Array))
+    throw new DatasetError('bad_value', 'images', 'images: expected the bytes of an IDX image file');
+  if (!(input.labels instanceof Uint8Array))
+    throw new DatasetError('bad_value', 'labels', 'labels: expected the bytes of an IDX label file');
   return parseIdxDataset(input.images, input.labels, opts);
 }
 
@@ -50,7 +52,11 @@ export function datasetFromArrays(
   for (let i = 0; i < count; i++) {
     const l = input.labels[i]!;
     if (!Number.isInteger(l) || l < 0 || l >= (opts.classes ?? MAX_CLASSES)) {
-      throw new DatasetError('label_out_of_range', `labels[${i}]`, `labels[${i}] = ${l} is not an integer in [0, ${(opts.classes ?? MAX_CLASSES) - 1}]`);
+      throw new DatasetError(
+        'label_out_of_range',
+        `labels[${i}]`,
+        `labels[${i}] = ${l} is not an integer in [0, ${(opts.classes ?? MAX_CLASSES) - 1}]`,
+      );
     }
     labels[i] = l;
   }
@@ -59,7 +65,11 @@ export function datasetFromArrays(
   for (let i = 0; i < count; i++) {
     const s = input.samples[i]!;
     if (s.length !== size) {
-      throw new DatasetError('dimension_mismatch', `samples[${i}]`, `samples[${i}] has ${s.length} values; shape [${input.shape.join(', ')}] needs ${size}`);
+      throw new DatasetError(
+        'dimension_mismatch',
+        `samples[${i}]`,
+        `samples[${i}] has ${s.length} values; shape [${input.shape.join(', ')}] needs ${size}`,
+      );
     }
     for (let j = 0; j < size; j++) {
       const v = s[j]!;
@@ -67,7 +77,8 @@ export function datasetFromArrays(
         throw new DatasetError('bad_value', `samples[${i}][${j}]`, `samples[${i}][${j}] = ${v} is not a finite number`);
       }
       if (allBytes && !(Number.isInteger(v) && v >= 0 && v <= 255)) {
-        if (opts.pixels === 'bytes') throw new DatasetError('bad_value', `samples[${i}][${j}]`, `samples[${i}][${j}] = ${v} is not an integer pixel in [0, 255]`);
+        if (opts.pixels === 'bytes')
+          throw new DatasetError('bad_value', `samples[${i}][${j}]`, `samples[${i}][${j}] = ${v} is not an integer pixel in [0, 255]`);
         allBytes = false;
       }
       values[i * size + j] = v;

@@ -137,12 +137,14 @@ export function resolveSpec(spec: unknown): ResolvedSpec {
   for (const key of Object.keys(spec)) {
     if (key !== 'input' && key !== 'layers') throw new SpecError(key, 'unknown field (expected input, layers)');
   }
-  const input = spec['input'];
+  const input = spec.input;
   if (!Array.isArray(input) || input.length !== 3) {
     throw new SpecError('input', 'must be [channels, height, width]');
   }
-  input.forEach((v, i) => positiveInt(v, `input[${i}]`));
-  const layersIn = spec['layers'];
+  input.forEach((v, i) => {
+    positiveInt(v, `input[${i}]`);
+  });
+  const layersIn = spec.layers;
   if (!Array.isArray(layersIn) || layersIn.length === 0) {
     throw new SpecError('layers', 'must be a non-empty list of layers');
   }
@@ -166,7 +168,7 @@ export function resolveSpec(spec: unknown): ResolvedSpec {
 function resolveLayer(raw: unknown, index: number, inShape: Shape, initDefault: InitName): ResolvedLayer {
   const at = `layers[${index}]`;
   if (!isRecord(raw)) throw new SpecError(at, 'must be an object with a `type`');
-  const type = raw['type'];
+  const type = raw.type;
   if (typeof type !== 'string' || !(LAYER_TYPES as readonly string[]).includes(type)) {
     throw new SpecError(`${at}.type`, `unknown layer type ${JSON.stringify(type)} (expected one of ${LAYER_TYPES.join(', ')})`);
   }
@@ -180,13 +182,13 @@ function resolveLayer(raw: unknown, index: number, inShape: Shape, initDefault: 
   switch (t) {
     case 'conv2d': {
       const [c, h, w] = needImage(inShape, at, t);
-      const filters = positiveInt(raw['filters'], field('filters'));
-      const [kh, kw] = size2(raw['kernelSize'], field('kernelSize'));
+      const filters = positiveInt(raw.filters, field('filters'));
+      const [kh, kw] = size2(raw.kernelSize, field('kernelSize'));
       const window = windowOf(h, w, kh, kw, raw, at, 'kernelSize', false);
-      const useBias = optionalBool(raw['useBias'], field('useBias'), true);
-      const activation = optionalActivation(raw['activation'], field('activation'));
-      const alpha = alphaFor(raw['alpha'], field('alpha'), activation);
-      const init = optionalInit(raw['init'], field('init'));
+      const useBias = optionalBool(raw.useBias, field('useBias'), true);
+      const activation = optionalActivation(raw.activation, field('activation'));
+      const alpha = alphaFor(raw.alpha, field('alpha'), activation);
+      const init = optionalInit(raw.init, field('init'));
       const outH = axisOut(h, window.kh, window.sh, window.padTop, window.padBottom);
       const outW = axisOut(w, window.kw, window.sw, window.padLeft, window.padRight);
       const outShape = [filters, outH, outW];
@@ -208,7 +210,7 @@ function resolveLayer(raw: unknown, index: number, inShape: Shape, initDefault: 
     case 'maxPool2d':
     case 'avgPool2d': {
       const [c, h, w] = needImage(inShape, at, t);
-      const [ph, pw] = size2(raw['poolSize'], field('poolSize'));
+      const [ph, pw] = size2(raw.poolSize, field('poolSize'));
       const window = windowOf(h, w, ph, pw, raw, at, 'poolSize', true);
       const outH = axisOut(h, window.kh, window.sh, window.padTop, window.padBottom);
       const outW = axisOut(w, window.kw, window.sw, window.padLeft, window.padRight);
@@ -219,11 +221,11 @@ function resolveLayer(raw: unknown, index: number, inShape: Shape, initDefault: 
         throw new SpecError(at, `dense needs a flat input but gets [${inShape.join(', ')}]: add a flatten layer before it`);
       }
       const inputs = inShape[0]!;
-      const units = positiveInt(raw['units'], field('units'));
-      const useBias = optionalBool(raw['useBias'], field('useBias'), true);
-      const activation = optionalActivation(raw['activation'], field('activation'));
-      const alpha = alphaFor(raw['alpha'], field('alpha'), activation);
-      const init = optionalInit(raw['init'], field('init'));
+      const units = positiveInt(raw.units, field('units'));
+      const useBias = optionalBool(raw.useBias, field('useBias'), true);
+      const activation = optionalActivation(raw.activation, field('activation'));
+      const alpha = alphaFor(raw.alpha, field('alpha'), activation);
+      const init = optionalInit(raw.init, field('init'));
       return {
         ...base,
         type: t,
@@ -242,7 +244,7 @@ function resolveLayer(raw: unknown, index: number, inShape: Shape, initDefault: 
       return { ...base, type: t, outShape: [shapeSize(inShape)], params: 0, flops: 0 };
     }
     case 'dropout': {
-      const rate = raw['rate'];
+      const rate = raw.rate;
       if (typeof rate !== 'number' || !Number.isFinite(rate) || rate < 0 || rate >= 1) {
         throw new SpecError(field('rate'), `must be a number in [0, 1), got ${JSON.stringify(rate)}`);
       }
@@ -253,7 +255,7 @@ function resolveLayer(raw: unknown, index: number, inShape: Shape, initDefault: 
     case 'elu':
     case 'sigmoid':
     case 'tanh': {
-      const alpha = alphaFor(raw['alpha'], field('alpha'), t);
+      const alpha = alphaFor(raw.alpha, field('alpha'), t);
       return { ...base, type: t, alpha, outShape: inShape, params: 0, flops: shapeSize(inShape) };
     }
     default:
@@ -261,18 +263,17 @@ function resolveLayer(raw: unknown, index: number, inShape: Shape, initDefault: 
   }
 }
 
-
 /**
  * The default initialiser of layer i (conv2d/dense): He normal when its output goes through a
  * relu-family activation (fused, or the next layer after any pooling, dropout or flatten),
  * Glorot uniform otherwise. Reads the raw specs loosely: they are validated when resolved.
  */
 function defaultInit(layers: unknown[], i: number): InitName {
-  const fused = isRecord(layers[i]) ? layers[i]['activation'] : undefined;
+  const fused = isRecord(layers[i]) ? layers[i].activation : undefined;
   if (typeof fused === 'string') return RELU_FAMILY.has(fused) ? 'heNormal' : 'glorotUniform';
   for (let j = i + 1; j < layers.length; j++) {
     const next = layers[j];
-    const type = isRecord(next) ? next['type'] : undefined;
+    const type = isRecord(next) ? next.type : undefined;
     if (type === 'maxPool2d' || type === 'avgPool2d' || type === 'dropout' || type === 'flatten') continue;
     return typeof type === 'string' && RELU_FAMILY.has(type) ? 'heNormal' : 'glorotUniform';
   }
@@ -297,8 +298,8 @@ function windowOf(
   kernelField: 'kernelSize' | 'poolSize',
   pooling: boolean,
 ): Window2d {
-  const [sh, sw] = raw['stride'] === undefined ? (pooling ? [kh, kw] : [1, 1]) : size2(raw['stride'], `${at}.stride`);
-  const padding = paddingOf(raw['padding'], `${at}.padding`);
+  const [sh, sw] = raw.stride === undefined ? (pooling ? [kh, kw] : [1, 1]) : size2(raw.stride, `${at}.stride`);
+  const padding = paddingOf(raw.padding, `${at}.padding`);
   if (pooling && typeof padding === 'number') {
     const half = Math.floor(Math.min(kh, kw) / 2);
     if (padding > half) {

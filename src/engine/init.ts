@@ -16,15 +16,19 @@ import { assertNever, type InitName } from './spec.js';
 export function initWeights(out: Float32Array, init: InitName, fanIn: number, fanOut: number, rng: Rng): void {
   switch (init) {
     case 'heNormal':
-      return fillNormal(out, Math.sqrt(2 / fanIn), rng);
+      fillNormal(out, Math.sqrt(2 / fanIn), rng);
+      return;
     case 'heUniform':
-      return fillUniform(out, Math.sqrt(6 / fanIn), rng);
+      fillUniform(out, Math.sqrt(6 / fanIn), rng);
+      return;
     case 'glorotNormal':
-      return fillNormal(out, Math.sqrt(2 / (fanIn + fanOut)), rng);
+      fillNormal(out, Math.sqrt(2 / (fanIn + fanOut)), rng);
+      return;
     case 'glorotUniform':
-      return fillUniform(out, Math.sqrt(6 / (fanIn + fanOut)), rng);
+      fillUniform(out, Math.sqrt(6 / (fanIn + fanOut)), rng);
+      return;
     default:
-      return assertNever(init);
+      assertNever(init);
   }
 }
 
@@ -35,4 +39,3 @@ export function fillNormal(out: Float32Array, std: number, rng: Rng): void {
 export function fillUniform(out: Float32Array, limit: number, rng: Rng): void {
   for (let i = 0; i < out.length; i++) out[i] = rng.uniform(-limit, limit);
 }
-

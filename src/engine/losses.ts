@@ -131,4 +131,3 @@ function checkLabel(labels: Labels, s: number, classes: number): number {
   }
   return label;
 }
-

@@ -233,12 +233,7 @@ export function computeGradients(model: Model, args: GradientArgs): { lossSum: n
 }
 
 /** Logits [n, classes] (a view valid until the model's next call). Inference unless training is set. */
-export function forward(
-  model: Model,
-  x: Float32Array,
-  n: number,
-  options: Partial<ForwardContext> = {},
-): Float32Array {
+export function forward(model: Model, x: Float32Array, n: number, options: Partial<ForwardContext> = {}): Float32Array {
   return model.forward(x, n, {
     training: options.training ?? false,
     seed: options.seed ?? 0,
@@ -278,12 +273,7 @@ export function evaluate(
   return { lossSum, correct };
 }
 
-function forEachChunk(
-  model: Model,
-  x: Float32Array,
-  n: number,
-  visit: (logits: Float32Array, from: number, rows: number) => void,
-): void {
+function forEachChunk(model: Model, x: Float32Array, n: number, visit: (logits: Float32Array, from: number, rows: number) => void): void {
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`n must be a positive integer, got ${n}`);
   for (let from = 0; from < n; from += INFERENCE_CHUNK) {
     const rows = Math.min(INFERENCE_CHUNK, n - from);

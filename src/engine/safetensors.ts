@@ -172,7 +172,8 @@ export function decodeSafetensors(bytes: Uint8Array): Safetensors {
 function elementCount(name: string, shape: readonly number[]): number {
   let count = 1;
   for (const d of shape) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new SafetensorsError(`tensor '${name}': shape [${shape.join(', ')}] must hold non-negative integers`);
+    if (!Number.isSafeInteger(d) || d < 0)
+      throw new SafetensorsError(`tensor '${name}': shape [${shape.join(', ')}] must hold non-negative integers`);
     count *= d;
   }
   if (!Number.isSafeInteger(count * 4)) throw new SafetensorsError(`tensor '${name}': shape [${shape.join(', ')}] is too large`);

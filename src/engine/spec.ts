@@ -76,15 +76,7 @@ export const ACTIVATION_NAMES: readonly ActivationName[] = ['relu', 'leakyRelu',
 
 export const INIT_NAMES: readonly InitName[] = ['heNormal', 'heUniform', 'glorotNormal', 'glorotUniform'];
 
-export const LAYER_TYPES: readonly LayerType[] = [
-  'conv2d',
-  'maxPool2d',
-  'avgPool2d',
-  'dense',
-  'flatten',
-  'dropout',
-  ...ACTIVATION_NAMES,
-];
+export const LAYER_TYPES: readonly LayerType[] = ['conv2d', 'maxPool2d', 'avgPool2d', 'dense', 'flatten', 'dropout', ...ACTIVATION_NAMES];
 
 export function assertNever(value: never): never {
   throw new Error(`unhandled case: ${JSON.stringify(value)}`);

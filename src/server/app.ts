@@ -64,8 +64,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
 
   const bodyAjv = makeAjv({ coerceTypes: false, removeAdditional: false, useDefaults: false });
   const otherAjv = makeAjv({ coerceTypes: 'array', removeAdditional: false, useDefaults: true });
-  app.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === 'body' ? bodyAjv : otherAjv).compile(schema as object) as ReturnType<Ajv['compile']>,
+  app.setValidatorCompiler(
+    ({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : otherAjv).compile(schema as object) as ReturnType<Ajv['compile']>,
   );
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);

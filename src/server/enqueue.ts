@@ -22,7 +22,7 @@ export async function requeueOrphans(app: FastifyInstance): Promise<number> {
   for (const id of ids) {
     if (await app.queues.train.getJob(id)) continue;
     const doc = await app.store.get(id);
-    if (!doc || doc.status !== 'queued' || doc.attempt !== 0) continue;
+    if (doc?.status !== 'queued' || doc.attempt !== 0) continue;
     await enqueueTraining(app, id, doc.priority);
     app.log.warn({ jobId: id }, 'requeued a job that was accepted but never queued');
     requeued++;

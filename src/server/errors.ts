@@ -106,7 +106,9 @@ function describeError(e: ErrorObject): { path: string; message: string } {
     case 'oneOf': {
       const branches = (e.schema as { required?: string[]; type?: string; enum?: unknown[] }[] | undefined) ?? [];
       const forms = branches
-        .map((b) => (b.required?.length ? `{${b.required.join(', ')}}` : b.enum ? b.enum.map((v) => JSON.stringify(v)).join(' | ') : b.type))
+        .map((b) =>
+          b.required?.length ? `{${b.required.join(', ')}}` : b.enum ? b.enum.map((v) => JSON.stringify(v)).join(' | ') : b.type,
+        )
         .filter(Boolean);
       return { path, message: forms.length ? `must match one of the forms ${forms.join(', ')}` : 'does not match any allowed form' };
     }
@@ -127,7 +129,8 @@ export function pickValidationError(errors: ErrorObject[]): { path: string; mess
   let best: ErrorObject | undefined;
   for (const e of candidates) {
     // Branch-level "wrong type" or "unknown field" errors at the union's own path are noise.
-    if (union && e.instancePath === union.instancePath && ['type', 'required', 'additionalProperties', 'enum', 'const'].includes(e.keyword)) continue;
+    if (union && e.instancePath === union.instancePath && ['type', 'required', 'additionalProperties', 'enum', 'const'].includes(e.keyword))
+      continue;
     if (!best || depth(e.instancePath) > depth(best.instancePath)) best = e;
   }
   if (best) return describeError(best);

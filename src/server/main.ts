@@ -2,11 +2,11 @@
 // Configuration from the environment (src/config.ts); listens; on SIGTERM/SIGINT stops taking
 // requests, ends event streams and closes Redis within CLOSE_GRACE_MS (default 10 s).
 import closeWithGrace from 'close-with-grace';
-import { loadConfig, ConfigError } from '../config.js';
+import { loadConfig, ConfigError, type Config } from '../config.js';
 import { buildApp } from './app.js';
 import { requeueOrphans } from './enqueue.js';
 
-let config;
+let config: Config;
 try {
   config = loadConfig();
 } catch (err) {

@@ -33,7 +33,11 @@ export interface Analysis {
 /** `layers[3].kernelSize` -> `/model/layers/3/kernelSize`. */
 export function specFieldToPointer(field: string): string {
   if (field === 'spec') return '/model';
-  return '/model/' + field.replace(/\[(\d+)\]/g, '.$1').split('.').filter(Boolean).join('/');
+  return `/model/${field
+    .replace(/\[(\d+)\]/g, '.$1')
+    .split('.')
+    .filter(Boolean)
+    .join('/')}`;
 }
 
 function invalid(field: string, message: string): ProblemError {
@@ -129,7 +133,8 @@ async function checkInitialWeights(sub: JobSubmission, model: ModelSpec, desc: M
   iw.tensors.forEach((t, i) => {
     const at = `/initialWeights/tensors/${i}`;
     const want = expected.get(t.name);
-    if (!want) throw invalidField(`${at}/name`, `${JSON.stringify(t.name)} is not a parameter of this model (${[...expected.keys()].join(', ')})`);
+    if (!want)
+      throw invalidField(`${at}/name`, `${JSON.stringify(t.name)} is not a parameter of this model (${[...expected.keys()].join(', ')})`);
     if (seen.has(t.name)) throw invalidField(`${at}/name`, `${t.name} is given twice`);
     seen.add(t.name);
     if (t.shape.length !== want.length || t.shape.some((d, k) => d !== want[k])) {
@@ -218,9 +223,9 @@ export async function analyzeSubmission(sub: JobSubmission, ctx: ValidateContext
 /** The problem for a report with an exceeded quota (POST /v1/jobs answers 422). */
 export function quotaProblem(report: ValidationReport): ProblemError {
   const over = report.quotas.filter((u) => u.exceeded);
-  return new ProblemError(
-    422,
-    over.map((u) => `${u.name} ${u.value} exceeds the quota ${u.limit}`).join('; '),
-    { type: PROBLEM_TYPES.quota, code: 'quota-exceeded', extra: { quotas: over } },
-  );
+  return new ProblemError(422, over.map((u) => `${u.name} ${u.value} exceeds the quota ${u.limit}`).join('; '), {
+    type: PROBLEM_TYPES.quota,
+    code: 'quota-exceeded',
+    extra: { quotas: over },
+  });
 }

@@ -203,14 +203,7 @@ export class JobStore {
   ): Promise<CommitReply> {
     const k = this.keys;
     const extraKeys = Object.keys(opts.extras ?? {});
-    const keys = [
-      k.job(id),
-      k.events(id),
-      k.jobs(),
-      k.jobsByStatus(oldStatus ?? newStatus),
-      k.jobsByStatus(newStatus),
-      ...extraKeys,
-    ];
+    const keys = [k.job(id), k.events(id), k.jobs(), k.jobsByStatus(oldStatus ?? newStatus), k.jobsByStatus(newStatus), ...extraKeys];
     const argv: (string | number | Buffer)[] = [
       rev,
       fence,

@@ -22,11 +22,11 @@ const labels = Uint8Array.from({ length: N }, (_, i) => i % 3);
 function csvText(): string {
   const rows = [];
   for (let i = 0; i < N; i++) rows.push([labels[i], ...pixels.subarray(i * 25, (i + 1) * 25)].join(','));
-  return rows.join('\n') + '\n';
+  return `${rows.join('\n')}\n`;
 }
 
 // Response bodies in these tests are plain JSON objects; `any` keeps the assertions readable.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are checked field by field
 const json = (res: Response): Promise<any> => res.json();
 
 describe('POST /v1/datasets', () => {
@@ -38,7 +38,14 @@ describe('POST /v1/datasets', () => {
     const res = await fetch(`${base}/v1/datasets`, { method: 'POST', body: form });
     expect(res.status, await res.clone().text()).toBe(201);
     const info = await json(res);
-    expect(info).toMatchObject({ id: expect.stringMatching(/^ds_/), name: 'tiny-idx', format: 'idx', count: N, shape: [1, 5, 5], classes: 3 });
+    expect(info).toMatchObject({
+      id: expect.stringMatching(/^ds_/),
+      name: 'tiny-idx',
+      format: 'idx',
+      count: N,
+      shape: [1, 5, 5],
+      classes: 3,
+    });
     expect(res.headers.get('location')).toBe(`/v1/datasets/${info.id}`);
 
     const ds = await t.app.datasets.get(info.id);
@@ -49,7 +56,11 @@ describe('POST /v1/datasets', () => {
   });
 
   it('CSV as a raw text/csv body and as a multipart file give the same dataset', async () => {
-    const raw = await fetch(`${base}/v1/datasets?name=tiny-csv`, { method: 'POST', body: csvText(), headers: { 'content-type': 'text/csv' } });
+    const raw = await fetch(`${base}/v1/datasets?name=tiny-csv`, {
+      method: 'POST',
+      body: csvText(),
+      headers: { 'content-type': 'text/csv' },
+    });
     expect(raw.status, await raw.clone().text()).toBe(201);
     const a = await json(raw);
     expect(a).toMatchObject({ format: 'csv', count: N, shape: [1, 5, 5], classes: 3, name: 'tiny-csv' });
@@ -81,7 +92,11 @@ describe('POST /v1/datasets', () => {
     expect(r2.status).toBe(400);
     expect((await json(r2)).field).toBe('images');
 
-    const r3 = await fetch(`${base}/v1/datasets`, { method: 'POST', body: JSON.stringify({ a: 1 }), headers: { 'content-type': 'application/json' } });
+    const r3 = await fetch(`${base}/v1/datasets`, {
+      method: 'POST',
+      body: JSON.stringify({ a: 1 }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(r3.status).toBe(415);
     const r4 = await fetch(`${base}/v1/datasets`, { method: 'POST', body: 'x', headers: { 'content-type': 'application/octet-stream' } });
     expect(r4.status).toBe(415);
@@ -89,7 +104,9 @@ describe('POST /v1/datasets', () => {
   });
 
   it('lists newest first with a cursor, deletes, and jobs can train on an uploaded dataset', async () => {
-    const up = await json(await fetch(`${base}/v1/datasets?name=for-job`, { method: 'POST', body: csvText(), headers: { 'content-type': 'text/csv' } }));
+    const up = await json(
+      await fetch(`${base}/v1/datasets?name=for-job`, { method: 'POST', body: csvText(), headers: { 'content-type': 'text/csv' } }),
+    );
     const page1 = await json(await fetch(`${base}/v1/datasets?limit=2`));
     expect(page1.items[0].id).toBe(up.id);
     expect(page1.items).toHaveLength(2);

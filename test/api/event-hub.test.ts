@@ -17,7 +17,10 @@ afterAll(async () => {
 });
 
 const newJob = async () => (await t.app.inject({ method: 'POST', url: '/v1/jobs', payload: tinyJob() })).json().id as string;
-const progress = (step: number) => ({ type: 'progress' as const, data: { epoch: 1, epochs: 1, step, stepsPerEpoch: 1000, percent: step / 10, etaSeconds: null, samplesPerSecond: null } });
+const progress = (step: number) => ({
+  type: 'progress' as const,
+  data: { epoch: 1, epochs: 1, step, stepsPerEpoch: 1000, percent: step / 10, etaSeconds: null, samplesPerSecond: null },
+});
 
 describe('EventHub', () => {
   it('wakes the blocked XREAD when a new job is watched', async () => {

@@ -44,19 +44,36 @@ const now = () => new Date().toISOString();
 /** The events a worker writes for a short run, one at a time. */
 function workerScript(epochs: number): { patch: Record<string, unknown>; event: NewEvent }[] {
   const out: { patch: Record<string, unknown>; event: NewEvent }[] = [
-    { patch: { status: 'running', stage: 'training', attempt: 1 }, event: { type: 'status', data: { status: 'running', stage: 'training', attempt: 1, at: now() } } },
+    {
+      patch: { status: 'running', stage: 'training', attempt: 1 },
+      event: { type: 'status', data: { status: 'running', stage: 'training', attempt: 1, at: now() } },
+    },
   ];
   for (let e = 1; e <= epochs; e++) {
     for (let s = 1; s <= 2; s++) {
-      const progress = { epoch: e, epochs, step: s, stepsPerEpoch: 2, percent: ((e - 1) * 2 + s) * (100 / (2 * epochs)), etaSeconds: 1, samplesPerSecond: 100 };
+      const progress = {
+        epoch: e,
+        epochs,
+        step: s,
+        stepsPerEpoch: 2,
+        percent: ((e - 1) * 2 + s) * (100 / (2 * epochs)),
+        etaSeconds: 1,
+        samplesPerSecond: 100,
+      };
       out.push({ patch: { progress }, event: { type: 'progress', data: progress } });
     }
     const metrics = { epoch: e, loss: 1 / e, accuracy: 0.5 + e / 100 };
-    out.push({ patch: {}, event: { type: 'epoch', data: { epoch: e, epochs, metrics, norms: [{ name: 'layers.1.weight', weightNorm: 1, gradNorm: 0.1 }] } } });
+    out.push({
+      patch: {},
+      event: { type: 'epoch', data: { epoch: e, epochs, metrics, norms: [{ name: 'layers.1.weight', weightNorm: 1, gradNorm: 0.1 }] } },
+    });
   }
   out.push({
     patch: { status: 'succeeded', stage: 'done', metrics: { loss: 0.5, accuracy: 0.9 } },
-    event: { type: 'completed', data: { metrics: { loss: 0.5, accuracy: 0.9 }, history: [], weights: { href: '/x', sha256: '0'.repeat(64), bytes: 0 } } },
+    event: {
+      type: 'completed',
+      data: { metrics: { loss: 0.5, accuracy: 0.9 }, history: [], weights: { href: '/x', sha256: '0'.repeat(64), bytes: 0 } },
+    },
   });
   return out;
 }
@@ -78,14 +95,20 @@ interface Received {
 }
 
 /** Open an EventSource, collect every event, resolve on the first terminal event. */
-function follow(url: string, opts: { lastEventId?: string; fetchFn?: typeof fetch; onEvent?: (e: Received, all: Received[]) => void } = {}) {
+function follow(
+  url: string,
+  opts: { lastEventId?: string; fetchFn?: typeof fetch; onEvent?: (e: Received, all: Received[]) => void } = {},
+) {
   const all: Received[] = [];
   const errors: unknown[] = [];
   const es = new EventSource(url, {
     fetch: (input, init) =>
       (opts.fetchFn ?? fetch)(input as string, {
         ...init,
-        headers: { ...(init?.headers as Record<string, string>), ...(opts.lastEventId && all.length === 0 ? { 'last-event-id': opts.lastEventId } : {}) },
+        headers: {
+          ...(init?.headers as Record<string, string>),
+          ...(opts.lastEventId && all.length === 0 ? { 'last-event-id': opts.lastEventId } : {}),
+        },
       }),
   });
   const done = new Promise<Received[]>((resolve) => {
@@ -120,7 +143,18 @@ describe('GET /v1/jobs/{id}/events (SSE)', () => {
     const logIds = (await a.redis.xrange(`${a.prefix}:job:${id}:events`, '-', '+')).map(([eid]) => eid);
     expect(got.slice(1).map((e) => e.id)).toEqual(logIds);
     expect(logIds.slice(1)).toEqual(written);
-    expect(got.map((e) => e.type)).toEqual(['snapshot', 'status', 'status', 'progress', 'progress', 'epoch', 'progress', 'progress', 'epoch', 'completed']);
+    expect(got.map((e) => e.type)).toEqual([
+      'snapshot',
+      'status',
+      'status',
+      'progress',
+      'progress',
+      'epoch',
+      'progress',
+      'progress',
+      'epoch',
+      'completed',
+    ]);
     expect(got[5]!.data).toMatchObject({ epoch: 1, metrics: { loss: 1 }, norms: [{ name: 'layers.1.weight' }] });
   });
 
@@ -167,7 +201,7 @@ describe('GET /v1/jobs/{id}/events (SSE)', () => {
     const full = await fetch(`${urlA}/v1/jobs/${id}/events`);
     const text = await full.text();
     expect(text.match(/^event: /gm)?.length).toBe(1 + 1 + written.length);
-    expect(text.trimEnd().endsWith('data: ' + JSON.stringify((await store.events(id)).at(-1)!.data))).toBe(true);
+    expect(text.trimEnd().endsWith(`data: ${JSON.stringify((await store.events(id)).at(-1)!.data)}`)).toBe(true);
   });
 
   it('frames raw SSE: headers flushed at once, retry, snapshot without id, heartbeat comments', async () => {
@@ -211,7 +245,9 @@ describe('GET /v1/jobs/{id}/events (SSE)', () => {
     expect(p1.events).toHaveLength(3);
     expect(p1.done).toBe(false);
     expect(p1.events[0]).toMatchObject({ type: 'status', data: { status: 'queued' } });
-    const second = (await a.app.inject({ url: `/v1/jobs/${id}/events?after=${p1.nextCursor}`, headers: { accept: 'application/json' } })).json();
+    const second = (
+      await a.app.inject({ url: `/v1/jobs/${id}/events?after=${p1.nextCursor}`, headers: { accept: 'application/json' } })
+    ).json();
     expect([...p1.events, ...second.events].map((e: { id: string }) => e.id).slice(1)).toEqual(written);
     expect(second.done).toBe(true);
     expect(second.events.at(-1).type).toBe('completed');
@@ -227,7 +263,8 @@ describe('GET /v1/jobs/{id}/events (SSE)', () => {
     expect(b.app.events.size).toBe(6);
     await Promise.all(ids.map((id) => play(id, workerScript(1), 2)));
     const results = await Promise.all(clients.map((c) => c.done));
-    for (const r of results) expect(r.map((e) => e.type)).toEqual(['snapshot', 'status', 'status', 'progress', 'progress', 'epoch', 'completed']);
+    for (const r of results)
+      expect(r.map((e) => e.type)).toEqual(['snapshot', 'status', 'status', 'progress', 'progress', 'epoch', 'completed']);
     for (let i = 0; i < 100 && b.app.events.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(b.app.events.size).toBe(0);
     const metrics = (await b.app.inject({ url: '/metrics' })).body;

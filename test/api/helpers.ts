@@ -34,7 +34,7 @@ export async function startApp(env: Record<string, string> = {}, prefix = `t${ra
 
 /** A tiny valid job: an inline 1x4x4 dataset with 2 classes and a 2-layer model. */
 export function tinyJob(overrides: Record<string, unknown> = {}) {
-  const samples = Array.from({ length: 8 }, (_, i) => Array.from({ length: 16 }, (_, j) => ((i * 7 + j * 3) % 256)));
+  const samples = Array.from({ length: 8 }, (_, i) => Array.from({ length: 16 }, (_, j) => (i * 7 + j * 3) % 256));
   return {
     model: { input: [1, 4, 4], layers: [{ type: 'flatten' }, { type: 'dense', units: 2 }] },
     dataset: { inline: { shape: [1, 4, 4], samples, labels: samples.map((_, i) => i % 2) } },

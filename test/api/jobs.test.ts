@@ -76,7 +76,9 @@ describe('Idempotency-Key', () => {
 
   it('concurrent duplicates create one job', async () => {
     const key = `race-${Date.now()}`;
-    const results = await Promise.all(Array.from({ length: 5 }, () => post('/v1/jobs', tinyJob({ name: 'race' }), { 'idempotency-key': key })));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => post('/v1/jobs', tinyJob({ name: 'race' }), { 'idempotency-key': key })),
+    );
     const ok = results.filter((r) => r.statusCode === 202).map((r) => r.json().id);
     expect(ok.length).toBeGreaterThan(0);
     expect(new Set(ok).size).toBe(1);
@@ -157,10 +159,18 @@ describe('cancel and delete', () => {
       TRAIN_QUEUE,
       async (job) => {
         const id = job.data.id as string;
-        await store.update(id, { status: 'running', stage: 'training', attempt: 1 }, { event: { type: 'status', data: { status: 'running', stage: 'training', attempt: 1, at: new Date().toISOString() } } });
+        await store.update(
+          id,
+          { status: 'running', stage: 'training', attempt: 1 },
+          { event: { type: 'status', data: { status: 'running', stage: 'training', attempt: 1, at: new Date().toISOString() } } },
+        );
         for (let i = 0; i < 500 && !(await store.isCancelRequested(id)); i++) await new Promise((r) => setTimeout(r, 10));
         sawCancel = await store.isCancelRequested(id);
-        await store.update(id, { status: 'cancelled', stage: 'done' }, { event: { type: 'cancelled', data: { metrics: { loss: null, accuracy: null }, weights: null } }, clearCancel: true });
+        await store.update(
+          id,
+          { status: 'cancelled', stage: 'done' },
+          { event: { type: 'cancelled', data: { metrics: { loss: null, accuracy: null }, weights: null } }, clearCancel: true },
+        );
       },
       { connection: conn, prefix: t.prefix },
     );

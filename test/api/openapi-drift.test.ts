@@ -18,18 +18,38 @@ describe('openapi.yaml', () => {
       const yaml = (await t.app.inject({ url: '/openapi.yaml' })).body;
       expect(yaml.startsWith('openapi: 3.1.0')).toBe(true);
       const doc = (await t.app.inject({ url: '/openapi.json' })).json();
-      const routes = Object.entries(doc.paths as Record<string, object>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
+      const routes = Object.entries(doc.paths as Record<string, object>).flatMap(([p, ops]) =>
+        Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),
+      );
       expect(routes.sort()).toEqual(
         [
-          'POST /v1/jobs', 'GET /v1/jobs', 'POST /v1/jobs/validate', 'GET /v1/jobs/{id}', 'DELETE /v1/jobs/{id}',
-          'POST /v1/jobs/{id}/cancel', 'GET /v1/jobs/{id}/events', 'GET /v1/jobs/{id}/weights', 'POST /v1/jobs/{id}/predict',
-          'POST /v1/datasets', 'GET /v1/datasets', 'GET /v1/datasets/{id}', 'DELETE /v1/datasets/{id}',
-          'GET /healthz', 'GET /readyz', 'GET /metrics',
+          'POST /v1/jobs',
+          'GET /v1/jobs',
+          'POST /v1/jobs/validate',
+          'GET /v1/jobs/{id}',
+          'DELETE /v1/jobs/{id}',
+          'POST /v1/jobs/{id}/cancel',
+          'GET /v1/jobs/{id}/events',
+          'GET /v1/jobs/{id}/weights',
+          'POST /v1/jobs/{id}/predict',
+          'POST /v1/datasets',
+          'GET /v1/datasets',
+          'GET /v1/datasets/{id}',
+          'DELETE /v1/datasets/{id}',
+          'GET /healthz',
+          'GET /readyz',
+          'GET /metrics',
         ].sort(),
       );
-      expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['JobSubmission', 'JobDocument', 'ModelSpec', 'LayerSpec', 'Problem', 'CompletedEvent']));
-      expect(doc.paths['/v1/jobs'].post.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/JobSubmission' });
-      expect(doc.paths['/v1/jobs'].post.responses['400'].content['application/problem+json'].schema).toEqual({ $ref: '#/components/schemas/Problem' });
+      expect(Object.keys(doc.components.schemas)).toEqual(
+        expect.arrayContaining(['JobSubmission', 'JobDocument', 'ModelSpec', 'LayerSpec', 'Problem', 'CompletedEvent']),
+      );
+      expect(doc.paths['/v1/jobs'].post.requestBody.content['application/json'].schema).toEqual({
+        $ref: '#/components/schemas/JobSubmission',
+      });
+      expect(doc.paths['/v1/jobs'].post.responses['400'].content['application/problem+json'].schema).toEqual({
+        $ref: '#/components/schemas/Problem',
+      });
       expect(JSON.stringify(doc)).not.toContain('additionalItems');
       const ui = await t.app.inject({ url: '/docs/' });
       expect(ui.statusCode).toBe(200);

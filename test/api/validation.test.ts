@@ -50,14 +50,27 @@ describe('schema validation', () => {
   });
 
   it('rejects absurd, negative and mistyped numbers (no coercion)', async () => {
-    await expectProblem({ ...job, training: { ...training, batchSize: 1e9 } }, 400, '/training/batchSize', '/training/batchSize must be <= 4096');
+    await expectProblem(
+      { ...job, training: { ...training, batchSize: 1e9 } },
+      400,
+      '/training/batchSize',
+      '/training/batchSize must be <= 4096',
+    );
     await expectProblem({ ...job, training: { ...training, epochs: -1 } }, 400, '/training/epochs', '/training/epochs must be >= 1');
-    await expectProblem({ ...job, training: { ...training, batchSize: '64' } }, 400, '/training/batchSize', '/training/batchSize must be integer');
+    await expectProblem(
+      { ...job, training: { ...training, batchSize: '64' } },
+      400,
+      '/training/batchSize',
+      '/training/batchSize must be integer',
+    );
     await expectProblem({ ...job, training: { ...training, epochs: 1.5 } }, 400, '/training/epochs', '/training/epochs must be integer');
   });
 
   it('rejects Infinity (1e999 in JSON) and NaN', async () => {
-    const raw = JSON.stringify({ ...job, training: { ...training, optimizer: { type: 'sgd', learningRate: 12345 } } }).replace('12345', '1e999');
+    const raw = JSON.stringify({ ...job, training: { ...training, optimizer: { type: 'sgd', learningRate: 12345 } } }).replace(
+      '12345',
+      '1e999',
+    );
     await expectProblem(raw, 400, '/training/optimizer/learningRate', /must be/);
     const nan = raw.replace('1e999', 'NaN');
     const res = await submit(nan);
@@ -73,14 +86,29 @@ describe('schema validation', () => {
       '/model/layers/1/units',
       '/model/layers/1/units must be >= 1',
     );
-    const p = await expectProblem({ ...job, model: { input: [1, 4, 4], layers: [{ type: 'conv3d' }] } }, 400, '/model/layers/0/type', /"conv3d" is not a known type/);
+    const p = await expectProblem(
+      { ...job, model: { input: [1, 4, 4], layers: [{ type: 'conv3d' }] } },
+      400,
+      '/model/layers/0/type',
+      /"conv3d" is not a known type/,
+    );
     expect(p.detail).toContain('"conv2d"');
   });
 
   it('explains a dataset that matches none of its forms, and picks the deepest error in a union', async () => {
     await expectProblem({ ...job, dataset: { foo: 1 } }, 400, '/dataset', '/dataset must match one of the forms {builtin}, {id}, {inline}');
-    await expectProblem({ ...job, dataset: { builtin: 'cifar' } }, 400, '/dataset/builtin', '/dataset/builtin must be one of "fashion-mnist", "mnist"');
-    await expectProblem({ ...job, dataset: { builtin: 'mnist', trainSize: 0 } }, 400, '/dataset/trainSize', '/dataset/trainSize must be >= 1');
+    await expectProblem(
+      { ...job, dataset: { builtin: 'cifar' } },
+      400,
+      '/dataset/builtin',
+      '/dataset/builtin must be one of "fashion-mnist", "mnist"',
+    );
+    await expectProblem(
+      { ...job, dataset: { builtin: 'mnist', trainSize: 0 } },
+      400,
+      '/dataset/trainSize',
+      '/dataset/trainSize must be >= 1',
+    );
   });
 
   it('reports missing required fields by name', async () => {
@@ -101,7 +129,13 @@ describe('schema validation', () => {
 describe('semantic validation', () => {
   it('uses the engine describe() and names the layer field', async () => {
     await expectProblem(
-      { ...job, model: { input: [1, 4, 4], layers: [{ type: 'conv2d', filters: 2, kernelSize: 5 }, { type: 'flatten' }, { type: 'dense', units: 2 }] } },
+      {
+        ...job,
+        model: {
+          input: [1, 4, 4],
+          layers: [{ type: 'conv2d', filters: 2, kernelSize: 5 }, { type: 'flatten' }, { type: 'dense', units: 2 }],
+        },
+      },
       400,
       '/model/layers/0/kernelSize',
       /^\/model\/layers\/0\/kernelSize: /,
@@ -127,7 +161,12 @@ describe('semantic validation', () => {
   it('checks inline samples and optimizer options', async () => {
     const inline = structuredClone(job.dataset.inline);
     inline.samples[3] = inline.samples[3]!.slice(1);
-    await expectProblem({ ...job, dataset: { inline } }, 400, '/dataset/inline/samples/3', '/dataset/inline/samples/3 has 15 values; shape [1, 4, 4] needs 16');
+    await expectProblem(
+      { ...job, dataset: { inline } },
+      400,
+      '/dataset/inline/samples/3',
+      '/dataset/inline/samples/3 has 15 values; shape [1, 4, 4] needs 16',
+    );
     await expectProblem(
       { ...job, training: { ...training, optimizer: { type: 'adam', learningRate: 0.01, momentum: 0.9 } } },
       400,
@@ -141,9 +180,24 @@ describe('semantic validation', () => {
   it('checks warm-start tensors against the model', async () => {
     const ok = { name: 'layers.1.weight', shape: [2, 16], data: Buffer.alloc(2 * 16 * 4).toString('base64') };
     expect((await submit({ ...job, initialWeights: { tensors: [ok] } })).statusCode).toBe(202);
-    await expectProblem({ ...job, initialWeights: { tensors: [{ ...ok, shape: [16, 2] }] } }, 400, '/initialWeights/tensors/0/shape', /must be \[2, 16\]/);
-    await expectProblem({ ...job, initialWeights: { tensors: [{ ...ok, name: 'layers.0.weight' }] } }, 400, '/initialWeights/tensors/0/name', /not a parameter/);
-    await expectProblem({ ...job, initialWeights: { tensors: [{ ...ok, data: [1, 2, 3] }] } }, 400, '/initialWeights/tensors/0/data', /has 3 values/);
+    await expectProblem(
+      { ...job, initialWeights: { tensors: [{ ...ok, shape: [16, 2] }] } },
+      400,
+      '/initialWeights/tensors/0/shape',
+      /must be \[2, 16\]/,
+    );
+    await expectProblem(
+      { ...job, initialWeights: { tensors: [{ ...ok, name: 'layers.0.weight' }] } },
+      400,
+      '/initialWeights/tensors/0/name',
+      /not a parameter/,
+    );
+    await expectProblem(
+      { ...job, initialWeights: { tensors: [{ ...ok, data: [1, 2, 3] }] } },
+      400,
+      '/initialWeights/tensors/0/data',
+      /has 3 values/,
+    );
   });
 
   it('POST /v1/jobs/validate reports shapes, params, FLOPs and quotas; 400 when invalid', async () => {
@@ -169,7 +223,11 @@ describe('semantic validation', () => {
     expect(v.json().quotas[0]).toMatchObject({ name: 'params', value: 34, limit: 10, exceeded: true });
     const res = await submit(job, small);
     expect(res.statusCode).toBe(422);
-    expect(res.json()).toMatchObject({ code: 'quota-exceeded', detail: 'params 34 exceeds the quota 10', quotas: [expect.objectContaining({ name: 'params' })] });
+    expect(res.json()).toMatchObject({
+      code: 'quota-exceeded',
+      detail: 'params 34 exceeds the quota 10',
+      quotas: [expect.objectContaining({ name: 'params' })],
+    });
   });
 });
 

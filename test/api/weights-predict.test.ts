@@ -54,7 +54,10 @@ describe('GET /v1/jobs/{id}/weights', () => {
     expect(Array.from(new Float32Array(w.buffer, w.byteOffset, w.length / 4))).toEqual(Array.from(weight));
     expect(body.tensors[0]).toMatchObject({ shape: [2, 16], dtype: 'float32' });
 
-    for (const req of [{ url: `/v1/jobs/${id}/weights?format=safetensors` }, { url: `/v1/jobs/${id}/weights`, headers: { accept: 'application/octet-stream' } }]) {
+    for (const req of [
+      { url: `/v1/jobs/${id}/weights?format=safetensors` },
+      { url: `/v1/jobs/${id}/weights`, headers: { accept: 'application/octet-stream' } },
+    ]) {
       const bin = await t.app.inject(req);
       expect(bin.statusCode).toBe(200);
       expect(bin.headers['content-type']).toBe('application/octet-stream');
@@ -77,7 +80,9 @@ describe('POST /v1/jobs/{id}/predict', () => {
       async (job) => {
         seen.push(job.data);
         if (job.data.inputs[0]![0] === 99) throw new Error(`${PREDICT_ERROR_PREFIX}inputs[0] is not what this model takes`);
-        return { predictions: job.data.inputs.map((x) => ({ label: x[0]! > 0 ? 1 : 0, probabilities: x[0]! > 0 ? [0.2, 0.8] : [0.7, 0.3] })) };
+        return {
+          predictions: job.data.inputs.map((x) => ({ label: x[0]! > 0 ? 1 : 0, probabilities: x[0]! > 0 ? [0.2, 0.8] : [0.7, 0.3] })),
+        };
       },
       { connection: conn, prefix: t.prefix },
     );
@@ -85,7 +90,12 @@ describe('POST /v1/jobs/{id}/predict', () => {
       const inputs = [Array(16).fill(1), Array(16).fill(0)];
       const res = await t.app.inject({ method: 'POST', url: `/v1/jobs/${id}/predict`, payload: { inputs } });
       expect(res.statusCode, res.body).toBe(200);
-      expect(res.json()).toEqual({ predictions: [{ label: 1, probabilities: [0.2, 0.8] }, { label: 0, probabilities: [0.7, 0.3] }] });
+      expect(res.json()).toEqual({
+        predictions: [
+          { label: 1, probabilities: [0.2, 0.8] },
+          { label: 0, probabilities: [0.7, 0.3] },
+        ],
+      });
       expect(seen[0]).toEqual({ jobId: id, inputs });
 
       const bad = await t.app.inject({ method: 'POST', url: `/v1/jobs/${id}/predict`, payload: { inputs: [Array(16).fill(99)] } });
@@ -103,7 +113,9 @@ describe('POST /v1/jobs/{id}/predict', () => {
     expect(wrong.statusCode).toBe(400);
     expect(wrong.json().field).toBe('/inputs/0');
     const { id: fresh } = (await t.app.inject({ method: 'POST', url: '/v1/jobs', payload: tinyJob() })).json();
-    expect((await t.app.inject({ method: 'POST', url: `/v1/jobs/${fresh}/predict`, payload: { inputs: [Array(16).fill(0)] } })).statusCode).toBe(409);
+    expect(
+      (await t.app.inject({ method: 'POST', url: `/v1/jobs/${fresh}/predict`, payload: { inputs: [Array(16).fill(0)] } })).statusCode,
+    ).toBe(409);
     const slow = await t.app.inject({ method: 'POST', url: `/v1/jobs/${id}/predict`, payload: { inputs: [Array(16).fill(0)] } });
     expect(slow.statusCode).toBe(504);
     expect(slow.json().code).toBe('predict-timeout');

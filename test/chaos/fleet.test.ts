@@ -50,8 +50,8 @@ async function doc(id: string): Promise<JobDocument> {
   return (await getJson<JobDocument>(`${stack.url}/v1/jobs/${id}`)).body;
 }
 
-async function eventLog(id: string): Promise<{ id: string; type: string; data: any }[]> {
-  return (await getJson<{ events: { id: string; type: string; data: any }[] }>(`${stack.url}/v1/jobs/${id}/events?limit=10000`)).body.events;
+async function eventLog(id: string): Promise<FollowedEvent[]> {
+  return (await getJson<{ events: FollowedEvent[] }>(`${stack.url}/v1/jobs/${id}/events?limit=10000`)).body.events;
 }
 
 const TERMINAL = ['completed', 'failed', 'cancelled'];
@@ -152,7 +152,7 @@ describe('chaos: a fleet of processes', () => {
     // kill w1 while it is training a job (its heartbeat lists it and the job has made progress)
     const victim = await runningOn(w1!, (id) => {
       const f = followers[ids.indexOf(id)];
-      return f !== undefined && f.events.some((e) => e.type === 'progress') && !f.events.some((e) => TERMINAL.includes(e.type));
+      return f?.events.some((e) => e.type === 'progress') && !f.events.some((e) => TERMINAL.includes(e.type));
     });
     await stack.kill(w1!, 'SIGKILL');
     await stack.addWorker();
@@ -168,8 +168,13 @@ describe('chaos: a fleet of processes', () => {
       // one terminal event, and it is `completed`: in the durable log and on the live stream
       expect(log.filter((e) => TERMINAL.includes(e.type)).map((e) => e.type)).toEqual(['completed']);
       expect(streams[i]!.filter((e) => TERMINAL.includes(e.type)).map((e) => e.type)).toEqual(['completed']);
-      const story = log.map((e) => (e.type === 'status' ? `${e.data.status}/${e.data.stage}#${e.data.attempt}` : e.type === 'epoch' ? `epoch${e.data.epoch}` : e.type));
-      expect(log.filter((e) => e.type === 'epoch').map((e) => e.data.epoch), story.filter((x) => x !== 'progress').join(' ')).toEqual([1, 2, 3]);
+      const story = log.map((e) =>
+        e.type === 'status' ? `${e.data.status}/${e.data.stage}#${e.data.attempt}` : e.type === 'epoch' ? `epoch${e.data.epoch}` : e.type,
+      );
+      expect(
+        log.filter((e) => e.type === 'epoch').map((e) => e.data.epoch),
+        story.filter((x) => x !== 'progress').join(' '),
+      ).toEqual([1, 2, 3]);
       // one worker process recorded the success, once
       expect(workerLines(id, 'job succeeded'), id).toHaveLength(1);
       // every extra attempt is the crash or a hand-back making room for a job recovering from it
@@ -260,7 +265,7 @@ describe('chaos: a fleet of processes', () => {
     await stack.kill(w0, 'SIGKILL');
 
     const idOf = (e: FollowedEvent) => e.id.split('-').map(Number) as [number, number]; // stream ids: ms-seq
-    const before = (p: FollowedEvent, q: FollowedEvent) => {
+    const precedes = (p: FollowedEvent, q: FollowedEvent) => {
       const [a, b] = [idOf(p), idOf(q)];
       return a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
     };
@@ -268,8 +273,8 @@ describe('chaos: a fleet of processes', () => {
     const handedBack = cf.events.find((e) => e.type === 'status' && /making room/.test(e.data.message ?? ''));
     expect(handedBack, cf.events.map((e) => e.type).join(' ')).toBeDefined();
     const dRuns = await df.waitFor(runningAttempt(2));
-    expect(before(handedBack!, dRuns), 'c leaves before d starts').toBe(true);
-    expect(before(dRuns, cResumes), 'c comes back after d started').toBe(true);
+    expect(precedes(handedBack!, dRuns), 'c leaves before d starts').toBe(true);
+    expect(precedes(dRuns, cResumes), 'c comes back after d started').toBe(true);
     // d runs alone until it has checkpointed past the furthest point it had reached; then c may return
     const relaxed = workerLines(d, 'past the point of the last crash: sharing the worker again');
     expect(relaxed).toHaveLength(1);

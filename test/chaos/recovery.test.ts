@@ -143,7 +143,8 @@ function expectEpochsOnce(events: FollowedEvent[]): void {
 
 function expectMonotonic(seen: number[]): void {
   expect(seen.length).toBeGreaterThan(3);
-  for (let i = 1; i < seen.length; i++) expect(seen[i], `document progress went from ${seen[i - 1]} to ${seen[i]}`).toBeGreaterThanOrEqual(seen[i - 1]!);
+  for (let i = 1; i < seen.length; i++)
+    expect(seen[i], `document progress went from ${seen[i - 1]} to ${seen[i]}`).toBeGreaterThanOrEqual(seen[i - 1]!);
 }
 
 /** "at epoch E, step S" in a status message, as a global step. */
@@ -264,7 +265,7 @@ describe('chaos: weights survive threads, SIGKILL and SIGTERM bit for bit', () =
       await within(
         follower.waitFor((e) => e.type === 'status' && e.data.stage === 'recovering'),
         15_000,
-        'hand-on of the frozen worker\'s job',
+        "hand-on of the frozen worker's job",
         follower,
       );
     } finally {
@@ -272,8 +273,10 @@ describe('chaos: weights survive threads, SIGKILL and SIGTERM bit for bit', () =
     }
     const events = await within(follower.done, 30_000, 'completion', follower);
     // the woken attempt noticed it lost the job and recorded nothing
-    await waitFor(() => frozen.lines.some((l) => l.includes(id) && l.includes('another attempt owns the job')), 10_000, () =>
-      `the frozen worker never reported being fenced: ${frozen.lines.slice(-5).join('\n')}`,
+    await waitFor(
+      () => frozen.lines.some((l) => l.includes(id) && l.includes('another attempt owns the job')),
+      10_000,
+      () => `the frozen worker never reported being fenced: ${frozen.lines.slice(-5).join('\n')}`,
     );
     expect(events.at(-1)?.type).toBe('completed');
     expectEpochsOnce(events);
@@ -343,7 +346,12 @@ describe('chaos: weights survive threads, SIGKILL and SIGTERM bit for bit', () =
     expect(res.status).toBe(202);
     const id = res.body.id;
     const follower = new JobFollower(bases(), id);
-    await within(follower.waitFor((e) => e.type === 'status' && e.data.stage === 'saving'), 30_000, 'saving', follower);
+    await within(
+      follower.waitFor((e) => e.type === 'status' && e.data.stage === 'saving'),
+      30_000,
+      'saving',
+      follower,
+    );
     await stack.kill(first, 'SIGKILL');
     await stack.addWorker({ POOL_THREADS: '1' });
     const events = await within(follower.done, 30_000, 'completion', follower);
@@ -353,8 +361,13 @@ describe('chaos: weights survive threads, SIGKILL and SIGTERM bit for bit', () =
     // the kill landed while saving (the first attempt never committed `completed`)
     expect(d.attempt).toBe(2);
     expect(events.some((e) => e.type === 'status' && e.data.stage === 'recovering')).toBe(true);
-    const story = events.filter((e) => e.type !== 'progress').map((e) => (e.type === 'status' ? `${e.data.status}/${e.data.stage}#${e.data.attempt}` : e.type));
-    expect(events.filter((e) => e.type === 'epoch').map((e) => e.data.epoch), story.join(' ')).toEqual([1]);
+    const story = events
+      .filter((e) => e.type !== 'progress')
+      .map((e) => (e.type === 'status' ? `${e.data.status}/${e.data.stage}#${e.data.attempt}` : e.type));
+    expect(
+      events.filter((e) => e.type === 'epoch').map((e) => e.data.epoch),
+      story.join(' '),
+    ).toEqual([1]);
     await expectSameAsLog(events, id);
   });
 });

@@ -22,9 +22,7 @@ const validBody = {
 describe('contract schemas', () => {
   it('all compile in strict mode', () => {
     const a = ajv();
-    const schemas = Object.entries(contracts).filter(
-      ([name, v]) => name.endsWith('Schema') && typeof v === 'object' && v !== null,
-    );
+    const schemas = Object.entries(contracts).filter(([name, v]) => name.endsWith('Schema') && typeof v === 'object' && v !== null);
     expect(schemas.length).toBeGreaterThan(30);
     for (const [name, schema] of schemas) {
       expect(() => a.compile(schema as object), name).not.toThrow();
@@ -41,7 +39,10 @@ describe('contract schemas', () => {
     expect(v(validBody), JSON.stringify(v.errors)).toBe(true);
     expect(v({ ...validBody, extra: 1 })).toBe(false);
     expect(v.errors?.[0]).toMatchObject({ keyword: 'additionalProperties', params: { additionalProperty: 'extra' } });
-    const withLr = (learningRate: number) => ({ ...validBody, training: { ...validBody.training, optimizer: { type: 'adam', learningRate } } });
+    const withLr = (learningRate: number) => ({
+      ...validBody,
+      training: { ...validBody.training, optimizer: { type: 'adam', learningRate } },
+    });
     expect(v(withLr(Infinity))).toBe(false);
     expect(v(withLr(Number.NaN))).toBe(false);
     expect(v(withLr(-1))).toBe(false);

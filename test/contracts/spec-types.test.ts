@@ -11,12 +11,16 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
 
 function diagnosticsFor(files: Record<string, string>): Map<string, string[]> {
-  const config = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.json'), {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => {
-      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  const config = ts.getParsedCommandLineOfConfigFile(
+    join(root, 'tsconfig.json'),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      },
     },
-  });
+  );
   if (!config) throw new Error('cannot read tsconfig.json');
   const options = { ...config.options, noEmit: true, incremental: false };
   const host = ts.createCompilerHost(options);
@@ -31,9 +35,7 @@ function diagnosticsFor(files: Record<string, string>): Map<string, string[]> {
     const sf = program.getSourceFile(name);
     out.set(
       name,
-      ts
-        .getPreEmitDiagnostics(program, sf)
-        .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')),
+      ts.getPreEmitDiagnostics(program, sf).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')),
     );
   }
   return out;
@@ -45,12 +47,11 @@ describe('ModelSpec schema vs engine types', () => {
     const source = readFileSync(checkPath, 'utf8');
     // The drifted copy: the engine's layer gains an optional field the schema does not have.
     const driftPath = join(here, 'spec-types.drift.ts');
-    const drifted = source
-      .replace(
-        "import type { LayerSpec as EngineLayer, ModelSpec as EngineModel } from '../../src/engine/spec.js';",
-        "import type { LayerSpec as RealLayer, ModelSpec as EngineModel } from '../../src/engine/spec.js';\n" +
-          "type EngineLayer = Exclude<RealLayer, { type: 'maxPool2d' | 'avgPool2d' }> | (Extract<RealLayer, { type: 'maxPool2d' | 'avgPool2d' }> & { dilation?: number });",
-      );
+    const drifted = source.replace(
+      "import type { LayerSpec as EngineLayer, ModelSpec as EngineModel } from '../../src/engine/spec.js';",
+      "import type { LayerSpec as RealLayer, ModelSpec as EngineModel } from '../../src/engine/spec.js';\n" +
+        "type EngineLayer = Exclude<RealLayer, { type: 'maxPool2d' | 'avgPool2d' }> | (Extract<RealLayer, { type: 'maxPool2d' | 'avgPool2d' }> & { dilation?: number });",
+    );
     expect(drifted).not.toBe(source);
     const result = diagnosticsFor({ [checkPath]: source, [driftPath]: drifted });
     expect(result.get(checkPath)).toEqual([]);

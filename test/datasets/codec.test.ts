@@ -16,7 +16,13 @@ describe('encodeDataset / decodeDataset', () => {
   });
 
   it('round-trips float32 images, also from an unaligned offset (as in a Redis reply buffer)', () => {
-    const ds: Dataset = { shape: [1, 1, 3], classes: 2, count: 2, images: Float32Array.from([0.5, -1, 3.25, 1e-7, 2, 9]), labels: Uint8Array.from([1, 0]) };
+    const ds: Dataset = {
+      shape: [1, 1, 3],
+      classes: 2,
+      count: 2,
+      images: Float32Array.from([0.5, -1, 3.25, 1e-7, 2, 9]),
+      labels: Uint8Array.from([1, 0]),
+    };
     const bytes = encodeDataset(ds);
     const shifted = new Uint8Array(bytes.length + 1).subarray(1);
     shifted.set(bytes);

@@ -38,7 +38,9 @@ describe('balancedOrder', () => {
     expect(histogram(ordered.labels, 3)).toEqual(counts);
     for (const n of [15, 30, 75]) {
       const h = histogram(ordered.labels.subarray(0, n), 3);
-      counts.forEach((c, k) => expect(Math.abs(h[k]! - (c * n) / 150)).toBeLessThanOrEqual(1));
+      counts.forEach((c, k) => {
+        expect(Math.abs(h[k]! - (c * n) / 150)).toBeLessThanOrEqual(1);
+      });
     }
   });
 });
@@ -75,14 +77,25 @@ describe('toFloatBatch / gatherLabels', () => {
     const out = new Float32Array(8).fill(-1);
     const indices = Uint32Array.from([9, 2, 5]);
     expect(toFloatBatch(ds, indices, out, 1, 3)).toBe(2);
-    expect(Array.from(out)).toEqual(Array.from(ds.images.subarray(8, 12)).concat(Array.from(ds.images.subarray(20, 24))).map((v) => Math.fround(v / 255)));
+    expect(Array.from(out)).toEqual(
+      Array.from(ds.images.subarray(8, 12))
+        .concat(Array.from(ds.images.subarray(20, 24)))
+        .map((v) => Math.fround(v / 255)),
+    );
     const labels = new Int32Array(3);
     expect(gatherLabels(ds, indices, labels)).toBe(3);
     expect(Array.from(labels)).toEqual([0, 2, 2]);
   });
 
   it('copies float32 images as given', () => {
-    const f = datasetFromArrays({ shape: [1, 1, 2], samples: [[0.5, -2], [3.5, 1]], labels: [1, 0] });
+    const f = datasetFromArrays({
+      shape: [1, 1, 2],
+      samples: [
+        [0.5, -2],
+        [3.5, 1],
+      ],
+      labels: [1, 0],
+    });
     const out = new Float32Array(2);
     toFloatBatch(f, [1], out);
     expect(Array.from(out)).toEqual([3.5, 1]);
@@ -98,7 +111,14 @@ describe('toFloatBatch / gatherLabels', () => {
 
 describe('datasetFromArrays', () => {
   it('builds uint8 images from 0-255 integers and names the bad element', () => {
-    const ds = datasetFromArrays({ shape: [1, 1, 2], samples: [[0, 255], [3, 4]], labels: [2, 0] });
+    const ds = datasetFromArrays({
+      shape: [1, 1, 2],
+      samples: [
+        [0, 255],
+        [3, 4],
+      ],
+      labels: [2, 0],
+    });
     expect(ds.images).toBeInstanceOf(Uint8Array);
     expect(ds.classes).toBe(3);
     expect(() => datasetFromArrays({ shape: [1, 1, 2], samples: [[0, 1], [3]], labels: [0, 1] })).toThrow(/samples\[1\] has 1 values/);

@@ -43,9 +43,9 @@ const LINKED_CODE: Record<string, string[]> = {
   'conv-ref.ts: dx': ['gemm(', 'w, dzs', 'col2imRef('],
   'conv-ref.ts: col2im': ['col2imRef(', 'dcol[src]'],
   'conv-ref.ts: activation': ['activationBackwardRef('],
-  'maxPool2d.ts: switches': ['best', 'sw[out] = best'],
-  'maxPool2d.ts: backward': ['dx[sw[i]!]', 'dy[i]'],
-  'avgPool2d.ts: backward': ['dy[out]! /', 'dx[i]'],
+  'max-pool2d.ts: switches': ['best', 'sw[out] = best'],
+  'max-pool2d.ts: backward': ['dx[sw[i]!]', 'dy[i]'],
+  'avg-pool2d.ts: backward': ['dy[out]! /', 'dx[i]'],
   'flatten.ts: backward': ['dx.set(dy'],
   'dropout.ts: backward': ['this.mask[i]'],
   'sgd.ts: update': ['momentum * b[i]', 'nesterov ?', 'weights[i] = w - lr'],
@@ -85,9 +85,10 @@ describe('docs/backprop.md links into the code', () => {
       const file = resolve(dirname(docPath), link.path);
       expect(existsSync(file), `${link.path} exists`).toBe(true);
       const lines = readFileSync(file, 'utf8').split('\n');
-      expect(link.from >= 1 && link.from <= link.to && link.to <= lines.length, `L${link.from}-L${link.to} within ${lines.length} lines`).toBe(
-        true,
-      );
+      expect(
+        link.from >= 1 && link.from <= link.to && link.to <= lines.length,
+        `L${link.from}-L${link.to} within ${lines.length} lines`,
+      ).toBe(true);
       const range = lines.slice(link.from - 1, link.to).join('\n');
       for (const snippet of LINKED_CODE[link.text] ?? []) {
         if (!range.includes(snippet)) {
@@ -119,7 +120,10 @@ function exampleLines(): { values: Map<string, Value>; sums: { target: string; i
   const blocks = [...section.matchAll(/```text\n([\s\S]*?)```/g)].map((m) => m[1]!);
   const values = new Map<string, Value>();
   const sums: { target: string; index: number[]; expr: string; result: number }[] = [];
-  for (const line of blocks.join('').split('\n').filter((l) => l.trim())) {
+  for (const line of blocks
+    .join('')
+    .split('\n')
+    .filter((l) => l.trim())) {
     const plain = /^(\w+) = (.+)$/.exec(line);
     const indexed = /^(\w+)((?:\[\d+\])+) = (.+) = (-?[\d.]+)$/.exec(line);
     if (indexed) {

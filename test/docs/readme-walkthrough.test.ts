@@ -36,11 +36,15 @@ describe('README walk-through', () => {
   it('runs verbatim: submit, follow the stream to its end, poll, download safetensors, predict', async () => {
     const script = walkthrough();
     expect(script).toContain('http://127.0.0.1:3000');
-    const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script.replaceAll('http://127.0.0.1:3000', stack.url)], {
-      cwd: dir,
-      timeout: 150_000,
-      maxBuffer: 64 << 20,
-    });
+    const { stdout } = await promisify(execFile)(
+      'bash',
+      ['-euo', 'pipefail', '-c', script.replaceAll('http://127.0.0.1:3000', stack.url)],
+      {
+        cwd: dir,
+        timeout: 150_000,
+        maxBuffer: 64 << 20,
+      },
+    );
     // 2. the stream: from the snapshot to `completed`, then curl returns because the server ends it
     const events = [...stdout.matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
     expect(events[0]).toBe('snapshot');

@@ -80,10 +80,14 @@ describe('end to end', () => {
     );
     const inputs = 'inline' in spec.dataset ? spec.dataset.inline.samples.slice(0, 5) : [];
     const expected = predict(model, Float32Array.from(inputs.flat()), inputs.length);
-    const res = await postJson<{ predictions: { label: number; probabilities: number[] }[] }>(`${stack.url}/v1/jobs/${id}/predict`, { inputs });
+    const res = await postJson<{ predictions: { label: number; probabilities: number[] }[] }>(`${stack.url}/v1/jobs/${id}/predict`, {
+      inputs,
+    });
     expect(res.status).toBe(200);
     res.body.predictions.forEach((p, i) => {
-      p.probabilities.forEach((q, k) => expect(q).toBeCloseTo(expected[i * 4 + k]!, 6));
+      p.probabilities.forEach((q, k) => {
+        expect(q).toBeCloseTo(expected[i * 4 + k]!, 6);
+      });
       expect(p.label).toBe(i % 4); // the toy problem is learnt
     });
   });

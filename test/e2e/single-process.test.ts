@@ -28,7 +28,11 @@ it('npm start serves the API and trains in one process', async () => {
   const exited = new Promise<number | null>((r) => child.once('exit', r));
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok === true, 20_000, () => `not ready:\n${logs}`);
+    await waitFor(
+      async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok === true,
+      20_000,
+      () => `not ready:\n${logs}`,
+    );
     expect(logs).toMatch(/"source":"REDIS_URL"/);
     const res = await postJson<JobAccepted>(`${url}/v1/jobs`, toySpec({ epochs: 2 }));
     expect(res.status).toBe(202);

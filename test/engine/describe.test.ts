@@ -85,7 +85,12 @@ suite('describe shape rules', () => {
     ['valid 3x3', [1, 7, 6], { type: 'conv2d', filters: 2, kernelSize: 3 }, [2, 5, 4]],
     ['same stride 1', [1, 7, 6], { type: 'conv2d', filters: 2, kernelSize: 5, padding: 'same' }, [2, 7, 6]],
     ['same stride 2 = ceil(n / 2)', [3, 7, 8], { type: 'conv2d', filters: 4, kernelSize: 3, stride: 2, padding: 'same' }, [4, 4, 4]],
-    ['numeric padding, [h,w] kernel and stride', [1, 6, 5], { type: 'conv2d', filters: 1, kernelSize: [2, 3], stride: [2, 1], padding: 2 }, [1, 5, 7]],
+    [
+      'numeric padding, [h,w] kernel and stride',
+      [1, 6, 5],
+      { type: 'conv2d', filters: 1, kernelSize: [2, 3], stride: [2, 1], padding: 2 },
+      [1, 5, 7],
+    ],
     ['pool stride defaults to size, floor', [2, 7, 5], { type: 'maxPool2d', poolSize: 2 }, [2, 3, 2]],
     ['pool 3 stride 2 pad 1', [2, 6, 7], { type: 'avgPool2d', poolSize: 3, stride: 2, padding: 1 }, [2, 3, 4]],
     ['pool same', [2, 5, 7], { type: 'maxPool2d', poolSize: [2, 3], padding: 'same' }, [2, 3, 3]],
@@ -103,36 +108,251 @@ suite('describe shape rules', () => {
 suite('describe rejects impossible specs, naming the field', () => {
   const ok = () => presetSpec('lenet5') as unknown as { input: unknown; layers: Record<string, unknown>[] };
   const cases: [string, (s: ReturnType<typeof ok>) => unknown, string, RegExp][] = [
-    ['kernel larger than the input', (s) => ({ input: [1, 4, 4], layers: [{ type: 'conv2d', filters: 1, kernelSize: 5 }, ...s.layers.slice(6)] }), 'layers[0].kernelSize', /^layers\[0\]\.kernelSize: 5 exceeds input height 4$/],
-    ['kernel larger than a later input', (s) => { s.layers[3]!['kernelSize'] = 15; return s; }, 'layers[3].kernelSize', /15 exceeds input height 14/],
-    ['kernel width too large', (s) => { s.layers[3]!['kernelSize'] = [3, 20]; return s; }, 'layers[3].kernelSize', /20 exceeds input width 14/],
-    ['kernel larger than the padded input', (s) => ({ input: [1, 2, 2], layers: [{ type: 'conv2d', filters: 1, kernelSize: 5, padding: 1 }, { type: 'flatten' }] }), 'layers[0].kernelSize', /5 exceeds padded input height 4/],
-    ['pool larger than the input', (s) => ({ input: [1, 3, 3], layers: [{ type: 'maxPool2d', poolSize: 4 }, { type: 'flatten' }] }), 'layers[0].poolSize', /4 exceeds input height 3/],
-    ['zero filters', (s) => { s.layers[0]!['filters'] = 0; return s; }, 'layers[0].filters', /positive integer, got 0/],
-    ['fractional units', (s) => { s.layers[7]!['units'] = 12.5; return s; }, 'layers[7].units', /positive integer, got 12.5/],
-    ['negative stride', (s) => { s.layers[2]!['stride'] = -1; return s; }, 'layers[2].stride', /positive integer/],
-    ['bad stride pair', (s) => { s.layers[2]!['stride'] = [2, 0]; return s; }, 'layers[2].stride[1]', /positive integer/],
-    ['three-element kernel size', (s) => { s.layers[0]!['kernelSize'] = [3, 3, 3]; return s; }, 'layers[0].kernelSize', /n or \[height, width\]/],
-    ['bad padding word', (s) => { s.layers[0]!['padding'] = 'full'; return s; }, 'layers[0].padding', /"valid", "same" or a non-negative integer/],
-    ['negative padding', (s) => { s.layers[0]!['padding'] = -2; return s; }, 'layers[0].padding', /non-negative/],
-    ['pool padding over half the pool', (s) => { s.layers[2]!['padding'] = 2; return s; }, 'layers[2].padding', /exceeds half the pool size/],
-    ['dropout rate 1', (s) => { s.layers.splice(7, 0, { type: 'dropout', rate: 1 }); return s; }, 'layers[7].rate', /\[0, 1\)/],
-    ['dropout rate negative', (s) => { s.layers.splice(7, 0, { type: 'dropout', rate: -0.1 }); return s; }, 'layers[7].rate', /\[0, 1\)/],
-    ['dropout without rate', (s) => { s.layers.splice(7, 0, { type: 'dropout' }); return s; }, 'layers[7].rate', /\[0, 1\)/],
-    ['dense on an image (no flatten)', (s) => { s.layers.splice(6, 1); return s; }, 'layers[6]', /dense needs a flat input but gets \[16, 5, 5\]: add a flatten/],
-    ['conv after flatten', (s) => { s.layers.splice(7, 0, { type: 'conv2d', filters: 1, kernelSize: 1 }); return s; }, 'layers[7]', /conv2d needs a \[C, H, W\] input but gets \[400\]/],
-    ['flatten twice', (s) => { s.layers.splice(7, 0, { type: 'flatten' }); return s; }, 'layers[7]', /flatten needs a \[C, H, W\] input/],
-    ['unknown layer type', (s) => { s.layers[4] = { type: 'softmax' }; return s; }, 'layers[4].type', /unknown layer type "softmax"/],
-    ['missing layer type', (s) => { s.layers[4] = {}; return s; }, 'layers[4].type', /unknown layer type undefined/],
-    ['unknown field', (s) => { s.layers[0]!['kernel_size'] = 3; return s; }, 'layers[0].kernel_size', /unknown field for conv2d/],
-    ['unknown activation', (s) => { s.layers[7]!['activation'] = 'gelu'; return s; }, 'layers[7].activation', /unknown activation "gelu"/],
-    ['alpha without leakyRelu/elu', (s) => { s.layers[7]!['alpha'] = 0.1; return s; }, 'layers[7].alpha', /only to a leakyRelu or elu/],
-    ['negative alpha', (s) => { s.layers[1] = { type: 'leakyRelu', alpha: -1 }; return s; }, 'layers[1].alpha', />= 0/],
-    ['unknown init', (s) => { s.layers[0]!['init'] = 'orthogonal'; return s; }, 'layers[0].init', /unknown initialiser/],
-    ['useBias not boolean', (s) => { s.layers[0]!['useBias'] = 'yes'; return s; }, 'layers[0].useBias', /true or false/],
+    [
+      'kernel larger than the input',
+      (s) => ({ input: [1, 4, 4], layers: [{ type: 'conv2d', filters: 1, kernelSize: 5 }, ...s.layers.slice(6)] }),
+      'layers[0].kernelSize',
+      /^layers\[0\]\.kernelSize: 5 exceeds input height 4$/,
+    ],
+    [
+      'kernel larger than a later input',
+      (s) => {
+        s.layers[3]!.kernelSize = 15;
+        return s;
+      },
+      'layers[3].kernelSize',
+      /15 exceeds input height 14/,
+    ],
+    [
+      'kernel width too large',
+      (s) => {
+        s.layers[3]!.kernelSize = [3, 20];
+        return s;
+      },
+      'layers[3].kernelSize',
+      /20 exceeds input width 14/,
+    ],
+    [
+      'kernel larger than the padded input',
+      (_s) => ({ input: [1, 2, 2], layers: [{ type: 'conv2d', filters: 1, kernelSize: 5, padding: 1 }, { type: 'flatten' }] }),
+      'layers[0].kernelSize',
+      /5 exceeds padded input height 4/,
+    ],
+    [
+      'pool larger than the input',
+      (_s) => ({ input: [1, 3, 3], layers: [{ type: 'maxPool2d', poolSize: 4 }, { type: 'flatten' }] }),
+      'layers[0].poolSize',
+      /4 exceeds input height 3/,
+    ],
+    [
+      'zero filters',
+      (s) => {
+        s.layers[0]!.filters = 0;
+        return s;
+      },
+      'layers[0].filters',
+      /positive integer, got 0/,
+    ],
+    [
+      'fractional units',
+      (s) => {
+        s.layers[7]!.units = 12.5;
+        return s;
+      },
+      'layers[7].units',
+      /positive integer, got 12.5/,
+    ],
+    [
+      'negative stride',
+      (s) => {
+        s.layers[2]!.stride = -1;
+        return s;
+      },
+      'layers[2].stride',
+      /positive integer/,
+    ],
+    [
+      'bad stride pair',
+      (s) => {
+        s.layers[2]!.stride = [2, 0];
+        return s;
+      },
+      'layers[2].stride[1]',
+      /positive integer/,
+    ],
+    [
+      'three-element kernel size',
+      (s) => {
+        s.layers[0]!.kernelSize = [3, 3, 3];
+        return s;
+      },
+      'layers[0].kernelSize',
+      /n or \[height, width\]/,
+    ],
+    [
+      'bad padding word',
+      (s) => {
+        s.layers[0]!.padding = 'full';
+        return s;
+      },
+      'layers[0].padding',
+      /"valid", "same" or a non-negative integer/,
+    ],
+    [
+      'negative padding',
+      (s) => {
+        s.layers[0]!.padding = -2;
+        return s;
+      },
+      'layers[0].padding',
+      /non-negative/,
+    ],
+    [
+      'pool padding over half the pool',
+      (s) => {
+        s.layers[2]!.padding = 2;
+        return s;
+      },
+      'layers[2].padding',
+      /exceeds half the pool size/,
+    ],
+    [
+      'dropout rate 1',
+      (s) => {
+        s.layers.splice(7, 0, { type: 'dropout', rate: 1 });
+        return s;
+      },
+      'layers[7].rate',
+      /\[0, 1\)/,
+    ],
+    [
+      'dropout rate negative',
+      (s) => {
+        s.layers.splice(7, 0, { type: 'dropout', rate: -0.1 });
+        return s;
+      },
+      'layers[7].rate',
+      /\[0, 1\)/,
+    ],
+    [
+      'dropout without rate',
+      (s) => {
+        s.layers.splice(7, 0, { type: 'dropout' });
+        return s;
+      },
+      'layers[7].rate',
+      /\[0, 1\)/,
+    ],
+    [
+      'dense on an image (no flatten)',
+      (s) => {
+        s.layers.splice(6, 1);
+        return s;
+      },
+      'layers[6]',
+      /dense needs a flat input but gets \[16, 5, 5\]: add a flatten/,
+    ],
+    [
+      'conv after flatten',
+      (s) => {
+        s.layers.splice(7, 0, { type: 'conv2d', filters: 1, kernelSize: 1 });
+        return s;
+      },
+      'layers[7]',
+      /conv2d needs a \[C, H, W\] input but gets \[400\]/,
+    ],
+    [
+      'flatten twice',
+      (s) => {
+        s.layers.splice(7, 0, { type: 'flatten' });
+        return s;
+      },
+      'layers[7]',
+      /flatten needs a \[C, H, W\] input/,
+    ],
+    [
+      'unknown layer type',
+      (s) => {
+        s.layers[4] = { type: 'softmax' };
+        return s;
+      },
+      'layers[4].type',
+      /unknown layer type "softmax"/,
+    ],
+    [
+      'missing layer type',
+      (s) => {
+        s.layers[4] = {};
+        return s;
+      },
+      'layers[4].type',
+      /unknown layer type undefined/,
+    ],
+    [
+      'unknown field',
+      (s) => {
+        s.layers[0]!.kernel_size = 3;
+        return s;
+      },
+      'layers[0].kernel_size',
+      /unknown field for conv2d/,
+    ],
+    [
+      'unknown activation',
+      (s) => {
+        s.layers[7]!.activation = 'gelu';
+        return s;
+      },
+      'layers[7].activation',
+      /unknown activation "gelu"/,
+    ],
+    [
+      'alpha without leakyRelu/elu',
+      (s) => {
+        s.layers[7]!.alpha = 0.1;
+        return s;
+      },
+      'layers[7].alpha',
+      /only to a leakyRelu or elu/,
+    ],
+    [
+      'negative alpha',
+      (s) => {
+        s.layers[1] = { type: 'leakyRelu', alpha: -1 };
+        return s;
+      },
+      'layers[1].alpha',
+      />= 0/,
+    ],
+    [
+      'unknown init',
+      (s) => {
+        s.layers[0]!.init = 'orthogonal';
+        return s;
+      },
+      'layers[0].init',
+      /unknown initialiser/,
+    ],
+    [
+      'useBias not boolean',
+      (s) => {
+        s.layers[0]!.useBias = 'yes';
+        return s;
+      },
+      'layers[0].useBias',
+      /true or false/,
+    ],
     ['empty layer list', () => ({ input: [1, 28, 28], layers: [] }), 'layers', /non-empty list/],
     ['layers not a list', () => ({ input: [1, 28, 28], layers: {} }), 'layers', /non-empty list/],
-    ['a layer that is not an object', (s) => { (s.layers as unknown[])[2] = 'relu'; return s; }, 'layers[2]', /must be an object/],
+    [
+      'a layer that is not an object',
+      (s) => {
+        (s.layers as unknown[])[2] = 'relu';
+        return s;
+      },
+      'layers[2]',
+      /must be an object/,
+    ],
     ['input of rank 2', (s) => ({ ...s, input: [28, 28] }), 'input', /\[channels, height, width\]/],
     ['zero input height', (s) => ({ ...s, input: [1, 0, 28] }), 'input[1]', /positive integer, got 0/],
     ['infinite input width', (s) => ({ ...s, input: [1, 28, Infinity] }), 'input[2]', /positive integer/],

@@ -1,14 +1,7 @@
 // Determinism: the same spec, seed and data give bit-identical weights after training,
 // run after run, and two models training side by side do not disturb each other.
 import { describe, expect, it } from 'vitest';
-import {
-  clipByGlobalNorm,
-  computeGradients,
-  createModel,
-  createOptimizer,
-  learningRate,
-  type ModelSpec,
-} from '../../src/engine/index.js';
+import { clipByGlobalNorm, computeGradients, createModel, createOptimizer, learningRate, type ModelSpec } from '../../src/engine/index.js';
 
 const spec: ModelSpec = {
   input: [1, 12, 12],

@@ -103,8 +103,8 @@ describe('whole networks: every weight and input gradient matches central differ
   it('a net with every layer type, cross-entropy', () => {
     const report = gradcheckModel(everyLayer, 3, 'cross-entropy');
     expect(report.ok, summary(report)).toBe(true);
-    expect(report.checked['weights']).toBe(createModel(everyLayer).paramCount);
-    expect(report.checked['x']).toBe(3 * 2 * 9 * 8);
+    expect(report.checked.weights).toBe(createModel(everyLayer).paramCount);
+    expect(report.checked.x).toBe(3 * 2 * 9 * 8);
   });
 
   it('the same net with mean squared error', () => {

@@ -45,9 +45,7 @@ function expectClose(actual: Float32Array, expected: Float32Array, what: string,
   expect(worst, `${what}: worst relative error at ${at}`).toBeLessThan(tolerance);
 }
 
-const variants = (['wasm-simd', 'wasm-relaxed-simd'] as const)
-  .map((v) => loadWasmKernels(v))
-  .filter((k): k is WasmKernels => k !== null);
+const variants = (['wasm-simd', 'wasm-relaxed-simd'] as const).map((v) => loadWasmKernels(v)).filter((k): k is WasmKernels => k !== null);
 // [name, kernels]: each variant, plus plain SIMD made to split conv calls into 1-2 sample chunks
 const cases: Array<[string, WasmKernels]> = variants.map((k) => [k.variant, k]);
 cases.push(['wasm-simd, conv in small chunks', loadWasmKernels('wasm-simd', { chunkBytes: 4000 })!]);
@@ -68,7 +66,11 @@ describe('kernels', () => {
       [true, true, 64, 10, 84],
     ] as const;
     const inputs = cases.map(([tA, tB, M, N, K], i) => ({
-      tA, tB, M, N, K,
+      tA,
+      tB,
+      M,
+      N,
+      K,
       A: Array.from(random(M * K, 100 + i)),
       B: Array.from(random(K * N, 200 + i)),
       C: Array.from(random(M * N, 300 + i)),
@@ -179,7 +181,7 @@ describe('kernels', () => {
         }
       });
 
-      it('adamUpdate gives the reference\'s bits (Adam, Adam + L2, AdamW; lengths across blocks)', () => {
+      it("adamUpdate gives the reference's bits (Adam, Adam + L2, AdamW; lengths across blocks)", () => {
         const coefficients: AdamCoefficients[] = [
           { beta1: 0.9, beta2: 0.999, eps: 1e-8, l2: 0, decay: 1, stepSize: 1e-3 / (1 - 0.9), bc2Sqrt: Math.sqrt(1 - 0.999) },
           { beta1: 0.8, beta2: 0.99, eps: 1e-6, l2: 0.01, decay: 1, stepSize: 0.05, bc2Sqrt: 0.3 },
@@ -194,15 +196,22 @@ describe('kernels', () => {
             const ref = [w.slice(), m.slice(), v.slice()] as const;
             adamUpdateRef(ref[0], g, ref[1], ref[2], c);
             k.adamUpdate(w, g, m, v, c);
-            for (const [name, a, b] of [['w', w, ref[0]], ['m', m, ref[1]], ['v', v, ref[2]]] as const) {
+            for (const [name, a, b] of [
+              ['w', w, ref[0]],
+              ['m', m, ref[1]],
+              ['v', v, ref[2]],
+            ] as const) {
               expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer)), `${name}, coefficients ${i}, length ${len}`).toBe(true);
             }
-            expect(ref[0].some((x, j) => x !== random(len, 10 + i)[j]), 'the update moves the weights').toBe(true);
+            expect(
+              ref[0].some((x, j) => x !== random(len, 10 + i)[j]),
+              'the update moves the weights',
+            ).toBe(true);
           }
         }
       });
 
-      it('sumInto adds the shards in order with the reference\'s bits; its sum of squares to float64 rounding', () => {
+      it("sumInto adds the shards in order with the reference's bits; its sum of squares to float64 rounding", () => {
         for (const shards of [0, 1, 3]) {
           for (const len of [1, 6, 16384 + 5, 50_000]) {
             const dst = random(len, 50 + shards);
@@ -222,7 +231,11 @@ describe('kernels', () => {
         ['2x3 stride 2,1 pad 1', { inC: 4, inH: 8, inW: 11, outC: 9, kH: 2, kW: 3, strideH: 2, strideW: 1, padTop: 1, padLeft: 1 }, 2],
         ['1x1', { inC: 7, inH: 5, inW: 5, outC: 3, kH: 1, kW: 1, strideH: 1, strideW: 1, padTop: 0, padLeft: 0 }, 1],
         ['3x3 stride 3 pad 2', { inC: 2, inH: 10, inW: 9, outC: 4, kH: 3, kW: 3, strideH: 3, strideW: 3, padTop: 2, padLeft: 2 }, 3],
-        ['fashion-cnn conv2 (8 of 32 channels)', { inC: 8, inH: 26, inW: 26, outC: 64, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 0, padLeft: 0 }, 1],
+        [
+          'fashion-cnn conv2 (8 of 32 channels)',
+          { inC: 8, inH: 26, inW: 26, outC: 64, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 0, padLeft: 0 },
+          1,
+        ],
       ];
       for (const [name, g, n] of convCases) {
         it(`conv2d forward and backward match the reference: ${name}`, () => {

@@ -21,8 +21,17 @@ const cases: Case[] = [
   ['conv fused leakyRelu alpha 0.2', [2, 5, 6], { type: 'conv2d', filters: 2, kernelSize: 3, activation: 'leakyRelu', alpha: 0.2 }],
   ['conv fused sigmoid', [1, 5, 5], { type: 'conv2d', filters: 2, kernelSize: 2, stride: 2, padding: 'same', activation: 'sigmoid' }],
   ['conv fused tanh, 1x1 kernel', [4, 3, 5], { type: 'conv2d', filters: 3, kernelSize: 1, activation: 'tanh' }],
-  ['conv wider: 5 -> 9 channels, 11x9 (sizes off the SIMD blocks)', [5, 11, 9], { type: 'conv2d', filters: 9, kernelSize: 3, padding: 1, activation: 'tanh' }],
-  ['conv 17 filters, [1,4] kernel, stride [1,3]', [3, 6, 13], { type: 'conv2d', filters: 17, kernelSize: [1, 4], stride: [1, 3] }, { n: 3 }],
+  [
+    'conv wider: 5 -> 9 channels, 11x9 (sizes off the SIMD blocks)',
+    [5, 11, 9],
+    { type: 'conv2d', filters: 9, kernelSize: 3, padding: 1, activation: 'tanh' },
+  ],
+  [
+    'conv 17 filters, [1,4] kernel, stride [1,3]',
+    [3, 6, 13],
+    { type: 'conv2d', filters: 17, kernelSize: [1, 4], stride: [1, 3] },
+    { n: 3 },
+  ],
   // pooling
   ['maxPool 2', [2, 6, 6], { type: 'maxPool2d', poolSize: 2 }, { inputs: 'distinct' }],
   ['maxPool 2 on odd 7x5 (last row and column dropped)', [3, 7, 5], { type: 'maxPool2d', poolSize: 2 }, { inputs: 'distinct', n: 3 }],
@@ -30,7 +39,12 @@ const cases: Case[] = [
   ['maxPool 2 stride 3 (gaps)', [2, 8, 7], { type: 'maxPool2d', poolSize: 2, stride: 3 }, { inputs: 'distinct' }],
   ['maxPool 3 stride 2 padding 1', [2, 6, 7], { type: 'maxPool2d', poolSize: 3, stride: 2, padding: 1 }, { inputs: 'distinct' }],
   ['maxPool [2,3] padding same', [2, 5, 7], { type: 'maxPool2d', poolSize: [2, 3], padding: 'same' }, { inputs: 'distinct' }],
-  ['maxPool all-negative inputs with padding', [1, 4, 4], { type: 'maxPool2d', poolSize: 3, stride: 2, padding: 1 }, { inputs: 'distinct' }],
+  [
+    'maxPool all-negative inputs with padding',
+    [1, 4, 4],
+    { type: 'maxPool2d', poolSize: 3, stride: 2, padding: 1 },
+    { inputs: 'distinct' },
+  ],
   ['avgPool 2', [2, 6, 6], { type: 'avgPool2d', poolSize: 2 }],
   ['avgPool 3 stride 2, odd size', [3, 7, 5], { type: 'avgPool2d', poolSize: 3, stride: 2 }],
   ['avgPool 3 stride 2 padding 1 (edge windows smaller)', [2, 6, 7], { type: 'avgPool2d', poolSize: 3, stride: 2, padding: 1 }],
@@ -62,24 +76,26 @@ describe('layer gradients match central differences', () => {
     const report = gradcheckLayer(input, layer, options);
     expect(report.ok, summary(report)).toBe(true);
     expect(report.maxAbsGradient).toBeGreaterThan(0.05);
-    expect(report.checked['x']).toBeGreaterThan(0);
+    expect(report.checked.x).toBeGreaterThan(0);
   });
 });
 
 describe('the gradient check itself', () => {
-  const scaleDx = (factor: number) => (layer: Layer): Layer => ({
-    index: layer.index,
-    type: layer.type,
-    inSize: layer.inSize,
-    outSize: layer.outSize,
-    paramSlots: layer.paramSlots,
-    bind: (p, g) => layer.bind(p, g),
-    forward: (x, y, n, ctx) => layer.forward(x, y, n, ctx),
-    backward: (x, y, dy, dx, n, ctx) => {
-      layer.backward(x, y, dy, dx, n, ctx);
-      if (dx) for (let i = 0; i < n * layer.inSize; i++) dx[i] = dx[i]! * factor;
-    },
-  });
+  const scaleDx =
+    (factor: number) =>
+    (layer: Layer): Layer => ({
+      index: layer.index,
+      type: layer.type,
+      inSize: layer.inSize,
+      outSize: layer.outSize,
+      paramSlots: layer.paramSlots,
+      bind: (p, g) => layer.bind(p, g),
+      forward: (x, y, n, ctx) => layer.forward(x, y, n, ctx),
+      backward: (x, y, dy, dx, n, ctx) => {
+        layer.backward(x, y, dy, dx, n, ctx);
+        if (dx) for (let i = 0; i < n * layer.inSize; i++) dx[i] = dx[i]! * factor;
+      },
+    });
 
   it('fails when an input gradient is 3% off', () => {
     const report = gradcheckLayer([2, 5, 5], { type: 'conv2d', filters: 2, kernelSize: 3 }, { sabotage: scaleDx(1.03) });

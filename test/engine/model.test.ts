@@ -291,7 +291,7 @@ describe('computeGradients', () => {
     const labels = new Int32Array(n);
     for (let s = 0; s < n; s++) {
       labels[s] = s % 2; // class 1: bright top half; class 0: bright bottom half
-      for (let i = 0; i < 16; i++) x[s * 16 + i] = 0.3 * rng.normal() + ((i < 8) === (s % 2 === 1) ? 1 : 0);
+      for (let i = 0; i < 16; i++) x[s * 16 + i] = 0.3 * rng.normal() + (i < 8 === (s % 2 === 1) ? 1 : 0);
     }
     const before = evaluate(model, x, labels, n);
     for (let step = 0; step < 60; step++) {

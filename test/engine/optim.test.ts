@@ -45,7 +45,9 @@ function randomArray(n: number, seed: number): Float32Array {
 /** Applies `steps` updates with the given gradients and learning rates; returns the weights. */
 function run(optimizer: Optimizer, w0: ArrayLike<number>, grads: ArrayLike<number>[], lrs: number[]): Float32Array {
   const w = Float32Array.from(w0);
-  grads.forEach((g, t) => optimizer.step(w, Float32Array.from(g), lrs[t]!));
+  grads.forEach((g, t) => {
+    optimizer.step(w, Float32Array.from(g), lrs[t]!);
+  });
   return w;
 }
 
@@ -172,7 +174,7 @@ const TORCH_TRAJECTORIES: Record<string, number[][]> = {
     [0.3579957187175751, -0.9988182187080383, 1.995606780052185, 0.10973085463047028],
     [0.35928934812545776, -1.0022616386413574, 1.9932794570922852, 0.05993177741765976],
   ],
-  'adam': [
+  adam: [
     [0.4000000059604645, -1.149999976158142, 1.899999976158142, -0.125],
     [0.4247094988822937, -1.1265265941619873, 1.8533910512924194, -0.08779315650463104],
     [0.4907990097999573, -1.1281346082687378, 1.8697863817214966, -0.02143913507461548],
@@ -186,13 +188,14 @@ const TORCH_TRAJECTORIES: Record<string, number[][]> = {
     [0.42813774943351746, -1.0087471008300781, 1.8391457796096802, 0.09653820097446442],
     [0.4263424575328827, -1.006514310836792, 1.8374871015548706, 0.09209275245666504],
   ],
-  'adamw': [
+  adamw: [
     [0.39000001549720764, -1.125, 1.8600000143051147, -0.12250000238418579],
     [0.4108095169067383, -1.0902765989303589, 1.7947911024093628, -0.084068164229393],
     [0.4604666531085968, -1.0482735633850098, 1.7393947839736938, -0.014351412653923035],
     [0.4199197590351105, -0.9792100191116333, 1.705101490020752, 0.011732453480362892],
     [0.41808411478996277, -0.9763504266738892, 1.7017621994018555, 0.008508659899234772],
-  ],};
+  ],
+};
 
 describe('recorded torch.optim trajectories', () => {
   for (const [name, { torch, config }] of Object.entries(TORCH_CONFIGS)) {
@@ -289,7 +292,9 @@ describe('state save and restore', () => {
       const bytes = encodeOptimizerState(saved);
       // the original keeps going; the snapshot must not change with it
       const continued = Float32Array.from(w);
-      grads.slice(4).forEach((g, t) => first.step(continued, g, lrs[4 + t]!));
+      grads.slice(4).forEach((g, t) => {
+        first.step(continued, g, lrs[4 + t]!);
+      });
       expect(bytesOf(continued)).toEqual(bytesOf(straight));
       expect(saved.step).toBe(4);
 
@@ -297,7 +302,9 @@ describe('state save and restore', () => {
         const resumed = restoreOptimizer(state);
         expect(resumed.stepCount).toBe(4);
         const w2 = Float32Array.from(w);
-        grads.slice(4).forEach((g, t) => resumed.step(w2, g, lrs[4 + t]!));
+        grads.slice(4).forEach((g, t) => {
+          resumed.step(w2, g, lrs[4 + t]!);
+        });
         expect(bytesOf(w2)).toEqual(bytesOf(straight));
         expect(encodeOptimizerState(resumed.state())).toEqual(encodeOptimizerState(first.state()));
       }

@@ -118,12 +118,36 @@ describe('errors', () => {
     ['a header that is not JSON', rawFile('{"x": '), /header is not valid JSON/],
     ['a header that is not an object', rawFile('[1, 2]'), /JSON object/],
     ['invalid UTF-8', rawFile('{"\u00ff"}').map((b) => (b === 0xc3 ? 0xff : b)), /not valid UTF-8/],
-    ['an unsupported dtype', rawFile(`{"h":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}`, new Uint8Array(4)), /tensor 'h': dtype "F16" is not supported \(only F32\)/],
-    ['a bad shape', rawFile(`{${f32('x', [-1], [0, 4])}}`, new Uint8Array(4)), /tensor 'x': shape must be an array of non-negative integers/],
-    ['missing data_offsets', rawFile('{"x":{"dtype":"F32","shape":[1]}}', new Uint8Array(4)), /tensor 'x': data_offsets must be \[begin, end\]/],
-    ['a size that does not match the shape', rawFile(`{${f32('x', [3], [0, 8])}}`, new Uint8Array(8)), /tensor 'x': data_offsets \[0, 8\] hold 8 bytes, shape \[3\] of F32 needs 12/],
-    ['a gap between tensors', rawFile(`{${f32('a', [1], [0, 4])},${f32('b', [2], [8, 16])}}`, fourFloats), /tensor 'b': data_offsets start at 8, expected 4/],
-    ['overlapping tensors', rawFile(`{${f32('a', [2], [0, 8])},${f32('b', [2], [4, 12])}}`, new Uint8Array(12)), /tensor 'b': data_offsets start at 4, expected 8/],
+    [
+      'an unsupported dtype',
+      rawFile(`{"h":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}`, new Uint8Array(4)),
+      /tensor 'h': dtype "F16" is not supported \(only F32\)/,
+    ],
+    [
+      'a bad shape',
+      rawFile(`{${f32('x', [-1], [0, 4])}}`, new Uint8Array(4)),
+      /tensor 'x': shape must be an array of non-negative integers/,
+    ],
+    [
+      'missing data_offsets',
+      rawFile('{"x":{"dtype":"F32","shape":[1]}}', new Uint8Array(4)),
+      /tensor 'x': data_offsets must be \[begin, end\]/,
+    ],
+    [
+      'a size that does not match the shape',
+      rawFile(`{${f32('x', [3], [0, 8])}}`, new Uint8Array(8)),
+      /tensor 'x': data_offsets \[0, 8\] hold 8 bytes, shape \[3\] of F32 needs 12/,
+    ],
+    [
+      'a gap between tensors',
+      rawFile(`{${f32('a', [1], [0, 4])},${f32('b', [2], [8, 16])}}`, fourFloats),
+      /tensor 'b': data_offsets start at 8, expected 4/,
+    ],
+    [
+      'overlapping tensors',
+      rawFile(`{${f32('a', [2], [0, 8])},${f32('b', [2], [4, 12])}}`, new Uint8Array(12)),
+      /tensor 'b': data_offsets start at 4, expected 8/,
+    ],
     ['bytes after the last tensor', rawFile(`{${f32('a', [2], [0, 8])}}`, fourFloats), /8 bytes after the last tensor/],
     ['non-string metadata', rawFile('{"__metadata__":{"epoch":3}}'), /__metadata__.epoch must be a string/],
   ];

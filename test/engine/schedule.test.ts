@@ -15,7 +15,9 @@ describe('learningRate', () => {
   it('step: multiplies by gamma every stepSize updates, as torch StepLR', () => {
     const steps = [0, 9, 10, 19, 20, 30];
     const torch = [0.3, 0.3, 0.15, 0.15, 0.075, 0.0375];
-    lrAt({ type: 'step', stepSize: 10, gamma: 0.5 }, 0.3, steps, 100).forEach((lr, i) => expect(lr).toBeCloseTo(torch[i]!, 15));
+    lrAt({ type: 'step', stepSize: 10, gamma: 0.5 }, 0.3, steps, 100).forEach((lr, i) => {
+      expect(lr).toBeCloseTo(torch[i]!, 15);
+    });
     // gamma defaults to 0.1, as in PyTorch
     expect(learningRate({ type: 'step', stepSize: 3 }, 1, 6, 10)).toBeCloseTo(0.01, 15);
   });
@@ -23,20 +25,29 @@ describe('learningRate', () => {
   it('cosine: from the base rate down to minLr over totalSteps, as torch CosineAnnealingLR', () => {
     const steps = [0, 1, 25, 50, 75, 99, 100];
     const torch = [1.0, 0.9997779521645792, 0.8681980515339464, 0.5500000000000002, 0.231801948466054, 0.10022204783542078, 0.1];
-    lrAt({ type: 'cosine', minLr: 0.1 }, 1, steps, 100).forEach((lr, i) => expect(lr).toBeCloseTo(torch[i]!, 12));
+    lrAt({ type: 'cosine', minLr: 0.1 }, 1, steps, 100).forEach((lr, i) => {
+      expect(lr).toBeCloseTo(torch[i]!, 12);
+    });
     // past the end it stays at minLr (default 0)
     expect(learningRate({ type: 'cosine', minLr: 0.1 }, 1, 250, 100)).toBe(0.1);
     expect(learningRate({ type: 'cosine' }, 1, 100, 100)).toBe(0);
   });
 
   it('cosine never increases', () => {
-    const lrs = lrAt({ type: 'cosine', minLr: 0.001 }, 0.1, Array.from({ length: 120 }, (_, i) => i), 100);
+    const lrs = lrAt(
+      { type: 'cosine', minLr: 0.001 },
+      0.1,
+      Array.from({ length: 120 }, (_, i) => i),
+      100,
+    );
     for (let i = 1; i < lrs.length; i++) expect(lrs[i]!).toBeLessThanOrEqual(lrs[i - 1]!);
   });
 
   it('warm-up rises linearly to the base rate over warmupSteps, then the schedule starts from its own step 0', () => {
     const warm = lrAt({ type: 'constant', warmupSteps: 4 }, 0.2, [0, 1, 2, 3, 4, 100], 200);
-    [0.05, 0.1, 0.15, 0.2, 0.2, 0.2].forEach((lr, i) => expect(warm[i]).toBeCloseTo(lr, 15));
+    [0.05, 0.1, 0.15, 0.2, 0.2, 0.2].forEach((lr, i) => {
+      expect(warm[i]).toBeCloseTo(lr, 15);
+    });
     // step schedule shifted by the warm-up: its first decay comes stepSize updates after it
     expect(lrAt({ type: 'step', stepSize: 10, gamma: 0.5, warmupSteps: 5 }, 1, [0, 4, 5, 14, 15], 100)).toEqual([0.2, 1, 1, 1, 0.5]);
     // cosine spans the updates after the warm-up: with 10 of 110, the midpoint is update 60

@@ -125,7 +125,10 @@ describe('PyTorch layouts', () => {
     const x = tensors.find((t) => t.name === 'x')!;
     const probs = tensors.find((t) => t.name === 'probs')!;
     const model = createModel(spec, { seed: 0 });
-    loadWeights(model, tensors.filter((t) => t.name.startsWith('layers.')));
+    loadWeights(
+      model,
+      tensors.filter((t) => t.name.startsWith('layers.')),
+    );
     const ours = predict(model, x.data, 2);
     expect(ours.length).toBe(probs.data.length);
     for (let i = 0; i < ours.length; i++) expect(Math.abs(ours[i]! - probs.data[i]!)).toBeLessThan(1e-6);

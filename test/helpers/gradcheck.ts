@@ -179,7 +179,9 @@ export function gradcheckLayer(input: number[], spec: LayerSpec, options: LayerC
     return out;
   };
   const targets: CheckTarget[] = [{ what: 'x', values: x, analytic: dx }];
-  layer.paramSlots.forEach((slot, i) => targets.push({ what: slot.kind, values: params[i]!, analytic: grads[i]! }));
+  layer.paramSlots.forEach((slot, i) => {
+    targets.push({ what: slot.kind, values: params[i]!, analytic: grads[i]! });
+  });
   return checkTargets(targets, outputs, r, options.tolerance);
 }
 

@@ -8,7 +8,11 @@ import { Rng } from '../../src/engine/rng.js';
 import { queuedJobDocument, type JobStore, type StoredEvent } from '../../src/store/index.js';
 
 /** A separable toy problem: class = which quadrant of a 4x4 image is brightest. Float samples. */
-export function toyDataset(count: number, seed = 1, classes = 4): { shape: [number, number, number]; samples: number[][]; labels: number[] } {
+export function toyDataset(
+  count: number,
+  seed = 1,
+  classes = 4,
+): { shape: [number, number, number]; samples: number[][]; labels: number[] } {
   const rng = new Rng(seed);
   const samples: number[][] = [];
   const labels: number[] = [];

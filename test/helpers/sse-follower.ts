@@ -8,6 +8,7 @@ import { EventSource, type EventSourceFetchInit } from 'eventsource';
 export interface FollowedEvent {
   id: string;
   type: string;
+  // biome-ignore lint/suspicious/noExplicitAny: event payloads differ by type; tests read the fields they expect
   data: any;
 }
 

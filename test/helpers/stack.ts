@@ -86,21 +86,29 @@ export class Stack {
     const proc = this.spawnProc('api', API_ENTRY, this.env({ PORT: String(port), HOST: '127.0.0.1', ...env }));
     proc.url = `http://127.0.0.1:${port}`;
     this.apis.push(proc);
-    await waitFor(async () => {
-      if (proc.child.exitCode !== null) throw new Error(`api exited: ${proc.lines.slice(-5).join('\n')}`);
-      const res = await fetch(`${proc.url}/healthz`).catch(() => undefined);
-      return res?.ok === true;
-    }, 20_000, () => `api did not start: ${proc.lines.slice(-5).join('\n')}`);
+    await waitFor(
+      async () => {
+        if (proc.child.exitCode !== null) throw new Error(`api exited: ${proc.lines.slice(-5).join('\n')}`);
+        const res = await fetch(`${proc.url}/healthz`).catch(() => undefined);
+        return res?.ok === true;
+      },
+      20_000,
+      () => `api did not start: ${proc.lines.slice(-5).join('\n')}`,
+    );
     return proc;
   }
 
   async addWorker(env: Record<string, string> = {}): Promise<Proc> {
     const proc = this.spawnProc('worker', WORKER_ENTRY, this.env({ ...this.options.workerEnv, ...env }));
     this.workers.push(proc);
-    await waitFor(async () => {
-      if (proc.child.exitCode !== null) throw new Error(`worker exited: ${proc.lines.slice(-5).join('\n')}`);
-      return proc.lines.some((l) => l.includes('"worker ready"'));
-    }, 20_000, () => `worker did not start: ${proc.lines.slice(-5).join('\n')}`);
+    await waitFor(
+      async () => {
+        if (proc.child.exitCode !== null) throw new Error(`worker exited: ${proc.lines.slice(-5).join('\n')}`);
+        return proc.lines.some((l) => l.includes('"worker ready"'));
+      },
+      20_000,
+      () => `worker did not start: ${proc.lines.slice(-5).join('\n')}`,
+    );
     return proc;
   }
 
@@ -111,7 +119,11 @@ export class Stack {
       ...Array.from({ length: this.options.workers ?? 1 }, () => this.addWorker()),
     ]);
     if ((this.options.workers ?? 1) > 0) {
-      await waitFor(async () => (await fetch(`${this.url}/readyz`).catch(() => undefined))?.ok === true, 20_000, () => 'api not ready');
+      await waitFor(
+        async () => (await fetch(`${this.url}/readyz`).catch(() => undefined))?.ok === true,
+        20_000,
+        () => 'api not ready',
+      );
     }
     return this;
   }
@@ -165,13 +177,20 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs
 
 // ---- HTTP helpers ------------------------------------------------------------------------------
 
-export async function postJson<T = unknown>(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T; headers: Headers }> {
+export async function postJson<T = unknown>(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: T; headers: Headers }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
 }
 
-export async function getJson<T = unknown>(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: T; headers: Headers }> {
+export async function getJson<T = unknown>(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: T; headers: Headers }> {
   const res = await fetch(url, { headers: { accept: 'application/json', ...headers } });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
@@ -205,8 +224,7 @@ export async function readSse(
     let buf = '';
     for await (const chunk of res.body) {
       buf += decoder.decode(chunk as Uint8Array, { stream: true });
-      let cut: number;
-      while ((cut = buf.indexOf('\n\n')) >= 0) {
+      for (let cut = buf.indexOf('\n\n'); cut >= 0; cut = buf.indexOf('\n\n')) {
         const block = buf.slice(0, cut);
         buf = buf.slice(cut + 2);
         const frame: SseFrame = { id: undefined, event: 'message', data: '' };

@@ -256,7 +256,15 @@ function build(
         const bi = layer.useBias === false ? -1 : addParam(`${prefix}.bias`, [layer.filters], null, null);
         const { activation, alpha } = layer;
         steps.push((x, p) => {
-          const padded = pt + pb + pl + pr > 0 ? tf.pad(x, [[0, 0], [pt, pb], [pl, pr], [0, 0]]) : x;
+          const padded =
+            pt + pb + pl + pr > 0
+              ? tf.pad(x, [
+                  [0, 0],
+                  [pt, pb],
+                  [pl, pr],
+                  [0, 0],
+                ])
+              : x;
           let y: tf.Tensor = conv2dValid(padded as tf.Tensor4D, p[wi] as tf.Tensor4D, [sh, sw]);
           if (bi >= 0) y = tf.add(y, p[bi]!);
           return activate(y, activation, alpha);
@@ -266,8 +274,19 @@ function build(
       }
       case 'maxPool2d':
       case 'avgPool2d': {
-        const { c, h, w, kh, kw, sh, sw, pt, pb, pl, pr, out } = slidingWindow(i, layer.type, layer.poolSize, layer.stride ?? layer.poolSize, layer.padding);
-        const pads: [number, number][] = [[0, 0], [pt, pb], [pl, pr], [0, 0]];
+        const { c, h, w, kh, kw, sh, sw, pt, pb, pl, pr, out } = slidingWindow(
+          i,
+          layer.type,
+          layer.poolSize,
+          layer.stride ?? layer.poolSize,
+          layer.padding,
+        );
+        const pads: [number, number][] = [
+          [0, 0],
+          [pt, pb],
+          [pl, pr],
+          [0, 0],
+        ];
         const padded = pt + pb + pl + pr > 0;
         if (layer.type === 'maxPool2d') {
           steps.push((x) => tf.maxPool((padded ? tf.pad(x, pads, -Infinity) : x) as tf.Tensor4D, [kh, kw], [sh, sw], 'valid'));
@@ -371,7 +390,13 @@ export async function runReference(
 
   let back: Built['back'] = [];
   let outShape: Shape = { kind: 'flat', f: 0 };
-  interface Tensors { output: tf.Tensor; probs?: tf.Tensor; loss?: tf.Tensor; dx?: tf.Tensor; grads?: tf.Tensor[] }
+  interface Tensors {
+    output: tf.Tensor;
+    probs?: tf.Tensor;
+    loss?: tf.Tensor;
+    dx?: tf.Tensor;
+    grads?: tf.Tensor[];
+  }
   const res: Tensors = tf.tidy(() => {
     const model = build(spec, named, n, conv, options.dropoutMasks);
     const { built, forward } = model;

@@ -45,7 +45,7 @@ describe('job store', () => {
     expect(eventId).toMatch(/^\d+-\d+$/);
     const doc = await store.get(id);
     expect(doc?.status).toBe('queued');
-    expect((doc?.spec as unknown as { model: unknown }).model).toEqual({ input: [1, 2, 2], layers: [] });
+    expect((doc!.spec as unknown as { model: unknown }).model).toEqual({ input: [1, 2, 2], layers: [] });
     await expect(store.create(newDoc(id))).rejects.toBeInstanceOf(JobExistsError);
     const events = await store.events(id);
     expect(events).toEqual([{ id: eventId, type: 'status', data: { status: 'queued' } }]);
@@ -56,7 +56,15 @@ describe('job store', () => {
     await store.create(newDoc(id));
     const claimed = await store.update(id, (d) => ({ attempt: d.attempt + 1, status: 'running', stage: 'training' }));
     expect(claimed?.doc.attempt).toBe(1);
-    const p = (epoch: number, step: number) => ({ epoch, epochs: 3, step, stepsPerEpoch: 10, percent: 0, etaSeconds: null, samplesPerSecond: 1 });
+    const p = (epoch: number, step: number) => ({
+      epoch,
+      epochs: 3,
+      step,
+      stepsPerEpoch: 10,
+      percent: 0,
+      etaSeconds: null,
+      samplesPerSecond: 1,
+    });
     await store.update(id, { progress: p(1, 5) } as never, { fence: 1, event: { type: 'progress', data: p(1, 5) } });
     await store.update(id, { progress: p(1, 2) } as never, { fence: 1, event: { type: 'progress', data: p(1, 2) } });
     let doc = await store.get(id);
@@ -146,7 +154,14 @@ describe('job store', () => {
     const all = await store.events(a);
     expect(await store.events(a, { after: all[0]!.id })).toEqual([all[1]]);
     const reader = redis.duplicate();
-    const pending = store.readEvents(reader, new Map([[a, second!.eventId!], [b, b0!]]), 5000);
+    const pending = store.readEvents(
+      reader,
+      new Map([
+        [a, second!.eventId!],
+        [b, b0!],
+      ]),
+      5000,
+    );
     await new Promise((r) => setTimeout(r, 50));
     await store.update(b, {}, { event: { type: 'progress', data: 3 } });
     const got = await pending;
@@ -165,7 +180,12 @@ describe('job store', () => {
     await store.markAttempt(id, 1, 'alone');
     await store.markAttempt(id, 2, 'alone');
     await store.markAttempt(id, 2, 'shared'); // the last mark wins
-    expect(await store.attemptRuns(id)).toEqual(new Map([[1, 'alone'], [2, 'shared']]));
+    expect(await store.attemptRuns(id)).toEqual(
+      new Map([
+        [1, 'alone'],
+        [2, 'shared'],
+      ]),
+    );
     await store.update(id, { status: 'cancelled' });
     // finishing clears the flag, the checkpoint and the attempt marks, whoever finishes the job
     expect(await store.isCancelRequested(id)).toBe(false);

@@ -43,7 +43,9 @@ async function startWorker(prefix: string, env: Record<string, string> = {}): Pr
 }
 
 function sha(buf: Buffer | null): string {
-  return createHash('sha256').update(buf ?? Buffer.alloc(0)).digest('hex');
+  return createHash('sha256')
+    .update(buf ?? Buffer.alloc(0))
+    .digest('hex');
 }
 
 describe('worker', () => {
@@ -77,7 +79,10 @@ describe('worker', () => {
     // reduce into different ranges, and clipping makes the chunk-ordered norm part of the result.
     const toy = toySpec({ epochs: 2, batchSize: 24, microShardSize: 5 });
     const wide = toySpec({ epochs: 2, batchSize: 24, microShardSize: 5, clipNorm: 0.05 });
-    wide.model = { input: [1, 4, 4], layers: [{ type: 'flatten' }, { type: 'dense', units: 8192, activation: 'relu' }, { type: 'dense', units: 4 }] };
+    wide.model = {
+      input: [1, 4, 4],
+      layers: [{ type: 'flatten' }, { type: 'dense', units: 8192, activation: 'relu' }, { type: 'dense', units: 4 }],
+    };
     expect(createModel(wide.model).paramCount).toBeGreaterThan(5 * REDUCE_CHUNK);
     for (const spec of [toy, wide]) {
       const hashes: string[] = [];
@@ -218,7 +223,13 @@ describe('worker', () => {
       const model = createModel(spec.model);
       const expected = namedTensors(model, want);
       expect(got.map((t) => t.name)).toEqual(expected.map((t) => t.name));
-      got.forEach((t, i) => expect(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).equals(Buffer.from(expected[i]!.data.buffer, expected[i]!.data.byteOffset, expected[i]!.data.byteLength))).toBe(true));
+      got.forEach((t, i) => {
+        expect(
+          Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).equals(
+            Buffer.from(expected[i]!.data.buffer, expected[i]!.data.byteOffset, expected[i]!.data.byteLength),
+          ),
+        ).toBe(true);
+      });
     }
     expect(shas[1]).not.toBe(shas[0]); // the clip was active
   });

@@ -27,13 +27,7 @@ export const ACTIVATION_CODES: Readonly<Record<ActivationName, number>> = {
 /** y[0..len) = act(x) (y may be x). */
 export type ActivationForward = (act: FusedActivation, x: Float32Array, y: Float32Array, len: number) => void;
 /** dx[0..len) = dy * act'(y), act' read from the forward output y (dx may be dy). */
-export type ActivationBackward = (
-  act: FusedActivation,
-  y: Float32Array,
-  dy: Float32Array,
-  dx: Float32Array,
-  len: number,
-) => void;
+export type ActivationBackward = (act: FusedActivation, y: Float32Array, dy: Float32Array, dx: Float32Array, len: number) => void;
 
 export const activationForwardRef: ActivationForward = (act, x, y, len) => {
   if (x !== y) y.set(x.subarray(0, len));
@@ -68,7 +62,7 @@ export function activateRef(kind: ActivationName, alpha: number, buf: Float32Arr
       for (let i = 0; i < len; i++) buf[i] = Math.tanh(buf[i]!);
       return;
     default:
-      return assertNever(kind);
+      assertNever(kind);
   }
 }
 
@@ -107,6 +101,6 @@ export function activationBackwardRef(
       }
       return;
     default:
-      return assertNever(kind);
+      assertNever(kind);
   }
 }

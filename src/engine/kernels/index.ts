@@ -28,12 +28,7 @@ import { conv2dBackwardRef, conv2dForwardRef, type Conv2dBackward, type Conv2dFo
 import { adamUpdateRef, type AdamUpdate } from './adam-ref.js';
 import { sumIntoRef, type SumInto } from './sum-ref.js';
 import { loadWasmKernels, type WasmKernels } from './wasm.js';
-import {
-  activationBackwardRefFn,
-  activationForwardRef,
-  type ActivationBackward,
-  type ActivationForward,
-} from './activation-ref.js';
+import { activationBackwardRefFn, activationForwardRef, type ActivationBackward, type ActivationForward } from './activation-ref.js';
 
 export type { Gemm } from './gemm-ref.js';
 export type { ConvShape, Conv2dForward, Conv2dBackward } from './conv-ref.js';

@@ -8,12 +8,7 @@
 // (memcpy), runs, and copies outputs out. Memory only grows (peak = the largest call).
 import type { Gemm } from './gemm-ref.js';
 import type { Conv2dBackward, Conv2dForward, ConvShape } from './conv-ref.js';
-import {
-  ACTIVATION_CODES,
-  type ActivationBackward,
-  type ActivationForward,
-  type FusedActivation,
-} from './activation-ref.js';
+import { ACTIVATION_CODES, type ActivationBackward, type ActivationForward, type FusedActivation } from './activation-ref.js';
 import type { AdamUpdate } from './adam-ref.js';
 import type { SumInto } from './sum-ref.js';
 import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './wasm/kernels.generated.js';
@@ -227,7 +222,9 @@ export function loadWasmKernels(variant: WasmVariant, options: { chunkBytes?: nu
     for (let from = 0; from < dst.length; from += BLOCK) {
       const n = Math.min(BLOCK, dst.length - from);
       copyIn(dst.subarray(from, from + n), n, base);
-      srcs.forEach((src, k) => copyIn(src.subarray(from, from + n), n, base + (k + 1) * block));
+      srcs.forEach((src, k) => {
+        copyIn(src.subarray(from, from + n), n, base + (k + 1) * block);
+      });
       sumsq += ex.sumInto(base, base + block, srcs.length, block, n);
       if (srcs.length > 0) copyOut(base, n, dst.subarray(from)); // else dst is unchanged
     }

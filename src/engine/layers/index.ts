@@ -4,13 +4,13 @@
 import type { ResolvedLayer } from '../describe.js';
 import { assertNever } from '../spec.js';
 import { ActivationLayer } from './activations.js';
-import { AvgPool2d } from './avgPool2d.js';
+import { AvgPool2d } from './avg-pool2d.js';
 import { Conv2d } from './conv2d.js';
 import { Dense } from './dense.js';
 import { Dropout } from './dropout.js';
 import { Flatten } from './flatten.js';
 import type { Layer } from './layer.js';
-import { MaxPool2d } from './maxPool2d.js';
+import { MaxPool2d } from './max-pool2d.js';
 
 export type { BackwardContext, ForwardContext, Layer, ParamSlot } from './layer.js';
 export { activate, activationBackward } from './activations.js';
@@ -34,7 +34,12 @@ export function createLayer(spec: ResolvedLayer): Layer {
     case 'elu':
     case 'sigmoid':
     case 'tanh':
-      return new ActivationLayer(spec.index, spec.type, spec.alpha, spec.outShape.reduce((a, b) => a * b, 1));
+      return new ActivationLayer(
+        spec.index,
+        spec.type,
+        spec.alpha,
+        spec.outShape.reduce((a, b) => a * b, 1),
+      );
     default:
       return assertNever(spec);
   }

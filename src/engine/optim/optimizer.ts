@@ -13,15 +13,7 @@
 import { assertNever } from '../spec.js';
 import { AdamOptimizer } from './adam.js';
 import { SgdOptimizer } from './sgd.js';
-import type {
-  AdamConfig,
-  AdamWConfig,
-  Optimizer,
-  OptimizerConfig,
-  OptimizerState,
-  ResolvedOptimizerConfig,
-  SgdConfig,
-} from './types.js';
+import type { Optimizer, OptimizerConfig, OptimizerState, ResolvedOptimizerConfig, SgdConfig } from './types.js';
 
 /** Fills in PyTorch's defaults and rejects values PyTorch would reject, naming the field. */
 export function resolveOptimizerConfig(config: OptimizerConfig): ResolvedOptimizerConfig {
@@ -115,10 +107,16 @@ export function restoreOptimizer(state: OptimizerState): Optimizer {
  * shared buffers. Every optimizer here is element-wise given the step count, so updating slices
  * one by one gives the same bits as one `step` over the whole vector.
  */
-export function optimizerOver(config: ResolvedOptimizerConfig, size: number, step: number, buffers: Record<string, Float32Array>): Optimizer {
+export function optimizerOver(
+  config: ResolvedOptimizerConfig,
+  size: number,
+  step: number,
+  buffers: Record<string, Float32Array>,
+): Optimizer {
   for (const name of bufferNames(config)) {
     const b = buffers[name];
-    if (!(b instanceof Float32Array) || b.length !== size) throw new Error(`optimizerOver: buffer '${name}' must be a Float32Array of length ${size}`);
+    if (!(b instanceof Float32Array) || b.length !== size)
+      throw new Error(`optimizerOver: buffer '${name}' must be a Float32Array of length ${size}`);
   }
   switch (config.type) {
     case 'sgd':

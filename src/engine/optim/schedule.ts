@@ -48,7 +48,7 @@ export function learningRate(schedule: LrSchedule, baseLr: number, step: number,
       return minLr + ((baseLr - minLr) * (1 + Math.cos((Math.PI * s) / span))) / 2;
     }
     default:
-      return assertNever(schedule);
+      assertNever(schedule);
   }
 }
 
@@ -77,6 +77,6 @@ export function validateSchedule(schedule: LrSchedule, baseLr: number): void {
       return;
     }
     default:
-      return assertNever(schedule);
+      assertNever(schedule);
   }
 }

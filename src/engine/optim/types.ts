@@ -60,9 +60,7 @@ export interface Optimizer {
 /** Shared argument checks for every `step` implementation. */
 export function checkStepArgs(size: number, weights: Float32Array, grads: Float32Array, lr: number): void {
   if (weights.length !== size || grads.length !== size) {
-    throw new RangeError(
-      `optimizer.step: weights (${weights.length}) and grads (${grads.length}) must both have ${size} elements`,
-    );
+    throw new RangeError(`optimizer.step: weights (${weights.length}) and grads (${grads.length}) must both have ${size} elements`);
   }
   if (!Number.isFinite(lr) || lr < 0) throw new RangeError(`optimizer.step: learning rate ${lr} is not finite and >= 0`);
 }

@@ -24,7 +24,9 @@ export default fp(
         const pipe = app.redis.pipeline();
         for (const s of JOB_STATUSES) pipe.zcard(app.store.keys.jobsByStatus(s));
         const counts = (await pipe.exec()) ?? [];
-        JOB_STATUSES.forEach((s, i) => this.set({ status: s }, Number(counts[i]?.[1] ?? 0)));
+        JOB_STATUSES.forEach((s, i) => {
+          this.set({ status: s }, Number(counts[i]?.[1] ?? 0));
+        });
       },
     });
 

@@ -3,13 +3,7 @@
 // the OpenAPI document opens no connection. Closed in onClose.
 import fp from 'fastify-plugin';
 import { Queue, QueueEvents } from 'bullmq';
-import {
-  PREDICT_QUEUE,
-  TRAIN_QUEUE,
-  type PredictJobData,
-  type PredictResult,
-  type TrainJobData,
-} from '../../contracts/index.js';
+import { PREDICT_QUEUE, TRAIN_QUEUE, type PredictJobData, type PredictResult, type TrainJobData } from '../../contracts/index.js';
 
 export interface Queues {
   readonly train: Queue<TrainJobData>;

@@ -122,7 +122,10 @@ const datasetsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx
             format = 'idx';
             ds = parseUpload({ images: files.images, labels: files.labels }, { maxBytes, ...(shape ? { shape } : {}) });
           } else {
-            throw new ProblemError(400, 'send files `images` and `labels` (IDX), or one file `file` (CSV)', { field: 'images', code: 'invalid' });
+            throw new ProblemError(400, 'send files `images` and `labels` (IDX), or one file `file` (CSV)', {
+              field: 'images',
+              code: 'invalid',
+            });
           }
         } catch (err) {
           if (err instanceof DatasetError) throw datasetProblem(err, format! === 'csv' ? 'file/' : '');
@@ -138,13 +141,19 @@ const datasetsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx
           throw err;
         }
       } else {
-        throw new ProblemError(415, 'send multipart/form-data, text/csv or application/gzip', { type: PROBLEM_TYPES.unsupportedMedia, code: 'unsupported-media-type' });
+        throw new ProblemError(415, 'send multipart/form-data, text/csv or application/gzip', {
+          type: PROBLEM_TYPES.unsupportedMedia,
+          code: 'unsupported-media-type',
+        });
       }
       if (name !== undefined && (name.length < 1 || name.length > 200)) {
         throw new ProblemError(400, 'name must be 1 to 200 characters', { field: 'name', code: 'invalid' });
       }
       const info = await app.datasets.put(ds, { name, format });
-      return reply.code(201).header('location', `${ctx.config.api.publicUrl ?? ''}/v1/datasets/${info.id}`).send(info);
+      return reply
+        .code(201)
+        .header('location', `${ctx.config.api.publicUrl ?? ''}/v1/datasets/${info.id}`)
+        .send(info);
     },
   );
 
@@ -162,7 +171,10 @@ const datasetsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx
       try {
         return await app.datasets.list(request.query.limit ?? 20, request.query.cursor);
       } catch {
-        throw new ProblemError(400, 'querystring/cursor is not a cursor this API returned', { field: 'querystring/cursor', code: 'invalid' });
+        throw new ProblemError(400, 'querystring/cursor is not a cursor this API returned', {
+          field: 'querystring/cursor',
+          code: 'invalid',
+        });
       }
     },
   );

@@ -80,7 +80,10 @@ const eventsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) 
       const lastEventId = request.headers['last-event-id'];
       const after = request.query.after ?? (lastEventId && STREAM_ID.test(lastEventId) ? lastEventId : undefined);
       if (lastEventId && !STREAM_ID.test(lastEventId) && !request.query.after) {
-        throw new ProblemError(400, 'Last-Event-ID must be an event id this API sent (ms-seq)', { field: 'headers/last-event-id', code: 'invalid' });
+        throw new ProblemError(400, 'Last-Event-ID must be an event id this API sent (ms-seq)', {
+          field: 'headers/last-event-id',
+          code: 'invalid',
+        });
       }
       const doc = await app.store.get(id);
       if (!doc) throw notFound('job', id);

@@ -66,9 +66,13 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
       // Never lose a job silently: the document says why it will not run.
       app.log.error({ err, jobId: id }, 'queue.add failed; job marked failed');
       await app.store
-        .update(id, { status: 'failed', stage: 'done', error: { code: 'enqueue-failed', message: 'the job could not be queued' } }, {
-          event: { type: 'failed', data: { error: { code: 'enqueue-failed', message: 'the job could not be queued' }, attempt: 0 } },
-        })
+        .update(
+          id,
+          { status: 'failed', stage: 'done', error: { code: 'enqueue-failed', message: 'the job could not be queued' } },
+          {
+            event: { type: 'failed', data: { error: { code: 'enqueue-failed', message: 'the job could not be queued' }, attempt: 0 } },
+          },
+        )
         .catch(() => undefined);
       throw new ProblemError(503, 'the queue is unavailable; try again', { code: 'queue-unavailable' });
     }
@@ -91,7 +95,7 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
       if (!report.valid) throw quotaProblem(report);
 
       const key = request.headers['idempotency-key'];
-      let id: string = randomUUID();
+      const id: string = randomUUID();
       if (key !== undefined) {
         const hash = createHash('sha256').update(stableStringify(body)).digest('hex');
         const record: IdempotencyRecord = { hash, id, at: Date.now() };
@@ -113,7 +117,9 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
               return reply.code(202).send({ id: doc.id, status: doc.status, links: jobLinks(base, doc.id) });
             }
             if (Date.now() - existing.at < PENDING_GRACE_MS) {
-              throw new ProblemError(409, 'a request with this Idempotency-Key is still being processed', { code: 'idempotency-in-progress' });
+              throw new ProblemError(409, 'a request with this Idempotency-Key is still being processed', {
+                code: 'idempotency-in-progress',
+              });
             }
           }
           // Stale (its job was never created or was deleted): take the key over.
@@ -130,7 +136,10 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
       }
       app.metrics.jobsSubmitted.inc();
       const links = jobLinks(base, id);
-      return reply.code(202).header('location', links.self).send({ id, status: 'queued' as const, links });
+      return reply
+        .code(202)
+        .header('location', links.self)
+        .send({ id, status: 'queued' as const, links });
     },
   );
 
@@ -188,7 +197,10 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
         return { items: page.jobs.map(withLinks), nextCursor: page.nextCursor ?? null };
       } catch (err) {
         if (err instanceof InvalidCursorError) {
-          throw new ProblemError(400, 'querystring/cursor is not a cursor this API returned', { field: 'querystring/cursor', code: 'invalid' });
+          throw new ProblemError(400, 'querystring/cursor is not a cursor this API returned', {
+            field: 'querystring/cursor',
+            code: 'invalid',
+          });
         }
         throw err;
       }
@@ -210,7 +222,11 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
       const doc = await app.store.get(id);
       if (!doc) throw notFound('job', id);
       if (isTerminalStatus(doc.status)) {
-        throw new ProblemError(409, `job ${id} has already finished (${doc.status})`, { type: PROBLEM_TYPES.conflict, code: 'finished', extra: { jobStatus: doc.status } });
+        throw new ProblemError(409, `job ${id} has already finished (${doc.status})`, {
+          type: PROBLEM_TYPES.conflict,
+          code: 'finished',
+          extra: { jobStatus: doc.status },
+        });
       }
       try {
         if (doc.status === 'queued' && doc.attempt === 0) {
@@ -220,11 +236,10 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
           const removed = await app.queues.train.remove(id).catch(() => 0);
           if (removed === 1) {
             const data: CancelledEvent = { metrics: doc.metrics, weights: null };
-            const res = await app.store.update(
-              id,
-              (d) => (isTerminalStatus(d.status) ? null : { status: 'cancelled', stage: 'done' }),
-              { event: { type: 'cancelled', data }, clearCancel: true },
-            );
+            const res = await app.store.update(id, (d) => (isTerminalStatus(d.status) ? null : { status: 'cancelled', stage: 'done' }), {
+              event: { type: 'cancelled', data },
+              clearCancel: true,
+            });
             return reply.code(202).send({ id, status: res?.doc.status ?? 'cancelled' });
           }
         }
@@ -236,14 +251,24 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
           {
             event: (d) => ({
               type: 'status',
-              data: { status: d.status, stage: d.stage, attempt: d.attempt, at: new Date().toISOString(), message: 'cancel requested' } satisfies StatusEvent,
+              data: {
+                status: d.status,
+                stage: d.stage,
+                attempt: d.attempt,
+                at: new Date().toISOString(),
+                message: 'cancel requested',
+              } satisfies StatusEvent,
             }),
           },
         );
         return reply.code(202).send({ id, status: res?.doc.status ?? (await app.store.get(id))?.status ?? 'cancelling' });
       } catch (err) {
         if (err instanceof JobFinishedError) {
-          throw new ProblemError(409, `job ${id} has already finished (${err.status})`, { type: PROBLEM_TYPES.conflict, code: 'finished', extra: { jobStatus: err.status } });
+          throw new ProblemError(409, `job ${id} has already finished (${err.status})`, {
+            type: PROBLEM_TYPES.conflict,
+            code: 'finished',
+            extra: { jobStatus: err.status },
+          });
         }
         if (err instanceof JobNotFoundError) throw notFound('job', id);
         throw err;

@@ -43,13 +43,11 @@ const weightsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx)
     {
       schema: {
         summary: 'The final (or partial, when cancelled) weights: JSON tensors or safetensors bytes',
-        description: 'safetensors with `?format=safetensors` or `Accept: application/octet-stream`. ETag is the sha256 of the safetensors bytes.',
+        description:
+          'safetensors with `?format=safetensors` or `Accept: application/octet-stream`. ETag is the sha256 of the safetensors bytes.',
         tags: ['jobs'],
         params: IdParamsSchema,
-        querystring: Type.Object(
-          { format: Type.Optional(Type.Enum(['json', 'safetensors'])) },
-          { additionalProperties: false },
-        ),
+        querystring: Type.Object({ format: Type.Optional(Type.Enum(['json', 'safetensors'])) }, { additionalProperties: false }),
         produces: ['application/json', 'application/octet-stream'],
         response: {
           200: {
@@ -80,7 +78,7 @@ const weightsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx)
       const etag = `"${sha256}"`;
       reply.header('etag', etag).header('vary', 'accept');
       const inm = request.headers['if-none-match'];
-      if (inm && inm.split(',').some((t) => t.trim() === etag || t.trim() === `W/${etag}` || t.trim() === '*')) {
+      if (inm?.split(',').some((t) => t.trim() === etag || t.trim() === `W/${etag}` || t.trim() === '*')) {
         return reply.code(304).send(null);
       }
       if (wantsSafetensors(request.query.format, request.headers.accept)) {
@@ -109,7 +107,10 @@ const weightsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx)
       const doc = await app.store.get(id);
       if (!doc) throw notFound('job', id);
       if (!(await app.redis.exists(app.store.keys.weights(id)))) {
-        throw new ProblemError(409, `job ${id} has no weights yet (it is ${doc.status})`, { type: PROBLEM_TYPES.notReady, code: 'no-weights' });
+        throw new ProblemError(409, `job ${id} has no weights yet (it is ${doc.status})`, {
+          type: PROBLEM_TYPES.notReady,
+          code: 'no-weights',
+        });
       }
       const [c, h, w] = doc.spec.model.input;
       const size = c * h * w;

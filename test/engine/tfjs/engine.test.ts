@@ -32,13 +32,7 @@ import {
   type ModelSpec,
 } from '../../../src/engine/index.js';
 import { kernelVariant } from '../../../src/engine/kernels/index.js';
-import {
-  namedFromFlat,
-  relativeError,
-  runReference,
-  seededUniform,
-  type ReferenceConventions,
-} from '../../helpers/tfjs-reference.js';
+import { namedFromFlat, relativeError, runReference, seededUniform, type ReferenceConventions } from '../../helpers/tfjs-reference.js';
 
 const TOL = 1e-4;
 const CONVOY: ReferenceConventions = { sameExtra: 'after', avgPoolCountPadding: false, mse: 'mean' };
@@ -47,7 +41,12 @@ const CONVOY: ReferenceConventions = { sameExtra: 'after', avgPoolCountPadding: 
 type Conv = Extract<LayerSpec, { type: 'conv2d' }>;
 type Pool = Extract<LayerSpec, { type: 'maxPool2d' | 'avgPool2d' }>;
 type Dense = Extract<LayerSpec, { type: 'dense' }>;
-const conv = (filters: number, kernelSize: Conv['kernelSize'], o: Partial<Conv> = {}): Conv => ({ type: 'conv2d', filters, kernelSize, ...o });
+const conv = (filters: number, kernelSize: Conv['kernelSize'], o: Partial<Conv> = {}): Conv => ({
+  type: 'conv2d',
+  filters,
+  kernelSize,
+  ...o,
+});
 const maxP = (poolSize: Pool['poolSize'], o: Partial<Pool> = {}): Pool => ({ type: 'maxPool2d', poolSize, ...o });
 const avgP = (poolSize: Pool['poolSize'], o: Partial<Pool> = {}): Pool => ({ type: 'avgPool2d', poolSize, ...o });
 const dense = (units: number, o: Partial<Dense> = {}): Dense => ({ type: 'dense', units, ...o });
@@ -68,70 +67,99 @@ interface CaseOptions {
 
 // prettier-ignore
 const cases: [group: string, name: string, spec: ModelSpec, options?: CaseOptions][] = [
-  ['conv2d', 'k3 valid',                           net([2, 7, 6], conv(3, 3), flat)],
-  ['conv2d', 'k[3,2] stride 2, no bias',           net([3, 8, 7], conv(4, [3, 2], { stride: 2, useBias: false }), flat)],
-  ['conv2d', 'k5 same (LeNet first layer)',        net([1, 9, 9], conv(2, 5, { padding: 'same' }), flat)],
-  ['conv2d', 'k4 same stride 2 (odd pad after)',   net([2, 7, 8], conv(3, 4, { stride: 2, padding: 'same' }), flat)],
-  ['conv2d', 'k[2,4] same (even kernels)',         net([2, 5, 6], conv(3, [2, 4], { padding: 'same' }), flat)],
-  ['conv2d', 'k3 same stride 3, odd input',        net([2, 10, 7], conv(2, 3, { stride: 3, padding: 'same' }), flat)],
-  ['conv2d', 'k3 stride [2,1] pad 1, relu',        net([2, 7, 6], conv(3, 3, { stride: [2, 1], padding: 1, activation: 'relu' }), flat)],
-  ['conv2d', 'k1 pad 2, sigmoid',                  net([3, 4, 5], conv(2, 1, { padding: 2, activation: 'sigmoid' }), flat)],
-  ['conv2d', 'k3 same, leakyRelu 0.2',             net([2, 6, 6], conv(3, 3, { padding: 'same', activation: 'leakyRelu', alpha: 0.2 }), flat)],
-  ['conv2d', 'k2 stride 2, leakyRelu default',     net([2, 6, 6], conv(3, 2, { stride: 2, activation: 'leakyRelu' }), flat)],
-  ['conv2d', 'k[2,3] stride [3,2] pad 1, elu 0.7', net([2, 7, 7], conv(3, [2, 3], { stride: [3, 2], padding: 1, activation: 'elu', alpha: 0.7 }), flat)],
-  ['conv2d', 'k3, elu default',                    net([2, 6, 6], conv(4, 3, { activation: 'elu' }), flat)],
-  ['conv2d', 'k3 no bias, tanh',                   net([2, 6, 5], conv(2, 3, { useBias: false, activation: 'tanh' }), flat)],
-  ['conv2d', 'k3 + k3 stacked, 5 channels',        net([5, 8, 8], conv(4, 3, { activation: 'relu' }), conv(3, 3, { padding: 1 }), flat)],
-  ['conv2d', 'k3 valid, mse',                      net([2, 6, 6], conv(2, 3, { activation: 'tanh' }), flat), { loss: 'mse' }],
-  ['maxPool2d', 'k2',                              net([2, 6, 6], maxP(2), flat)],
-  ['maxPool2d', 'k2 on odd input (floor)',         net([2, 7, 5], maxP(2), flat)],
-  ['maxPool2d', 'k3 stride 2 (overlapping)',       net([2, 7, 7], maxP(3, { stride: 2 }), flat)],
-  ['maxPool2d', 'k3 stride 2 same',                net([2, 8, 7], maxP(3, { stride: 2, padding: 'same' }), flat)],
-  ['maxPool2d', 'k2 stride 1 same (odd pad after)',net([2, 5, 5], maxP(2, { stride: 1, padding: 'same' }), flat)],
-  ['maxPool2d', 'k3 stride 1 pad 1',               net([2, 5, 5], maxP(3, { stride: 1, padding: 1 }), flat)],
-  ['maxPool2d', 'k[2,3] stride [1,2]',             net([2, 5, 7], maxP([2, 3], { stride: [1, 2] }), flat)],
-  ['avgPool2d', 'k2',                              net([2, 6, 6], avgP(2), flat)],
-  ['avgPool2d', 'k2 on odd input (floor)',         net([2, 7, 5], avgP(2), flat)],
-  ['avgPool2d', 'k3 stride 2 (overlapping)',       net([2, 7, 7], avgP(3, { stride: 2 }), flat)],
-  ['avgPool2d', 'k3 stride 2 same',                net([2, 8, 7], avgP(3, { stride: 2, padding: 'same' }), flat)],
-  ['avgPool2d', 'k2 stride 1 same (odd pad after)',net([2, 5, 5], avgP(2, { stride: 1, padding: 'same' }), flat)],
-  ['avgPool2d', 'k3 stride 1 pad 1 (edge windows)',net([2, 5, 5], avgP(3, { stride: 1, padding: 1 }), flat)],
-  ['avgPool2d', 'k[3,2] stride [2,1]',             net([2, 7, 5], avgP([3, 2], { stride: [2, 1] }), flat)],
-  ['dense', 'linear',                              net([2, 3, 3], flat, dense(7))],
-  ['dense', 'no bias',                             net([2, 3, 3], flat, dense(7, { useBias: false }))],
-  ['dense', 'relu',                                net([2, 3, 3], flat, dense(7, { activation: 'relu' }))],
-  ['dense', 'leakyRelu 0.1',                       net([2, 3, 3], flat, dense(7, { activation: 'leakyRelu', alpha: 0.1 }))],
-  ['dense', 'elu default',                         net([2, 3, 3], flat, dense(7, { activation: 'elu' }))],
-  ['dense', 'elu 0.5',                             net([2, 3, 3], flat, dense(7, { activation: 'elu', alpha: 0.5 }))],
-  ['dense', 'sigmoid',                             net([2, 3, 3], flat, dense(7, { activation: 'sigmoid' }))],
-  ['dense', 'tanh',                                net([2, 3, 3], flat, dense(7, { activation: 'tanh' }))],
-  ['dense', 'two layers, relu then linear',        net([1, 4, 5], flat, dense(9, { activation: 'relu' }), dense(4))],
-  ['dense', 'sigmoid, mse',                        net([2, 3, 3], flat, dense(5, { activation: 'sigmoid' })), { loss: 'mse' }],
-  ['flatten', 'C,H,W order into dense',            net([3, 4, 5], flat, dense(6))],
-  ['flatten', 'after conv and pool, into dense',   net([2, 8, 8], conv(3, 3, { activation: 'relu' }), maxP(2), flat, dense(5))],
-  ['dropout', '0.5 after dense relu',              net([2, 3, 3], flat, dense(8, { activation: 'relu' }), drop(0.5), dense(4))],
-  ['dropout', '0.5 after dense tanh',              net([2, 3, 3], flat, dense(8, { activation: 'tanh' }), drop(0.5), dense(4))],
-  ['dropout', '0.3 on a spatial input',            net([2, 6, 6], conv(3, 3), drop(0.3), flat, dense(4))],
-  ['relu', 'spatial',                              net([2, 5, 4], act('relu'), flat)],
-  ['relu', 'flat, after dense',                    net([2, 3, 3], flat, dense(8), act('relu'))],
-  ['leakyRelu', 'spatial, default alpha 0.01',     net([2, 5, 4], act('leakyRelu'), flat)],
-  ['leakyRelu', 'flat, alpha 0.3',                 net([2, 3, 3], flat, dense(8), act('leakyRelu', 0.3))],
-  ['elu', 'spatial, default alpha 1',              net([2, 5, 4], act('elu'), flat)],
-  ['elu', 'flat, alpha 0.5',                       net([2, 3, 3], flat, dense(8), act('elu', 0.5))],
-  ['sigmoid', 'spatial',                           net([2, 5, 4], act('sigmoid'), flat)],
-  ['sigmoid', 'flat, mse',                         net([2, 3, 3], flat, dense(8), act('sigmoid')), { loss: 'mse' }],
-  ['tanh', 'spatial',                              net([2, 5, 4], act('tanh'), flat)],
-  ['tanh', 'flat',                                 net([2, 3, 3], flat, dense(8), act('tanh'))],
-  ['mixed', 'every layer type in one net, mse',    net([3, 9, 8], conv(4, 3, { padding: 'same' }), act('relu'), maxP(2, { padding: 'same' }), conv(3, 2, { activation: 'elu', alpha: 0.5 }), avgP(2, { stride: 1, padding: 'same' }), act('leakyRelu', 0.1), flat, drop(0.25), dense(6, { activation: 'sigmoid' }), act('tanh'), dense(3)), { loss: 'mse' }],
-  ['M1 lenet5', 'batch 4',                         lenet5,     { n: 4, engineInit: true, x: [0, 1] }],
-  ['M1 lenet5', 'batch 3, mse',                    lenet5,     { n: 3, engineInit: true, x: [0, 1], loss: 'mse' }],
-  ['M2 fashion-cnn', 'batch 3',                    fashionCnn, { n: 3, engineInit: true, x: [0, 1] }],
+  ['conv2d', 'k3 valid', net([2, 7, 6], conv(3, 3), flat)],
+  ['conv2d', 'k[3,2] stride 2, no bias', net([3, 8, 7], conv(4, [3, 2], { stride: 2, useBias: false }), flat)],
+  ['conv2d', 'k5 same (LeNet first layer)', net([1, 9, 9], conv(2, 5, { padding: 'same' }), flat)],
+  ['conv2d', 'k4 same stride 2 (odd pad after)', net([2, 7, 8], conv(3, 4, { stride: 2, padding: 'same' }), flat)],
+  ['conv2d', 'k[2,4] same (even kernels)', net([2, 5, 6], conv(3, [2, 4], { padding: 'same' }), flat)],
+  ['conv2d', 'k3 same stride 3, odd input', net([2, 10, 7], conv(2, 3, { stride: 3, padding: 'same' }), flat)],
+  ['conv2d', 'k3 stride [2,1] pad 1, relu', net([2, 7, 6], conv(3, 3, { stride: [2, 1], padding: 1, activation: 'relu' }), flat)],
+  ['conv2d', 'k1 pad 2, sigmoid', net([3, 4, 5], conv(2, 1, { padding: 2, activation: 'sigmoid' }), flat)],
+  ['conv2d', 'k3 same, leakyRelu 0.2', net([2, 6, 6], conv(3, 3, { padding: 'same', activation: 'leakyRelu', alpha: 0.2 }), flat)],
+  ['conv2d', 'k2 stride 2, leakyRelu default', net([2, 6, 6], conv(3, 2, { stride: 2, activation: 'leakyRelu' }), flat)],
+  [
+    'conv2d',
+    'k[2,3] stride [3,2] pad 1, elu 0.7',
+    net([2, 7, 7], conv(3, [2, 3], { stride: [3, 2], padding: 1, activation: 'elu', alpha: 0.7 }), flat),
+  ],
+  ['conv2d', 'k3, elu default', net([2, 6, 6], conv(4, 3, { activation: 'elu' }), flat)],
+  ['conv2d', 'k3 no bias, tanh', net([2, 6, 5], conv(2, 3, { useBias: false, activation: 'tanh' }), flat)],
+  ['conv2d', 'k3 + k3 stacked, 5 channels', net([5, 8, 8], conv(4, 3, { activation: 'relu' }), conv(3, 3, { padding: 1 }), flat)],
+  ['conv2d', 'k3 valid, mse', net([2, 6, 6], conv(2, 3, { activation: 'tanh' }), flat), { loss: 'mse' }],
+  ['maxPool2d', 'k2', net([2, 6, 6], maxP(2), flat)],
+  ['maxPool2d', 'k2 on odd input (floor)', net([2, 7, 5], maxP(2), flat)],
+  ['maxPool2d', 'k3 stride 2 (overlapping)', net([2, 7, 7], maxP(3, { stride: 2 }), flat)],
+  ['maxPool2d', 'k3 stride 2 same', net([2, 8, 7], maxP(3, { stride: 2, padding: 'same' }), flat)],
+  ['maxPool2d', 'k2 stride 1 same (odd pad after)', net([2, 5, 5], maxP(2, { stride: 1, padding: 'same' }), flat)],
+  ['maxPool2d', 'k3 stride 1 pad 1', net([2, 5, 5], maxP(3, { stride: 1, padding: 1 }), flat)],
+  ['maxPool2d', 'k[2,3] stride [1,2]', net([2, 5, 7], maxP([2, 3], { stride: [1, 2] }), flat)],
+  ['avgPool2d', 'k2', net([2, 6, 6], avgP(2), flat)],
+  ['avgPool2d', 'k2 on odd input (floor)', net([2, 7, 5], avgP(2), flat)],
+  ['avgPool2d', 'k3 stride 2 (overlapping)', net([2, 7, 7], avgP(3, { stride: 2 }), flat)],
+  ['avgPool2d', 'k3 stride 2 same', net([2, 8, 7], avgP(3, { stride: 2, padding: 'same' }), flat)],
+  ['avgPool2d', 'k2 stride 1 same (odd pad after)', net([2, 5, 5], avgP(2, { stride: 1, padding: 'same' }), flat)],
+  ['avgPool2d', 'k3 stride 1 pad 1 (edge windows)', net([2, 5, 5], avgP(3, { stride: 1, padding: 1 }), flat)],
+  ['avgPool2d', 'k[3,2] stride [2,1]', net([2, 7, 5], avgP([3, 2], { stride: [2, 1] }), flat)],
+  ['dense', 'linear', net([2, 3, 3], flat, dense(7))],
+  ['dense', 'no bias', net([2, 3, 3], flat, dense(7, { useBias: false }))],
+  ['dense', 'relu', net([2, 3, 3], flat, dense(7, { activation: 'relu' }))],
+  ['dense', 'leakyRelu 0.1', net([2, 3, 3], flat, dense(7, { activation: 'leakyRelu', alpha: 0.1 }))],
+  ['dense', 'elu default', net([2, 3, 3], flat, dense(7, { activation: 'elu' }))],
+  ['dense', 'elu 0.5', net([2, 3, 3], flat, dense(7, { activation: 'elu', alpha: 0.5 }))],
+  ['dense', 'sigmoid', net([2, 3, 3], flat, dense(7, { activation: 'sigmoid' }))],
+  ['dense', 'tanh', net([2, 3, 3], flat, dense(7, { activation: 'tanh' }))],
+  ['dense', 'two layers, relu then linear', net([1, 4, 5], flat, dense(9, { activation: 'relu' }), dense(4))],
+  ['dense', 'sigmoid, mse', net([2, 3, 3], flat, dense(5, { activation: 'sigmoid' })), { loss: 'mse' }],
+  ['flatten', 'C,H,W order into dense', net([3, 4, 5], flat, dense(6))],
+  ['flatten', 'after conv and pool, into dense', net([2, 8, 8], conv(3, 3, { activation: 'relu' }), maxP(2), flat, dense(5))],
+  ['dropout', '0.5 after dense relu', net([2, 3, 3], flat, dense(8, { activation: 'relu' }), drop(0.5), dense(4))],
+  ['dropout', '0.5 after dense tanh', net([2, 3, 3], flat, dense(8, { activation: 'tanh' }), drop(0.5), dense(4))],
+  ['dropout', '0.3 on a spatial input', net([2, 6, 6], conv(3, 3), drop(0.3), flat, dense(4))],
+  ['relu', 'spatial', net([2, 5, 4], act('relu'), flat)],
+  ['relu', 'flat, after dense', net([2, 3, 3], flat, dense(8), act('relu'))],
+  ['leakyRelu', 'spatial, default alpha 0.01', net([2, 5, 4], act('leakyRelu'), flat)],
+  ['leakyRelu', 'flat, alpha 0.3', net([2, 3, 3], flat, dense(8), act('leakyRelu', 0.3))],
+  ['elu', 'spatial, default alpha 1', net([2, 5, 4], act('elu'), flat)],
+  ['elu', 'flat, alpha 0.5', net([2, 3, 3], flat, dense(8), act('elu', 0.5))],
+  ['sigmoid', 'spatial', net([2, 5, 4], act('sigmoid'), flat)],
+  ['sigmoid', 'flat, mse', net([2, 3, 3], flat, dense(8), act('sigmoid')), { loss: 'mse' }],
+  ['tanh', 'spatial', net([2, 5, 4], act('tanh'), flat)],
+  ['tanh', 'flat', net([2, 3, 3], flat, dense(8), act('tanh'))],
+  [
+    'mixed',
+    'every layer type in one net, mse',
+    net(
+      [3, 9, 8],
+      conv(4, 3, { padding: 'same' }),
+      act('relu'),
+      maxP(2, { padding: 'same' }),
+      conv(3, 2, { activation: 'elu', alpha: 0.5 }),
+      avgP(2, { stride: 1, padding: 'same' }),
+      act('leakyRelu', 0.1),
+      flat,
+      drop(0.25),
+      dense(6, { activation: 'sigmoid' }),
+      act('tanh'),
+      dense(3),
+    ),
+    { loss: 'mse' },
+  ],
+  ['M1 lenet5', 'batch 4', lenet5, { n: 4, engineInit: true, x: [0, 1] }],
+  ['M1 lenet5', 'batch 3, mse', lenet5, { n: 3, engineInit: true, x: [0, 1], loss: 'mse' }],
+  ['M2 fashion-cnn', 'batch 3', fashionCnn, { n: 3, engineInit: true, x: [0, 1] }],
 ];
 
 // ---- helpers -------------------------------------------------------------------------------
 
 /** Forward and backward through model.layers with a dx buffer for layer 0: d(mean loss)/dx. */
-function inputGradient(model: Model, x: Float32Array, labels: Int32Array, n: number, loss: 'cross-entropy' | 'mse', ctx: { training: boolean; seed: number; step: number; sampleOffset: number }): Float32Array {
+function inputGradient(
+  model: Model,
+  x: Float32Array,
+  labels: Int32Array,
+  n: number,
+  loss: 'cross-entropy' | 'mse',
+  ctx: { training: boolean; seed: number; step: number; sampleOffset: number },
+): Float32Array {
   const acts: Float32Array[] = [];
   let a = x;
   for (const layer of model.layers) {
@@ -233,11 +261,20 @@ describe('engine vs TensorFlow.js (cpu), same weights: relative error vs max |tf
     const labels = Int32Array.from({ length: n }, (_, i) => i % 4);
     const ctx = { seed: 21, step: 2 };
     const masks = { 1: convoyDropoutMask(model, 1, x, n, ctx), 4: convoyDropoutMask(model, 4, x, n, ctx) };
-    const ref = await runReference(spec, namedFromFlat(model.params, model.weights), { x, n, labels }, { conventions: CONVOY, dropoutMasks: masks });
+    const ref = await runReference(
+      spec,
+      namedFromFlat(model.params, model.weights),
+      { x, n, labels },
+      { conventions: CONVOY, dropoutMasks: masks },
+    );
 
     model.grads.fill(0);
     let lossSum = 0;
-    for (const [from, to] of [[0, 2], [2, 3], [3, 5]] as const) {
+    for (const [from, to] of [
+      [0, 2],
+      [2, 3],
+      [3, 5],
+    ] as const) {
       lossSum += computeGradients(model, {
         x: x.subarray(from * model.inputSize, to * model.inputSize),
         labels: labels.subarray(from, to),
@@ -258,6 +295,8 @@ describe('engine vs TensorFlow.js (cpu), same weights: relative error vs max |tf
     const cols = ['output', 'probs', 'loss', 'dweight', 'dbias', 'dx'];
     const fmt = (v: number | undefined): string => (v === undefined ? '-' : v.toExponential(1));
     const lines = [...worst].map(([g, r]) => `${g.padEnd(16)}${cols.map((c) => fmt(r[c]).padStart(9)).join('')}`);
-    console.log(`max relative error per group vs tfjs (engine kernels: ${kernelVariant})\n${'group'.padEnd(16)}${cols.map((c) => c.padStart(9)).join('')}\n${lines.join('\n')}`);
+    console.log(
+      `max relative error per group vs tfjs (engine kernels: ${kernelVariant})\n${'group'.padEnd(16)}${cols.map((c) => c.padStart(9)).join('')}\n${lines.join('\n')}`,
+    );
   });
 });

@@ -107,31 +107,64 @@ const N = 2;
 const cases: [name: string, spec: ModelSpec, loss: 'cross-entropy' | 'mse', conv: Partial<ReferenceConventions>][] = [
   [
     'conv even kernel same stride 2 (asymmetric pad), flatten, dense',
-    { input: [2, 5, 6], layers: [{ type: 'conv2d', filters: 3, kernelSize: [2, 4], stride: 2, padding: 'same' }, { type: 'flatten' }, { type: 'dense', units: 4 }] },
+    {
+      input: [2, 5, 6],
+      layers: [
+        { type: 'conv2d', filters: 3, kernelSize: [2, 4], stride: 2, padding: 'same' },
+        { type: 'flatten' },
+        { type: 'dense', units: 4 },
+      ],
+    },
     'cross-entropy',
     {},
   ],
   [
     'same padding with the odd pixel before',
-    { input: [1, 5, 6], layers: [{ type: 'conv2d', filters: 2, kernelSize: 4, padding: 'same', useBias: false }, { type: 'flatten' }, { type: 'dense', units: 3 }] },
+    {
+      input: [1, 5, 6],
+      layers: [
+        { type: 'conv2d', filters: 2, kernelSize: 4, padding: 'same', useBias: false },
+        { type: 'flatten' },
+        { type: 'dense', units: 3 },
+      ],
+    },
     'cross-entropy',
     { sameExtra: 'before' },
   ],
   [
     'maxPool pad 1, elu(0.5), avgPool same counting padding, dense on a spatial input',
-    { input: [2, 6, 5], layers: [{ type: 'maxPool2d', poolSize: 3, stride: 2, padding: 1 }, { type: 'elu', alpha: 0.5 }, { type: 'avgPool2d', poolSize: 2, stride: 1, padding: 'same' }, { type: 'dense', units: 3 }] },
+    {
+      input: [2, 6, 5],
+      layers: [
+        { type: 'maxPool2d', poolSize: 3, stride: 2, padding: 1 },
+        { type: 'elu', alpha: 0.5 },
+        { type: 'avgPool2d', poolSize: 2, stride: 1, padding: 'same' },
+        { type: 'dense', units: 3 },
+      ],
+    },
     'cross-entropy',
     {},
   ],
   [
     'avgPool excluding padding, tanh, mse summed over outputs',
-    { input: [2, 5, 5], layers: [{ type: 'avgPool2d', poolSize: 3, stride: 2, padding: 1 }, { type: 'tanh' }, { type: 'flatten' }, { type: 'dense', units: 3 }] },
+    {
+      input: [2, 5, 5],
+      layers: [
+        { type: 'avgPool2d', poolSize: 3, stride: 2, padding: 1 },
+        { type: 'tanh' },
+        { type: 'flatten' },
+        { type: 'dense', units: 3 },
+      ],
+    },
     'mse',
     { avgPoolCountPadding: false, mse: 'sum' },
   ],
   [
     'conv padding 2 stride [2,1], mse averaged over outputs',
-    { input: [3, 4, 4], layers: [{ type: 'conv2d', filters: 2, kernelSize: 3, stride: [2, 1], padding: 2 }, { type: 'flatten' }, { type: 'dense', units: 3 }] },
+    {
+      input: [3, 4, 4],
+      layers: [{ type: 'conv2d', filters: 2, kernelSize: 3, stride: [2, 1], padding: 2 }, { type: 'flatten' }, { type: 'dense', units: 3 }],
+    },
     'mse',
     { mse: 'mean' },
   ],
@@ -173,7 +206,12 @@ describe('tfjs reference agrees with a naive float64 loop (relative error vs max
     const shapes = paramShapes(spec, conv);
     const weights: NamedTensor[] = shapes.map((s, k) => ({
       ...s,
-      data: seededUniform(s.shape.reduce((a, b) => a * b, 1), 100 + k, -0.5, 0.5),
+      data: seededUniform(
+        s.shape.reduce((a, b) => a * b, 1),
+        100 + k,
+        -0.5,
+        0.5,
+      ),
     }));
     const x = seededUniform(N * spec.input[0] * spec.input[1] * spec.input[2], 7);
     const labels = [1, 2];

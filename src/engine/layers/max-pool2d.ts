@@ -34,7 +34,10 @@ export class MaxPool2d implements Layer {
     const { c, h, w, oh, ow, rows, cols } = this.g;
     this.switches = growInt(this.switches, n * this.outSize);
     const sw = this.switches;
-    if (this.is2x2) return this.forward2x2(x, y, n);
+    if (this.is2x2) {
+      this.forward2x2(x, y, n);
+      return;
+    }
     let out = 0;
     for (let plane = 0; plane < n * c; plane++) {
       const base = plane * h * w;
@@ -49,7 +52,7 @@ export class MaxPool2d implements Layer {
           for (let iy = y0; iy < y1; iy++) {
             for (let ix = x0, i = base + iy * w + x0; ix < x1; ix++, i++) {
               const v = x[i]!;
-              if (v > max || (v !== v && max === max)) {
+              if (beats(v, max)) {
                 max = v; // NaN propagates, as in PyTorch
                 best = i;
               }
@@ -81,15 +84,29 @@ export class MaxPool2d implements Layer {
           let best = i;
           let max = x[i]!;
           let v = x[i + 1]!;
-          if (v > max || (v !== v && max === max)) (max = v), (best = i + 1);
+          if (beats(v, max)) {
+            max = v;
+            best = i + 1;
+          }
           v = x[i + w]!;
-          if (v > max || (v !== v && max === max)) (max = v), (best = i + w);
+          if (beats(v, max)) {
+            max = v;
+            best = i + w;
+          }
           v = x[i + w + 1]!;
-          if (v > max || (v !== v && max === max)) (max = v), (best = i + w + 1);
+          if (beats(v, max)) {
+            max = v;
+            best = i + w + 1;
+          }
           y[out] = max;
           sw[out] = best;
         }
       }
     }
   }
+}
+
+/** v replaces the running maximum: larger, or NaN over a number (NaN propagates, as in PyTorch). */
+function beats(v: number, max: number): boolean {
+  return v > max || (Number.isNaN(v) && !Number.isNaN(max));
 }
