@@ -42,7 +42,7 @@ import {
   type OptimizerState,
 } from '../src/engine/optim/index.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from '../src/engine/safetensors.js';
-import { FencedError, JobFinishedError, type JobPatch, type JobStore, type NewEvent } from '../src/store/index.js';
+import { FencedError, failedEvent, JobFinishedError, statusEvent, type JobPatch, type JobStore } from '../src/store/index.js';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint, type CheckpointState } from './checkpoint.js';
 import { JobDataError, loadJobData, share, type JobData, type UploadedLoader } from './data.js';
 import type { Pool } from './pool.js';
@@ -227,13 +227,6 @@ function resumeMessage(c: Checkpoint | undefined): string {
   return c
     ? `resuming from the checkpoint at epoch ${c.state.epoch + 1}, step ${c.state.step} (attempt ${c.state.attempt})`
     : 'resuming: no checkpoint yet, starting over';
-}
-
-function statusEvent(d: JobDocument, message?: string): NewEvent {
-  return {
-    type: 'status',
-    data: { status: d.status, stage: d.stage, attempt: d.attempt, at: new Date().toISOString(), ...(message ? { message } : {}) },
-  };
 }
 
 /** The seed a job trains with: its own, else one derived from its id (stable across attempts). */
@@ -832,7 +825,7 @@ class Run {
     try {
       await this.update(
         { status: 'failed', stage: 'done', error, history: this.history },
-        { clearCheckpoint: true, clearCancel: true, event: { type: 'failed', data: { error, attempt: this.attempt } } },
+        { clearCheckpoint: true, clearCancel: true, event: failedEvent(error, this.attempt) },
       );
     } catch (err) {
       if (err instanceof FencedError) return { kind: 'fenced' };

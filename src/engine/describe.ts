@@ -33,12 +33,20 @@ export class SpecError extends Error {
   }
 }
 
+/** A tensor of a layer's weights file entry: `layers.{i}.weight` in PyTorch's layout. */
+export interface TensorShape {
+  name: string;
+  shape: number[];
+}
+
 export interface LayerDescription {
   index: number;
   type: LayerType;
   outputShape: number[];
   params: number;
   flops: number;
+  /** Every tensor this layer keeps in the weights file, with its full name and shape. */
+  tensors: TensorShape[];
 }
 
 export interface ModelDescription {
@@ -55,6 +63,8 @@ interface ResolvedBase {
   outShape: Shape;
   params: number;
   flops: number;
+  /** The layer's parameter tensors, named by kind (`weight`, `bias`); [] for layers without any. */
+  tensors: TensorShape[];
 }
 
 /** A layer with every default filled in and its geometry worked out: what the model builds from. */
@@ -121,6 +131,7 @@ export function summarize(resolved: ResolvedSpec): ModelDescription {
     outputShape: [...l.outShape],
     params: l.params,
     flops: l.flops,
+    tensors: l.tensors.map((t) => ({ name: `layers.${l.index}.${t.name}`, shape: [...t.shape] })),
   }));
   return {
     input: [...resolved.input],
@@ -176,7 +187,7 @@ function resolveLayer(raw: unknown, index: number, inShape: Shape, initDefault: 
   for (const key of Object.keys(raw)) {
     if (!ALLOWED_FIELDS[t].includes(key)) throw new SpecError(`${at}.${key}`, `unknown field for ${t}`);
   }
-  const base = { index, inShape };
+  const base = { index, inShape, tensors: [] as TensorShape[] };
   const field = (name: string): string => `${at}.${name}`;
 
   switch (t) {
@@ -193,8 +204,10 @@ function resolveLayer(raw: unknown, index: number, inShape: Shape, initDefault: 
       const outW = axisOut(w, window.kw, window.sw, window.padLeft, window.padRight);
       const outShape = [filters, outH, outW];
       const outputs = filters * outH * outW;
+      const tensors = weightAndBias([filters, c, kh, kw], useBias);
       return {
         ...base,
+        tensors,
         type: t,
         filters,
         window,
@@ -203,7 +216,7 @@ function resolveLayer(raw: unknown, index: number, inShape: Shape, initDefault: 
         alpha,
         init: init ?? initDefault,
         outShape,
-        params: filters * c * kh * kw + (useBias ? filters : 0),
+        params: tensorsSize(tensors),
         flops: 2 * outputs * c * kh * kw + (useBias ? outputs : 0) + (activation ? outputs : 0),
       };
     }
@@ -226,8 +239,10 @@ function resolveLayer(raw: unknown, index: number, inShape: Shape, initDefault: 
       const activation = optionalActivation(raw.activation, field('activation'));
       const alpha = alphaFor(raw.alpha, field('alpha'), activation);
       const init = optionalInit(raw.init, field('init'));
+      const tensors = weightAndBias([units, inputs], useBias);
       return {
         ...base,
+        tensors,
         type: t,
         units,
         useBias,
@@ -235,7 +250,7 @@ function resolveLayer(raw: unknown, index: number, inShape: Shape, initDefault: 
         alpha,
         init: init ?? initDefault,
         outShape: [units],
-        params: units * inputs + (useBias ? units : 0),
+        params: tensorsSize(tensors),
         flops: 2 * units * inputs + (useBias ? units : 0) + (activation ? units : 0),
       };
     }
@@ -261,6 +276,17 @@ function resolveLayer(raw: unknown, index: number, inShape: Shape, initDefault: 
     default:
       return assertNever(t);
   }
+}
+
+/** conv2d's and dense's tensors: a weight whose first dimension is the outputs, and their bias. */
+function weightAndBias(weight: number[], useBias: boolean): TensorShape[] {
+  const tensors = [{ name: 'weight', shape: weight }];
+  if (useBias) tensors.push({ name: 'bias', shape: [weight[0]!] });
+  return tensors;
+}
+
+function tensorsSize(tensors: readonly TensorShape[]): number {
+  return tensors.reduce((sum, t) => sum + shapeSize(t.shape), 0);
 }
 
 /**

@@ -98,26 +98,9 @@ async function datasetFacts(sub: JobSubmission, ctx: ValidateContext): Promise<D
   return { shape: [...shape], classes, trainSamples: samples.length, inlineSamples: samples.length };
 }
 
-/** Expected tensor shapes by name (`layers.{i}.weight` / `.bias`, PyTorch layouts). */
-function paramShapes(model: ModelSpec, desc: ModelDescription): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  model.layers.forEach((layer, i) => {
-    const inShape = i === 0 ? desc.input : desc.layers[i - 1]!.outputShape;
-    if (layer.type === 'conv2d') {
-      const [kh, kw] = typeof layer.kernelSize === 'number' ? [layer.kernelSize, layer.kernelSize] : layer.kernelSize;
-      out.set(`layers.${i}.weight`, [layer.filters, inShape[0]!, kh, kw]);
-      if (layer.useBias !== false) out.set(`layers.${i}.bias`, [layer.filters]);
-    } else if (layer.type === 'dense') {
-      out.set(`layers.${i}.weight`, [layer.units, inShape.reduce((a, b) => a * b, 1)]);
-      if (layer.useBias !== false) out.set(`layers.${i}.bias`, [layer.units]);
-    }
-  });
-  return out;
-}
-
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-async function checkInitialWeights(sub: JobSubmission, model: ModelSpec, desc: ModelDescription, ctx: ValidateContext) {
+async function checkInitialWeights(sub: JobSubmission, desc: ModelDescription, ctx: ValidateContext) {
   const iw = sub.initialWeights;
   if (!iw) return;
   if ('fromJob' in iw) {
@@ -128,7 +111,7 @@ async function checkInitialWeights(sub: JobSubmission, model: ModelSpec, desc: M
     }
     return;
   }
-  const expected = paramShapes(model, desc);
+  const expected = new Map(desc.layers.flatMap((l) => l.tensors.map((t) => [t.name, t.shape] as const)));
   const seen = new Set<string>();
   iw.tensors.forEach((t, i) => {
     const at = `/initialWeights/tensors/${i}`;
@@ -187,7 +170,7 @@ export async function analyzeSubmission(sub: JobSubmission, ctx: ValidateContext
     const field = fromPreset ? '/model/preset' : last !== undefined ? `/model/layers/${last}/units` : '/model/layers';
     throw invalid(field, `the model outputs ${outputs} class scores but the dataset has ${facts.classes} classes`);
   }
-  await checkInitialWeights(sub, model, description, ctx);
+  await checkInitialWeights(sub, description, ctx);
 
   const q = ctx.quotas;
   const quota = (name: string, value: number, limit: number): QuotaUse => ({ name, value, limit, exceeded: value > limit });

@@ -3,3 +3,4 @@ export * from './keys.js';
 export * from './jobs.js';
 export * from './redis.js';
 export * from './new-job.js';
+export * from './events.js';

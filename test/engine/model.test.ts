@@ -304,3 +304,25 @@ describe('computeGradients', () => {
     expect(after.correct).toBe(n);
   });
 });
+
+describe("describe() lists the model's tensors", () => {
+  const noBias: ModelSpec = {
+    input: [2, 5, 5],
+    layers: [
+      { type: 'conv2d', filters: 3, kernelSize: [3, 2], useBias: false },
+      { type: 'flatten' },
+      { type: 'dense', units: 4, useBias: false },
+    ],
+  };
+  it.each([
+    ['lenet5', PRESETS.lenet5],
+    ['fashion-cnn', PRESETS['fashion-cnn']],
+    ['tiny', tiny],
+    ['no bias', noBias],
+  ] as const)('%s: the same names and shapes as model.params, in order', (_name, spec) => {
+    const model = createModel(spec);
+    const described = model.describe().layers.flatMap((l) => l.tensors);
+    expect(described).toEqual(model.params.map((p) => ({ name: p.name, shape: p.shape })));
+    expect(described.length).toBeGreaterThan(0);
+  });
+});

@@ -18,9 +18,8 @@ import {
   type JobDocument,
   type JobSpec,
   type JobSubmission,
-  type StatusEvent,
 } from '../../contracts/index.js';
-import { InvalidCursorError, JobFinishedError, JobNotFoundError, queuedJobDocument } from '../../store/index.js';
+import { failedEvent, InvalidCursorError, JobFinishedError, JobNotFoundError, queuedJobDocument, statusEvent } from '../../store/index.js';
 import { ProblemError, notFound } from '../errors.js';
 import { enqueueTraining } from '../enqueue.js';
 import { jobLinks } from '../links.js';
@@ -57,23 +56,14 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
 
   async function createJob(id: string, spec: JobSpec, stepsPerEpoch: number): Promise<void> {
     const doc = queuedJobDocument(id, spec, stepsPerEpoch);
-    const { priority, createdAt: now } = doc;
-    const event: StatusEvent = { status: 'queued', stage: 'queued', attempt: 0, at: now };
-    await app.store.create(doc, { type: 'status', data: event });
+    await app.store.create(doc, statusEvent(doc));
     try {
-      await enqueueTraining(app, id, priority);
+      await enqueueTraining(app, id, doc.priority);
     } catch (err) {
       // Never lose a job silently: the document says why it will not run.
       app.log.error({ err, jobId: id }, 'queue.add failed; job marked failed');
-      await app.store
-        .update(
-          id,
-          { status: 'failed', stage: 'done', error: { code: 'enqueue-failed', message: 'the job could not be queued' } },
-          {
-            event: { type: 'failed', data: { error: { code: 'enqueue-failed', message: 'the job could not be queued' }, attempt: 0 } },
-          },
-        )
-        .catch(() => undefined);
+      const error = { code: 'enqueue-failed', message: 'the job could not be queued' };
+      await app.store.update(id, { status: 'failed', stage: 'done', error }, { event: failedEvent(error, 0) }).catch(() => undefined);
       throw new ProblemError(503, 'the queue is unavailable; try again', { code: 'queue-unavailable' });
     }
   }
@@ -249,16 +239,7 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
           id,
           (d) => (d.status === 'cancelling' || isTerminalStatus(d.status) ? null : { status: 'cancelling' }),
           {
-            event: (d) => ({
-              type: 'status',
-              data: {
-                status: d.status,
-                stage: d.stage,
-                attempt: d.attempt,
-                at: new Date().toISOString(),
-                message: 'cancel requested',
-              } satisfies StatusEvent,
-            }),
+            event: (d) => statusEvent(d, 'cancel requested'),
           },
         );
         return reply.code(202).send({ id, status: res?.doc.status ?? (await app.store.get(id))?.status ?? 'cancelling' });
