@@ -11,7 +11,8 @@
 //   2. pack op(B) into column panels of 8:  pb[(j/8)*K*8 + k*8 + j%8]   (zero-padded to 8 columns)
 //   3. a 4x8 micro-kernel walks k: two v128 loads of the B panel, four load32_splat broadcasts of
 //      A, eight v128 accumulators (11 live vectors: V8 keeps them in registers; 5x8, 6x8, 4x12
-//      spill). The k loop is not unrolled: unrolling made V8 spill (PERF-NOTES.md).
+//      spill). The k loop is not unrolled: unrolling made V8 hoist the loads and
+//      spill (~34 fell to ~23 GFLOP/s; docs/performance.md).
 //   Padding makes every tile full inside the kernel; only the store of an edge tile is partial.
 //
 // Convolution (NCHW, weights [F, C, KH, KW]) is im2col + GEMM inside wasm memory, one sample at a

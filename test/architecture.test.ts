@@ -25,7 +25,7 @@ const forbidden: IForbiddenRuleType[] = [
     name: 'server-uses-engine-only-for-spec-checks',
     severity: 'error',
     from: { path: '^src/server/' },
-    to: { path: '^src/engine/', pathNot: '^src/engine/(describe|spec|presets)\\.ts$' },
+    to: { path: '^src/engine/', pathNot: '^src/engine/(describe|spec|spec-fields|presets)\\.ts$' },
   },
   {
     name: 'server-and-workers-apart',

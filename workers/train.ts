@@ -763,8 +763,6 @@ class Run {
       },
       {
         weights: bytes,
-        clearCheckpoint: true,
-        clearCancel: true,
         event: { type: 'completed', data: { metrics: this.lastMetrics, history: this.history, weights: ref, reason } },
       },
     );
@@ -797,8 +795,6 @@ class Run {
       { status: 'cancelled', stage: 'done', metrics, history: this.history, weights: packed ? { ...packed.info, partial: true } : null },
       {
         ...(packed ? { weights: packed.bytes } : {}),
-        clearCheckpoint: true,
-        clearCancel: true,
         event: { type: 'cancelled', data: { metrics, weights: packed?.ref ?? null } },
       },
     );
@@ -825,7 +821,7 @@ class Run {
     try {
       await this.update(
         { status: 'failed', stage: 'done', error, history: this.history },
-        { clearCheckpoint: true, clearCancel: true, event: failedEvent(error, this.attempt) },
+        { event: failedEvent(error, this.attempt) },
       );
     } catch (err) {
       if (err instanceof FencedError) return { kind: 'fenced' };

@@ -13,6 +13,7 @@ import {
   PREDICT_ERROR_PREFIX,
   PREDICT_QUEUE,
   TRAIN_QUEUE,
+  type ModelSpec,
   type PredictJobData,
   type PredictResult,
   type TrainJobData,
@@ -21,7 +22,7 @@ import type { WorkerConfig } from '../src/config.js';
 import { createModel } from '../src/engine/index.js';
 import { decodeSafetensors } from '../src/engine/safetensors.js';
 import { DatasetStore } from '../src/store/datasets.js';
-import { connectRedis, JobStore } from '../src/store/index.js';
+import { connectRedis, JobStore, WorkerRegistry } from '../src/store/index.js';
 import { Placement } from './placement.js';
 import { Pool } from './pool.js';
 import { loadNamedTensors, trainJob, type TrainOutcome, type TrainSettings } from './train.js';
@@ -37,7 +38,7 @@ export interface WorkerOptions {
 
 interface PredictModel {
   key: string;
-  spec: NonNullable<Awaited<ReturnType<JobStore['getSpec']>>>['model'];
+  spec: ModelSpec;
   weights: SharedArrayBuffer;
   inputSize: number;
   classes: number;
@@ -56,6 +57,7 @@ export class ConvoyWorker {
   readonly placement: Placement;
   private readonly redis: Redis;
   private readonly datasets: DatasetStore;
+  private readonly workers: WorkerRegistry;
   private readonly log: Logger;
   private trainWorker: Worker<TrainJobData, TrainOutcome> | undefined;
   private predictWorker: Worker<PredictJobData, PredictResult> | undefined;
@@ -75,6 +77,7 @@ export class ConvoyWorker {
     this.redis.on('error', (err) => this.log.warn({ err: err.message }, 'redis connection error'));
     this.store = new JobStore(this.redis, options.prefix);
     this.datasets = new DatasetStore(this.redis, options.prefix);
+    this.workers = new WorkerRegistry(this.redis, options.prefix);
     this.pool = new Pool(options.config.threads);
     this.placement = new Placement();
   }
@@ -248,7 +251,7 @@ export class ConvoyWorker {
     const now = Date.now();
     const sps = ((this.samples - this.lastBeat.samples) * 1000) / Math.max(1, now - this.lastBeat.at);
     this.lastBeat = { at: now, samples: this.samples };
-    await this.store.heartbeat(
+    await this.workers.heartbeat(
       {
         id: this.id,
         pid: process.pid,
@@ -271,7 +274,7 @@ export class ConvoyWorker {
     this.log.info({ activeJobs: [...this.active].map((a) => a.id) }, 'worker draining');
     if (this.heartbeat) clearInterval(this.heartbeat);
     await Promise.all([this.trainWorker?.close(), this.predictWorker?.close()]);
-    await this.store.removeWorker(this.id).catch(() => {});
+    await this.workers.remove(this.id).catch(() => {});
     await this.pool.close();
     await this.redis.quit().catch(() => this.redis.disconnect());
     this.log.info('worker stopped');

@@ -49,6 +49,12 @@ export class DatasetError extends Error {
     this.line = where?.line;
     this.column = where?.column;
   }
+
+  /** The same error, its field inside `part` (`row 3` of the request part `file` -> `file/row 3`). */
+  within(part: string): DatasetError {
+    const where = this.line === undefined ? undefined : { line: this.line, ...(this.column !== undefined ? { column: this.column } : {}) };
+    return new DatasetError(this.code, `${part}/${this.field}`, this.message, where);
+  }
 }
 
 /** Largest number of classes a Uint8Array label can name. */

@@ -3,7 +3,8 @@ import { parseCsvDataset, type PixelMode } from './csv.js';
 import { parseIdxDataset } from './idx.js';
 import { DatasetError, MAX_CLASSES, checkShape, resolveClasses, sampleSize, type Dataset, type ImageShape } from './types.js';
 
-export type UploadInput = { images: Uint8Array; labels: Uint8Array } | { csv: Uint8Array | string };
+/** IDX images + labels, or a CSV; `field` names the request part the CSV came from (errors name it). */
+export type UploadInput = { images: Uint8Array; labels: Uint8Array } | { csv: Uint8Array | string; field?: string };
 
 export interface UploadOptions {
   /** Expected [c, h, w]. IDX: must match the file; CSV: must match the column count. */
@@ -23,7 +24,11 @@ export interface UploadOptions {
  */
 export function parseUpload(input: UploadInput, opts: UploadOptions = {}): Dataset {
   if ('csv' in input) {
-    return parseCsvDataset(input.csv, opts);
+    try {
+      return parseCsvDataset(input.csv, opts);
+    } catch (err) {
+      throw err instanceof DatasetError && input.field ? err.within(input.field) : err;
+    }
   }
   if (!(input.images instanceof Uint8Array))
     throw new DatasetError('bad_value', 'images', 'images: expected the bytes of an IDX image file');

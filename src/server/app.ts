@@ -97,7 +97,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(redisPlugin, { url: redisUrl, prefix: config.redisPrefix });
   await app.register(queuesPlugin, { prefix: config.redisPrefix });
   await app.register(eventsPlugin, { blockMs: config.api.sseBlockMs });
-  await app.register(metricsPlugin);
+  await app.register(metricsPlugin, { readyWithinMs: config.api.readyWorkerWithinMs });
 
   const ctx: ServerContext = { config };
   await app.register(jobsRoutes, ctx);

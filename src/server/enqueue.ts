@@ -5,7 +5,9 @@
 // job; requeueOrphans() (run by main.ts at start-up) finds those and adds them, so an accepted job
 // is never lost. Re-adding is safe: BullMQ ignores an add whose jobId exists.
 import type { FastifyInstance } from 'fastify';
-import { TRAIN_JOB_NAME } from '../contracts/index.js';
+import { TRAIN_JOB_NAME, type JobSpec } from '../contracts/index.js';
+import { failedEvent, queuedJobDocument, statusEvent } from '../store/index.js';
+import { ProblemError } from './errors.js';
 
 export function trainJobOptions(id: string, priority: number) {
   return { jobId: id, priority, removeOnComplete: true, removeOnFail: { count: 1000 } };
@@ -15,11 +17,25 @@ export async function enqueueTraining(app: FastifyInstance, id: string, priority
   await app.queues.train.add(TRAIN_JOB_NAME, { id }, trainJobOptions(id, priority));
 }
 
+/** Creates the job's document (status queued, its first event) and queues it. */
+export async function submitJob(app: FastifyInstance, id: string, spec: JobSpec, stepsPerEpoch: number): Promise<void> {
+  const doc = queuedJobDocument(id, spec, stepsPerEpoch);
+  await app.store.create(doc, statusEvent(doc));
+  try {
+    await enqueueTraining(app, id, doc.priority);
+  } catch (err) {
+    // Never lose a job silently: the document says why it will not run.
+    app.log.error({ err, jobId: id }, 'queue.add failed; job marked failed');
+    const error = { code: 'enqueue-failed', message: 'the job could not be queued' };
+    await app.store.update(id, { status: 'failed', stage: 'done', error }, { event: failedEvent(error, 0) }).catch(() => undefined);
+    throw new ProblemError(503, 'the queue is unavailable; try again', { code: 'queue-unavailable' });
+  }
+}
+
 /** Re-adds queued, never-started jobs that have no BullMQ job. Returns how many. */
 export async function requeueOrphans(app: FastifyInstance): Promise<number> {
-  const ids = await app.redis.zrange(app.store.keys.jobsByStatus('queued'), 0, -1);
   let requeued = 0;
-  for (const id of ids) {
+  for (const id of await app.store.idsByStatus('queued')) {
     if (await app.queues.train.getJob(id)) continue;
     const doc = await app.store.get(id);
     if (doc?.status !== 'queued' || doc.attempt !== 0) continue;

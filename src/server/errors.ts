@@ -3,7 +3,9 @@
 // no stack trace (the log has them).
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorObject } from 'ajv';
-import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, type Problem } from '../contracts/index.js';
+import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, ProblemSchema, type Problem } from '../contracts/index.js';
+import { DatasetError } from '../datasets/index.js';
+import { InvalidCursorError, JobFinishedError, JobNotFoundError } from '../store/index.js';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -59,12 +61,43 @@ export class ProblemError extends Error {
   }
 }
 
+/** Response schemas for a route's problem statuses: `response: { 200: X, ...problems(400, 404) }`. */
+export const problems = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ProblemSchema]));
+
 export const notFound = (what: string, id: string) =>
   new ProblemError(404, `${what} ${id} not found`, { type: PROBLEM_TYPES.notFound, code: 'not-found' });
 
 /** A field-level validation problem (400) on the body. */
 export const invalidField = (field: string, message: string, type: string = PROBLEM_TYPES.validation) =>
   new ProblemError(400, `${field} ${message}`, { type, field, code: 'invalid' });
+
+// ---- domain errors -> problems ----------------------------------------------------------------
+
+/** The one mapping from the store's and the datasets' errors to problems; routes just throw. */
+export function domainProblem(err: unknown): ProblemError | undefined {
+  if (err instanceof JobNotFoundError) return notFound('job', err.jobId);
+  if (err instanceof JobFinishedError) return jobFinished(err.jobId, err.status);
+  if (err instanceof InvalidCursorError) {
+    return new ProblemError(400, 'querystring/cursor is not a cursor this API returned', { field: 'querystring/cursor', code: 'invalid' });
+  }
+  if (err instanceof DatasetError) {
+    return new ProblemError(400, err.message, {
+      type: PROBLEM_TYPES.dataset,
+      field: err.field,
+      code: err.code,
+      extra: err.line !== undefined ? { line: err.line, ...(err.column !== undefined ? { column: err.column } : {}) } : {},
+    });
+  }
+  return undefined;
+}
+
+/** 409: the job has finished (succeeded, failed or cancelled) and cannot take this request. */
+export const jobFinished = (id: string, status: string) =>
+  new ProblemError(409, `job ${id} has already finished (${status})`, {
+    type: PROBLEM_TYPES.conflict,
+    code: 'finished',
+    extra: { jobStatus: status },
+  });
 
 // ---- Ajv errors -> one sentence ----------------------------------------------------------------
 
@@ -144,7 +177,8 @@ export function sendProblem(reply: FastifyReply, problem: Problem, headers: Reco
   return reply.code(problem.status).headers(headers).type(PROBLEM_CONTENT_TYPE).send(problem);
 }
 
-export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export function errorHandler(thrown: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const error = domainProblem(thrown) ?? thrown;
   if (error instanceof ProblemError) {
     if (error.status >= 500) request.log.error({ err: error }, 'request failed');
     return sendProblem(reply, error.toProblem(request.url));

@@ -106,7 +106,7 @@ async function checkInitialWeights(sub: JobSubmission, desc: ModelDescription, c
   if ('fromJob' in iw) {
     const doc = await ctx.store.get(iw.fromJob);
     if (!doc) throw invalidField('/initialWeights/fromJob', `names no job (${iw.fromJob})`);
-    if (!(await ctx.store.redis.exists(ctx.store.keys.weights(iw.fromJob)))) {
+    if (!(await ctx.store.hasWeights(iw.fromJob))) {
       throw invalidField('/initialWeights/fromJob', `names a job without weights (yet): ${iw.fromJob}`);
     }
     return;

@@ -1,6 +1,6 @@
 // Builders of the events the API and the workers both append, so each payload is written once.
 import type { JobDocument, JobError, StatusEvent } from '../contracts/index.js';
-import type { NewEvent } from './jobs.js';
+import type { NewEvent } from './event-log.js';
 
 /** A `status` event for the document as it now is (status, stage, attempt), with an optional message. */
 export function statusEvent(doc: Pick<JobDocument, 'status' | 'stage' | 'attempt'>, message?: string): NewEvent {

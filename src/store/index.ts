@@ -1,6 +1,11 @@
-// src/store: Redis keys and the job / event / checkpoint store shared by the API and the workers.
+// src/store: every Redis key and call of Convoy but BullMQ's own: job documents and their event
+// logs, weights, checkpoints, datasets, idempotency keys, worker heartbeats.
 export * from './keys.js';
+export * from './errors.js';
+export * from './event-log.js';
+export * from './events.js';
 export * from './jobs.js';
 export * from './redis.js';
 export * from './new-job.js';
-export * from './events.js';
+export * from './workers.js';
+export * from './idempotency.js';

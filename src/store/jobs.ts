@@ -7,14 +7,16 @@
 // event and any extra keys in one atomic step if the revision is unchanged (else re-read, retry)
 // and, for a worker's write, if the writer's attempt still owns the job (the fencing token).
 import type { Redis } from 'ioredis';
-import type { JobDocument, JobEventType } from '../contracts/index.js';
+import type { JobDocument, JobStatus } from '../contracts/index.js';
+import { FencedError, JobExistsError, JobNotFoundError } from './errors.js';
+import { readRange, readStreams, type NewEvent, type StoredEvent } from './event-log.js';
 import { createKeys, type Keys } from './keys.js';
 import { applyPatch, isTerminal, type JobPatch } from './merge.js';
+import { newestFirst } from './page.js';
 import { COMMIT, SET_FENCED } from './scripts.js';
 
-export { JobFinishedError, isTerminal, applyPatch, type JobPatch } from './merge.js';
+export { isTerminal, applyPatch, type JobPatch } from './merge.js';
 
-/** An event as stored in the log: `id` is the Redis stream id (the SSE event id). */
 /**
  * How one attempt of a training job ran, recorded by its worker: `alone` (the only job in its worker
  * process), `shared` (another job ran in the same process at some point), `handed-back` (it
@@ -23,42 +25,6 @@ export { JobFinishedError, isTerminal, applyPatch, type JobPatch } from './merge
  */
 export type AttemptRun = 'alone' | 'shared' | 'handed-back';
 
-export interface StoredEvent {
-  id: string;
-  type: JobEventType;
-  data: unknown;
-}
-
-export interface NewEvent {
-  type: JobEventType;
-  data: unknown;
-}
-
-export class JobNotFoundError extends Error {
-  constructor(readonly jobId: string) {
-    super(`job ${jobId} not found`);
-    this.name = 'JobNotFoundError';
-  }
-}
-
-export class JobExistsError extends Error {
-  constructor(readonly jobId: string) {
-    super(`job ${jobId} already exists`);
-    this.name = 'JobExistsError';
-  }
-}
-
-/** A write from an attempt that no longer owns the job (it lost its lock; another attempt took over). */
-export class FencedError extends Error {
-  constructor(
-    readonly jobId: string,
-    readonly attempt: number,
-  ) {
-    super(`job ${jobId}: attempt ${attempt} no longer owns the job; write refused`);
-    this.name = 'FencedError';
-  }
-}
-
 export interface UpdateOptions {
   /** The writer's attempt: the write is refused (FencedError) unless it is still the job's attempt. */
   fence?: number;
@@ -66,10 +32,6 @@ export interface UpdateOptions {
   event?: NewEvent | ((doc: JobDocument) => NewEvent | undefined);
   /** Safetensors bytes stored with the change (the final commit of a job). */
   weights?: Buffer;
-  /** Remove the cancel flag with the change. */
-  clearCancel?: boolean;
-  /** Remove the checkpoint with the change (the job has finished). */
-  clearCheckpoint?: boolean;
   /** Store this checkpoint with the change (e.g. an epoch's event and its checkpoint, atomically). */
   checkpoint?: Buffer;
 }
@@ -86,20 +48,21 @@ export interface ListOptions {
   cursor?: string;
 }
 
-export interface WorkerHeartbeat {
-  id: string;
-  pid: number;
-  host: string;
-  threads: number;
-  concurrency: number;
-  activeJobs: string[];
-  startedAt: string;
-  seenAt: string;
-  /** Samples trained per second over the last heartbeat period. */
-  samplesPerSecond?: number;
-}
-
 type CommitReply = ['ok', number, string] | ['conflict'] | ['fenced'];
+
+/** One COMMIT (scripts.ts): the document at `rev`, written by `fence` (0: unfenced), with its event. */
+interface Commit {
+  rev: number;
+  fence: number;
+  doc: JobDocument;
+  /** The status the document had (undefined on create). */
+  oldStatus?: string;
+  event: NewEvent | undefined;
+  /** The spec, written once on create. */
+  spec?: string;
+  /** Other keys written with the change; '' deletes the key. */
+  extras?: Record<string, Buffer | string>;
+}
 
 interface StoreCommands {
   convoyCommit(numKeys: number, ...args: (string | number | Buffer)[]): Promise<CommitReply>;
@@ -129,9 +92,7 @@ export class JobStore {
   /** Create a job (document + its first event). Throws JobExistsError if the id is taken. */
   async create(doc: JobDocument, event?: NewEvent): Promise<{ eventId: string | undefined }> {
     const { spec, ...rest } = doc;
-    const reply = await this.commit(doc.id, 0, 0, rest as JobDocument, undefined, doc.status, event, {
-      spec: JSON.stringify(spec),
-    });
+    const reply = await this.commit(doc.id, { rev: 0, fence: 0, doc: rest as JobDocument, event, spec: JSON.stringify(spec) });
     if (reply[0] !== 'ok') throw new JobExistsError(doc.id);
     return { eventId: reply[2] || undefined };
   }
@@ -141,18 +102,6 @@ export class JobStore {
     const [doc, spec] = await this.redis.hmget(this.keys.job(id), 'doc', 'spec');
     if (doc === null) return null;
     return { ...(JSON.parse(doc) as JobDocument), spec: spec === null ? undefined : JSON.parse(spec) } as JobDocument;
-  }
-
-  /** The job's spec alone (what a worker needs to train). */
-  async getSpec(id: string): Promise<JobDocument['spec'] | null> {
-    const spec = await this.redis.hget(this.keys.job(id), 'spec');
-    return spec === null ? null : (JSON.parse(spec) as JobDocument['spec']);
-  }
-
-  /** The job's current attempt (its fencing token), 0 before any worker claimed it, null if missing. */
-  async attempt(id: string): Promise<number | null> {
-    const a = await this.redis.hget(this.keys.job(id), 'attempt');
-    return a === null ? null : Number(a);
   }
 
   /**
@@ -175,13 +124,18 @@ export class JobStore {
       const event = typeof options.event === 'function' ? options.event(next) : options.event;
       const extras: Record<string, Buffer | string> = {};
       if (options.weights) extras[this.keys.weights(id)] = options.weights;
-      // A finished job needs neither its cancel flag nor a checkpoint, whoever finished it.
-      const finished = isTerminal(next.status);
-      if (options.clearCancel || finished) extras[this.keys.cancel(id)] = '';
-      if (finished) extras[this.keys.runs(id)] = '';
-      if (options.clearCheckpoint || finished) extras[this.keys.checkpoint(id)] = '';
-      if (options.checkpoint) extras[this.keys.checkpoint(id)] = options.checkpoint;
-      const reply = await this.commit(id, Number(revRaw), options.fence ?? 0, next, current.status, next.status, event, {
+      // A finished job needs neither its cancel flag, nor a checkpoint, nor its attempt marks.
+      if (isTerminal(next.status)) {
+        for (const key of [this.keys.cancel(id), this.keys.runs(id), this.keys.checkpoint(id)]) extras[key] = '';
+      } else if (options.checkpoint) {
+        extras[this.keys.checkpoint(id)] = options.checkpoint;
+      }
+      const reply = await this.commit(id, {
+        rev: Number(revRaw),
+        fence: options.fence ?? 0,
+        doc: next,
+        oldStatus: current.status,
+        event,
         extras,
       });
       if (reply[0] === 'ok') return { doc: next, eventId: reply[2] || undefined };
@@ -191,31 +145,24 @@ export class JobStore {
     throw new Error(`job ${id}: too many concurrent writers`);
   }
 
-  private commit(
-    id: string,
-    rev: number,
-    fence: number,
-    doc: JobDocument,
-    oldStatus: string | undefined,
-    newStatus: string,
-    event: NewEvent | undefined,
-    opts: { spec?: string; extras?: Record<string, Buffer | string> },
-  ): Promise<CommitReply> {
+  private commit(id: string, c: Commit): Promise<CommitReply> {
     const k = this.keys;
-    const extraKeys = Object.keys(opts.extras ?? {});
-    const keys = [k.job(id), k.events(id), k.jobs(), k.jobsByStatus(oldStatus ?? newStatus), k.jobsByStatus(newStatus), ...extraKeys];
+    const extras = c.extras ?? {};
+    const extraKeys = Object.keys(extras);
+    const status = c.doc.status;
+    const keys = [k.job(id), k.events(id), k.jobs(), k.jobsByStatus(c.oldStatus ?? status), k.jobsByStatus(status), ...extraKeys];
     const argv: (string | number | Buffer)[] = [
-      rev,
-      fence,
-      JSON.stringify(doc),
-      newStatus,
-      doc.attempt,
-      Date.parse(doc.createdAt),
+      c.rev,
+      c.fence,
+      JSON.stringify(c.doc),
+      status,
+      c.doc.attempt,
+      Date.parse(c.doc.createdAt),
       id,
-      event?.type ?? '',
-      event ? JSON.stringify(event.data) : '',
-      opts.spec ?? '',
-      ...extraKeys.map((key) => opts.extras![key]!),
+      c.event?.type ?? '',
+      c.event ? JSON.stringify(c.event.data) : '',
+      c.spec ?? '',
+      ...extraKeys.map((key) => extras[key]!),
     ];
     return this.cmd.convoyCommit(keys.length, ...keys, ...argv);
   }
@@ -224,34 +171,23 @@ export class JobStore {
   async list(options: ListOptions = {}): Promise<{ jobs: JobDocument[]; nextCursor: string | undefined }> {
     const limit = Math.max(1, Math.min(options.limit ?? 20, 1000));
     const key = options.status ? this.keys.jobsByStatus(options.status) : this.keys.jobs();
-    let max = '+inf';
-    let after: { score: number; id: string } | undefined;
-    if (options.cursor) {
-      after = decodeCursor(options.cursor);
-      max = String(after.score);
-    }
-    const ids: string[] = [];
-    const scores: number[] = [];
-    let offset = 0;
-    while (ids.length <= limit) {
-      const page = await this.redis.zrevrangebyscore(key, max, '-inf', 'WITHSCORES', 'LIMIT', offset, limit + 1);
-      if (page.length === 0) break;
-      for (let i = 0; i < page.length; i += 2) {
-        const id = page[i]!;
-        const score = Number(page[i + 1]);
-        // Members with the cursor's score sort by id descending; skip those already returned.
-        if (after && score === after.score && id >= after.id) continue;
-        ids.push(id);
-        scores.push(score);
-      }
-      offset += page.length / 2;
-    }
-    const pageIds = ids.slice(0, limit);
-    const docs = await Promise.all(pageIds.map((id) => this.get(id)));
-    const jobs = docs.filter((d): d is JobDocument => d !== null);
-    const last = pageIds.length - 1;
-    const nextCursor = ids.length > limit ? encodeCursor(scores[last]!, pageIds[last]!) : undefined;
-    return { jobs, nextCursor };
+    const page = await newestFirst(this.redis, key, limit, options.cursor);
+    const docs = await Promise.all(page.ids.map((id) => this.get(id)));
+    return { jobs: docs.filter((d): d is JobDocument => d !== null), nextCursor: page.nextCursor };
+  }
+
+  /** Ids of the jobs with this status, oldest first (at most `limit`). */
+  async idsByStatus(status: JobStatus, limit = Number.POSITIVE_INFINITY): Promise<string[]> {
+    const stop = Number.isFinite(limit) ? limit - 1 : -1;
+    return this.redis.zrange(this.keys.jobsByStatus(status), 0, stop);
+  }
+
+  /** How many jobs have each of these statuses. */
+  async countByStatus(statuses: readonly JobStatus[]): Promise<Map<JobStatus, number>> {
+    const pipe = this.redis.pipeline();
+    for (const s of statuses) pipe.zcard(this.keys.jobsByStatus(s));
+    const counts = (await pipe.exec()) ?? [];
+    return new Map(statuses.map((s, i) => [s, Number(counts[i]?.[1] ?? 0)]));
   }
 
   /** How each earlier attempt of a job ran (attempt number -> run), for crash accounting. */
@@ -283,12 +219,7 @@ export class JobStore {
 
   /** Events after `after` (exclusive; undefined = from the start), oldest first. */
   async events(id: string, options: { after?: string; limit?: number } = {}): Promise<StoredEvent[]> {
-    const start = options.after ? `(${options.after}` : '-';
-    const entries =
-      options.limit === undefined
-        ? await this.redis.xrange(this.keys.events(id), start, '+')
-        : await this.redis.xrange(this.keys.events(id), start, '+', 'COUNT', options.limit);
-    return entries.map(toEvent);
+    return readRange(this.redis, this.keys.events(id), options);
   }
 
   /**
@@ -301,23 +232,14 @@ export class JobStore {
     blockMs: number,
     count = 100,
   ): Promise<Map<string, StoredEvent[]>> {
-    const out = new Map<string, StoredEvent[]>();
-    if (cursors.size === 0) return out;
-    const ids = [...cursors.keys()];
-    const reply = (await connection.xread(
-      'COUNT',
-      count,
-      'BLOCK',
-      blockMs,
-      'STREAMS',
-      ...ids.map((id) => this.keys.events(id)),
-      ...ids.map((id) => cursors.get(id) || '0-0'),
-    )) as [string, [string, string[]][]][] | null;
-    for (const [key, entries] of reply ?? []) {
-      const id = ids.find((j) => this.keys.events(j) === key);
-      if (id !== undefined) out.set(id, entries.map(toEvent));
-    }
-    return out;
+    const byKey = new Map([...cursors].map(([id, cursor]) => [this.keys.events(id), cursor]));
+    const found = await readStreams(connection, byKey, blockMs, count);
+    return new Map(
+      [...cursors.keys()].flatMap((id) => {
+        const events = found.get(this.keys.events(id));
+        return events ? [[id, events] as const] : [];
+      }),
+    );
   }
 
   // ---- cancel, weights, checkpoints -------------------------------------------------------
@@ -334,6 +256,10 @@ export class JobStore {
     return this.redis.getBuffer(this.keys.weights(id));
   }
 
+  async hasWeights(id: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.weights(id))) === 1;
+  }
+
   /** Store a checkpoint unless `attempt` no longer owns the job. Returns false when fenced off. */
   async putCheckpoint(id: string, attempt: number, bytes: Buffer): Promise<boolean> {
     return (await this.cmd.convoySetFenced(this.keys.job(id), this.keys.checkpoint(id), attempt, bytes)) === 1;
@@ -341,60 +267,5 @@ export class JobStore {
 
   async getCheckpoint(id: string): Promise<Buffer | null> {
     return this.redis.getBuffer(this.keys.checkpoint(id));
-  }
-
-  // ---- worker heartbeats ---------------------------------------------------------------------
-
-  async heartbeat(beat: WorkerHeartbeat, ttlMs: number): Promise<void> {
-    await this.redis
-      .multi()
-      .set(this.keys.worker(beat.id), JSON.stringify(beat), 'PX', ttlMs)
-      .zadd(this.keys.workers(), Date.parse(beat.seenAt), beat.id)
-      .exec();
-  }
-
-  /** Workers whose heartbeat is younger than `withinMs`. */
-  async liveWorkers(withinMs: number): Promise<WorkerHeartbeat[]> {
-    const since = Date.now() - withinMs;
-    await this.redis.zremrangebyscore(this.keys.workers(), '-inf', `(${since - 60_000}`);
-    const ids = await this.redis.zrangebyscore(this.keys.workers(), since, '+inf');
-    if (ids.length === 0) return [];
-    const raw = await this.redis.mget(ids.map((id) => this.keys.worker(id)));
-    return raw.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as WorkerHeartbeat);
-  }
-
-  async removeWorker(id: string): Promise<void> {
-    await this.redis.multi().del(this.keys.worker(id)).zrem(this.keys.workers(), id).exec();
-  }
-}
-
-function toEvent([id, fields]: [string, string[]]): StoredEvent {
-  let type = '';
-  let data = '';
-  for (let i = 0; i < fields.length; i += 2) {
-    if (fields[i] === 'type') type = fields[i + 1]!;
-    else if (fields[i] === 'data') data = fields[i + 1]!;
-  }
-  return { id, type: type as JobEventType, data: data ? JSON.parse(data) : null };
-}
-
-function encodeCursor(score: number, id: string): string {
-  return Buffer.from(JSON.stringify([score, id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { score: number; id: string } {
-  try {
-    const [score, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [unknown, unknown];
-    if (typeof score === 'number' && typeof id === 'string') return { score, id };
-  } catch {
-    // fall through
-  }
-  throw new InvalidCursorError(cursor);
-}
-
-export class InvalidCursorError extends Error {
-  constructor(readonly cursor: string) {
-    super('invalid cursor');
-    this.name = 'InvalidCursorError';
   }
 }

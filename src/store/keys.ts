@@ -21,6 +21,12 @@ export interface Keys {
   jobs(): string;
   /** sorted set: jobs with this status, score = createdAt ms */
   jobsByStatus(status: string): string;
+  /** hash: meta (JSON DatasetInfo), data (encodeDataset bytes, src/datasets/codec.ts) */
+  dataset(id: string): string;
+  /** sorted set: uploaded dataset ids, score = createdAt ms */
+  datasets(): string;
+  /** string with TTL: an Idempotency-Key's record (JSON: body hash, job id, at); `hash` = sha256 of the key */
+  idempotency(hash: string): string;
   /** string with TTL: a worker process's heartbeat (JSON) */
   worker(id: string): string;
   /** sorted set: worker ids, score = last heartbeat ms */
@@ -39,6 +45,9 @@ export function createKeys(prefix = 'convoy'): Keys {
     runs: (id) => `${p}:job:${id}:runs`,
     jobs: () => `${p}:jobs`,
     jobsByStatus: (status) => `${p}:jobs:status:${status}`,
+    dataset: (id) => `${p}:dataset:${id}`,
+    datasets: () => `${p}:datasets`,
+    idempotency: (hash) => `${p}:idempotency:${hash}`,
     worker: (id) => `${p}:worker:${id}`,
     workers: () => `${p}:workers`,
   };

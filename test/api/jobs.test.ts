@@ -169,7 +169,7 @@ describe('cancel and delete', () => {
         await store.update(
           id,
           { status: 'cancelled', stage: 'done' },
-          { event: { type: 'cancelled', data: { metrics: { loss: null, accuracy: null }, weights: null } }, clearCancel: true },
+          { event: { type: 'cancelled', data: { metrics: { loss: null, accuracy: null }, weights: null } } },
         );
       },
       { connection: conn, prefix: t.prefix },

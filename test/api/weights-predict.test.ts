@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Worker } from 'bullmq';
 import { encodeSafetensors } from '../../src/engine/safetensors.js';
 import { PREDICT_ERROR_PREFIX, PREDICT_QUEUE, type PredictJobData, type PredictResult } from '../../src/contracts/index.js';
-import { JobStore } from '../../src/store/index.js';
+import { WorkerRegistry } from '../../src/store/index.js';
 import { startApp, tinyJob, type TestApp } from './helpers.js';
 
 let t: TestApp;
@@ -128,9 +128,9 @@ describe('health and metrics', () => {
     const notReady = await t.app.inject({ url: '/readyz' });
     expect(notReady.statusCode).toBe(503);
     expect(notReady.json()).toMatchObject({ code: 'no-workers' });
-    const store = new JobStore(t.redis, t.prefix);
+    const workers = new WorkerRegistry(t.redis, t.prefix);
     const at = new Date().toISOString();
-    await store.heartbeat({ id: 'w1', pid: 1, host: 'h', threads: 1, concurrency: 1, activeJobs: [], startedAt: at, seenAt: at }, 5000);
+    await workers.heartbeat({ id: 'w1', pid: 1, host: 'h', threads: 1, concurrency: 1, activeJobs: [], startedAt: at, seenAt: at }, 5000);
     const ready = await t.app.inject({ url: '/readyz' });
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toEqual({ status: 'ready', redis: 'ok', workers: 1 });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import type { JobDocument } from '../../src/contracts/index.js';
 import { connectRedis } from '../../src/store/redis.js';
-import { FencedError, JobExistsError, JobFinishedError, JobStore } from '../../src/store/index.js';
+import { FencedError, JobExistsError, JobFinishedError, JobStore, WorkerRegistry } from '../../src/store/index.js';
 
 let redis: Redis;
 let store: JobStore;
@@ -101,7 +101,7 @@ describe('job store', () => {
     const done = await store.update(
       id,
       { status: 'succeeded', stage: 'done' },
-      { fence: 2, weights: Buffer.from([1, 2, 3]), clearCheckpoint: true, event: { type: 'completed', data: {} } },
+      { fence: 2, weights: Buffer.from([1, 2, 3]), event: { type: 'completed', data: {} } },
     );
     expect(done?.doc.finishedAt).toBeTruthy();
     expect([...((await store.getWeights(id)) ?? [])]).toEqual([1, 2, 3]);
@@ -191,11 +191,17 @@ describe('job store', () => {
     expect(await store.isCancelRequested(id)).toBe(false);
     expect(await store.getCheckpoint(id)).toBeNull();
     expect((await store.attemptRuns(id)).size).toBe(0);
+  });
 
+  it('worker heartbeats: live within the window, gone when removed or too old', async () => {
+    const workers = new WorkerRegistry(redis, store.keys.prefix);
     const now = new Date().toISOString();
-    await store.heartbeat({ id: 'w1', pid: 1, host: 'h', threads: 2, concurrency: 1, activeJobs: [], startedAt: now, seenAt: now }, 5000);
-    expect((await store.liveWorkers(10_000)).map((w) => w.id)).toContain('w1');
-    await store.removeWorker('w1');
-    expect((await store.liveWorkers(10_000)).map((w) => w.id)).not.toContain('w1');
+    const beat = { id: 'w1', pid: 1, host: 'h', threads: 2, concurrency: 1, activeJobs: [], startedAt: now, seenAt: now };
+    await workers.heartbeat(beat, 5000);
+    const old = new Date(Date.now() - 20_000).toISOString();
+    await workers.heartbeat({ ...beat, id: 'w-old', seenAt: old }, 5000);
+    expect((await workers.live(10_000)).map((w) => w.id)).toEqual(['w1']);
+    await workers.remove('w1');
+    expect((await workers.live(10_000)).map((w) => w.id)).not.toContain('w1');
   });
 });

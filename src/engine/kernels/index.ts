@@ -4,21 +4,7 @@
 //   3. the plain TypeScript reference  - gemm-ref.ts, conv-ref.ts (the definition tests check against)
 // Tests cross-check every wasm kernel against the reference (test/engine/kernels.test.ts).
 //
-// API (stable; signatures in gemm-ref.ts and conv-ref.ts):
-//   gemm(transA, transB, M, N, K, A, B, C, accumulate)   C[M,N] (+)= op(A)[M,K] · op(B)[K,N]
-//   conv2dForward(shape, n, x, w, b | null, y, act?)    y = act(conv(x, w) + b)  (NCHW, w [F,C,KH,KW])
-//   conv2dBackward(shape, n, x, w, dy, dx | null, dw, db | null, act?)
-//                                                       dz = dy * act'(act.y); dw += ., db += ., dx = .
-//                                                       (dx overwritten; dy untouched)
-//     act: { kind: 'relu' | 'leakyRelu' | 'elu' | 'sigmoid' | 'tanh', alpha } (+ y, the forward
-//     output, for backward); im2col, GEMM, bias and activation all run inside wasm memory.
-//   activationForward(act, x, y, len)                   y = act(x)     (element-wise, SIMD in wasm)
-//   activationBackward(act, y, dy, dx, len)             dx = dy * act'(y)
-//   adamUpdate(w, g, m, v, coefficients)                one Adam/AdamW step in place (adam-ref.ts;
-//                                                       wasm gives the same bits: float32 math)
-//   sumInto(dst, srcs)                                  dst += srcs[0] + srcs[1] + ... in that order;
-//                                                       returns sum dst^2 (sum-ref.ts)
-//   kernelVariant                                       which implementation was picked
+// The API (one line per kernel) and how the WebAssembly side works: README.md in this folder.
 // Results of the wasm and reference paths agree to float rounding, not bit for bit (different
 // summation order; FMA in the relaxed variant). Within one process the choice is fixed, so runs
 // are deterministic. The element-wise optimizer kernels (adamUpdate, sumInto's dst) are exact:

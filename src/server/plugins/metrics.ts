@@ -1,8 +1,8 @@
 // Prometheus metrics at GET /metrics: jobs by status, queue depth, training samples/s reported by
-// running jobs, SSE clients, plus process metrics. One registry per app (tests build several apps).
+// the live workers' heartbeats, SSE clients, plus process metrics. One registry per app (tests build several apps).
 import fp from 'fastify-plugin';
 import { Registry, Gauge, Counter, collectDefaultMetrics } from 'prom-client';
-import { JOB_STATUSES, type JobDocument } from '../../contracts/index.js';
+import { JOB_STATUSES } from '../../contracts/index.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -10,8 +10,8 @@ declare module 'fastify' {
   }
 }
 
-export default fp(
-  async (app) => {
+export default fp<{ readyWithinMs: number }>(
+  async (app, { readyWithinMs }) => {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry, prefix: 'convoy_api_' });
 
@@ -21,12 +21,7 @@ export default fp(
       labelNames: ['status'],
       registers: [registry],
       async collect() {
-        const pipe = app.redis.pipeline();
-        for (const s of JOB_STATUSES) pipe.zcard(app.store.keys.jobsByStatus(s));
-        const counts = (await pipe.exec()) ?? [];
-        JOB_STATUSES.forEach((s, i) => {
-          this.set({ status: s }, Number(counts[i]?.[1] ?? 0));
-        });
+        for (const [status, n] of await app.store.countByStatus(JOB_STATUSES)) this.set({ status }, n);
       },
     });
 
@@ -43,20 +38,11 @@ export default fp(
 
     new Gauge({
       name: 'convoy_training_samples_per_second',
-      help: 'Sum of samples/s reported by running jobs',
+      help: 'Samples trained per second, summed over the live workers (their last heartbeat)',
       registers: [registry],
       async collect() {
-        const ids = await app.redis.zrange(app.store.keys.jobsByStatus('running'), 0, 999);
-        const pipe = app.redis.pipeline();
-        for (const id of ids) pipe.hget(app.store.keys.job(id), 'doc');
-        const docs = ids.length ? ((await pipe.exec()) ?? []).map(([, raw]) => raw as string | null) : [];
-        let total = 0;
-        for (const raw of docs) {
-          if (!raw) continue;
-          const doc = JSON.parse(raw) as Pick<JobDocument, 'progress'>;
-          total += doc.progress?.samplesPerSecond ?? 0;
-        }
-        this.set(total);
+        const workers = await app.workers.live(readyWithinMs);
+        this.set(workers.reduce((sum, w) => sum + (w.samplesPerSecond ?? 0), 0));
       },
     });
 

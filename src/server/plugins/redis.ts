@@ -1,9 +1,9 @@
 // The Redis connection and the stores over it: `app.redis`, `app.store` (jobs, events, weights),
-// `app.datasets`. Connects lazily (on the first command), so building the app for the OpenAPI
+// `app.datasets`, `app.idempotency`, `app.workers` (heartbeats). Connects lazily (on the first command), so building the app for the OpenAPI
 // document needs no Redis. Closed in onClose.
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
-import { JobStore, connectRedis } from '../../store/index.js';
+import { IdempotencyStore, JobStore, WorkerRegistry, connectRedis } from '../../store/index.js';
 import { DatasetStore } from '../../store/datasets.js';
 
 declare module 'fastify' {
@@ -11,6 +11,8 @@ declare module 'fastify' {
     redis: Redis;
     store: JobStore;
     datasets: DatasetStore;
+    idempotency: IdempotencyStore;
+    workers: WorkerRegistry;
   }
 }
 
@@ -26,6 +28,8 @@ export default fp<RedisPluginOptions>(
     app.decorate('redis', redis);
     app.decorate('store', new JobStore(redis, opts.prefix));
     app.decorate('datasets', new DatasetStore(redis, opts.prefix));
+    app.decorate('idempotency', new IdempotencyStore(redis, opts.prefix));
+    app.decorate('workers', new WorkerRegistry(redis, opts.prefix));
     app.addHook('onClose', async () => {
       if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
       else redis.disconnect();

@@ -14,38 +14,14 @@ import {
   DatasetListSchema,
   DatasetUploadQuerySchema,
   IdParamsSchema,
-  PROBLEM_TYPES,
   PaginationQuerySchema,
-  ProblemSchema,
-  type DatasetInfo,
-  type ImageShape,
 } from '../../contracts/index.js';
-import { DatasetError, parseUpload, type Dataset } from '../../datasets/index.js';
-import { ProblemError, notFound } from '../errors.js';
+import { parseUpload } from '../../datasets/index.js';
+import { notFound, problems } from '../errors.js';
+import { readUpload } from '../uploads.js';
 import type { ServerContext } from '../app.js';
 
-const problems = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ProblemSchema]));
-
 const RAW_TYPES = ['text/csv', 'application/gzip'];
-
-function parseShape(raw: string | undefined, field: string): ImageShape | undefined {
-  if (raw === undefined) return undefined;
-  const m = /^\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*$/.exec(raw);
-  const dims = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [];
-  if (!m || dims.some((d) => d < 1 || d > 65_535)) {
-    throw new ProblemError(400, `${field} must be "channels,height,width" with positive integers`, { field, code: 'invalid' });
-  }
-  return dims as ImageShape;
-}
-
-function datasetProblem(err: DatasetError, prefix: string): ProblemError {
-  return new ProblemError(400, err.message, {
-    type: PROBLEM_TYPES.dataset,
-    field: `${prefix}${err.field}`,
-    code: err.code,
-    extra: err.line !== undefined ? { line: err.line, ...(err.column !== undefined ? { column: err.column } : {}) } : {},
-  });
-}
 
 const datasetsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) => {
   const maxBytes = ctx.config.api.datasetMaxBytes;
@@ -87,69 +63,9 @@ const datasetsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx
       },
     },
     async (request, reply) => {
-      let name = request.query.name;
-      let shapeRaw = request.query.shape;
-      let shapeField = 'querystring/shape';
-      let ds: Dataset;
-      let format: DatasetInfo['format'];
-      if (request.isMultipart()) {
-        const files: Record<string, Buffer> = {};
-        for await (const part of request.parts()) {
-          if (part.type === 'file') {
-            if (!['images', 'labels', 'file'].includes(part.fieldname)) {
-              part.file.resume();
-              throw new ProblemError(400, `unknown file field ${JSON.stringify(part.fieldname)} (expected images + labels, or file)`, {
-                field: part.fieldname,
-                code: 'invalid',
-              });
-            }
-            files[part.fieldname] = await part.toBuffer();
-          } else if (part.fieldname === 'name') {
-            name = String(part.value);
-          } else if (part.fieldname === 'shape') {
-            shapeRaw = String(part.value);
-            shapeField = 'shape';
-          } else {
-            throw new ProblemError(400, `unknown field ${JSON.stringify(part.fieldname)}`, { field: part.fieldname, code: 'invalid' });
-          }
-        }
-        const shape = parseShape(shapeRaw, shapeField);
-        try {
-          if (files.file && !files.images && !files.labels) {
-            format = 'csv';
-            ds = parseUpload({ csv: files.file }, { maxBytes, ...(shape ? { shape } : {}) });
-          } else if (files.images && files.labels && !files.file) {
-            format = 'idx';
-            ds = parseUpload({ images: files.images, labels: files.labels }, { maxBytes, ...(shape ? { shape } : {}) });
-          } else {
-            throw new ProblemError(400, 'send files `images` and `labels` (IDX), or one file `file` (CSV)', {
-              field: 'images',
-              code: 'invalid',
-            });
-          }
-        } catch (err) {
-          if (err instanceof DatasetError) throw datasetProblem(err, format! === 'csv' ? 'file/' : '');
-          throw err;
-        }
-      } else if (Buffer.isBuffer(request.body)) {
-        format = 'csv';
-        const shape = parseShape(shapeRaw, shapeField);
-        try {
-          ds = parseUpload({ csv: request.body }, { maxBytes, ...(shape ? { shape } : {}) });
-        } catch (err) {
-          if (err instanceof DatasetError) throw datasetProblem(err, 'body/');
-          throw err;
-        }
-      } else {
-        throw new ProblemError(415, 'send multipart/form-data, text/csv or application/gzip', {
-          type: PROBLEM_TYPES.unsupportedMedia,
-          code: 'unsupported-media-type',
-        });
-      }
-      if (name !== undefined && (name.length < 1 || name.length > 200)) {
-        throw new ProblemError(400, 'name must be 1 to 200 characters', { field: 'name', code: 'invalid' });
-      }
-      const info = await app.datasets.put(ds, { name, format });
+      const upload = await readUpload(request, request.query);
+      const ds = parseUpload(upload.input, { maxBytes, ...(upload.shape ? { shape: upload.shape } : {}) });
+      const info = await app.datasets.put(ds, { name: upload.name, format: upload.format });
       return reply
         .code(201)
         .header('location', `${ctx.config.api.publicUrl ?? ''}/v1/datasets/${info.id}`)
@@ -168,14 +84,7 @@ const datasetsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx
       },
     },
     async (request) => {
-      try {
-        return await app.datasets.list(request.query.limit ?? 20, request.query.cursor);
-      } catch {
-        throw new ProblemError(400, 'querystring/cursor is not a cursor this API returned', {
-          field: 'querystring/cursor',
-          code: 'invalid',
-        });
-      }
+      return app.datasets.list(request.query.limit ?? 20, request.query.cursor);
     },
   );
 

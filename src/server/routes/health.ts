@@ -34,7 +34,7 @@ const healthRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) 
       let workers = 0;
       try {
         await app.redis.ping();
-        workers = (await app.store.liveWorkers(ctx.config.api.readyWorkerWithinMs)).length;
+        workers = (await app.workers.live(ctx.config.api.readyWorkerWithinMs)).length;
       } catch (err) {
         request.log.warn({ err: (err as Error).message }, 'readyz: redis unreachable');
         return sendProblem(reply, {

@@ -10,15 +10,12 @@ import {
   PROBLEM_TYPES,
   PredictRequestSchema,
   PredictResponseSchema,
-  ProblemSchema,
   TensorOutputSchema,
   type PredictResult,
 } from '../../contracts/index.js';
-import { ProblemError, invalidField, notFound } from '../errors.js';
+import { ProblemError, invalidField, notFound, problems } from '../errors.js';
 import { safetensorsToJson } from '../safetensors-json.js';
 import type { ServerContext } from '../app.js';
-
-const problems = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, ProblemSchema]));
 
 export const WeightsJsonSchema = Type.Object({
   id: Type.String(),
@@ -106,7 +103,7 @@ const weightsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx)
       const { id } = request.params;
       const doc = await app.store.get(id);
       if (!doc) throw notFound('job', id);
-      if (!(await app.redis.exists(app.store.keys.weights(id)))) {
+      if (!(await app.store.hasWeights(id))) {
         throw new ProblemError(409, `job ${id} has no weights yet (it is ${doc.status})`, {
           type: PROBLEM_TYPES.notReady,
           code: 'no-weights',
@@ -124,19 +121,21 @@ const weightsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx)
         { jobId: id, inputs: request.body.inputs },
         { removeOnComplete: { age: 60 }, removeOnFail: { age: 60 } },
       );
+      const timeoutMs = ctx.config.api.predictTimeoutMs;
+      // Our own deadline; BullMQ's (a little later) only cleans up its listener.
+      const deadline = new Promise<'timeout'>((resolve) => setTimeout(resolve, timeoutMs, 'timeout').unref());
       try {
-        return (await job.waitUntilFinished(events, ctx.config.api.predictTimeoutMs)) as PredictResult;
+        const result = await Promise.race([job.waitUntilFinished(events, timeoutMs + 1000) as Promise<PredictResult>, deadline]);
+        if (result !== 'timeout') return result;
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         if (message.startsWith(PREDICT_ERROR_PREFIX)) {
           throw new ProblemError(422, message.slice(PREDICT_ERROR_PREFIX.length), { type: PROBLEM_TYPES.predict, code: 'predict-failed' });
         }
-        if (/timed out/i.test(message)) {
-          await app.queues.predict.remove(job.id!).catch(() => undefined);
-          throw new ProblemError(504, `no worker answered within ${ctx.config.api.predictTimeoutMs} ms`, { code: 'predict-timeout' });
-        }
         throw err;
       }
+      await app.queues.predict.remove(job.id!).catch(() => undefined);
+      throw new ProblemError(504, `no worker answered within ${timeoutMs} ms`, { code: 'predict-timeout' });
     },
   );
 };

@@ -1,0 +1,64 @@
+// What a POST /v1/datasets request carries, read into one shape: the files (multipart), or the
+// raw CSV body; the optional name and shape from form fields or the query.
+import type { FastifyRequest } from 'fastify';
+import { PROBLEM_TYPES, type DatasetInfo, type ImageShape } from '../contracts/index.js';
+import type { UploadInput } from '../datasets/index.js';
+import { ProblemError } from './errors.js';
+
+export interface Upload {
+  input: UploadInput;
+  format: DatasetInfo['format'];
+  name: string | undefined;
+  shape: ImageShape | undefined;
+}
+
+const FILE_FIELDS = ['images', 'labels', 'file'];
+
+/** `query`: the request's ?name= and ?shape= (form fields of the same names win). */
+export async function readUpload(request: FastifyRequest, query: { name?: string; shape?: string }): Promise<Upload> {
+  let name = query.name;
+  let shapeRaw = query.shape;
+  let shapeField = 'querystring/shape';
+  let input: UploadInput;
+  if (request.isMultipart()) {
+    const files: Record<string, Buffer> = {};
+    for await (const part of request.parts()) {
+      if (part.type === 'file') {
+        if (!FILE_FIELDS.includes(part.fieldname)) {
+          part.file.resume();
+          throw invalid(part.fieldname, `unknown file field ${JSON.stringify(part.fieldname)} (expected images + labels, or file)`);
+        }
+        files[part.fieldname] = await part.toBuffer();
+      } else if (part.fieldname === 'name') {
+        name = String(part.value);
+      } else if (part.fieldname === 'shape') {
+        shapeRaw = String(part.value);
+        shapeField = 'shape';
+      } else {
+        throw invalid(part.fieldname, `unknown field ${JSON.stringify(part.fieldname)}`);
+      }
+    }
+    if (files.file && !files.images && !files.labels) input = { csv: files.file, field: 'file' };
+    else if (files.images && files.labels && !files.file) input = { images: files.images, labels: files.labels };
+    else throw invalid('images', 'send files `images` and `labels` (IDX), or one file `file` (CSV)');
+  } else if (Buffer.isBuffer(request.body)) {
+    input = { csv: request.body, field: 'body' };
+  } else {
+    throw new ProblemError(415, 'send multipart/form-data, text/csv or application/gzip', {
+      type: PROBLEM_TYPES.unsupportedMedia,
+      code: 'unsupported-media-type',
+    });
+  }
+  if (name !== undefined && (name.length < 1 || name.length > 200)) throw invalid('name', 'name must be 1 to 200 characters');
+  return { input, format: 'csv' in input ? 'csv' : 'idx', name, shape: parseShape(shapeRaw, shapeField) };
+}
+
+function parseShape(raw: string | undefined, field: string): ImageShape | undefined {
+  if (raw === undefined) return undefined;
+  const m = /^\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*$/.exec(raw);
+  const dims = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [];
+  if (!m || dims.some((d) => d < 1 || d > 65_535)) throw invalid(field, `${field} must be "channels,height,width" with positive integers`);
+  return dims as ImageShape;
+}
+
+const invalid = (field: string, detail: string) => new ProblemError(400, detail, { field, code: 'invalid' });

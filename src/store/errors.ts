@@ -1,0 +1,36 @@
+// The store's domain errors. The API maps each to one problem (src/server/errors.ts); workers
+// act on them by class, never by name or message.
+export { JobFinishedError } from './merge.js';
+
+export class JobNotFoundError extends Error {
+  constructor(readonly jobId: string) {
+    super(`job ${jobId} not found`);
+    this.name = 'JobNotFoundError';
+  }
+}
+
+export class JobExistsError extends Error {
+  constructor(readonly jobId: string) {
+    super(`job ${jobId} already exists`);
+    this.name = 'JobExistsError';
+  }
+}
+
+/** A write from an attempt that no longer owns the job (it lost its lock; another attempt took over). */
+export class FencedError extends Error {
+  constructor(
+    readonly jobId: string,
+    readonly attempt: number,
+  ) {
+    super(`job ${jobId}: attempt ${attempt} no longer owns the job; write refused`);
+    this.name = 'FencedError';
+  }
+}
+
+/** A list cursor this store did not hand out. */
+export class InvalidCursorError extends Error {
+  constructor(readonly cursor: string) {
+    super('invalid cursor');
+    this.name = 'InvalidCursorError';
+  }
+}
