@@ -819,10 +819,7 @@ class Run {
 
   async fail(error: JobError): Promise<TrainOutcome> {
     try {
-      await this.update(
-        { status: 'failed', stage: 'done', error, history: this.history },
-        { event: failedEvent(error, this.attempt) },
-      );
+      await this.update({ status: 'failed', stage: 'done', error, history: this.history }, { event: failedEvent(error, this.attempt) });
     } catch (err) {
       if (err instanceof FencedError) return { kind: 'fenced' };
       if (err instanceof JobFinishedError) return { kind: 'skipped', why: err.status };
