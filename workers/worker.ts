@@ -19,13 +19,13 @@ import {
   type TrainJobData,
 } from '../src/contracts/index.js';
 import type { WorkerConfig } from '../src/config.js';
-import { createModel } from '../src/engine/index.js';
-import { decodeSafetensors } from '../src/engine/safetensors.js';
+import { createModel, decodeSafetensors, loadWeights } from '../src/engine/index.js';
 import { DatasetStore } from '../src/store/datasets.js';
 import { connectRedis, JobStore, WorkerRegistry } from '../src/store/index.js';
 import { Placement } from './placement.js';
 import { Pool } from './pool.js';
-import { loadNamedTensors, trainJob, type TrainOutcome, type TrainSettings } from './train.js';
+import type { TrainOutcome, TrainSettings } from './attempt.js';
+import { trainJob } from './train.js';
 
 export interface WorkerOptions {
   redisUrl: string;
@@ -206,7 +206,7 @@ export class ConvoyWorker {
     const { tensors, metadata } = decodeSafetensors(bytes);
     const model = createModel(doc.spec.model);
     const weights = new SharedArrayBuffer(model.paramCount * 4);
-    loadNamedTensors(model, new Float32Array(weights), tensors);
+    loadWeights({ params: model.params, weights: new Float32Array(weights) }, tensors);
     const entry: PredictModel = {
       key,
       spec: doc.spec.model,

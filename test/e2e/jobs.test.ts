@@ -6,8 +6,7 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EventSource } from 'eventsource';
 import type { JobAccepted, JobDocument, JobSpec } from '../../src/contracts/index.js';
-import { createModel, predict } from '../../src/engine/index.js';
-import { loadNamedTensors } from '../../workers/train.js';
+import { createModel, loadWeights, predict } from '../../src/engine/index.js';
 import { getJson, postJson, readSse, startStack, type SseFrame, type Stack } from '../helpers/stack.js';
 import { toySpec } from '../helpers/jobs.js';
 
@@ -70,9 +69,8 @@ describe('end to end', () => {
     const weights = await getJson<{ tensors: { name: string; shape: number[]; data: string }[] }>(`${stack.url}/v1/jobs/${id}/weights`);
     expect(weights.status).toBe(200);
     const model = createModel(spec.model);
-    loadNamedTensors(
+    loadWeights(
       model,
-      model.weights,
       weights.body.tensors.map((t) => {
         const b = Buffer.from(t.data, 'base64');
         return { name: t.name, shape: t.shape, data: new Float32Array(b.buffer, b.byteOffset, b.length / 4) };

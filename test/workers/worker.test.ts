@@ -9,8 +9,8 @@ import { loadConfig } from '../../src/config.js';
 import { connectRedis, JobStore } from '../../src/store/index.js';
 import { ConvoyWorker } from '../../workers/worker.js';
 import { REDUCE_CHUNK } from '../../workers/protocol.js';
-import { epochOrder, namedTensors } from '../../workers/train.js';
-import { createModel } from '../../src/engine/index.js';
+import { epochOrder } from '../../workers/job-plan.js';
+import { createModel, exportWeights } from '../../src/engine/index.js';
 import { clipByGlobalNorm, createOptimizer } from '../../src/engine/optim/index.js';
 import { datasetFromArrays, toFloatBatch, gatherLabels } from '../../src/datasets/index.js';
 import { decodeSafetensors } from '../../src/engine/safetensors.js';
@@ -221,7 +221,7 @@ describe('worker', () => {
       const got = decodeSafetensors((await store.getWeights(id))!).tensors;
       const want = reference(spec, 5);
       const model = createModel(spec.model);
-      const expected = namedTensors(model, want);
+      const expected = exportWeights({ params: model.params, weights: want });
       expect(got.map((t) => t.name)).toEqual(expected.map((t) => t.name));
       got.forEach((t, i) => {
         expect(

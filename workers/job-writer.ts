@@ -1,0 +1,111 @@
+// What one attempt writes about its job: document changes with their events, checkpoints, and the
+// terminal commits. Every write carries the attempt as a fence: once another attempt has claimed
+// the job, the next one is refused with FencedError and this attempt stops without recording
+// anything. Document writes go out in order: the loop does not wait for a progress write (the next
+// step computes meanwhile), so each write queues behind the one before.
+import type { Logger } from 'pino';
+import type { EpochMetrics, JobDocument, JobError, Metrics, Progress } from '../src/contracts/index.js';
+import {
+  FencedError,
+  failedEvent,
+  JobFinishedError,
+  statusEvent,
+  type JobPatch,
+  type JobStore,
+  type UpdateOptions,
+} from '../src/store/index.js';
+import type { TrainOutcome } from './attempt.js';
+import type { PackedWeights } from './job-weights.js';
+import type { Means } from './metrics.js';
+import type { Position } from './progress.js';
+
+export class JobWriter {
+  private writes: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly store: JobStore,
+    readonly id: string,
+    readonly attempt: number,
+    private readonly log: Logger,
+  ) {}
+
+  update(patch: JobPatch | ((d: JobDocument) => JobPatch | null), options: UpdateOptions = {}) {
+    const write = this.writes.catch(() => undefined).then(() => this.store.update(this.id, patch, { ...options, fence: this.attempt }));
+    this.writes = write;
+    return write;
+  }
+
+  async stage(stage: JobDocument['stage'], message?: string): Promise<void> {
+    await this.update({ stage }, { event: (d) => statusEvent(d, message) });
+  }
+
+  async progress(progress: Progress, means: Means): Promise<void> {
+    await this.update({ progress }, { event: { type: 'progress', data: { ...progress, ...means } } });
+  }
+
+  /** A checkpoint on its own (between epoch ends; the epoch's goes with its event). */
+  async checkpoint(bytes: Buffer): Promise<void> {
+    if (!(await this.store.putCheckpoint(this.id, this.attempt, bytes))) throw new FencedError(this.id, this.attempt);
+  }
+
+  cancelRequested(): Promise<boolean> {
+    return this.store.isCancelRequested(this.id);
+  }
+
+  async completed(c: {
+    reason: string;
+    metrics: Metrics;
+    history: EpochMetrics[];
+    weights: PackedWeights;
+    progress: Progress;
+  }): Promise<TrainOutcome> {
+    const { reason, metrics, history, weights, progress } = c;
+    await this.update(
+      { status: 'succeeded', stage: 'done', metrics, history, weights: weights.info, progress },
+      {
+        weights: weights.bytes,
+        event: { type: 'completed', data: { metrics, history, weights: weights.ref, reason } },
+      },
+    );
+    this.log.info({ reason, ...metrics }, 'job succeeded');
+    return { kind: 'succeeded', reason };
+  }
+
+  /** Cancelled, with the partial weights (none if it never trained). */
+  async cancelled(
+    at: Position,
+    c: { metrics: Metrics; history: EpochMetrics[]; weights: PackedWeights | undefined },
+  ): Promise<TrainOutcome> {
+    const { metrics, history, weights } = c;
+    await this.update(
+      { status: 'cancelled', stage: 'done', metrics, history, weights: weights ? { ...weights.info, partial: true } : null },
+      {
+        ...(weights ? { weights: weights.bytes } : {}),
+        event: { type: 'cancelled', data: { metrics, weights: weights?.ref ?? null } },
+      },
+    );
+    this.log.info({ epoch: at.epoch + 1, step: at.step }, 'job cancelled');
+    return { kind: 'cancelled' };
+  }
+
+  /** Back to the queue, once the checkpoint it resumes from is written. */
+  async handedBack(at: Position, why: string): Promise<TrainOutcome> {
+    const message = `${why}: checkpointed at epoch ${at.epoch + 1}, step ${at.step}; the job goes back to the queue`;
+    await this.update({ status: 'queued', stage: 'queued' }, { event: (d) => statusEvent(d, message) });
+    this.log.info({ epoch: at.epoch + 1, step: at.step, why }, 'job handed back');
+    return { kind: 'handed-back' };
+  }
+
+  /** Failed with `error`. The history stays what the epoch commits made it. */
+  async failed(error: JobError): Promise<TrainOutcome> {
+    try {
+      await this.update({ status: 'failed', stage: 'done', error }, { event: failedEvent(error, this.attempt) });
+    } catch (err) {
+      if (err instanceof FencedError) return { kind: 'fenced' };
+      if (err instanceof JobFinishedError) return { kind: 'skipped', why: err.status };
+      throw err;
+    }
+    this.log.warn({ error }, 'job failed');
+    return { kind: 'failed', error };
+  }
+}
