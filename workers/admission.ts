@@ -81,7 +81,13 @@ export async function admit(id: string, deps: TrainDeps, run: (a: Admitted) => P
         'the attempt before checkpointed while this one claimed the job',
       );
     }
-    const hook = seatHook(seat, furthestStep(doc), deps, () => store.markAttempt(id, attempt, 'handed-back'), jlog);
+    const hook = seatHook({
+      seat,
+      aloneUntilStep: furthestStep(doc),
+      draining: () => deps.draining(),
+      markHandedBack: () => store.markAttempt(id, attempt, 'handed-back'),
+      log: jlog,
+    });
     // doc.spec: the claim's update() returns the document without its spec (kept apart: inline datasets can be large).
     const writer = new JobWriter(store, id, attempt, jlog);
     return await run({ id, attempt, spec: doc.spec, checkpoint: latest, hook, writer, log: jlog });
@@ -95,7 +101,14 @@ export async function admit(id: string, deps: TrainDeps, run: (a: Admitted) => P
  * once it has checkpointed at or past `aloneUntilStep`; a shutdown or an eviction hands the job back,
  * marked `handed-back` before the hand-back's checkpoint counts it (dying in between counts as a crash).
  */
-function seatHook(seat: Seat, aloneUntilStep: number, deps: TrainDeps, markHandedBack: () => Promise<void>, log: Logger): StepHook {
+export function seatHook(o: {
+  seat: Seat;
+  aloneUntilStep: number;
+  draining: () => boolean;
+  markHandedBack: () => Promise<void>;
+  log: Logger;
+}): StepHook {
+  const { seat, aloneUntilStep, draining, markHandedBack, log } = o;
   return {
     async afterStep(checkpointed) {
       // Past (and checkpointed beyond) the furthest point any attempt had reached: whatever killed
@@ -105,7 +118,7 @@ function seatHook(seat: Seat, aloneUntilStep: number, deps: TrainDeps, markHande
         log.info({ step: checkpointed }, 'past the point of the last crash: sharing the worker again');
       }
       let why: string | null = null;
-      if (deps.draining()) why = 'worker shutting down';
+      if (draining()) why = 'worker shutting down';
       else if (seat.evicted) why = 'making room on this worker for a job recovering from a crash';
       if (why) await markHandedBack();
       return why;

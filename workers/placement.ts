@@ -4,8 +4,9 @@
 // be blamed on it). When one arrives, the jobs already here are evicted (they checkpoint at their
 // next step and go back to the queue, losing nothing) and it starts once they have left. A job that
 // reaches this process while it runs alone waits here (at most WORKER_CONCURRENCY - 1 of them) and
-// starts once the recovering job is past the point where it crashed (train.ts: relax) or has left;
-// a second recovering job is turned away (null: back to the queue for a moment).
+// starts once the recovering job is past the point where it crashed (admission.ts: its step hook
+// relaxes the seat) or has left; a second recovering job is turned away (null: back to the queue
+// for a moment).
 
 import type { AttemptRun } from '../src/store/index.js';
 

@@ -1,6 +1,7 @@
 // The worker in-process against a real Redis and a real Piscina pool (dist/workers/thread.js):
 // inline jobs train to completion with the right events; thread count does not change a bit of the
-// weights; a job handed back at shutdown resumes to the same weights; divergence and cancel.
+// weights; a job handed back at shutdown resumes to the same weights; divergence, refused initial
+// weights and cancel.
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Redis } from 'ioredis';
@@ -144,6 +145,23 @@ describe('worker', () => {
     expect(error.epoch).toBeGreaterThanOrEqual(1);
     expect(error.step).toBeGreaterThanOrEqual(1);
     expect((await store.get(id))?.status).toBe('failed');
+  });
+
+  it("fails a warm start the engine's weights loader refuses with invalid-weights, before training", async () => {
+    const prefix = `w-${randomUUID().slice(0, 8)}`;
+    await startWorker(prefix);
+    const store = new JobStore(redis, prefix);
+    const spec = toySpec();
+    // every tensor of the model, the first one twice (the API refuses this; the worker must too)
+    const tensors = exportWeights(createModel(spec.model)).map((t) => ({ name: t.name, shape: t.shape, data: Array.from(t.data) }));
+    spec.initialWeights = { tensors: [...tensors, tensors[0]!] };
+    const id = await submit(store, redis, spec);
+    const events = await waitForEnd(store, id);
+    const error = (events.at(-1)!.data as { error: { code: string; message: string } }).error;
+    expect(events.at(-1)?.type).toBe('failed');
+    expect(error).toEqual({ code: 'invalid-weights', message: "initialWeights: tensor 'layers.0.weight' appears twice" });
+    expect(events.some((e) => e.type === 'progress' || e.type === 'epoch')).toBe(false);
+    expect(await store.getWeights(id)).toBeNull();
   });
 
   it('cancels a running job at its next batch, keeping partial weights', async () => {
