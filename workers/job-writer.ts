@@ -4,7 +4,7 @@
 // anything. Document writes go out in order: the loop does not wait for a progress write (the next
 // step computes meanwhile), so each write queues behind the one before.
 import type { Logger } from 'pino';
-import type { EpochMetrics, JobDocument, JobError, Metrics, Progress } from '../src/contracts/index.js';
+import type { EpochEvent, EpochMetrics, JobDocument, JobError, Metrics, Progress } from '../src/contracts/index.js';
 import {
   FencedError,
   failedEvent,
@@ -29,7 +29,7 @@ export class JobWriter {
     private readonly log: Logger,
   ) {}
 
-  update(patch: JobPatch | ((d: JobDocument) => JobPatch | null), options: UpdateOptions = {}) {
+  private update(patch: JobPatch | ((d: JobDocument) => JobPatch | null), options: UpdateOptions = {}) {
     const write = this.writes.catch(() => undefined).then(() => this.store.update(this.id, patch, { ...options, fence: this.attempt }));
     this.writes = write;
     return write;
@@ -43,7 +43,19 @@ export class JobWriter {
     await this.update({ progress }, { event: { type: 'progress', data: { ...progress, ...means } } });
   }
 
-  /** A checkpoint on its own (between epoch ends; the epoch's goes with its event). */
+  /**
+   * An epoch's event, the job's metrics and history, and the checkpoint at the start of the next
+   * epoch, in one atomic write: a crash can neither lose the event nor make a resumed attempt
+   * publish it twice.
+   */
+  async epochDone(event: EpochEvent, c: { metrics: Metrics; history: EpochMetrics[]; checkpoint: Buffer }): Promise<void> {
+    await this.update(
+      { metrics: c.metrics, history: c.history, stage: 'training' },
+      { event: { type: 'epoch', data: event }, checkpoint: c.checkpoint },
+    );
+  }
+
+  /** A checkpoint on its own (between epoch ends). */
   async checkpoint(bytes: Buffer): Promise<void> {
     if (!(await this.store.putCheckpoint(this.id, this.attempt, bytes))) throw new FencedError(this.id, this.attempt);
   }

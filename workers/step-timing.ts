@@ -22,6 +22,7 @@ export interface StepPhases {
   gradMs: number;
   /** Clipping's second pass (scale + optimizer), 0 without clipping. */
   applyMs: number;
+  /** Waiting for the last step's progress write (it goes to Redis while this step computes). */
   redisMs: number;
 }
 

@@ -142,17 +142,14 @@ class Run {
     const norms = this.norms();
     state.history.push(metrics);
     const stop = stopAfterEpoch(this.a.spec.stopping, metrics, plan.epochs, state);
-    // The epoch's event and the checkpoint at the start of the next epoch land in one atomic write:
-    // a crash can neither lose the event nor make a resumed attempt publish it twice. After the
-    // last epoch the checkpoint records that training is over, so an attempt resumed during
+    // The checkpoint goes with the epoch's event (job-writer.ts epochDone) and holds the start of the
+    // next epoch; after the last, it records that training is over, so an attempt resumed during
     // `saving` goes straight to saving.
     Object.assign(state, { epoch: state.epoch + 1, step: 0, epochLossSum: 0, epochCorrect: 0, epochSeen: 0 });
     if (stop) state.finished = stop;
     const latest = latestMetrics(state.history);
-    await this.a.writer.update(
-      { metrics: latest, history: state.history, stage: 'training' },
-      { event: { type: 'epoch', data: { epoch: metrics.epoch, epochs: plan.epochs, metrics, norms } }, checkpoint: this.checkpointBytes() },
-    );
+    const event = { epoch: metrics.epoch, epochs: plan.epochs, metrics, norms };
+    await this.a.writer.epochDone(event, { metrics: latest, history: state.history, checkpoint: this.checkpointBytes() });
     this.lastCheckpoint = { step: state.globalStep, at: Date.now() };
     this.a.log.info({ epoch: metrics.epoch, ...latest, timing: this.timing.take() }, 'epoch done');
     return stop;
