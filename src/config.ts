@@ -46,6 +46,40 @@ export interface Quotas {
   maxRuntimeSeconds: number;
 }
 
+/** Who may call what (src/server/auth): keys, tokens, rate limits, CORS. */
+export interface AuthConfig {
+  /** CONVOY_ADMIN_KEY (unset): the bootstrap admin key (cvy_...); unset = read or create CONVOY_ADMIN_KEY_FILE */
+  adminKey: string | undefined;
+  /** CONVOY_ADMIN_KEY_FILE (.convoy/admin.key): where the API keeps the admin key it created (mode 0600) */
+  adminKeyFile: string;
+  /** METRICS_TOKEN (unset): a bearer token that may read /metrics (besides admin keys) */
+  metricsToken: string | undefined;
+  /** STREAM_TOKEN_TTL_SECONDS (300): lifetime of a stream token (POST /v1/stream-tokens) */
+  streamTokenTtlSeconds: number;
+  /** CORS_ORIGINS (unset = none): comma-separated origins allowed to call the API from a browser */
+  corsOrigins: string[];
+  /** RATE_LIMIT_READS_PER_MINUTE (1200): GET requests per key per minute, shared by every API process */
+  readsPerMinute: number;
+  /** RATE_LIMIT_WRITES_PER_MINUTE (120): POST, PUT, DELETE requests per key per minute */
+  writesPerMinute: number;
+  /** SSE_MAX_STREAMS_PER_TENANT (100): open event streams per tenant, across API processes */
+  maxStreamsPerTenant: number;
+  /** MEMBER_LOWEST_PRIORITY (10000): members may set priority from 1000 (the default) down to this; admins any */
+  memberLowestPriority: number;
+}
+
+/** Per-tenant quotas (defaults; an admin overrides them per tenant with PUT /v1/tenants/{tenant}). */
+export interface TenantQuotas {
+  /** TENANT_MAX_ACTIVE_JOBS (100): queued + running jobs */
+  maxActiveJobs: number;
+  /** TENANT_MAX_RUNNING_JOBS (4): jobs training at once */
+  maxRunningJobs: number;
+  /** TENANT_MAX_STORED_BYTES (1 GiB): uploaded datasets + job weights */
+  maxStoredBytes: number;
+  /** TENANT_MAX_DATASETS (100): uploaded datasets */
+  maxDatasets: number;
+}
+
 /** The worker process (workers/): pool, concurrency, checkpoints, shutdown. */
 export interface WorkerConfig {
   /** POOL_THREADS (number of cores): Piscina threads per worker process */
@@ -84,7 +118,9 @@ export interface Config {
   /** WEIGHTS_INLINE_MAX_BYTES (4 MiB): completed events carry the weights inline up to this size */
   weightsInlineMaxBytes: number;
   api: ApiConfig;
+  auth: AuthConfig;
   quotas: Quotas;
+  tenantQuotas: TenantQuotas;
   worker: WorkerConfig;
 }
 
@@ -140,6 +176,26 @@ export function loadConfig(env: Env = process.env): Config {
       readyWorkerWithinMs: num(env, 'READY_WORKER_WITHIN_MS', 30_000, { min: 10 }),
       idempotencyTtlSeconds: num(env, 'IDEMPOTENCY_TTL_SECONDS', 86_400, { min: 1 }),
       publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/+$/, '') : undefined,
+    },
+    auth: {
+      adminKey: env.CONVOY_ADMIN_KEY || undefined,
+      adminKeyFile: str(env, 'CONVOY_ADMIN_KEY_FILE', '.convoy/admin.key'),
+      metricsToken: env.METRICS_TOKEN || undefined,
+      streamTokenTtlSeconds: num(env, 'STREAM_TOKEN_TTL_SECONDS', 300, { min: 1, max: 86_400 }),
+      corsOrigins: str(env, 'CORS_ORIGINS', '')
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+      readsPerMinute: num(env, 'RATE_LIMIT_READS_PER_MINUTE', 1200, { min: 1 }),
+      writesPerMinute: num(env, 'RATE_LIMIT_WRITES_PER_MINUTE', 120, { min: 1 }),
+      maxStreamsPerTenant: num(env, 'SSE_MAX_STREAMS_PER_TENANT', 100, { min: 1 }),
+      memberLowestPriority: num(env, 'MEMBER_LOWEST_PRIORITY', 10_000, { min: 1000, max: 2_097_152 }),
+    },
+    tenantQuotas: {
+      maxActiveJobs: num(env, 'TENANT_MAX_ACTIVE_JOBS', 100),
+      maxRunningJobs: num(env, 'TENANT_MAX_RUNNING_JOBS', 4),
+      maxStoredBytes: num(env, 'TENANT_MAX_STORED_BYTES', 1024 ** 3),
+      maxDatasets: num(env, 'TENANT_MAX_DATASETS', 100),
     },
     worker: {
       threads: num(env, 'POOL_THREADS', availableParallelism(), { min: 1, max: 256 }),

@@ -10,6 +10,7 @@ import closeWithGrace from 'close-with-grace';
 import { pino } from 'pino';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { NoRedisError, resolveRedis, type ResolvedRedis } from './redis-bootstrap.js';
+import { resolveAdminKey } from './server/admin-key.js';
 import { buildApp } from './server/app.js';
 import { requeueOrphans } from './server/enqueue.js';
 import { ConvoyWorker } from '../workers/worker.js';
@@ -26,6 +27,12 @@ try {
 }
 
 const log = pino({ level: config.logLevel, name: 'convoy' });
+try {
+  config.auth.adminKey = resolveAdminKey(config.auth, log);
+} catch (err) {
+  console.error(`convoy: ${(err as Error).message}`);
+  process.exit(2);
+}
 
 let redis: ResolvedRedis;
 try {
@@ -44,6 +51,7 @@ const worker = new ConvoyWorker({
   redisUrl: redis.url,
   prefix: config.redisPrefix,
   config: config.worker,
+  tenantQuotas: config.tenantQuotas,
   weightsInlineMaxBytes: config.weightsInlineMaxBytes,
   log: log.child({ component: 'worker' }),
 });

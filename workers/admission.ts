@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { isTerminalStatus, type JobDocument, type JobError, type JobSpec } from '../src/contracts/index.js';
 import { DatasetError } from '../src/datasets/index.js';
 import { WeightsError } from '../src/engine/index.js';
-import { FencedError, JobFinishedError, statusEvent } from '../src/store/index.js';
+import { FencedError, JobFinishedError, QuotaExceededError, statusEvent } from '../src/store/index.js';
 import type { TrainDeps, TrainOutcome } from './attempt.js';
 import { decodeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { crashAccount, crashLoopVerdict } from './crash-account.js';
@@ -52,8 +52,8 @@ export async function admit(id: string, deps: TrainDeps, run: (a: Admitted) => P
   const account = crashAccount(doc.attempt, checkpoint?.state.handoffs ?? 0, await store.attemptRuns(id));
   const verdict = crashLoopVerdict(account, deps.settings.maxCrashes);
   if (verdict) {
-    const attempt = await claim(id, deps, checkpoint);
-    if (attempt === null) return { kind: 'skipped', why: 'finished' };
+    const attempt = await claim(id, deps, checkpoint, -1);
+    if (attempt === null || attempt === 'quota') return { kind: 'skipped', why: 'finished' };
     return new JobWriter(store, id, attempt, log.child({ jobId: id, attempt })).failed({ code: 'crash-loop', message: verdict });
   }
 
@@ -64,8 +64,10 @@ export async function admit(id: string, deps: TrainDeps, run: (a: Admitted) => P
   try {
     await seat.ready;
     if (deps.draining()) return { kind: 'deferred', why: 'the worker is shutting down' };
-    const attempt = await claim(id, deps, checkpoint);
+    const maxRunning = await deps.maxRunningJobs(doc.tenant);
+    const attempt = await claim(id, deps, checkpoint, maxRunning);
     if (attempt === null) return { kind: 'skipped', why: 'finished' };
+    if (attempt === 'quota') return { kind: 'deferred', why: `tenant ${doc.tenant} has ${maxRunning} jobs running (its quota)` };
     seat.mark = (how) =>
       store.markAttempt(id, attempt, how).catch((err: Error) => log.warn({ jobId: id, err: err.message }, 'attempt mark failed'));
     await store.markAttempt(id, attempt, seat.shared ? 'shared' : 'alone');
@@ -163,17 +165,27 @@ function furthestStep(doc: JobDocument): number {
   return Math.max(0, p.epoch - 1) * p.stepsPerEpoch + p.step;
 }
 
-/** Takes the job: the attempt number goes up and becomes this run's fencing token. Null if it finished meanwhile. */
-async function claim(id: string, deps: TrainDeps, checkpoint: Checkpoint | undefined): Promise<number | null> {
+/**
+ * Takes the job: the attempt number goes up and becomes this run's fencing token. Null if it
+ * finished meanwhile; 'quota' (nothing written) if it would start while its tenant has
+ * `maxRunning` jobs running (-1: no limit).
+ */
+async function claim(
+  id: string,
+  deps: TrainDeps,
+  checkpoint: Checkpoint | undefined,
+  maxRunning: number,
+): Promise<number | null | 'quota'> {
   try {
     const r = await deps.store.update(
       id,
       (d) => ({ attempt: d.attempt + 1, status: 'running', stage: d.attempt > 0 ? 'recovering' : 'loading-data' }),
-      { event: (d) => statusEvent(d, d.attempt > 1 ? resumeMessage(checkpoint) : undefined) },
+      { event: (d) => statusEvent(d, d.attempt > 1 ? resumeMessage(checkpoint) : undefined), maxRunningJobs: maxRunning },
     );
     return r!.doc.attempt;
   } catch (err) {
     if (err instanceof JobFinishedError) return null;
+    if (err instanceof QuotaExceededError) return 'quota';
     throw err;
   }
 }

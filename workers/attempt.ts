@@ -31,6 +31,8 @@ export interface TrainDeps {
   draining(): boolean;
   /** The jobs in this process: who shares it, who must run alone (placement.ts). */
   placement: Placement;
+  /** The tenant's running-jobs quota: a job of a tenant at it is not claimed (deferred). */
+  maxRunningJobs(tenant: string): Promise<number>;
   /** Called with samples trained, for the process's samples/s figure. */
   onSamples?(n: number): void;
 }

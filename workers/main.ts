@@ -11,6 +11,7 @@ const worker = new ConvoyWorker({
   redisUrl: config.redisUrl ?? 'redis://127.0.0.1:6379',
   prefix: config.redisPrefix,
   config: config.worker,
+  tenantQuotas: config.tenantQuotas,
   weightsInlineMaxBytes: config.weightsInlineMaxBytes,
   log,
 });

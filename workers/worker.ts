@@ -18,10 +18,10 @@ import {
   type PredictResult,
   type TrainJobData,
 } from '../src/contracts/index.js';
-import type { WorkerConfig } from '../src/config.js';
+import { loadConfig, type TenantQuotas, type WorkerConfig } from '../src/config.js';
 import { createModel, decodeSafetensors, loadWeights } from '../src/engine/index.js';
 import { DatasetStore } from '../src/store/datasets.js';
-import { connectRedis, JobStore, WorkerRegistry } from '../src/store/index.js';
+import { connectRedis, JobStore, TenantStore, WorkerRegistry } from '../src/store/index.js';
 import { Placement } from './placement.js';
 import { Pool } from './pool.js';
 import type { TrainOutcome, TrainSettings } from './attempt.js';
@@ -31,6 +31,8 @@ export interface WorkerOptions {
   redisUrl: string;
   prefix: string;
   config: WorkerConfig;
+  /** The tenants' default quotas (their overrides are in Redis): the running-jobs limit applies here. */
+  tenantQuotas?: TenantQuotas;
   weightsInlineMaxBytes: number;
   log: Logger;
   datasetCacheDir?: string;
@@ -58,6 +60,7 @@ export class ConvoyWorker {
   private readonly redis: Redis;
   private readonly datasets: DatasetStore;
   private readonly workers: WorkerRegistry;
+  private readonly tenants: TenantStore;
   private readonly log: Logger;
   private trainWorker: Worker<TrainJobData, TrainOutcome> | undefined;
   private predictWorker: Worker<PredictJobData, PredictResult> | undefined;
@@ -78,6 +81,7 @@ export class ConvoyWorker {
     this.store = new JobStore(this.redis, options.prefix);
     this.datasets = new DatasetStore(this.redis, options.prefix);
     this.workers = new WorkerRegistry(this.redis, options.prefix);
+    this.tenants = new TenantStore(this.redis, options.prefix, options.tenantQuotas ?? loadConfig({}).tenantQuotas);
     this.pool = new Pool(options.config.threads);
     this.placement = new Placement();
   }
@@ -147,6 +151,7 @@ export class ConvoyWorker {
         loadUploaded: (dsId) => this.datasets.get(dsId),
         draining: () => this.draining,
         placement: this.placement,
+        maxRunningJobs: async (tenant) => (await this.tenants.quotas(tenant)).quotas.maxRunningJobs,
         onSamples: (n) => (this.samples += n),
       });
     } catch (err) {

@@ -3,11 +3,13 @@
 import Type, { type Static } from 'typebox';
 import { IdSchema, ImageShapeSchema, TimestampSchema } from './common.js';
 import { LIMITS } from './limits.js';
+import { TenantSchema } from './auth.js';
 
 export const DATASET_FORMATS = ['idx', 'csv'] as const;
 
 export const DatasetInfoSchema = Type.Object({
   id: IdSchema,
+  tenant: TenantSchema,
   name: Type.Union([Type.String(), Type.Null()]),
   format: Type.Enum([...DATASET_FORMATS]),
   count: Type.Integer({ minimum: 1 }),

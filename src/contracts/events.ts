@@ -140,6 +140,9 @@ export const EventsQuerySchema = Type.Object(
       Type.String({ pattern: '^[0-9]+-[0-9]+$', description: 'a stream id: return events after it (like Last-Event-ID)' }),
     ),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'JSON only; default 1000' })),
+    token: Type.Optional(
+      Type.String({ maxLength: 200, description: 'a stream token (POST /v1/stream-tokens), for clients that cannot send Authorization' }),
+    ),
   },
   { additionalProperties: false },
 );

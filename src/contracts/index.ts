@@ -9,3 +9,4 @@ export * from './jobs.js';
 export * from './events.js';
 export * from './queue.js';
 export * from './datasets.js';
+export * from './auth.js';

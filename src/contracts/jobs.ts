@@ -4,6 +4,7 @@ import Type, { type Static } from 'typebox';
 import { LIMITS } from './limits.js';
 import { IdSchema, NullableNumber, NullableTimestampSchema, TimestampSchema } from './common.js';
 import { JobSpecSchema } from './submission.js';
+import { TenantSchema } from './auth.js';
 
 // ---- status vocabulary -------------------------------------------------------------------------
 
@@ -90,6 +91,7 @@ export type WeightsInfo = Static<typeof WeightsInfoSchema>;
 
 export const JobDocumentSchema = Type.Object({
   id: IdSchema,
+  tenant: TenantSchema,
   name: Type.Union([Type.String(), Type.Null()]),
   status: JobStatusSchema,
   stage: JobStageSchema,
@@ -112,6 +114,7 @@ export type JobDocument = Static<typeof JobDocumentSchema>;
 /** A row of GET /v1/jobs: the document without spec and history. */
 export const JobSummarySchema = Type.Object({
   id: IdSchema,
+  tenant: TenantSchema,
   name: Type.Union([Type.String(), Type.Null()]),
   status: JobStatusSchema,
   stage: JobStageSchema,
@@ -134,6 +137,7 @@ export const JobListSchema = Type.Object({
 export const JobListQuerySchema = Type.Object(
   {
     status: Type.Optional(JobStatusSchema),
+    tenant: Type.Optional({ ...TenantSchema, description: "admin only: one tenant's jobs (default: every tenant's)" }),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 20 })),
     cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor of the previous page' })),
   },

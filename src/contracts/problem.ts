@@ -29,5 +29,8 @@ export const PROBLEM_TYPES = {
   dataset: '/problems/invalid-dataset',
   predict: '/problems/predict-failed',
   unsupportedMedia: '/problems/unsupported-media-type',
+  unauthorized: '/problems/unauthorized',
+  forbidden: '/problems/forbidden',
+  rateLimited: '/problems/rate-limited',
   internal: 'about:blank',
 } as const;

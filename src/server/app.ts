@@ -11,6 +11,7 @@ import addFormatsImport from 'ajv-formats';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { fastifySSE as sse } from '@fastify/sse';
+import cors from '@fastify/cors';
 import type { Config } from '../config.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { toOpenApi31 } from './openapi.js';
@@ -18,11 +19,16 @@ import redisPlugin from './plugins/redis.js';
 import queuesPlugin from './plugins/queues.js';
 import eventsPlugin from './plugins/events.js';
 import metricsPlugin from './plugins/metrics.js';
+import authPlugin from './plugins/auth.js';
+import rateLimitPlugin from './plugins/rate-limit.js';
 import jobsRoutes from './routes/jobs.js';
 import eventsRoutes from './routes/events.js';
 import weightsRoutes from './routes/weights.js';
 import datasetsRoutes from './routes/datasets.js';
 import healthRoutes from './routes/health.js';
+import keysRoutes from './routes/keys.js';
+import tenantsRoutes from './routes/tenants.js';
+import streamTokensRoutes from './routes/stream-tokens.js';
 
 const addFormats = addFormatsImport as unknown as typeof addFormatsImport.default;
 
@@ -39,6 +45,11 @@ export interface BuildAppOptions {
 }
 
 export const API_VERSION = '0.1.0';
+
+/** A URL with its stream token (?token=) hidden, for logs. */
+export function redactToken(url: string): string {
+  return url.replace(/([?&]token=)[^&]*/g, '$1[redacted]');
+}
 
 function makeAjv(options: AjvOptions): Ajv {
   const ajv = new Ajv({
@@ -57,7 +68,11 @@ function makeAjv(options: AjvOptions): Ajv {
 export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
   const { config } = opts;
   const app = Fastify({
-    logger: opts.logger ?? { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    logger: opts.logger ?? {
+      level: config.logLevel,
+      redact: ['req.headers.authorization', 'req.headers.cookie'],
+      serializers: { req: (req) => ({ method: req.method, url: redactToken(req.url), remoteAddress: req.ip }) },
+    },
     bodyLimit: config.api.bodyLimitBytes,
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -81,11 +96,25 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
           'Train convolutional neural networks over HTTP. Submit a job, follow its events (SSE), fetch the weights, predict. ' +
           'Errors are RFC 9457 problem details (application/problem+json).',
       },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'an API key (cvy_...): the admin key, or one from POST /v1/keys' },
+          streamToken: {
+            type: 'apiKey',
+            in: 'query',
+            name: 'token',
+            description: 'a stream token (POST /v1/stream-tokens), for EventSource; event routes only',
+          },
+        },
+      },
+      security: [{ bearer: [] }],
       tags: [
         { name: 'jobs', description: 'training jobs' },
         { name: 'events', description: 'the per-job event log (SSE or JSON)' },
         { name: 'datasets', description: 'uploaded datasets' },
         { name: 'health', description: 'liveness, readiness, metrics' },
+        { name: 'keys', description: 'API keys (admin)' },
+        { name: 'tenants', description: 'tenants: quotas and usage' },
       ],
     },
     transformObject: (doc) => toOpenApi31(('openapiObject' in doc ? doc.openapiObject : doc.swaggerObject) as Record<string, unknown>),
@@ -94,7 +123,16 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(sse, { heartbeatInterval: config.api.sseHeartbeatMs });
 
   const redisUrl = opts.redisUrl ?? config.redisUrl ?? 'redis://127.0.0.1:6379';
-  await app.register(redisPlugin, { url: redisUrl, prefix: config.redisPrefix });
+  await app.register(cors, {
+    origin: config.auth.corsOrigins.length ? config.auth.corsOrigins : false,
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'last-event-id', 'if-none-match'],
+    exposedHeaders: ['location', 'etag', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'idempotent-replayed'],
+    maxAge: 600,
+  });
+  await app.register(redisPlugin, { url: redisUrl, prefix: config.redisPrefix, tenantQuotas: config.tenantQuotas });
+  await app.register(authPlugin, { adminKey: config.auth.adminKey, metricsToken: config.auth.metricsToken });
+  await app.register(rateLimitPlugin, { prefix: config.redisPrefix, ...config.auth });
   await app.register(queuesPlugin, { prefix: config.redisPrefix });
   await app.register(eventsPlugin, { blockMs: config.api.sseBlockMs });
   await app.register(metricsPlugin, { readyWithinMs: config.api.readyWorkerWithinMs });
@@ -105,6 +143,9 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(weightsRoutes, ctx);
   await app.register(datasetsRoutes, ctx);
   await app.register(healthRoutes, ctx);
+  await app.register(keysRoutes, ctx);
+  await app.register(tenantsRoutes, ctx);
+  await app.register(streamTokensRoutes, ctx);
 
   app.get('/openapi.yaml', { schema: { hide: true } }, async (_req, reply) =>
     reply.type('application/yaml').send(app.swagger({ yaml: true })),

@@ -2,12 +2,11 @@
 // that runs (or is being picked up) gets the cancel flag, which its worker reads between batches,
 // and moves to `cancelling` until the worker records `cancelled` with its partial weights.
 import type { FastifyInstance } from 'fastify';
-import { isTerminalStatus, type CancelledEvent, type JobStatus } from '../contracts/index.js';
-import { JobFinishedError, JobNotFoundError, statusEvent } from '../store/index.js';
+import { isTerminalStatus, type CancelledEvent, type JobDocument, type JobStatus } from '../contracts/index.js';
+import { JobFinishedError, statusEvent } from '../store/index.js';
 
-export async function cancelJob(app: FastifyInstance, id: string): Promise<{ id: string; status: JobStatus }> {
-  const doc = await app.store.get(id);
-  if (!doc) throw new JobNotFoundError(id);
+export async function cancelJob(app: FastifyInstance, doc: JobDocument): Promise<{ id: string; status: JobStatus }> {
+  const { id } = doc;
   if (isTerminalStatus(doc.status)) throw new JobFinishedError(id, doc.status);
   // Never started: 1 means it left the queue; 0 means a worker has it (or is taking it now). A job
   // that ran before (handed back on a worker's SIGTERM) goes through the flag, so the worker that

@@ -5,24 +5,39 @@
 // job; requeueOrphans() (run by main.ts at start-up) finds those and adds them, so an accepted job
 // is never lost. Re-adding is safe: BullMQ ignores an add whose jobId exists.
 import type { FastifyInstance } from 'fastify';
-import { TRAIN_JOB_NAME, type JobSpec } from '../contracts/index.js';
-import { failedEvent, queuedJobDocument, statusEvent } from '../store/index.js';
+import { LIMITS, TRAIN_JOB_NAME, type JobSpec } from '../contracts/index.js';
+import { failedEvent, QuotaExceededError, queuedJobDocument, statusEvent } from '../store/index.js';
 import { ProblemError } from './errors.js';
 
 export function trainJobOptions(id: string, priority: number) {
   return { jobId: id, priority, removeOnComplete: true, removeOnFail: { count: 1000 } };
 }
 
+/**
+ * The BullMQ priority (lower runs first) of a job with this `priority` and fair-share tag: the
+ * tag counts the tenant's place among every tenant's queued jobs (src/store/scripts.ts CREATE),
+ * the priority shifts it. Clamped to BullMQ's range.
+ */
+export function queuePriority(priority: number, tag: number): number {
+  return Math.min(LIMITS.priority, Math.max(1, priority + tag - 1));
+}
+
 export async function enqueueTraining(app: FastifyInstance, id: string, priority: number): Promise<void> {
   await app.queues.train.add(TRAIN_JOB_NAME, { id }, trainJobOptions(id, priority));
 }
 
-/** Creates the job's document (status queued, its first event) and queues it. */
-export async function submitJob(app: FastifyInstance, id: string, spec: JobSpec, stepsPerEpoch: number): Promise<void> {
-  const doc = queuedJobDocument(id, spec, stepsPerEpoch);
-  await app.store.create(doc, statusEvent(doc));
+/**
+ * Creates the job's document for its tenant (status queued, its first event) and queues it.
+ * QuotaExceededError when the tenant is at its active-jobs or stored-bytes quota.
+ */
+export async function submitJob(app: FastifyInstance, id: string, spec: JobSpec, stepsPerEpoch: number, tenant: string): Promise<void> {
+  const [{ quotas }, usage] = await Promise.all([app.tenants.quotas(tenant), app.tenants.usage(tenant)]);
+  // A job stores its weights when it ends: no room, no job.
+  if (usage.storedBytes >= quotas.maxStoredBytes) throw new QuotaExceededError('maxStoredBytes', quotas.maxStoredBytes, usage.storedBytes);
+  const doc = queuedJobDocument(id, spec, stepsPerEpoch, tenant);
+  const { tag } = await app.store.create(doc, statusEvent(doc), { maxActiveJobs: quotas.maxActiveJobs });
   try {
-    await enqueueTraining(app, id, doc.priority);
+    await enqueueTraining(app, id, queuePriority(doc.priority, tag));
   } catch (err) {
     // Never lose a job silently: the document says why it will not run.
     app.log.error({ err, jobId: id }, 'queue.add failed; job marked failed');
@@ -39,7 +54,7 @@ export async function requeueOrphans(app: FastifyInstance): Promise<number> {
     if (await app.queues.train.getJob(id)) continue;
     const doc = await app.store.get(id);
     if (doc?.status !== 'queued' || doc.attempt !== 0) continue;
-    await enqueueTraining(app, id, doc.priority);
+    await enqueueTraining(app, id, queuePriority(doc.priority, (await app.store.queueTag(id)) ?? 1));
     app.log.warn({ jobId: id }, 'requeued a job that was accepted but never queued');
     requeued++;
   }

@@ -5,11 +5,12 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorObject } from 'ajv';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, ProblemSchema, type Problem } from '../contracts/index.js';
 import { DatasetError } from '../datasets/index.js';
-import { InvalidCursorError, JobFinishedError, JobNotFoundError } from '../store/index.js';
+import { InvalidCursorError, JobFinishedError, JobNotFoundError, QuotaExceededError } from '../store/index.js';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
   406: 'Not Acceptable',
@@ -31,11 +32,20 @@ export class ProblemError extends Error {
   readonly field: string | undefined;
   readonly code: string | undefined;
   readonly extra: Record<string, unknown>;
+  /** Response headers that go with the problem (WWW-Authenticate, Retry-After). */
+  readonly headers: Record<string, string>;
 
   constructor(
     status: number,
     detail: string,
-    opts: { type?: string; title?: string; field?: string; code?: string; extra?: Record<string, unknown> } = {},
+    opts: {
+      type?: string;
+      title?: string;
+      field?: string;
+      code?: string;
+      extra?: Record<string, unknown>;
+      headers?: Record<string, string>;
+    } = {},
   ) {
     super(detail);
     this.name = 'ProblemError';
@@ -45,6 +55,7 @@ export class ProblemError extends Error {
     this.field = opts.field;
     this.code = opts.code;
     this.extra = opts.extra ?? {};
+    this.headers = opts.headers ?? {};
   }
 
   toProblem(instance?: string): Problem {
@@ -80,6 +91,7 @@ export function domainProblem(err: unknown): ProblemError | undefined {
   if (err instanceof InvalidCursorError) {
     return new ProblemError(400, 'querystring/cursor is not a cursor this API returned', { field: 'querystring/cursor', code: 'invalid' });
   }
+  if (err instanceof QuotaExceededError) return quotaExceeded(err.quota, err.limit, err.used);
   if (err instanceof DatasetError) {
     return new ProblemError(400, err.message, {
       type: PROBLEM_TYPES.dataset,
@@ -90,6 +102,14 @@ export function domainProblem(err: unknown): ProblemError | undefined {
   }
   return undefined;
 }
+
+/** 429: a tenant quota is reached; the problem names it, its limit and the current use. */
+export const quotaExceeded = (quota: string, limit: number, used: number) =>
+  new ProblemError(429, `quota ${quota} reached: ${used} of ${limit}`, {
+    type: PROBLEM_TYPES.quota,
+    code: 'quota-exceeded',
+    extra: { quota, limit, used },
+  });
 
 /** 409: the job has finished (succeeded, failed or cancelled) and cannot take this request. */
 export const jobFinished = (id: string, status: string) =>
@@ -181,7 +201,7 @@ export function errorHandler(thrown: FastifyError, request: FastifyRequest, repl
   const error = domainProblem(thrown) ?? thrown;
   if (error instanceof ProblemError) {
     if (error.status >= 500) request.log.error({ err: error }, 'request failed');
-    return sendProblem(reply, error.toProblem(request.url));
+    return sendProblem(reply, error.toProblem(request.url), error.headers);
   }
   if (error.validation) {
     const { path, message } = pickValidationError(error.validation as ErrorObject[]);

@@ -3,6 +3,8 @@
 // requests, ends event streams and closes Redis within CLOSE_GRACE_MS (default 10 s).
 import closeWithGrace from 'close-with-grace';
 import { loadConfig, ConfigError, type Config } from '../config.js';
+import { pino } from 'pino';
+import { resolveAdminKey } from './admin-key.js';
 import { buildApp } from './app.js';
 import { requeueOrphans } from './enqueue.js';
 
@@ -15,6 +17,13 @@ try {
     process.exit(2);
   }
   throw err;
+}
+
+try {
+  config.auth.adminKey = resolveAdminKey(config.auth, pino({ level: config.logLevel, name: 'convoy-api' }));
+} catch (err) {
+  console.error(`convoy-api: ${(err as Error).message}`);
+  process.exit(2);
 }
 
 const redisUrl = config.redisUrl ?? 'redis://127.0.0.1:6379';

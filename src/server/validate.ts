@@ -22,6 +22,8 @@ export interface ValidateContext {
   quotas: Quotas;
   store: JobStore;
   datasets: DatasetStore;
+  /** Whether the caller may use a job or dataset of this tenant (its own; an admin: any). */
+  sees(tenant: string): boolean;
 }
 
 export interface Analysis {
@@ -81,7 +83,7 @@ async function datasetFacts(sub: JobSubmission, ctx: ValidateContext): Promise<D
   }
   if ('id' in d) {
     const info = await ctx.datasets.info(d.id);
-    if (!info) throw invalidField('/dataset/id', `names no uploaded dataset (${d.id}); POST /v1/datasets first`);
+    if (!info || !ctx.sees(info.tenant)) throw invalidField('/dataset/id', `names no uploaded dataset (${d.id}); POST /v1/datasets first`);
     return { shape: [...info.shape], classes: info.classes, trainSamples: info.count, inlineSamples: null };
   }
   const { shape, samples, labels } = d.inline;
@@ -105,7 +107,7 @@ async function checkInitialWeights(sub: JobSubmission, desc: ModelDescription, c
   if (!iw) return;
   if ('fromJob' in iw) {
     const doc = await ctx.store.get(iw.fromJob);
-    if (!doc) throw invalidField('/initialWeights/fromJob', `names no job (${iw.fromJob})`);
+    if (!doc || !ctx.sees(doc.tenant)) throw invalidField('/initialWeights/fromJob', `names no job (${iw.fromJob})`);
     if (!(await ctx.store.hasWeights(iw.fromJob))) {
       throw invalidField('/initialWeights/fromJob', `names a job without weights (yet): ${iw.fromJob}`);
     }

@@ -34,3 +34,15 @@ export class InvalidCursorError extends Error {
     this.name = 'InvalidCursorError';
   }
 }
+
+/** A tenant is at one of its quotas (contracts/auth.ts QuotasSchema). */
+export class QuotaExceededError extends Error {
+  constructor(
+    readonly quota: string,
+    readonly limit: number,
+    readonly used: number,
+  ) {
+    super(`quota ${quota} reached: ${used} of ${limit}`);
+    this.name = 'QuotaExceededError';
+  }
+}

@@ -9,3 +9,7 @@ export * from './redis.js';
 export * from './new-job.js';
 export * from './workers.js';
 export * from './idempotency.js';
+export * from './api-keys.js';
+export * from './stream-tokens.js';
+export * from './stream-slots.js';
+export * from './tenants.js';

@@ -7,13 +7,13 @@
 // event and any extra keys in one atomic step if the revision is unchanged (else re-read, retry)
 // and, for a worker's write, if the writer's attempt still owns the job (the fencing token).
 import type { Redis } from 'ioredis';
-import type { JobDocument, JobStatus } from '../contracts/index.js';
-import { FencedError, JobExistsError, JobNotFoundError } from './errors.js';
+import { DEFAULT_TENANT, type JobDocument, type JobStatus } from '../contracts/index.js';
+import { FencedError, JobExistsError, JobNotFoundError, QuotaExceededError } from './errors.js';
 import { readRange, readStreams, type NewEvent, type StoredEvent } from './event-log.js';
 import { createKeys, type Keys } from './keys.js';
 import { applyPatch, isTerminal, type JobPatch } from './merge.js';
 import { newestFirst } from './page.js';
-import { COMMIT, SET_FENCED } from './scripts.js';
+import { commitCall, createCall, defineJobScripts, type Commit, type CommitReply, type JobScripts } from './commit.js';
 
 export { isTerminal, applyPatch, type JobPatch } from './merge.js';
 
@@ -34,6 +34,9 @@ export interface UpdateOptions {
   weights?: Buffer;
   /** Store this checkpoint with the change (e.g. an epoch's event and its checkpoint, atomically). */
   checkpoint?: Buffer;
+  /** A job that starts running with this change must find fewer of its tenant's jobs running
+   *  (else QuotaExceededError and nothing is written). */
+  maxRunningJobs?: number;
 }
 
 export interface UpdateResult {
@@ -42,66 +45,58 @@ export interface UpdateResult {
 }
 
 export interface ListOptions {
+  /** One tenant's jobs; undefined = every tenant's. */
+  tenant?: string;
   status?: string;
   limit?: number;
   /** Opaque cursor from a previous page's `nextCursor`. */
   cursor?: string;
 }
 
-type CommitReply = ['ok', number, string] | ['conflict'] | ['fenced'];
-
-/** One COMMIT (scripts.ts): the document at `rev`, written by `fence` (0: unfenced), with its event. */
-interface Commit {
-  rev: number;
-  fence: number;
-  doc: JobDocument;
-  /** The status the document had (undefined on create). */
-  oldStatus?: string;
-  event: NewEvent | undefined;
-  /** The spec, written once on create. */
-  spec?: string;
-  /** Other keys written with the change; '' deletes the key. */
-  extras?: Record<string, Buffer | string>;
-}
-
-interface StoreCommands {
-  convoyCommit(numKeys: number, ...args: (string | number | Buffer)[]): Promise<CommitReply>;
-  convoySetFenced(key1: string, key2: string, attempt: number, value: Buffer | string): Promise<number>;
-}
-
 const MAX_RETRIES = 50;
 
 export class JobStore {
   readonly keys: Keys;
-  private readonly cmd: Redis & StoreCommands;
+  private readonly cmd: JobScripts;
 
   constructor(
     readonly redis: Redis,
     prefix = 'convoy',
   ) {
     this.keys = createKeys(prefix);
-    if (!('convoyCommit' in redis)) {
-      redis.defineCommand('convoyCommit', { lua: COMMIT });
-      redis.defineCommand('convoySetFenced', { lua: SET_FENCED, numberOfKeys: 2 });
-    }
-    this.cmd = redis as Redis & StoreCommands;
+    this.cmd = defineJobScripts(redis);
   }
 
   // ---- documents -------------------------------------------------------------------------
 
-  /** Create a job (document + its first event). Throws JobExistsError if the id is taken. */
-  async create(doc: JobDocument, event?: NewEvent): Promise<{ eventId: string | undefined }> {
-    const { spec, ...rest } = doc;
-    const reply = await this.commit(doc.id, { rev: 0, fence: 0, doc: rest as JobDocument, event, spec: JSON.stringify(spec) });
-    if (reply[0] !== 'ok') throw new JobExistsError(doc.id);
-    return { eventId: reply[2] || undefined };
+  /**
+   * Create a job (document + its first event) for its tenant. Throws JobExistsError if the id is
+   * taken, QuotaExceededError if the tenant has `maxActiveJobs` queued or running already.
+   * Returns the job's fair-share tag (its place in the queue; src/store/scripts.ts CREATE).
+   */
+  async create(
+    doc: JobDocument,
+    event?: NewEvent,
+    limits: { maxActiveJobs?: number } = {},
+  ): Promise<{ eventId: string | undefined; tag: number }> {
+    const { keys, argv } = createCall(this.keys, doc, event, limits.maxActiveJobs ?? -1);
+    const reply = await this.cmd.convoyCreate(keys.length, ...keys, ...argv);
+    if (reply[0] === 'exists') throw new JobExistsError(doc.id);
+    if (reply[0] === 'quota') throw new QuotaExceededError('maxActiveJobs', limits.maxActiveJobs!, Number(reply[1]));
+    return { eventId: reply[1] || undefined, tag: Number(reply[2]) };
+  }
+
+  /** The job's fair-share tag (its place in the training queue), or null for a missing job. */
+  async queueTag(id: string): Promise<number | null> {
+    const tag = await this.redis.hget(this.keys.job(id), 'tag');
+    return tag === null ? null : Number(tag);
   }
 
   /** The job document with its spec, or null. */
   async get(id: string): Promise<JobDocument | null> {
     const [doc, spec] = await this.redis.hmget(this.keys.job(id), 'doc', 'spec');
     if (doc === null) return null;
-    return { ...(JSON.parse(doc) as JobDocument), spec: spec === null ? undefined : JSON.parse(spec) } as JobDocument;
+    return { ...parseDoc(doc), spec: spec === null ? undefined : JSON.parse(spec) } as JobDocument;
   }
 
   /**
@@ -116,7 +111,7 @@ export class JobStore {
     for (let tries = 0; tries < MAX_RETRIES; tries++) {
       const [raw, revRaw, attemptRaw] = await this.redis.hmget(this.keys.job(id), 'doc', 'rev', 'attempt');
       if (raw === null || revRaw === null) throw new JobNotFoundError(id);
-      const current = JSON.parse(raw) as JobDocument;
+      const current = parseDoc(raw);
       if (options.fence !== undefined && Number(attemptRaw) !== options.fence) throw new FencedError(id, options.fence);
       const patch = typeof change === 'function' ? change(current) : change;
       if (patch === null) return null;
@@ -137,40 +132,35 @@ export class JobStore {
         oldStatus: current.status,
         event,
         extras,
+        maxRunningJobs: options.maxRunningJobs ?? -1,
+        storedBytes: options.weights?.length ?? 0,
       });
       if (reply[0] === 'ok') return { doc: next, eventId: reply[2] || undefined };
       if (reply[0] === 'fenced') throw new FencedError(id, options.fence ?? 0);
+      if (reply[0] === 'quota') throw new QuotaExceededError('maxRunningJobs', options.maxRunningJobs!, Number(reply[1]));
       // conflict: somebody wrote in between; read again.
     }
     throw new Error(`job ${id}: too many concurrent writers`);
   }
 
   private commit(id: string, c: Commit): Promise<CommitReply> {
-    const k = this.keys;
-    const extras = c.extras ?? {};
-    const extraKeys = Object.keys(extras);
-    const status = c.doc.status;
-    const keys = [k.job(id), k.events(id), k.jobs(), k.jobsByStatus(c.oldStatus ?? status), k.jobsByStatus(status), ...extraKeys];
-    const argv: (string | number | Buffer)[] = [
-      c.rev,
-      c.fence,
-      JSON.stringify(c.doc),
-      status,
-      c.doc.attempt,
-      Date.parse(c.doc.createdAt),
-      id,
-      c.event?.type ?? '',
-      c.event ? JSON.stringify(c.event.data) : '',
-      c.spec ?? '',
-      ...extraKeys.map((key) => extras[key]!),
-    ];
+    const { keys, argv } = commitCall(this.keys, id, c);
     return this.cmd.convoyCommit(keys.length, ...keys, ...argv);
   }
 
   /** Jobs newest first; `status` filters; `nextCursor` is set when more remain. */
   async list(options: ListOptions = {}): Promise<{ jobs: JobDocument[]; nextCursor: string | undefined }> {
     const limit = Math.max(1, Math.min(options.limit ?? 20, 1000));
-    const key = options.status ? this.keys.jobsByStatus(options.status) : this.keys.jobs();
+    const { tenant, status } = options;
+    const k = this.keys;
+    const key =
+      tenant === undefined
+        ? status
+          ? k.jobsByStatus(status)
+          : k.jobs()
+        : status
+          ? k.tenantJobsByStatus(tenant, status)
+          : k.tenantJobs(tenant);
     const page = await newestFirst(this.redis, key, limit, options.cursor);
     const docs = await Promise.all(page.ids.map((id) => this.get(id)));
     return { jobs: docs.filter((d): d is JobDocument => d !== null), nextCursor: page.nextCursor };
@@ -203,14 +193,19 @@ export class JobStore {
 
   /** Remove a job and everything it owns (document, events, weights, checkpoint, cancel flag). */
   async delete(id: string): Promise<boolean> {
-    const status = await this.redis.hget(this.keys.job(id), 'status');
-    if (status === null) return false;
     const k = this.keys;
+    const [status, raw] = await this.redis.hmget(k.job(id), 'status', 'doc');
+    if (status === null || raw === null) return false;
+    const { tenant } = parseDoc(raw);
+    const weightsBytes = await this.redis.strlen(k.weights(id));
     await this.redis
       .multi()
       .del(k.job(id), k.events(id), k.weights(id), k.checkpoint(id), k.cancel(id), k.runs(id))
       .zrem(k.jobs(), id)
       .zrem(k.jobsByStatus(status), id)
+      .zrem(k.tenantJobs(tenant), id)
+      .zrem(k.tenantJobsByStatus(tenant, status), id)
+      .hincrby(k.tenantUsage(tenant), 'bytes', -weightsBytes)
       .exec();
     return true;
   }
@@ -268,4 +263,11 @@ export class JobStore {
   async getCheckpoint(id: string): Promise<Buffer | null> {
     return this.redis.getBuffer(this.keys.checkpoint(id));
   }
+}
+
+/** A stored document; one written before tenants existed belongs to the default tenant. */
+function parseDoc(raw: string): JobDocument {
+  const doc = JSON.parse(raw) as JobDocument;
+  doc.tenant ??= DEFAULT_TENANT;
+  return doc;
 }

@@ -27,6 +27,28 @@ export interface Keys {
   datasets(): string;
   /** string with TTL: an Idempotency-Key's record (JSON: body hash, job id, at); `hash` = sha256 of the key */
   idempotency(hash: string): string;
+  /** string: JSON ApiKeyInfo of the API key whose sha256 is `hash` */
+  apiKey(hash: string): string;
+  /** hash: API key id -> sha256 of the key */
+  apiKeys(): string;
+  /** string with TTL: JSON { tenant, keyId } of the stream token whose sha256 is `hash` */
+  streamToken(hash: string): string;
+  /** hash: a tenant's quota overrides (field = quota name, value = limit) */
+  tenantQuotas(tenant: string): string;
+  /** hash: a tenant's stored usage: `bytes` (datasets + weights), `datasets` */
+  tenantUsage(tenant: string): string;
+  /** sorted set: the tenant's jobs, score = createdAt ms */
+  tenantJobs(tenant: string): string;
+  /** sorted set: the tenant's jobs with this status, score = createdAt ms */
+  tenantJobsByStatus(tenant: string, status: string): string;
+  /** sorted set: the tenant's uploaded datasets, score = createdAt ms */
+  tenantDatasets(tenant: string): string;
+  /** sorted set: open event streams of the tenant (member = process:stream, score = expiry ms) */
+  tenantStreams(tenant: string): string;
+  /** set: every tenant that has a key, a job or a dataset */
+  tenants(): string;
+  /** hash: fair-share tags: `v` (the virtual time) and `t:{tenant}` (the tenant's last tag) */
+  fairShare(): string;
   /** string with TTL: a worker process's heartbeat (JSON) */
   worker(id: string): string;
   /** sorted set: worker ids, score = last heartbeat ms */
@@ -48,6 +70,17 @@ export function createKeys(prefix = 'convoy'): Keys {
     dataset: (id) => `${p}:dataset:${id}`,
     datasets: () => `${p}:datasets`,
     idempotency: (hash) => `${p}:idempotency:${hash}`,
+    apiKey: (hash) => `${p}:apikey:${hash}`,
+    apiKeys: () => `${p}:apikeys`,
+    streamToken: (hash) => `${p}:stream-token:${hash}`,
+    tenantQuotas: (t) => `${p}:tenant:${t}:quotas`,
+    tenantUsage: (t) => `${p}:tenant:${t}:usage`,
+    tenantJobs: (t) => `${p}:tenant:${t}:jobs`,
+    tenantJobsByStatus: (t, status) => `${p}:tenant:${t}:jobs:status:${status}`,
+    tenantDatasets: (t) => `${p}:tenant:${t}:datasets`,
+    tenantStreams: (t) => `${p}:tenant:${t}:streams`,
+    tenants: () => `${p}:tenants`,
+    fairShare: () => `${p}:fair-share`,
     worker: (id) => `${p}:worker:${id}`,
     workers: () => `${p}:workers`,
   };

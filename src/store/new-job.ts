@@ -1,10 +1,17 @@
 // The document of a job that was just accepted: status `queued`, nothing run yet. The API writes it
 // on submit (with its first `status` event); tests and benches that queue jobs directly use it too.
-import { DEFAULT_PRIORITY, type JobDocument, type JobSpec } from '../contracts/index.js';
+import { DEFAULT_PRIORITY, DEFAULT_TENANT, type JobDocument, type JobSpec } from '../contracts/index.js';
 
-export function queuedJobDocument(id: string, spec: JobSpec, stepsPerEpoch: number, now = new Date().toISOString()): JobDocument {
+export function queuedJobDocument(
+  id: string,
+  spec: JobSpec,
+  stepsPerEpoch: number,
+  tenant: string = DEFAULT_TENANT,
+  now = new Date().toISOString(),
+): JobDocument {
   return {
     id,
+    tenant,
     name: spec.name ?? null,
     status: 'queued',
     stage: 'queued',

@@ -3,20 +3,78 @@
 // (src/store/merge.ts); the scripts only make "check, then write" atomic.
 
 /**
+ * create: a new job's document, its first event, its place in every listing, its fair-share tag,
+ * atomically, unless the id is taken or the tenant is at its active-jobs quota.
+ *
+ * Fair share (docs/operations.md): each tenant's jobs get increasing tags, starting at the
+ * virtual time `v` (the tag of the last job a worker started) if the tenant is behind it. The
+ * queue orders by tag, so a tenant with one job waits behind at most one job of a tenant with a
+ * hundred. When nothing is queued the tags start over.
+ */
+export const CREATE = `--[[
+  create
+
+  KEYS[1]  job hash                 {p}:job:{id}          fields doc, spec, rev, attempt, status, tenant, tag
+  KEYS[2]  event stream             {p}:job:{id}:events
+  KEYS[3]  all jobs                 {p}:jobs              zset, score createdAt ms
+  KEYS[4]  status set               {p}:jobs:status:{status}
+  KEYS[5]  tenant's jobs            {p}:tenant:{t}:jobs
+  KEYS[6]  tenant's status set      {p}:tenant:{t}:jobs:status:{status}
+  KEYS[7..9] tenant's queued, running, cancelling sets (its active jobs)
+  KEYS[10] global queued set        {p}:jobs:status:queued
+  KEYS[11] fair-share hash          {p}:fair-share        fields v, t:{tenant}
+  KEYS[12] tenants                  {p}:tenants           set
+
+  ARGV[1]  document JSON
+  ARGV[2]  spec JSON
+  ARGV[3]  status
+  ARGV[4]  createdAt ms
+  ARGV[5]  job id
+  ARGV[6]  tenant
+  ARGV[7]  event type               "": no event
+  ARGV[8]  event data JSON
+  ARGV[9]  max active jobs          "-1": no limit
+
+  Output: {"ok", eventId, tag} | {"exists"} | {"quota", activeJobs}
+]]
+if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists'} end
+local active = redis.call('ZCARD', KEYS[7]) + redis.call('ZCARD', KEYS[8]) + redis.call('ZCARD', KEYS[9])
+local max = tonumber(ARGV[9])
+if max >= 0 and active >= max then return {'quota', active} end
+if redis.call('ZCARD', KEYS[10]) == 0 then redis.call('DEL', KEYS[11]) end
+local v = tonumber(redis.call('HGET', KEYS[11], 'v') or '0')
+local last = tonumber(redis.call('HGET', KEYS[11], 't:' .. ARGV[6]) or '0')
+local tag = math.max(v, last) + 1
+redis.call('HSET', KEYS[11], 't:' .. ARGV[6], tag)
+redis.call('HSET', KEYS[1], 'doc', ARGV[1], 'spec', ARGV[2], 'rev', 1, 'attempt', 0, 'status', ARGV[3], 'tenant', ARGV[6], 'tag', tag)
+for _, k in ipairs({KEYS[3], KEYS[4], KEYS[5], KEYS[6]}) do redis.call('ZADD', k, ARGV[4], ARGV[5]) end
+redis.call('SADD', KEYS[12], ARGV[6])
+local eventId = ''
+if ARGV[7] ~= '' then eventId = redis.call('XADD', KEYS[2], '*', 'type', ARGV[7], 'data', ARGV[8]) end
+return {'ok', eventId, tag}
+`;
+
+/**
  * commit: replace a job document and append one event to its log, atomically, if the document is
  * still at the revision the caller read and (when fenced) the caller's attempt is the current one.
+ * A job that starts running advances the fair-share virtual time to its tag, unless its tenant is
+ * at its running-jobs quota (then nothing is written).
  */
 export const COMMIT = `--[[
   commit
 
-  KEYS[1]  job hash                 {p}:job:{id}          fields doc, spec, rev, attempt, status
+  KEYS[1]  job hash                 {p}:job:{id}          fields doc, spec, rev, attempt, status, tenant, tag
   KEYS[2]  event stream             {p}:job:{id}:events
-  KEYS[3]  all jobs                 {p}:jobs              zset, score createdAt ms
-  KEYS[4]  old status set           {p}:jobs:status:{old} (may equal KEYS[5])
-  KEYS[5]  new status set           {p}:jobs:status:{new}
-  KEYS[6..] extra string keys, one per ARGV[11..] (value "" deletes the key)
+  KEYS[3]  old status set           {p}:jobs:status:{old} (may equal KEYS[4])
+  KEYS[4]  new status set           {p}:jobs:status:{new}
+  KEYS[5]  tenant's old status set  {p}:tenant:{t}:jobs:status:{old}
+  KEYS[6]  tenant's new status set  {p}:tenant:{t}:jobs:status:{new}
+  KEYS[7]  tenant's running set     {p}:tenant:{t}:jobs:status:running
+  KEYS[8]  fair-share hash          {p}:fair-share
+  KEYS[9]  tenant's usage           {p}:tenant:{t}:usage  field bytes
+  KEYS[10..] extra string keys, one per ARGV[12..] (value "" deletes the key)
 
-  ARGV[1]  expected rev             "0": the job must not exist yet
+  ARGV[1]  expected rev
   ARGV[2]  fence attempt            "0": not fenced; else the stored attempt must equal it
   ARGV[3]  document JSON
   ARGV[4]  new status
@@ -25,22 +83,34 @@ export const COMMIT = `--[[
   ARGV[7]  job id (member)
   ARGV[8]  event type               "": no event
   ARGV[9]  event data JSON
-  ARGV[10] spec JSON                "": leave as is
-  ARGV[11..] values for KEYS[6..]
+  ARGV[10] max running jobs         "-1": no limit (checked only when the job starts running)
+  ARGV[11] bytes added to the tenant's stored usage (the weights written with this change)
+  ARGV[12..] values for KEYS[10..]
 
-  Output: {"ok", rev, eventId} | {"conflict"} (changed since read: re-read, retry) | {"fenced"}
+  Output: {"ok", rev, eventId} | {"conflict"} (changed since read: re-read, retry) | {"fenced"} | {"quota", runningJobs}
 ]]
 local rev = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')
 if rev ~= tonumber(ARGV[1]) then return {'conflict'} end
 if ARGV[2] ~= '0' and redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[2] then return {'fenced'} end
+local starts = ARGV[4] == 'running' and redis.call('HGET', KEYS[1], 'status') ~= 'running'
+if starts then
+  local running = redis.call('ZCARD', KEYS[7])
+  local max = tonumber(ARGV[10])
+  if max >= 0 and running >= max then return {'quota', running} end
+  local tag = tonumber(redis.call('HGET', KEYS[1], 'tag') or '0')
+  if tag > tonumber(redis.call('HGET', KEYS[8], 'v') or '0') then redis.call('HSET', KEYS[8], 'v', tag) end
+end
 rev = rev + 1
 redis.call('HSET', KEYS[1], 'doc', ARGV[3], 'rev', rev, 'attempt', ARGV[5], 'status', ARGV[4])
-if ARGV[10] ~= '' then redis.call('HSET', KEYS[1], 'spec', ARGV[10]) end
-redis.call('ZADD', KEYS[3], ARGV[6], ARGV[7])
-if KEYS[4] ~= KEYS[5] then redis.call('ZREM', KEYS[4], ARGV[7]) end
-redis.call('ZADD', KEYS[5], ARGV[6], ARGV[7])
-for i = 6, #KEYS do
-  if ARGV[i + 5] == '' then redis.call('DEL', KEYS[i]) else redis.call('SET', KEYS[i], ARGV[i + 5]) end
+if KEYS[3] ~= KEYS[4] then
+  redis.call('ZREM', KEYS[3], ARGV[7])
+  redis.call('ZREM', KEYS[5], ARGV[7])
+end
+redis.call('ZADD', KEYS[4], ARGV[6], ARGV[7])
+redis.call('ZADD', KEYS[6], ARGV[6], ARGV[7])
+if tonumber(ARGV[11]) ~= 0 then redis.call('HINCRBY', KEYS[9], 'bytes', ARGV[11]) end
+for i = 10, #KEYS do
+  if ARGV[i + 2] == '' then redis.call('DEL', KEYS[i]) else redis.call('SET', KEYS[i], ARGV[i + 2]) end
 end
 local eventId = ''
 if ARGV[8] ~= '' then

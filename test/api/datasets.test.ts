@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeIdx } from '../../src/datasets/index.js';
 import { startApp, type TestApp } from './helpers.js';
+import { authedFetch } from '../helpers/auth.js';
 
 let t: TestApp;
 let base: string;
@@ -35,7 +36,7 @@ describe('POST /v1/datasets', () => {
     form.append('name', 'tiny-idx');
     form.append('images', new Blob([gzipSync(encodeIdx([N, 5, 5], pixels))]), 'images.idx3-ubyte.gz');
     form.append('labels', new Blob([gzipSync(encodeIdx([N], labels))]), 'labels.idx1-ubyte.gz');
-    const res = await fetch(`${base}/v1/datasets`, { method: 'POST', body: form });
+    const res = await authedFetch(`${base}/v1/datasets`, { method: 'POST', body: form });
     expect(res.status, await res.clone().text()).toBe(201);
     const info = await json(res);
     expect(info).toMatchObject({
@@ -52,11 +53,11 @@ describe('POST /v1/datasets', () => {
     expect(ds).not.toBeNull();
     expect(Array.from(ds!.images)).toEqual(Array.from(pixels));
     expect(Array.from(ds!.labels)).toEqual(Array.from(labels));
-    expect((await fetch(`${base}/v1/datasets/${info.id}`).then(json)).count).toBe(N);
+    expect((await authedFetch(`${base}/v1/datasets/${info.id}`).then(json)).count).toBe(N);
   });
 
   it('CSV as a raw text/csv body and as a multipart file give the same dataset', async () => {
-    const raw = await fetch(`${base}/v1/datasets?name=tiny-csv`, {
+    const raw = await authedFetch(`${base}/v1/datasets?name=tiny-csv`, {
       method: 'POST',
       body: csvText(),
       headers: { 'content-type': 'text/csv' },
@@ -68,7 +69,7 @@ describe('POST /v1/datasets', () => {
     const form = new FormData();
     form.append('file', new Blob([gzipSync(Buffer.from(csvText()))]), 'data.csv.gz');
     form.append('shape', '1,5,5');
-    const multi = await fetch(`${base}/v1/datasets`, { method: 'POST', body: form });
+    const multi = await authedFetch(`${base}/v1/datasets`, { method: 'POST', body: form });
     expect(multi.status, await multi.clone().text()).toBe(201);
     const b = await json(multi);
     const [da, db] = await Promise.all([t.app.datasets.get(a.id), t.app.datasets.get(b.id)]);
@@ -78,7 +79,7 @@ describe('POST /v1/datasets', () => {
 
   it('rejects bad uploads with a problem naming the part', async () => {
     const badLabel = csvText().replace(/^0,/, '300,');
-    const r1 = await fetch(`${base}/v1/datasets`, { method: 'POST', body: badLabel, headers: { 'content-type': 'text/csv' } });
+    const r1 = await authedFetch(`${base}/v1/datasets`, { method: 'POST', body: badLabel, headers: { 'content-type': 'text/csv' } });
     expect(r1.status).toBe(400);
     const p1 = await json(r1);
     expect(r1.headers.get('content-type')).toMatch(/^application\/problem\+json/);
@@ -88,30 +89,34 @@ describe('POST /v1/datasets', () => {
     const form = new FormData();
     form.append('images', new Blob([Buffer.from('not an idx file')]), 'x');
     form.append('labels', new Blob([encodeIdx([N], labels)]), 'y');
-    const r2 = await fetch(`${base}/v1/datasets`, { method: 'POST', body: form });
+    const r2 = await authedFetch(`${base}/v1/datasets`, { method: 'POST', body: form });
     expect(r2.status).toBe(400);
     expect((await json(r2)).field).toBe('images');
 
-    const r3 = await fetch(`${base}/v1/datasets`, {
+    const r3 = await authedFetch(`${base}/v1/datasets`, {
       method: 'POST',
       body: JSON.stringify({ a: 1 }),
       headers: { 'content-type': 'application/json' },
     });
     expect(r3.status).toBe(415);
-    const r4 = await fetch(`${base}/v1/datasets`, { method: 'POST', body: 'x', headers: { 'content-type': 'application/octet-stream' } });
+    const r4 = await authedFetch(`${base}/v1/datasets`, {
+      method: 'POST',
+      body: 'x',
+      headers: { 'content-type': 'application/octet-stream' },
+    });
     expect(r4.status).toBe(415);
     expect((await json(r4)).status).toBe(415);
   });
 
   it('lists newest first with a cursor, deletes, and jobs can train on an uploaded dataset', async () => {
     const up = await json(
-      await fetch(`${base}/v1/datasets?name=for-job`, { method: 'POST', body: csvText(), headers: { 'content-type': 'text/csv' } }),
+      await authedFetch(`${base}/v1/datasets?name=for-job`, { method: 'POST', body: csvText(), headers: { 'content-type': 'text/csv' } }),
     );
-    const page1 = await json(await fetch(`${base}/v1/datasets?limit=2`));
+    const page1 = await json(await authedFetch(`${base}/v1/datasets?limit=2`));
     expect(page1.items[0].id).toBe(up.id);
     expect(page1.items).toHaveLength(2);
     expect(page1.nextCursor).toEqual(expect.any(String));
-    const page2 = await json(await fetch(`${base}/v1/datasets?limit=10&cursor=${encodeURIComponent(page1.nextCursor)}`));
+    const page2 = await json(await authedFetch(`${base}/v1/datasets?limit=10&cursor=${encodeURIComponent(page1.nextCursor)}`));
     const all = [...page1.items, ...page2.items].map((d: { id: string }) => d.id);
     expect(new Set(all).size).toBe(all.length);
     expect(all.length).toBe(4);
@@ -126,9 +131,9 @@ describe('POST /v1/datasets', () => {
     expect(v.json().dataset).toEqual({ shape: [1, 5, 5], classes: 3, trainSamples: N });
     expect(v.json().stepsPerEpoch).toBe(3);
 
-    expect((await fetch(`${base}/v1/datasets/${up.id}`, { method: 'DELETE' })).status).toBe(204);
-    expect((await fetch(`${base}/v1/datasets/${up.id}`)).status).toBe(404);
-    expect((await fetch(`${base}/v1/datasets/${up.id}`, { method: 'DELETE' })).status).toBe(404);
+    expect((await authedFetch(`${base}/v1/datasets/${up.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await authedFetch(`${base}/v1/datasets/${up.id}`)).status).toBe(404);
+    expect((await authedFetch(`${base}/v1/datasets/${up.id}`, { method: 'DELETE' })).status).toBe(404);
     const gone = await t.app.inject({ method: 'POST', url: '/v1/jobs/validate', payload: job });
     expect(gone.json().field).toBe('/dataset/id');
   });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventSource } from 'eventsource';
 import { JobStore, type NewEvent } from '../../src/store/index.js';
 import { startApp, tinyJob, type TestApp } from './helpers.js';
+import { ADMIN_AUTH, authedFetch } from '../helpers/auth.js';
 
 let a: TestApp; // two API processes' worth of app, same Redis and prefix
 let b: TestApp;
@@ -103,7 +104,7 @@ function follow(
   const errors: unknown[] = [];
   const es = new EventSource(url, {
     fetch: (input, init) =>
-      (opts.fetchFn ?? fetch)(input as string, {
+      (opts.fetchFn ?? authedFetch)(input as string, {
         ...init,
         headers: {
           ...(init?.headers as Record<string, string>),
@@ -166,7 +167,7 @@ describe('GET /v1/jobs/{id}/events (SSE)', () => {
     const fetchFn: typeof fetch = (input, init) => {
       connections++;
       const target = String(input).replace(urlA, connections === 1 ? urlA : urlB);
-      return fetch(target, init);
+      return authedFetch(target, init);
     };
     let cut = false;
     const client = follow(`${urlA}/v1/jobs/${id}/events`, {
@@ -195,10 +196,10 @@ describe('GET /v1/jobs/{id}/events (SSE)', () => {
     const tail = follow(`${urlB}/v1/jobs/${id}/events`, { lastEventId: written[2]! });
     const got = await tail.done;
     expect(got.map((e) => e.id)).toEqual(['', ...written.slice(3)]);
-    const res = await fetch(`${urlB}/v1/jobs/${id}/events`, { headers: { 'last-event-id': written.at(-1)! } });
+    const res = await authedFetch(`${urlB}/v1/jobs/${id}/events`, { headers: { 'last-event-id': written.at(-1)! } });
     expect(res.status).toBe(204);
     // From the start: the whole log, then the server ends the response.
-    const full = await fetch(`${urlA}/v1/jobs/${id}/events`);
+    const full = await authedFetch(`${urlA}/v1/jobs/${id}/events`);
     const text = await full.text();
     expect(text.match(/^event: /gm)?.length).toBe(1 + 1 + written.length);
     expect(text.trimEnd().endsWith(`data: ${JSON.stringify((await store.events(id)).at(-1)!.data)}`)).toBe(true);
@@ -210,7 +211,7 @@ describe('GET /v1/jobs/{id}/events (SSE)', () => {
     const started = Date.now();
     let headersAt = 0;
     await new Promise<void>((resolve, reject) => {
-      const req = httpRequest(`${urlA}/v1/jobs/${id}/events`, { headers: { accept: 'text/event-stream' } }, (res) => {
+      const req = httpRequest(`${urlA}/v1/jobs/${id}/events`, { headers: { accept: 'text/event-stream', ...ADMIN_AUTH } }, (res) => {
         headersAt = Date.now() - started;
         expect(res.statusCode).toBe(200);
         expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
@@ -275,7 +276,7 @@ describe('GET /v1/jobs/{id}/events (SSE)', () => {
     const c = await startApp(env, a.prefix);
     const url = await c.app.listen({ port: 0, host: '127.0.0.1' });
     const id = await newJob();
-    const res = await fetch(`${url}/v1/jobs/${id}/events`);
+    const res = await authedFetch(`${url}/v1/jobs/${id}/events`);
     const reader = res.body!.getReader();
     await reader.read(); // the snapshot is there: the stream is open
     const started = Date.now();

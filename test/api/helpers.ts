@@ -1,6 +1,7 @@
 // Build the real app against the run's private Redis, under a key prefix of its own.
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import { ADMIN_AUTH, TEST_ADMIN_KEY } from '../helpers/auth.js';
 import { inject } from 'vitest';
 import { Redis } from 'ioredis';
 import { buildApp } from '../../src/server/app.js';
@@ -14,11 +15,22 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/**
+ * The real app, started with the test admin key. Its `inject` sends that key unless the request
+ * names an Authorization header itself (`authorization: undefined` sends none).
+ */
 export async function startApp(env: Record<string, string> = {}, prefix = `t${randomUUID().slice(0, 8)}`): Promise<TestApp> {
-  const config = loadConfig({ LOG_LEVEL: 'silent', REDIS_PREFIX: prefix, ...env });
+  const config = loadConfig({ LOG_LEVEL: 'silent', REDIS_PREFIX: prefix, CONVOY_ADMIN_KEY: TEST_ADMIN_KEY, ...env });
   const url = inject('redisUrl');
   const app = await buildApp({ config, redisUrl: url, logger: env.LOG_LEVEL ? undefined : false });
   await app.ready();
+  const plain = app.inject.bind(app);
+  app.inject = ((opts: InjectOptions) => {
+    const { authorization, ...rest } = (opts.headers ?? {}) as Record<string, string | undefined>;
+    const named = opts.headers !== undefined && 'authorization' in opts.headers;
+    const auth = named ? (authorization === undefined ? {} : { authorization }) : ADMIN_AUTH;
+    return plain({ ...opts, headers: { ...rest, ...auth } } as InjectOptions);
+  }) as typeof app.inject;
   const redis = new Redis(url);
   return {
     app,

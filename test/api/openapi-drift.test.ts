@@ -39,8 +39,26 @@ describe('openapi.yaml', () => {
           'GET /healthz',
           'GET /readyz',
           'GET /metrics',
+          'POST /v1/keys',
+          'GET /v1/keys',
+          'DELETE /v1/keys/{id}',
+          'GET /v1/tenants',
+          'GET /v1/tenants/{tenant}',
+          'PUT /v1/tenants/{tenant}',
+          'POST /v1/stream-tokens',
         ].sort(),
       );
+      // Who may call each operation: a bearer key by default, nothing on the public ones, and a
+      // stream token as an alternative on the event stream.
+      expect(doc.components.securitySchemes).toEqual({
+        bearer: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+        streamToken: expect.objectContaining({ type: 'apiKey', in: 'query', name: 'token' }),
+      });
+      expect(doc.security).toEqual([{ bearer: [] }]);
+      for (const p of ['/healthz', '/readyz']) expect(doc.paths[p].get.security).toEqual([]);
+      expect(doc.paths['/v1/jobs/{id}/events'].get.security).toEqual([{ bearer: [] }, { streamToken: [] }]);
+      expect(doc.paths['/v1/jobs'].post.security).toBeUndefined(); // the document's default: bearer
+      expect(doc.paths['/v1/jobs'].post.responses['401'].content['application/problem+json']).toBeDefined();
       expect(Object.keys(doc.components.schemas)).toEqual(
         expect.arrayContaining(['JobSubmission', 'JobDocument', 'ModelSpec', 'LayerSpec', 'Problem', 'CompletedEvent']),
       );

@@ -1,10 +1,9 @@
 // The Swagger UI page at /docs, rendered by a real browser (Debian chromium driven by playwright-core):
 // a person opening it sees every operation of openapi.yaml.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startApp, type TestApp } from '../api/helpers.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { launchChromium } from '../helpers/browser.js';
 
 describe('GET /docs in a browser', () => {
   let t: TestApp;
@@ -14,18 +13,7 @@ describe('GET /docs in a browser', () => {
   beforeAll(async () => {
     t = await startApp();
     base = await t.app.listen({ port: 0, host: '127.0.0.1' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -12,6 +12,7 @@ import type { JobAccepted, JobDocument, JobSpec } from '../../src/contracts/inde
 import { toySpec } from '../helpers/jobs.js';
 import { JobFollower, type FollowedEvent } from '../helpers/sse-follower.js';
 import { FAST_RECOVERY_ENV, getJson, postJson, startStack, type Proc, type Stack } from '../helpers/stack.js';
+import { authedFetch } from '../helpers/auth.js';
 
 const MAX_CRASHES = 2;
 let stack: Stack;
@@ -99,7 +100,7 @@ describe('chaos: a fleet of processes', () => {
     expect(d.weights?.partial).toBe(true);
     // the worker process, not the API that took the request, ended it (at its next batch)
     expect(worker.lines.some((l) => l.includes(id) && l.includes('"msg":"job cancelled"'))).toBe(true);
-    const weights = await fetch(`${apiB}/v1/jobs/${id}/weights?format=safetensors`);
+    const weights = await authedFetch(`${apiB}/v1/jobs/${id}/weights?format=safetensors`);
     expect(weights.status).toBe(200);
     const { tensors } = decodeSafetensors(new Uint8Array(await weights.arrayBuffer()));
     expect(tensors.map((t) => t.name)).toContain('layers.0.weight');
@@ -123,7 +124,7 @@ describe('chaos: a fleet of processes', () => {
     expect(d.status).toBe('cancelled');
     expect(d.attempt).toBe(2);
     expect(d.weights?.partial).toBe(true);
-    expect((await fetch(`${bases()[1]}/v1/jobs/${id}/weights?format=safetensors`)).status).toBe(200);
+    expect((await authedFetch(`${bases()[1]}/v1/jobs/${id}/weights?format=safetensors`)).status).toBe(200);
   });
 
   it('an API process killed mid-stream: the client reconnects to another with Last-Event-ID and misses nothing', async () => {

@@ -15,6 +15,7 @@ import { createKeys } from '../../src/store/keys.js';
 import { toySpec } from '../helpers/jobs.js';
 import { JobFollower, type FollowedEvent } from '../helpers/sse-follower.js';
 import { FAST_RECOVERY_ENV, getJson, postJson, startStack, waitFor, type Proc, type Stack } from '../helpers/stack.js';
+import { authedFetch } from '../helpers/auth.js';
 
 const CHECKPOINT_EVERY_STEPS = 10;
 /** 5 epochs x 100 steps of batch 8 (a second or two), cut into micro-shards of 3 (3 + 3 + 2). */
@@ -63,7 +64,7 @@ async function doc(id: string): Promise<JobDocument> {
 
 /** The sha256 of the final weights' safetensors bytes (checked against the download's ETag). */
 async function weightsSha(id: string): Promise<string> {
-  const res = await fetch(`${stack.apis[1]!.url}/v1/jobs/${id}/weights?format=safetensors`);
+  const res = await authedFetch(`${stack.apis[1]!.url}/v1/jobs/${id}/weights?format=safetensors`);
   expect(res.status).toBe(200);
   const bytes = new Uint8Array(await res.arrayBuffer());
   expect(decodeSafetensors(bytes).tensors.length).toBeGreaterThan(0);

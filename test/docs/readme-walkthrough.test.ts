@@ -3,12 +3,13 @@
 // host and port changed. If a route, a field or the SSE stream's ending changes, a newcomer's first
 // five minutes break here first.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decodeSafetensors } from '../../src/engine/safetensors.js';
+import { TEST_ADMIN_KEY } from '../helpers/auth.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -26,6 +27,9 @@ let dir: string;
 beforeAll(async () => {
   stack = await startStack({ redisUrl: inject('redisUrl'), apis: 1, workers: 1 });
   dir = mkdtempSync(join(tmpdir(), 'convoy-readme-'));
+  // Where `npm start` keeps the admin key it creates; the stack runs with this one.
+  mkdirSync(join(dir, '.convoy'));
+  writeFileSync(join(dir, '.convoy/admin.key'), `${TEST_ADMIN_KEY}\n`, { mode: 0o600 });
 }, 60_000);
 afterAll(async () => {
   await stack?.stop();

@@ -9,6 +9,7 @@ import type { JobAccepted, JobDocument, JobSpec } from '../../src/contracts/inde
 import { createModel, loadWeights, predict } from '../../src/engine/index.js';
 import { getJson, postJson, readSse, startStack, type SseFrame, type Stack } from '../helpers/stack.js';
 import { toySpec } from '../helpers/jobs.js';
+import { ADMIN_AUTH, authedFetch } from '../helpers/auth.js';
 
 let stack: Stack;
 
@@ -28,7 +29,7 @@ async function submit(spec: JobSpec, api = stack.url): Promise<string> {
 /** Follows a job's stream with the `eventsource` client until its terminal event. */
 function follow(url: string): Promise<{ type: string; id: string; data: unknown }[]> {
   return new Promise((resolve, reject) => {
-    const es = new EventSource(url);
+    const es = new EventSource(url, { fetch: (input, init) => authedFetch(input, init) });
     const seen: { type: string; id: string; data: unknown }[] = [];
     const timer = setTimeout(() => {
       es.close();
@@ -100,7 +101,7 @@ describe('end to end', () => {
     const doc = (await getJson<JobDocument>(`${stack.url}/v1/jobs/${id}`)).body;
     expect(doc.status).toBe('cancelled');
     expect(doc.weights?.partial).toBe(true);
-    expect((await fetch(`${stack.url}/v1/jobs/${id}/weights`)).status).toBe(200);
+    expect((await authedFetch(`${stack.url}/v1/jobs/${id}/weights`)).status).toBe(200);
   });
 
   it('reconnecting with Last-Event-ID mid-stream gets no gap and no duplicate, from another API process', async () => {
@@ -133,7 +134,15 @@ describe('end to end', () => {
   it('streams to `curl -N`', async () => {
     const id = await submit(toySpec({ epochs: 2 }));
     const out = await new Promise<string>((resolve, reject) => {
-      const curl = spawn('curl', ['-N', '-s', '--max-time', '30', `${stack.url}/v1/jobs/${id}/events`]);
+      const curl = spawn('curl', [
+        '-N',
+        '-s',
+        '--max-time',
+        '30',
+        '-H',
+        `authorization: ${ADMIN_AUTH.authorization}`,
+        `${stack.url}/v1/jobs/${id}/events`,
+      ]);
       let text = '';
       curl.stdout.on('data', (c: Buffer) => (text += c.toString()));
       curl.on('error', reject);

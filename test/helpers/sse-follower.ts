@@ -4,6 +4,7 @@
 // client reconnect with Last-Event-ID exactly as after a network cut. Every event with an id is
 // recorded in arrival order; the snapshot each connection starts with is counted, not recorded.
 import { EventSource, type EventSourceFetchInit } from 'eventsource';
+import { ADMIN_AUTH } from './auth.js';
 
 export interface FollowedEvent {
   id: string;
@@ -43,7 +44,7 @@ export class JobFollower {
         this.connections.push({ base, lastEventId: headers['Last-Event-ID'] });
         const ac = new AbortController();
         init?.signal?.addEventListener('abort', () => ac.abort());
-        const res = await fetch(`${base}/v1/jobs/${jobId}/events`, { headers, signal: ac.signal });
+        const res = await fetch(`${base}/v1/jobs/${jobId}/events`, { headers: { ...headers, ...ADMIN_AUTH }, signal: ac.signal });
         if (!res.body) return res;
         const reader = res.body.getReader();
         let ctrl!: ReadableStreamDefaultController<Uint8Array>;

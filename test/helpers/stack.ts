@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ADMIN_AUTH, TEST_ADMIN_KEY } from './auth.js';
 import { freePort } from './redis-server.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -60,6 +61,7 @@ export class Stack {
       POOL_THREADS: '1',
       HEARTBEAT_MS: '250',
       READY_WORKER_WITHIN_MS: '2000',
+      CONVOY_ADMIN_KEY: TEST_ADMIN_KEY,
       ...this.options.env,
       ...extra,
     };
@@ -182,7 +184,11 @@ export async function postJson<T = unknown>(
   body: unknown,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; body: T; headers: Headers }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...ADMIN_AUTH, ...headers },
+    body: JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
 }
@@ -191,7 +197,7 @@ export async function getJson<T = unknown>(
   url: string,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; body: T; headers: Headers }> {
-  const res = await fetch(url, { headers: { accept: 'application/json', ...headers } });
+  const res = await fetch(url, { headers: { accept: 'application/json', ...ADMIN_AUTH, ...headers } });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
 }
@@ -209,14 +215,24 @@ export interface SseFrame {
  */
 export async function readSse(
   url: string,
-  options: { lastEventId?: string; until?: (frame: SseFrame, all: SseFrame[]) => boolean; timeoutMs?: number } = {},
+  options: {
+    lastEventId?: string;
+    until?: (frame: SseFrame, all: SseFrame[]) => boolean;
+    timeoutMs?: number;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<SseFrame[]> {
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), options.timeoutMs ?? 30_000);
   const frames: SseFrame[] = [];
   try {
     const res = await fetch(url, {
-      headers: { accept: 'text/event-stream', ...(options.lastEventId ? { 'last-event-id': options.lastEventId } : {}) },
+      headers: {
+        accept: 'text/event-stream',
+        ...ADMIN_AUTH,
+        ...options.headers,
+        ...(options.lastEventId ? { 'last-event-id': options.lastEventId } : {}),
+      },
       signal: ac.signal,
     });
     if (!res.ok || !res.body) throw new Error(`events: HTTP ${res.status}`);

@@ -1,9 +1,20 @@
 // The Redis connection and the stores over it: `app.redis`, `app.store` (jobs, events, weights),
-// `app.datasets`, `app.idempotency`, `app.workers` (heartbeats). Connects lazily (on the first command), so building the app for the OpenAPI
+// `app.datasets`, `app.idempotency`, `app.workers` (heartbeats), `app.apiKeys`, `app.streamTokens`,
+// `app.streamSlots`, `app.tenants`. Connects lazily (on the first command), so building the app for the OpenAPI
 // document needs no Redis. Closed in onClose.
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
-import { IdempotencyStore, JobStore, WorkerRegistry, connectRedis } from '../../store/index.js';
+import {
+  ApiKeyStore,
+  IdempotencyStore,
+  JobStore,
+  StreamSlots,
+  StreamTokenStore,
+  TenantStore,
+  WorkerRegistry,
+  connectRedis,
+} from '../../store/index.js';
+import type { TenantQuotas } from '../../config.js';
 import { DatasetStore } from '../../store/datasets.js';
 
 declare module 'fastify' {
@@ -13,12 +24,17 @@ declare module 'fastify' {
     datasets: DatasetStore;
     idempotency: IdempotencyStore;
     workers: WorkerRegistry;
+    apiKeys: ApiKeyStore;
+    streamTokens: StreamTokenStore;
+    streamSlots: StreamSlots;
+    tenants: TenantStore;
   }
 }
 
 export interface RedisPluginOptions {
   url: string;
   prefix: string;
+  tenantQuotas: TenantQuotas;
 }
 
 export default fp<RedisPluginOptions>(
@@ -30,6 +46,10 @@ export default fp<RedisPluginOptions>(
     app.decorate('datasets', new DatasetStore(redis, opts.prefix));
     app.decorate('idempotency', new IdempotencyStore(redis, opts.prefix));
     app.decorate('workers', new WorkerRegistry(redis, opts.prefix));
+    app.decorate('apiKeys', new ApiKeyStore(redis, opts.prefix));
+    app.decorate('streamTokens', new StreamTokenStore(redis, opts.prefix));
+    app.decorate('streamSlots', new StreamSlots(redis, opts.prefix));
+    app.decorate('tenants', new TenantStore(redis, opts.prefix, opts.tenantQuotas));
     app.addHook('onClose', async () => {
       if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
       else redis.disconnect();

@@ -15,7 +15,10 @@ import {
   DatasetUploadQuerySchema,
   IdParamsSchema,
   PaginationQuerySchema,
+  TenantSchema,
 } from '../../contracts/index.js';
+import { listedTenant, loadDataset } from '../access.js';
+import { principalOf } from '../plugins/auth.js';
 import { parseUpload } from '../../datasets/index.js';
 import { notFound, problems } from '../errors.js';
 import { readUpload } from '../uploads.js';
@@ -59,13 +62,15 @@ const datasetsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx
             'application/gzip': { schema: { description: 'gzipped CSV' } },
           },
         },
-        response: { 201: DatasetInfoSchema, ...problems(400, 413, 415) },
+        response: { 201: DatasetInfoSchema, ...problems(400, 401, 413, 415, 429) },
       },
     },
     async (request, reply) => {
       const upload = await readUpload(request, request.query);
       const ds = parseUpload(upload.input, { maxBytes, ...(upload.shape ? { shape: upload.shape } : {}) });
-      const info = await app.datasets.put(ds, { name: upload.name, format: upload.format });
+      const { tenant } = principalOf(request);
+      const { quotas } = await app.tenants.quotas(tenant);
+      const info = await app.datasets.put(ds, { name: upload.name, format: upload.format, tenant }, quotas);
       return reply
         .code(201)
         .header('location', `${ctx.config.api.publicUrl ?? ''}/v1/datasets/${info.id}`)
@@ -79,12 +84,16 @@ const datasetsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx
       schema: {
         summary: 'List uploaded datasets, newest first',
         tags: ['datasets'],
-        querystring: PaginationQuerySchema,
-        response: { 200: DatasetListSchema, ...problems(400) },
+        querystring: Type.Object(
+          { ...PaginationQuerySchema.properties, tenant: Type.Optional(TenantSchema) },
+          { additionalProperties: false },
+        ),
+        response: { 200: DatasetListSchema, ...problems(400, 401, 403) },
       },
     },
     async (request) => {
-      return app.datasets.list(request.query.limit ?? 20, request.query.cursor);
+      const { limit, cursor, tenant } = request.query;
+      return app.datasets.list({ tenant: listedTenant(request, tenant), limit: limit ?? 20, cursor });
     },
   );
 
@@ -95,14 +104,10 @@ const datasetsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx
         summary: 'An uploaded dataset',
         tags: ['datasets'],
         params: IdParamsSchema,
-        response: { 200: DatasetInfoSchema, ...problems(404) },
+        response: { 200: DatasetInfoSchema, ...problems(401, 404) },
       },
     },
-    async (request) => {
-      const info = await app.datasets.info(request.params.id);
-      if (!info) throw notFound('dataset', request.params.id);
-      return info;
-    },
+    async (request) => loadDataset(app, request, request.params.id),
   );
 
   app.delete(
@@ -112,10 +117,11 @@ const datasetsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx
         summary: 'Delete an uploaded dataset (jobs that have loaded it keep training; queued jobs that use it will fail)',
         tags: ['datasets'],
         params: IdParamsSchema,
-        response: { 204: Type.Null(), ...problems(404) },
+        response: { 204: Type.Null(), ...problems(401, 404) },
       },
     },
     async (request, reply) => {
+      await loadDataset(app, request, request.params.id);
       if (!(await app.datasets.delete(request.params.id))) throw notFound('dataset', request.params.id);
       return reply.code(204).send(null);
     },

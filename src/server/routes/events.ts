@@ -12,16 +12,27 @@ import {
   EventLogSchema,
   EventsQuerySchema,
   IdParamsSchema,
-  ProblemSchema,
+  PROBLEM_TYPES,
   isTerminalEvent,
   isTerminalStatus,
 } from '../../contracts/index.js';
 import type { StoredEvent } from '../../store/index.js';
-import { ProblemError, notFound } from '../errors.js';
+import { ProblemError, problems } from '../errors.js';
+import { loadJob } from '../access.js';
+import { OpenStreams } from '../open-streams.js';
+import { principalOf } from '../plugins/auth.js';
 import { jobLinks } from '../links.js';
 import type { ServerContext } from '../app.js';
 
 const STREAM_ID = /^[0-9]+-[0-9]+$/;
+
+const tooManyStreams = (max: number) =>
+  new ProblemError(429, `this tenant has ${max} event streams open (SSE_MAX_STREAMS_PER_TENANT); close one first`, {
+    type: PROBLEM_TYPES.rateLimited,
+    code: 'too-many-streams',
+    extra: { limit: max },
+    headers: { 'retry-after': '5' },
+  });
 
 /** JSON only when the client asks for JSON and not (at least as much) for an event stream. */
 export function wantsJson(accept: string | undefined): boolean {
@@ -43,7 +54,9 @@ const eventsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) 
   const base = config.api.publicUrl ?? '';
   // Open streams, ended on shutdown: their clients reconnect (Last-Event-ID) to another API process.
   const open = new Set<() => void>();
+  const streams = new OpenStreams(app.streamSlots, config.auth.maxStreamsPerTenant, app.log);
   app.addHook('preClose', async () => {
+    streams.close();
     for (const end of open) end();
   });
 
@@ -51,6 +64,7 @@ const eventsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) 
     '/v1/jobs/:id/events',
     {
       sse: { kind: 'manual', serializer: JSON.stringify },
+      config: { streamToken: true },
       schema: {
         summary: 'The job event log: text/event-stream (default) or JSON (Accept: application/json)',
         description:
@@ -58,6 +72,7 @@ const eventsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) 
           '(`completed`, `failed`, `cancelled`), each with its Redis stream id as `id`. Reconnect with ' +
           '`Last-Event-ID` (or `?after=`) to receive exactly what was missed, from any API process.',
         tags: ['events'],
+        security: [{ bearer: [] }, { streamToken: [] }],
         params: IdParamsSchema,
         querystring: EventsQuerySchema,
         headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ maxLength: 64 })) }),
@@ -71,7 +86,7 @@ const eventsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) 
             },
           },
           204: { description: 'the job has finished and the client already has its whole log: do not reconnect', type: 'null' },
-          ...Object.fromEntries([400, 404].map((c) => [c, ProblemSchema])),
+          ...problems(400, 401, 404, 429),
         },
       },
     },
@@ -85,8 +100,7 @@ const eventsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) 
           code: 'invalid',
         });
       }
-      const doc = await app.store.get(id);
-      if (!doc) throw notFound('job', id);
+      const doc = await loadJob(app, request, id);
 
       if (wantsJson(request.headers.accept)) {
         const limit = request.query.limit ?? 1000;
@@ -101,6 +115,8 @@ const eventsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) 
         return reply.code(204).send(null);
       }
 
+      const slot = await streams.open(principalOf(request).tenant);
+      if (!slot) throw tooManyStreams(config.auth.maxStreamsPerTenant);
       const sse = reply.sse!;
       sse.keepAlive();
       sse.sendHeaders();
@@ -124,6 +140,7 @@ const eventsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) 
       };
       open.add(end);
       sse.onClose(() => {
+        slot.release();
         ended = true;
         open.delete(end);
         subscription?.close();

@@ -11,6 +11,7 @@ const healthRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) 
     {
       schema: {
         summary: 'Liveness: the process answers',
+        security: [],
         tags: ['health'],
         response: { 200: Type.Object({ status: Type.Literal('ok') }) },
       },
@@ -23,6 +24,7 @@ const healthRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) 
     {
       schema: {
         summary: 'Readiness: Redis answers and at least one worker sent a heartbeat recently',
+        security: [],
         tags: ['health'],
         response: {
           200: Type.Object({ status: Type.Literal('ready'), redis: Type.Literal('ok'), workers: Type.Integer({ minimum: 1 }) }),
@@ -61,11 +63,12 @@ const healthRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) 
   app.get(
     '/metrics',
     {
+      config: { access: 'metrics' },
       schema: {
-        summary: 'Prometheus metrics',
+        summary: 'Prometheus metrics (an admin key or METRICS_TOKEN as Bearer)',
         tags: ['health'],
         produces: ['text/plain'],
-        response: { 200: Type.String({ description: 'Prometheus text exposition format' }) },
+        response: { 200: Type.String({ description: 'Prometheus text exposition format' }), 401: ProblemSchema, 403: ProblemSchema },
       },
     },
     async (_request, reply) => {

@@ -1,9 +1,11 @@
 // /v1/jobs: submit, validate, read, list, cancel, delete.
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import {
   CancelAcceptedSchema,
+  DEFAULT_PRIORITY,
   IdParamsSchema,
   JobAcceptedSchema,
   JobDocumentSchema,
@@ -18,10 +20,12 @@ import {
 } from '../../contracts/index.js';
 import { cancelJob } from '../cancel.js';
 import { submitJob } from '../enqueue.js';
-import { ProblemError, notFound, problems } from '../errors.js';
+import { ProblemError, invalidField, problems } from '../errors.js';
 import { jobLinks } from '../links.js';
 import { stableStringify } from '../stable-json.js';
-import { analyzeSubmission, quotaProblem } from '../validate.js';
+import { analyzeSubmission, quotaProblem, type ValidateContext } from '../validate.js';
+import { listedTenant, loadJob } from '../access.js';
+import { principalOf, type Principal } from '../plugins/auth.js';
 import type { ServerContext } from '../app.js';
 
 const IdempotencyHeaders = Type.Object({
@@ -34,10 +38,22 @@ const IdempotencyHeaders = Type.Object({
   ),
 });
 
+/** Members may only lower their jobs' priority (numbers from the default up); admins set any. */
+function checkPriority(priority: number | undefined, p: Principal, lowest: number): void {
+  if (priority === undefined || p.role === 'admin') return;
+  if (priority < DEFAULT_PRIORITY || priority > lowest) {
+    throw invalidField('/priority', `must be between ${DEFAULT_PRIORITY} and ${lowest} for a member key (only admins raise priority)`);
+  }
+}
+
 const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) => {
   const { config } = ctx;
   const base = config.api.publicUrl ?? '';
   const withLinks = (doc: JobDocument) => ({ ...doc, links: jobLinks(base, doc.id) });
+  const validateContext = (request: FastifyRequest): ValidateContext => {
+    const p = principalOf(request);
+    return { quotas: config.quotas, store: app.store, datasets: app.datasets, sees: (t) => p.role === 'admin' || t === p.tenant };
+  };
 
   app.post(
     '/v1/jobs',
@@ -47,19 +63,23 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
         tags: ['jobs'],
         headers: IdempotencyHeaders,
         body: JobSubmissionSchema,
-        response: { 202: JobAcceptedSchema, ...problems(400, 409, 422, 503) },
+        response: { 202: JobAcceptedSchema, ...problems(400, 401, 409, 422, 429, 503) },
       },
     },
     async (request, reply) => {
       const body = request.body as JobSubmission;
-      const { spec, report } = await analyzeSubmission(body, { quotas: config.quotas, store: app.store, datasets: app.datasets });
+      const principal = principalOf(request);
+      checkPriority(body.priority, principal, config.auth.memberLowestPriority);
+      const { spec, report } = await analyzeSubmission(body, validateContext(request));
       if (!report.valid) throw quotaProblem(report);
 
       const key = request.headers['idempotency-key'];
       const id = randomUUID();
+      const submit = () => submitJob(app, id, spec, report.stepsPerEpoch ?? 0, principal.tenant);
       if (key !== undefined) {
         const bodyHash = createHash('sha256').update(stableStringify(body)).digest('hex');
-        const claim = await app.idempotency.claim(key, bodyHash, id, config.api.idempotencyTtlSeconds);
+        // Keys are per tenant: the same key from two tenants names two jobs.
+        const claim = await app.idempotency.claim(`${principal.tenant}\n${key}`, bodyHash, id, config.api.idempotencyTtlSeconds);
         if (claim.kind === 'mismatch') {
           throw new ProblemError(422, 'this Idempotency-Key was used with a different body', {
             type: PROBLEM_TYPES.idempotency,
@@ -75,12 +95,12 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
           reply.header('location', links.self).header('idempotent-replayed', 'true');
           return reply.code(202).send({ id: claim.jobId, status: doc?.status ?? 'queued', links });
         }
-        await submitJob(app, id, spec, report.stepsPerEpoch ?? 0).catch(async (err: unknown) => {
-          await app.idempotency.release(key);
+        await submit().catch(async (err: unknown) => {
+          await app.idempotency.release(`${principal.tenant}\n${key}`);
           throw err;
         });
       } else {
-        await submitJob(app, id, spec, report.stepsPerEpoch ?? 0);
+        await submit();
       }
       app.metrics.jobsSubmitted.inc();
       const links = jobLinks(base, id);
@@ -98,15 +118,11 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
         summary: 'Check a job without submitting it: shapes, parameters, FLOPs, quotas',
         tags: ['jobs'],
         body: JobSubmissionSchema,
-        response: { 200: ValidationReportSchema, ...problems(400) },
+        response: { 200: ValidationReportSchema, ...problems(400, 401) },
       },
     },
     async (request) => {
-      const { report } = await analyzeSubmission(request.body as JobSubmission, {
-        quotas: config.quotas,
-        store: app.store,
-        datasets: app.datasets,
-      });
+      const { report } = await analyzeSubmission(request.body as JobSubmission, validateContext(request));
       return report;
     },
   );
@@ -118,14 +134,10 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
         summary: 'A job: status, stage, progress, metrics, history, transitions',
         tags: ['jobs'],
         params: IdParamsSchema,
-        response: { 200: JobDocumentSchema, ...problems(404) },
+        response: { 200: JobDocumentSchema, ...problems(401, 404) },
       },
     },
-    async (request) => {
-      const doc = await app.store.get(request.params.id);
-      if (!doc) throw notFound('job', request.params.id);
-      return withLinks(doc);
-    },
+    async (request) => withLinks(await loadJob(app, request, request.params.id)),
   );
 
   app.get(
@@ -135,12 +147,13 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
         summary: 'List jobs, newest first',
         tags: ['jobs'],
         querystring: JobListQuerySchema,
-        response: { 200: JobListSchema, ...problems(400) },
+        response: { 200: JobListSchema, ...problems(400, 401, 403) },
       },
     },
     async (request) => {
       const { status, limit = 20, cursor } = request.query;
-      const page = await app.store.list({ ...(status ? { status } : {}), limit, ...(cursor ? { cursor } : {}) });
+      const tenant = listedTenant(request, request.query.tenant);
+      const page = await app.store.list({ tenant, ...(status ? { status } : {}), limit, ...(cursor ? { cursor } : {}) });
       return { items: page.jobs.map(withLinks), nextCursor: page.nextCursor ?? null };
     },
   );
@@ -152,10 +165,10 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
         summary: 'Cancel a job: a queued job ends at once, a running one at its next batch',
         tags: ['jobs'],
         params: IdParamsSchema,
-        response: { 202: CancelAcceptedSchema, ...problems(404, 409) },
+        response: { 202: CancelAcceptedSchema, ...problems(401, 404, 409) },
       },
     },
-    async (request, reply) => reply.code(202).send(await cancelJob(app, request.params.id)),
+    async (request, reply) => reply.code(202).send(await cancelJob(app, await loadJob(app, request, request.params.id))),
   );
 
   app.delete(
@@ -165,13 +178,12 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
         summary: 'Delete a finished job and its events, weights and checkpoint',
         tags: ['jobs'],
         params: IdParamsSchema,
-        response: { 204: Type.Null(), ...problems(404, 409) },
+        response: { 204: Type.Null(), ...problems(401, 404, 409) },
       },
     },
     async (request, reply) => {
       const { id } = request.params;
-      const doc = await app.store.get(id);
-      if (!doc) throw notFound('job', id);
+      const doc = await loadJob(app, request, id);
       if (!isTerminalStatus(doc.status)) {
         throw new ProblemError(409, `job ${id} is ${doc.status}; cancel it and wait for it to finish first`, {
           type: PROBLEM_TYPES.conflict,

@@ -13,7 +13,8 @@ import {
   TensorOutputSchema,
   type PredictResult,
 } from '../../contracts/index.js';
-import { ProblemError, invalidField, notFound, problems } from '../errors.js';
+import { ProblemError, invalidField, problems } from '../errors.js';
+import { loadJob } from '../access.js';
 import { safetensorsToJson } from '../safetensors-json.js';
 import type { ServerContext } from '../app.js';
 
@@ -55,16 +56,15 @@ const weightsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx)
             },
           },
           304: { description: 'not modified (If-None-Match)', type: 'null' },
-          ...problems(404, 409),
+          ...problems(401, 404, 409),
         },
       },
     },
     async (request, reply) => {
       const { id } = request.params;
+      const doc = await loadJob(app, request, id);
       const bytes = await app.store.getWeights(id);
       if (!bytes) {
-        const doc = await app.store.get(id);
-        if (!doc) throw notFound('job', id);
         throw new ProblemError(409, `job ${id} has no weights yet (it is ${doc.status})`, {
           type: PROBLEM_TYPES.notReady,
           code: 'no-weights',
@@ -96,13 +96,12 @@ const weightsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx)
         tags: ['jobs'],
         params: IdParamsSchema,
         body: PredictRequestSchema,
-        response: { 200: PredictResponseSchema, ...problems(400, 404, 409, 422, 503, 504) },
+        response: { 200: PredictResponseSchema, ...problems(400, 401, 404, 409, 422, 503, 504) },
       },
     },
     async (request) => {
       const { id } = request.params;
-      const doc = await app.store.get(id);
-      if (!doc) throw notFound('job', id);
+      const doc = await loadJob(app, request, id);
       if (!(await app.store.hasWeights(id))) {
         throw new ProblemError(409, `job ${id} has no weights yet (it is ${doc.status})`, {
           type: PROBLEM_TYPES.notReady,
