@@ -21,7 +21,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-RUN mkdir -p /data/cache && chown -R node:node /data
+RUN mkdir -p /data/cache /data/convoy && chown -R node:node /data
 USER node
 EXPOSE 3000
 # The API alone by default; the worker service runs `node dist/workers/main.js`.

@@ -10,7 +10,6 @@ import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import {
-  PREDICT_ERROR_PREFIX,
   PREDICT_QUEUE,
   TRAIN_QUEUE,
   type ModelSpec,
@@ -46,6 +45,9 @@ interface PredictModel {
   classes: number;
   inputScale: number;
 }
+
+/** A prediction the job cannot make (no weights, wrong input length): the caller's fault. */
+class PredictRefused extends Error {}
 
 const PREDICT_CACHE = 8;
 /** How long a job this process turned away waits in the queue before a worker tries it again. */
@@ -116,7 +118,7 @@ export class ConvoyWorker {
       removeOnFail: { age: 24 * 3600, count: 1000 },
       name: this.id,
     });
-    this.predictWorker = new Worker<PredictJobData, PredictResult>(PREDICT_QUEUE, async (job) => this.predict(job), {
+    this.predictWorker = new Worker<PredictJobData, PredictResult>(PREDICT_QUEUE, async (job) => this.predictOrRefuse(job), {
       connection: this.redis,
       prefix,
       concurrency: config.predictConcurrency,
@@ -201,13 +203,13 @@ export class ConvoyWorker {
 
   private async predictModel(jobId: string): Promise<PredictModel> {
     const doc = await this.store.get(jobId);
-    if (!doc) throw new Error(`${PREDICT_ERROR_PREFIX}job ${jobId} does not exist`);
-    if (!doc.weights) throw new Error(`${PREDICT_ERROR_PREFIX}job ${jobId} has no weights yet`);
+    if (!doc) throw new PredictRefused(`job ${jobId} does not exist`);
+    if (!doc.weights) throw new PredictRefused(`job ${jobId} has no weights yet`);
     const key = `${jobId}:${doc.weights.sha256}`;
     const hit = this.predictModels.get(key);
     if (hit) return hit;
     const bytes = await this.store.getWeights(jobId);
-    if (!bytes) throw new Error(`${PREDICT_ERROR_PREFIX}job ${jobId} has no weights yet`);
+    if (!bytes) throw new PredictRefused(`job ${jobId} has no weights yet`);
     const { tensors, metadata } = decodeSafetensors(bytes);
     const model = createModel(doc.spec.model);
     const weights = new SharedArrayBuffer(model.paramCount * 4);
@@ -225,13 +227,23 @@ export class ConvoyWorker {
     return entry;
   }
 
+  /** A request the job cannot answer comes back as `{ refused }` (the API's 422), not as a failure. */
+  private async predictOrRefuse(job: Job<PredictJobData>): Promise<PredictResult> {
+    try {
+      return await this.predict(job);
+    } catch (err) {
+      if (err instanceof PredictRefused) return { refused: err.message };
+      throw err;
+    }
+  }
+
   private async predict(job: Job<PredictJobData>): Promise<PredictResult> {
     const { jobId, inputs } = job.data;
     const m = await this.predictModel(jobId);
     const x = new Float32Array(inputs.length * m.inputSize);
     inputs.forEach((row, i) => {
       if (row.length !== m.inputSize) {
-        throw new Error(`${PREDICT_ERROR_PREFIX}inputs[${i}] has ${row.length} values; the model takes ${m.inputSize}`);
+        throw new PredictRefused(`inputs[${i}] has ${row.length} values; the model takes ${m.inputSize}`);
       }
       for (let j = 0; j < row.length; j++) x[i * m.inputSize + j] = row[j]! / m.inputScale;
     });

@@ -23,9 +23,12 @@ export const PredictJobDataSchema = Type.Object(
 export type PredictJobData = Static<typeof PredictJobDataSchema>;
 
 /**
- * What the predict processor returns. On a bad request (wrong input length, no weights) it throws
- * an Error whose message starts with `PredictError: ` so the API can answer 422 instead of 500.
+ * What the predict processor returns: the predictions, or why the request cannot be answered
+ * (wrong input length, no weights), which the API turns into a 422 problem. A processor that
+ * throws is a worker fault (500).
  */
-export const PredictResultSchema = PredictResponseSchema;
+export const PredictResultSchema = Type.Union([
+  PredictResponseSchema,
+  Type.Object({ refused: Type.String({ description: 'why the prediction cannot be made' }) }),
+]);
 export type PredictResult = Static<typeof PredictResultSchema>;
-export const PREDICT_ERROR_PREFIX = 'PredictError: ';

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Worker } from 'bullmq';
 import { encodeSafetensors } from '../../src/engine/safetensors.js';
-import { PREDICT_ERROR_PREFIX, PREDICT_QUEUE, type PredictJobData, type PredictResult } from '../../src/contracts/index.js';
+import { PREDICT_QUEUE, type PredictJobData, type PredictResult } from '../../src/contracts/index.js';
 import { WorkerRegistry } from '../../src/store/index.js';
 import { startApp, tinyJob, type TestApp } from './helpers.js';
 
@@ -71,7 +71,7 @@ describe('GET /v1/jobs/{id}/weights', () => {
 });
 
 describe('POST /v1/jobs/{id}/predict', () => {
-  it('enqueues {jobId, inputs} on convoy-predict and returns the worker result; a PredictError is 422', async () => {
+  it('enqueues {jobId, inputs} on convoy-predict and returns the worker result; a refusal is 422, a fault 500', async () => {
     const { id } = await jobWithWeights();
     const conn = t.redis.duplicate({ maxRetriesPerRequest: null });
     const seen: PredictJobData[] = [];
@@ -79,7 +79,8 @@ describe('POST /v1/jobs/{id}/predict', () => {
       PREDICT_QUEUE,
       async (job) => {
         seen.push(job.data);
-        if (job.data.inputs[0]![0] === 99) throw new Error(`${PREDICT_ERROR_PREFIX}inputs[0] is not what this model takes`);
+        if (job.data.inputs[0]![0] === 99) return { refused: 'inputs[0] is not what this model takes' };
+        if (job.data.inputs[0]![0] === 98) throw new Error('the worker broke');
         return {
           predictions: job.data.inputs.map((x) => ({ label: x[0]! > 0 ? 1 : 0, probabilities: x[0]! > 0 ? [0.2, 0.8] : [0.7, 0.3] })),
         };
@@ -101,6 +102,9 @@ describe('POST /v1/jobs/{id}/predict', () => {
       const bad = await t.app.inject({ method: 'POST', url: `/v1/jobs/${id}/predict`, payload: { inputs: [Array(16).fill(99)] } });
       expect(bad.statusCode).toBe(422);
       expect(bad.json()).toMatchObject({ code: 'predict-failed', detail: 'inputs[0] is not what this model takes' });
+      const broken = await t.app.inject({ method: 'POST', url: `/v1/jobs/${id}/predict`, payload: { inputs: [Array(16).fill(98)] } });
+      expect(broken.statusCode).toBe(500);
+      expect(broken.json().detail).not.toContain('broke'); // internal text stays in the log
     } finally {
       await worker.close();
       conn.disconnect();

@@ -5,7 +5,6 @@ import Type from 'typebox';
 import type { FastifyReply } from 'fastify';
 import {
   IdParamsSchema,
-  PREDICT_ERROR_PREFIX,
   PREDICT_JOB_NAME,
   PROBLEM_TYPES,
   PredictRequestSchema,
@@ -123,15 +122,10 @@ const weightsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx)
       const timeoutMs = ctx.config.api.predictTimeoutMs;
       // Our own deadline; BullMQ's (a little later) only cleans up its listener.
       const deadline = new Promise<'timeout'>((resolve) => setTimeout(resolve, timeoutMs, 'timeout').unref());
-      try {
-        const result = await Promise.race([job.waitUntilFinished(events, timeoutMs + 1000) as Promise<PredictResult>, deadline]);
-        if (result !== 'timeout') return result;
-      } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
-        if (message.startsWith(PREDICT_ERROR_PREFIX)) {
-          throw new ProblemError(422, message.slice(PREDICT_ERROR_PREFIX.length), { type: PROBLEM_TYPES.predict, code: 'predict-failed' });
-        }
-        throw err;
+      const result = await Promise.race([job.waitUntilFinished(events, timeoutMs + 1000) as Promise<PredictResult>, deadline]);
+      if (result !== 'timeout') {
+        if ('refused' in result) throw new ProblemError(422, result.refused, { type: PROBLEM_TYPES.predict, code: 'predict-failed' });
+        return result;
       }
       await app.queues.predict.remove(job.id!).catch(() => undefined);
       throw new ProblemError(504, `no worker answered within ${timeoutMs} ms`, { code: 'predict-timeout' });
