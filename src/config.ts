@@ -117,6 +117,12 @@ export interface Config {
   logLevel: string;
   /** WEIGHTS_INLINE_MAX_BYTES (4 MiB): completed events carry the weights inline up to this size */
   weightsInlineMaxBytes: number;
+  eventLog: {
+    /** EVENT_LOG_MAX_PROGRESS (5000): progress events a job's log keeps, the newest (status, epoch and terminal events are all kept) */
+    maxProgressEvents: number;
+    /** TENANT_EVENT_LOG_LENGTH (100000): about this many events of a tenant's jobs GET /v1/events can replay */
+    tenantLogLength: number;
+  };
   api: ApiConfig;
   auth: AuthConfig;
   quotas: Quotas;
@@ -164,6 +170,10 @@ export function loadConfig(env: Env = process.env): Config {
     redisPrefix,
     logLevel,
     weightsInlineMaxBytes: num(env, 'WEIGHTS_INLINE_MAX_BYTES', 4 * 1024 * 1024),
+    eventLog: {
+      maxProgressEvents: num(env, 'EVENT_LOG_MAX_PROGRESS', 5000, { min: 1 }),
+      tenantLogLength: num(env, 'TENANT_EVENT_LOG_LENGTH', 100_000, { min: 100 }),
+    },
     api: {
       port: num(env, 'PORT', 3000, { max: 65_535 }),
       host: str(env, 'HOST', '127.0.0.1'),

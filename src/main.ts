@@ -52,6 +52,7 @@ const worker = new ConvoyWorker({
   prefix: config.redisPrefix,
   config: config.worker,
   tenantQuotas: config.tenantQuotas,
+  eventLog: config.eventLog,
   weightsInlineMaxBytes: config.weightsInlineMaxBytes,
   log: log.child({ component: 'worker' }),
 });

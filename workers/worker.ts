@@ -20,7 +20,7 @@ import {
 import { loadConfig, type TenantQuotas, type WorkerConfig } from '../src/config.js';
 import { createModel, decodeSafetensors, loadWeights } from '../src/engine/index.js';
 import { DatasetStore } from '../src/store/datasets.js';
-import { connectRedis, JobStore, TenantStore, WorkerRegistry } from '../src/store/index.js';
+import { connectRedis, JobStore, TenantStore, WorkerRegistry, type LogLimits } from '../src/store/index.js';
 import { Placement } from './placement.js';
 import { Pool } from './pool.js';
 import type { TrainOutcome, TrainSettings } from './attempt.js';
@@ -32,6 +32,8 @@ export interface WorkerOptions {
   config: WorkerConfig;
   /** The tenants' default quotas (their overrides are in Redis): the running-jobs limit applies here. */
   tenantQuotas?: TenantQuotas;
+  /** How long the event logs grow (default: EVENT_LOG_MAX_PROGRESS, TENANT_EVENT_LOG_LENGTH defaults). */
+  eventLog?: LogLimits;
   weightsInlineMaxBytes: number;
   log: Logger;
   datasetCacheDir?: string;
@@ -80,7 +82,7 @@ export class ConvoyWorker {
     this.log = options.log.child({ worker: this.id });
     this.redis = connectRedis(options.redisUrl, `convoy-worker-${this.id}`);
     this.redis.on('error', (err) => this.log.warn({ err: err.message }, 'redis connection error'));
-    this.store = new JobStore(this.redis, options.prefix);
+    this.store = new JobStore(this.redis, options.prefix, options.eventLog);
     this.datasets = new DatasetStore(this.redis, options.prefix);
     this.workers = new WorkerRegistry(this.redis, options.prefix);
     this.tenants = new TenantStore(this.redis, options.prefix, options.tenantQuotas ?? loadConfig({}).tenantQuotas);

@@ -2,8 +2,17 @@
 // `type` and `data` = JSON of the payload below). SSE frames carry `event: <type>`, `id: <stream id>`,
 // `data: <payload JSON>`. `snapshot` is not stored: the API sends it first on every connection.
 import Type, { type Static } from 'typebox';
-import { EpochMetricsSchema, JobDocumentSchema, JobErrorSchema, JobStageSchema, JobStatusSchema, MetricsSchema } from './jobs.js';
+import {
+  EpochMetricsSchema,
+  JobDocumentSchema,
+  JobErrorSchema,
+  JobStageSchema,
+  JobStatusSchema,
+  JobSummarySchema,
+  MetricsSchema,
+} from './jobs.js';
 import { NullableNumber as NullableNumberSchema, TimestampSchema } from './common.js';
+import { TenantSchema } from './auth.js';
 
 export const JOB_EVENT_TYPES = ['snapshot', 'status', 'progress', 'epoch', 'completed', 'failed', 'cancelled'] as const;
 export type JobEventType = (typeof JOB_EVENT_TYPES)[number];
@@ -146,3 +155,50 @@ export const EventsQuerySchema = Type.Object(
   },
   { additionalProperties: false },
 );
+
+// ---- GET /v1/events: every job of a tenant on one stream --------------------------------------
+
+export const TenantEventsQuerySchema = Type.Object(
+  {
+    status: Type.Optional({ ...JobStatusSchema, description: 'only jobs with this status (joining and leaving as it changes)' }),
+    jobs: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9_-]{1,64}(,[A-Za-z0-9_-]{1,64}){0,99}$',
+        description: 'only these jobs: comma-separated ids (at most 100)',
+      }),
+    ),
+    tenant: Type.Optional({ ...TenantSchema, description: "admin only: another tenant's stream" }),
+    after: EventsQuerySchema.properties.after,
+    limit: EventsQuerySchema.properties.limit,
+    token: EventsQuerySchema.properties.token,
+  },
+  { additionalProperties: false },
+);
+
+/** The first SSE event of GET /v1/events: the tenant's jobs as they are (the newest, at most 200). */
+export const TenantSnapshotSchema = Type.Object({
+  tenant: Type.String(),
+  jobs: Type.Array(JobSummarySchema),
+});
+export type TenantSnapshot = Static<typeof TenantSnapshotSchema>;
+
+/** Every other event of GET /v1/events: a job's event, with the job and the event's id in the job's own log. */
+export const TenantEventSchema = Type.Object({
+  jobId: Type.String(),
+  jobEventId: Type.String({ description: "the event's id in GET /v1/jobs/{id}/events" }),
+  data: Type.Unknown({ description: 'the payload of the job event of this type (status, progress, epoch, completed, ...)' }),
+});
+
+/** GET /v1/events with Accept: application/json. */
+export const TenantEventLogSchema = Type.Object({
+  events: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      type: Type.Enum([...JOB_EVENT_TYPES]),
+      jobId: Type.String(),
+      jobEventId: Type.String(),
+      data: Type.Unknown(),
+    }),
+  ),
+  nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'pass as ?after= to get what follows' }),
+});

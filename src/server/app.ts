@@ -29,6 +29,7 @@ import healthRoutes from './routes/health.js';
 import keysRoutes from './routes/keys.js';
 import tenantsRoutes from './routes/tenants.js';
 import streamTokensRoutes from './routes/stream-tokens.js';
+import tenantEventsRoutes from './routes/tenant-events.js';
 
 const addFormats = addFormatsImport as unknown as typeof addFormatsImport.default;
 
@@ -110,7 +111,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
       security: [{ bearer: [] }],
       tags: [
         { name: 'jobs', description: 'training jobs' },
-        { name: 'events', description: 'the per-job event log (SSE or JSON)' },
+        { name: 'events', description: "event logs: one job's, or every job of a tenant's (SSE or JSON)" },
         { name: 'datasets', description: 'uploaded datasets' },
         { name: 'health', description: 'liveness, readiness, metrics' },
         { name: 'keys', description: 'API keys (admin)' },
@@ -130,11 +131,16 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     exposedHeaders: ['location', 'etag', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'idempotent-replayed'],
     maxAge: 600,
   });
-  await app.register(redisPlugin, { url: redisUrl, prefix: config.redisPrefix, tenantQuotas: config.tenantQuotas });
+  await app.register(redisPlugin, {
+    url: redisUrl,
+    prefix: config.redisPrefix,
+    tenantQuotas: config.tenantQuotas,
+    eventLog: config.eventLog,
+  });
   await app.register(authPlugin, { adminKey: config.auth.adminKey, metricsToken: config.auth.metricsToken });
   await app.register(rateLimitPlugin, { prefix: config.redisPrefix, ...config.auth });
   await app.register(queuesPlugin, { prefix: config.redisPrefix });
-  await app.register(eventsPlugin, { blockMs: config.api.sseBlockMs });
+  await app.register(eventsPlugin, { blockMs: config.api.sseBlockMs, maxStreamsPerTenant: config.auth.maxStreamsPerTenant });
   await app.register(metricsPlugin, { readyWithinMs: config.api.readyWorkerWithinMs });
 
   const ctx: ServerContext = { config };
@@ -146,6 +152,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(keysRoutes, ctx);
   await app.register(tenantsRoutes, ctx);
   await app.register(streamTokensRoutes, ctx);
+  await app.register(tenantEventsRoutes, ctx);
 
   app.get('/openapi.yaml', { schema: { hide: true } }, async (_req, reply) =>
     reply.type('application/yaml').send(app.swagger({ yaml: true })),

@@ -1,14 +1,16 @@
-// One shared XREAD BLOCK loop per API process, fanning job events out to SSE clients.
+// One shared XREAD BLOCK loop per API process, fanning event-log entries out to SSE clients.
 //
-//   client A (job 1, after x) ─┐                       ┌─ XRANGE (after, +]   (each client's own replay)
-//   client B (job 1, after y) ─┼─ EventHub.subscribe ──┤
-//   client C (job 2, after z) ─┘                       └─ XREAD BLOCK STREAMS {p}:job:1:events {p}:job:2:events ...
-//                                                           one dedicated connection, one cursor per job
+//   client A (job 1 log, after x) ─┐                       ┌─ XRANGE (x, +]    (each client's own replay)
+//   client B (job 1 log, after y) ─┼─ EventHub.subscribe ──┤
+//   client C (tenant t log, ...)  ─┘                       └─ XREAD BLOCK STREAMS {p}:job:1:events {p}:tenant:t:events ...
+//                                                               one dedicated connection, one cursor per log
 //
-// A subscriber first replays what it missed with XRANGE, then receives live events from the shared
-// loop. Events are delivered by stream id, so an id at or before the subscriber's last one is
-// dropped: no gap and no duplicate however the replay and the loop interleave. When a new job joins
-// while the loop is blocked, CLIENT UNBLOCK wakes it so the new stream is read at once.
+// A log's shared cursor starts at the log's newest entry when its first subscriber joins, and moves
+// only with what the loop reads: a client's own cursor (Last-Event-ID, ?after=) selects what that
+// client is sent, never what the others are. A subscriber first replays what it missed with XRANGE,
+// then receives live entries from the loop; entries are delivered by stream id, so an id at or
+// before the subscriber's last one is dropped: no gap and no duplicate however the replay and the
+// loop interleave. When a new log joins while the loop is blocked, CLIENT UNBLOCK wakes it.
 import type { Redis } from 'ioredis';
 import type { FastifyBaseLogger } from 'fastify';
 import type { JobStore, StoredEvent } from '../store/index.js';
@@ -31,17 +33,25 @@ export interface Subscription {
 interface Subscriber {
   lastId: string;
   onEvent: (event: StoredEvent) => void;
-  /** Events that arrived from the loop while the replay was running. */
+  /** Entries that arrived from the loop while the replay was running. */
   buffer: StoredEvent[] | null;
 }
 
+interface Watched {
+  /** The loop's read position in this log. */
+  cursor: string;
+  subs: Set<Subscriber>;
+  /** Resolves once `cursor` holds the log's position (the first subscriber's join). */
+  ready: Promise<void>;
+}
+
 export class EventHub {
-  private readonly jobs = new Map<string, { cursor: string; subs: Set<Subscriber> }>();
+  private readonly logs = new Map<string, Watched>();
   private connection: Redis | undefined;
   private connectionId: number | undefined;
   private running: Promise<void> | undefined;
   private blocked = false;
-  /** Jobs in the XREAD now in flight. */
+  /** Logs in the XREAD now in flight. */
   private reading = new Set<string>();
   private closed = false;
   private wake: (() => void) | undefined;
@@ -55,34 +65,33 @@ export class EventHub {
   /** Number of live subscribers (the SSE clients gauge). */
   get size(): number {
     let n = 0;
-    for (const j of this.jobs.values()) n += j.subs.size;
+    for (const w of this.logs.values()) n += w.subs.size;
     return n;
   }
 
   /**
-   * Deliver every event of `jobId` after `afterId` (exclusive; '0-0' = from the start), first the
-   * stored ones, then live ones, in order, each once. `onEvent` must not throw.
+   * Deliver every entry of the log at `key` after `afterId` (exclusive; '0-0' = from the start),
+   * first the stored ones, then live ones, in order, each once. `onEvent` must not throw.
    */
-  async subscribe(jobId: string, afterId: string, onEvent: (event: StoredEvent) => void): Promise<Subscription> {
+  async subscribe(key: string, afterId: string, onEvent: (event: StoredEvent) => void): Promise<Subscription> {
     if (this.closed) throw new Error('event hub closed');
     const sub: Subscriber = { lastId: afterId, onEvent, buffer: [] };
     // Join the loop first (buffering), then replay: whatever the loop reads meanwhile is kept.
-    let entry = this.jobs.get(jobId);
-    const isNew = !entry;
-    if (!entry) {
-      entry = { cursor: afterId, subs: new Set() };
-      this.jobs.set(jobId, entry);
+    let watched = this.logs.get(key);
+    if (!watched) {
+      const w: Watched = { cursor: '$', subs: new Set(), ready: Promise.resolve() };
+      w.ready = this.store.newestId(key).then((newest) => {
+        w.cursor = newest;
+        this.kick(key);
+      });
+      this.logs.set(key, w);
+      watched = w;
     }
-    entry.subs.add(sub);
-    const close = () => this.unsubscribe(jobId, sub);
+    watched.subs.add(sub);
+    const close = () => this.unsubscribe(key, sub);
     try {
-      const replay = await this.store.events(jobId, afterId === '0-0' ? {} : { after: afterId });
-      for (const e of replay) this.deliver(sub, e);
-      if (isNew && replay.length > 0) {
-        // The loop need not read again what the replay just read.
-        const last = replay[replay.length - 1]!.id;
-        if (compareStreamIds(last, entry.cursor) > 0) entry.cursor = last;
-      }
+      await watched.ready;
+      for (const e of await this.store.eventsAt(key, afterId)) this.deliver(sub, e);
       const pending = sub.buffer ?? [];
       sub.buffer = null;
       for (const e of pending) this.deliver(sub, e);
@@ -90,7 +99,6 @@ export class EventHub {
       close();
       throw err;
     }
-    if (isNew) this.kick(jobId);
     return { close };
   }
 
@@ -100,15 +108,15 @@ export class EventHub {
     sub.onEvent(event);
   }
 
-  private unsubscribe(jobId: string, sub: Subscriber): void {
-    const entry = this.jobs.get(jobId);
-    if (!entry) return;
-    entry.subs.delete(sub);
-    if (entry.subs.size === 0) this.jobs.delete(jobId);
+  private unsubscribe(key: string, sub: Subscriber): void {
+    const watched = this.logs.get(key);
+    if (!watched) return;
+    watched.subs.delete(sub);
+    if (watched.subs.size === 0) this.logs.delete(key);
   }
 
-  /** Start the loop, or wake it so it reads the streams of newly joined jobs. */
-  private kick(jobId: string): void {
+  /** Start the loop, or wake it so it reads a newly joined log. */
+  private kick(key: string): void {
     if (!this.running) {
       this.running = this.loop().finally(() => {
         this.running = undefined;
@@ -121,16 +129,16 @@ export class EventHub {
       w();
       return;
     }
-    this.unblockFor(jobId).catch((err: unknown) => this.log.warn({ err }, 'event hub: unblock failed'));
+    this.unblockFor(key).catch((err: unknown) => this.log.warn({ err }, 'event hub: unblock failed'));
   }
 
   /**
-   * Wake the blocked XREAD so its next round includes `jobId`. CLIENT UNBLOCK goes over another
+   * Wake the blocked XREAD so its next round includes `key`. CLIENT UNBLOCK goes over another
    * connection, so it can overtake the XREAD it means to interrupt: retry briefly until it lands.
    */
-  private async unblockFor(jobId: string): Promise<void> {
+  private async unblockFor(key: string): Promise<void> {
     for (let tries = 0; tries < 200; tries++) {
-      if (this.closed || !this.jobs.has(jobId) || this.reading.has(jobId)) return;
+      if (this.closed || !this.logs.has(key) || this.reading.has(key)) return;
       if (this.blocked && this.connectionId !== undefined) {
         const unblocked = await this.store.redis.client('UNBLOCK', this.connectionId);
         if (unblocked === 1) return;
@@ -145,14 +153,14 @@ export class EventHub {
       this.connectionId = Number(await this.connection.client('ID'));
     }
     while (!this.closed) {
-      if (this.jobs.size === 0) {
+      const cursors = new Map<string, string>();
+      for (const [key, w] of this.logs) if (w.cursor !== '$') cursors.set(key, w.cursor);
+      if (cursors.size === 0) {
         await new Promise<void>((resolve) => {
           this.wake = resolve;
         });
         continue;
       }
-      const cursors = new Map<string, string>();
-      for (const [id, j] of this.jobs) cursors.set(id, j.cursor);
       let batch: Map<string, StoredEvent[]>;
       this.reading = new Set(cursors.keys());
       try {
@@ -167,11 +175,11 @@ export class EventHub {
         this.blocked = false;
         this.reading = new Set();
       }
-      for (const [jobId, events] of batch) {
-        const entry = this.jobs.get(jobId);
-        if (!entry || events.length === 0) continue;
-        entry.cursor = events[events.length - 1]!.id;
-        for (const sub of entry.subs) {
+      for (const [key, events] of batch) {
+        const watched = this.logs.get(key);
+        if (!watched || events.length === 0) continue;
+        watched.cursor = events[events.length - 1]!.id;
+        for (const sub of watched.subs) {
           for (const e of events) {
             if (sub.buffer) sub.buffer.push(e);
             else this.deliver(sub, e);
@@ -183,7 +191,7 @@ export class EventHub {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.jobs.clear();
+    this.logs.clear();
     this.wake?.();
     if (this.connection) {
       this.connection.disconnect();

@@ -40,10 +40,20 @@ export interface Commit {
   storedBytes: number;
 }
 
+/** How long the event logs grow: EVENT_LOG_MAX_PROGRESS, TENANT_EVENT_LOG_LENGTH. */
+export interface LogLimits {
+  /** Progress events a job's log keeps (the newest); other events are all kept. */
+  maxProgressEvents: number;
+  /** About this many entries of a tenant's stream are kept. */
+  tenantLogLength: number;
+}
+
+export const DEFAULT_LOG_LIMITS: LogLimits = { maxProgressEvents: 5000, tenantLogLength: 100_000 };
+
 /** The statuses of a job that counts against its tenant's active-jobs quota. */
 const ACTIVE_STATUSES = ['queued', 'running', 'cancelling'] as const;
 
-export function createCall(k: Keys, doc: JobDocument, event: NewEvent | undefined, maxActiveJobs: number) {
+export function createCall(k: Keys, doc: JobDocument, event: NewEvent | undefined, maxActiveJobs: number, logs: LogLimits) {
   const { spec, ...rest } = doc;
   const t = doc.tenant;
   const keys = [
@@ -57,6 +67,7 @@ export function createCall(k: Keys, doc: JobDocument, event: NewEvent | undefine
     k.jobsByStatus('queued'),
     k.fairShare(),
     k.tenants(),
+    k.tenantEvents(t),
   ];
   const argv = [
     JSON.stringify(rest),
@@ -68,11 +79,12 @@ export function createCall(k: Keys, doc: JobDocument, event: NewEvent | undefine
     event?.type ?? '',
     event ? JSON.stringify(event.data) : '',
     maxActiveJobs,
+    logs.tenantLogLength,
   ];
   return { keys, argv };
 }
 
-export function commitCall(k: Keys, id: string, c: Commit) {
+export function commitCall(k: Keys, id: string, c: Commit, logs: LogLimits) {
   const extraKeys = Object.keys(c.extras);
   const t = c.doc.tenant;
   const status = c.doc.status;
@@ -86,6 +98,8 @@ export function commitCall(k: Keys, id: string, c: Commit) {
     k.tenantJobsByStatus(t, 'running'),
     k.fairShare(),
     k.tenantUsage(t),
+    k.tenantEvents(t),
+    k.progressIds(id),
     ...extraKeys,
   ];
   const argv: (string | number | Buffer)[] = [
@@ -100,6 +114,8 @@ export function commitCall(k: Keys, id: string, c: Commit) {
     c.event ? JSON.stringify(c.event.data) : '',
     c.maxRunningJobs,
     c.storedBytes,
+    logs.maxProgressEvents,
+    logs.tenantLogLength,
     ...extraKeys.map((key) => c.extras[key]!),
   ];
   return { keys, argv };

@@ -1,14 +1,20 @@
-// A job's event log is a Redis stream: entries with fields `type` and `data` (JSON); the stream id
-// is the SSE event id. Reading it: a range (replay, JSON pages) or one blocking XREAD over many
-// jobs' streams (the API's shared live loop, src/server/event-hub.ts).
+// Event logs are Redis streams. A job's: entries with fields `type` and `data` (JSON); a tenant's
+// (every event of its jobs, GET /v1/events): also `job` (the job id) and `eid` (the entry's id in
+// the job's log). The stream id is the SSE event id. Reading one: a range (replay, JSON pages) or
+// one blocking XREAD over many streams (the API's shared live loop, src/server/event-hub.ts).
 import type { Redis } from 'ioredis';
 import type { JobEventType } from '../contracts/index.js';
 
-/** An event as stored in the log: `id` is the Redis stream id (the SSE event id). */
+/** An event as stored in a log: `id` is the Redis stream id (the SSE event id). */
 export interface StoredEvent {
   id: string;
   type: JobEventType;
   data: unknown;
+  /** `data` as stored (JSON): written to SSE clients as is, never serialized again. */
+  raw: string;
+  /** In a tenant's log: the job, and the event's id in the job's own log. */
+  jobId?: string;
+  jobEventId?: string;
 }
 
 export interface NewEvent {
@@ -49,12 +55,24 @@ export async function readStreams(
   return out;
 }
 
+/**
+ * Where a client that asked for no replay starts: just before the log's newest entry, so it gets
+ * that entry (an id to resume from, the terminal event of a finished job) and then live ones.
+ */
+export async function liveStart(redis: Redis, key: string): Promise<string> {
+  const newest = (await redis.xrevrange(key, '+', '-', 'COUNT', 2)) as StreamEntry[];
+  return newest.length === 2 ? newest[1]![0] : '0-0';
+}
+
 function toEvent([id, fields]: StreamEntry): StoredEvent {
-  let type = '';
-  let data = '';
-  for (let i = 0; i < fields.length; i += 2) {
-    if (fields[i] === 'type') type = fields[i + 1]!;
-    else if (fields[i] === 'data') data = fields[i + 1]!;
-  }
-  return { id, type: type as JobEventType, data: data ? JSON.parse(data) : null };
+  const f: Record<string, string> = {};
+  for (let i = 0; i < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
+  const raw = f.data || 'null';
+  return {
+    id,
+    type: f.type as JobEventType,
+    data: JSON.parse(raw),
+    raw,
+    ...(f.job !== undefined ? { jobId: f.job, jobEventId: f.eid } : {}),
+  };
 }

@@ -9,11 +9,22 @@
 import type { Redis } from 'ioredis';
 import { DEFAULT_TENANT, type JobDocument, type JobStatus } from '../contracts/index.js';
 import { FencedError, JobExistsError, JobNotFoundError, QuotaExceededError } from './errors.js';
-import { readRange, readStreams, type NewEvent, type StoredEvent } from './event-log.js';
+import { liveStart, readRange, readStreams, type NewEvent, type StoredEvent } from './event-log.js';
 import { createKeys, type Keys } from './keys.js';
 import { applyPatch, isTerminal, type JobPatch } from './merge.js';
 import { newestFirst } from './page.js';
-import { commitCall, createCall, defineJobScripts, type Commit, type CommitReply, type JobScripts } from './commit.js';
+import {
+  commitCall,
+  createCall,
+  DEFAULT_LOG_LIMITS,
+  defineJobScripts,
+  type Commit,
+  type CommitReply,
+  type JobScripts,
+  type LogLimits,
+} from './commit.js';
+
+export type { LogLimits } from './commit.js';
 
 export { isTerminal, applyPatch, type JobPatch } from './merge.js';
 
@@ -62,6 +73,7 @@ export class JobStore {
   constructor(
     readonly redis: Redis,
     prefix = 'convoy',
+    private readonly logs: LogLimits = DEFAULT_LOG_LIMITS,
   ) {
     this.keys = createKeys(prefix);
     this.cmd = defineJobScripts(redis);
@@ -79,7 +91,7 @@ export class JobStore {
     event?: NewEvent,
     limits: { maxActiveJobs?: number } = {},
   ): Promise<{ eventId: string | undefined; tag: number }> {
-    const { keys, argv } = createCall(this.keys, doc, event, limits.maxActiveJobs ?? -1);
+    const { keys, argv } = createCall(this.keys, doc, event, limits.maxActiveJobs ?? -1, this.logs);
     const reply = await this.cmd.convoyCreate(keys.length, ...keys, ...argv);
     if (reply[0] === 'exists') throw new JobExistsError(doc.id);
     if (reply[0] === 'quota') throw new QuotaExceededError('maxActiveJobs', limits.maxActiveJobs!, Number(reply[1]));
@@ -121,7 +133,7 @@ export class JobStore {
       if (options.weights) extras[this.keys.weights(id)] = options.weights;
       // A finished job needs neither its cancel flag, nor a checkpoint, nor its attempt marks.
       if (isTerminal(next.status)) {
-        for (const key of [this.keys.cancel(id), this.keys.runs(id), this.keys.checkpoint(id)]) extras[key] = '';
+        for (const key of [this.keys.cancel(id), this.keys.runs(id), this.keys.checkpoint(id), this.keys.progressIds(id)]) extras[key] = '';
       } else if (options.checkpoint) {
         extras[this.keys.checkpoint(id)] = options.checkpoint;
       }
@@ -144,7 +156,7 @@ export class JobStore {
   }
 
   private commit(id: string, c: Commit): Promise<CommitReply> {
-    const { keys, argv } = commitCall(this.keys, id, c);
+    const { keys, argv } = commitCall(this.keys, id, c, this.logs);
     return this.cmd.convoyCommit(keys.length, ...keys, ...argv);
   }
 
@@ -166,10 +178,11 @@ export class JobStore {
     return { jobs: docs.filter((d): d is JobDocument => d !== null), nextCursor: page.nextCursor };
   }
 
-  /** Ids of the jobs with this status, oldest first (at most `limit`). */
-  async idsByStatus(status: JobStatus, limit = Number.POSITIVE_INFINITY): Promise<string[]> {
+  /** Ids of the jobs with this status (one tenant's, or every tenant's), oldest first, at most `limit`. */
+  async idsByStatus(status: JobStatus, limit = Number.POSITIVE_INFINITY, tenant?: string): Promise<string[]> {
     const stop = Number.isFinite(limit) ? limit - 1 : -1;
-    return this.redis.zrange(this.keys.jobsByStatus(status), 0, stop);
+    const key = tenant === undefined ? this.keys.jobsByStatus(status) : this.keys.tenantJobsByStatus(tenant, status);
+    return this.redis.zrange(key, 0, stop);
   }
 
   /** How many jobs have each of these statuses. */
@@ -200,7 +213,7 @@ export class JobStore {
     const weightsBytes = await this.redis.strlen(k.weights(id));
     await this.redis
       .multi()
-      .del(k.job(id), k.events(id), k.weights(id), k.checkpoint(id), k.cancel(id), k.runs(id))
+      .del(k.job(id), k.events(id), k.weights(id), k.checkpoint(id), k.cancel(id), k.runs(id), k.progressIds(id))
       .zrem(k.jobs(), id)
       .zrem(k.jobsByStatus(status), id)
       .zrem(k.tenantJobs(tenant), id)
@@ -212,14 +225,40 @@ export class JobStore {
 
   // ---- events ------------------------------------------------------------------------------
 
-  /** Events after `after` (exclusive; undefined = from the start), oldest first. */
+  /** Events of a job's log after `after` (exclusive; undefined = from the start), oldest first. */
   async events(id: string, options: { after?: string; limit?: number } = {}): Promise<StoredEvent[]> {
     return readRange(this.redis, this.keys.events(id), options);
   }
 
+  /** Events of every job of a tenant, after `after`, oldest first (GET /v1/events). */
+  async tenantEvents(tenant: string, options: { after?: string; limit?: number } = {}): Promise<StoredEvent[]> {
+    return readRange(this.redis, this.keys.tenantEvents(tenant), options);
+  }
+
+  /** The stream key of a job's log or (with `tenant`) a tenant's. */
+  logKey(of: { job: string } | { tenant: string }): string {
+    return 'job' in of ? this.keys.events(of.job) : this.keys.tenantEvents(of.tenant);
+  }
+
+  /** Events after `after` in the log at `key`, oldest first: what a subscriber missed. */
+  async eventsAt(key: string, after: string): Promise<StoredEvent[]> {
+    return readRange(this.redis, key, after === '0-0' ? {} : { after });
+  }
+
+  /** The id of the newest entry of the log at `key` ('0-0' when empty). */
+  async newestId(key: string): Promise<string> {
+    const [newest] = await this.redis.xrevrange(key, '+', '-', 'COUNT', 1);
+    return newest?.[0] ?? '0-0';
+  }
+
+  /** Where a client that wants no replay starts in the log at `key` (event-log.ts liveStart). */
+  async liveStart(key: string): Promise<string> {
+    return liveStart(this.redis, key);
+  }
+
   /**
-   * Block up to `blockMs` for new events on several jobs at once (one XREAD for many SSE clients).
-   * Needs a connection of its own (`redis.duplicate()`): XREAD BLOCK holds it.
+   * Block up to `blockMs` for new entries in several logs at once (one XREAD for many SSE clients),
+   * by stream key. Needs a connection of its own (`redis.duplicate()`): XREAD BLOCK holds it.
    */
   async readEvents(
     connection: Redis,
@@ -227,14 +266,7 @@ export class JobStore {
     blockMs: number,
     count = 100,
   ): Promise<Map<string, StoredEvent[]>> {
-    const byKey = new Map([...cursors].map(([id, cursor]) => [this.keys.events(id), cursor]));
-    const found = await readStreams(connection, byKey, blockMs, count);
-    return new Map(
-      [...cursors.keys()].flatMap((id) => {
-        const events = found.get(this.keys.events(id));
-        return events ? [[id, events] as const] : [];
-      }),
-    );
+    return readStreams(connection, cursors, blockMs, count);
   }
 
   // ---- cancel, weights, checkpoints -------------------------------------------------------

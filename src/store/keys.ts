@@ -9,6 +9,10 @@ export interface Keys {
   job(id: string): string;
   /** stream: fields type, data (JSON); the durable per-job event log */
   events(id: string): string;
+  /** list: ids of the job's progress events still in its log, oldest first (the log keeps the last EVENT_LOG_MAX_PROGRESS) */
+  progressIds(id: string): string;
+  /** stream: fields job, eid (the per-job event id), type, data: every event of the tenant's jobs (GET /v1/events) */
+  tenantEvents(tenant: string): string;
   /** string: safetensors bytes of the final (or partial, when cancelled) weights */
   weights(id: string): string;
   /** string: checkpoint bytes (workers/checkpoint.ts) */
@@ -62,6 +66,8 @@ export function createKeys(prefix = 'convoy'): Keys {
     job: (id) => `${p}:job:${id}`,
     events: (id) => `${p}:job:${id}:events`,
     weights: (id) => `${p}:job:${id}:weights`,
+    progressIds: (id) => `${p}:job:${id}:progress-ids`,
+    tenantEvents: (t) => `${p}:tenant:${t}:events`,
     checkpoint: (id) => `${p}:job:${id}:checkpoint`,
     cancel: (id) => `${p}:job:${id}:cancel`,
     runs: (id) => `${p}:job:${id}:runs`,

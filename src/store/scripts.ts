@@ -24,6 +24,7 @@ export const CREATE = `--[[
   KEYS[10] global queued set        {p}:jobs:status:queued
   KEYS[11] fair-share hash          {p}:fair-share        fields v, t:{tenant}
   KEYS[12] tenants                  {p}:tenants           set
+  KEYS[13] tenant's event stream    {p}:tenant:{t}:events fields job, eid, type, data
 
   ARGV[1]  document JSON
   ARGV[2]  spec JSON
@@ -34,6 +35,7 @@ export const CREATE = `--[[
   ARGV[7]  event type               "": no event
   ARGV[8]  event data JSON
   ARGV[9]  max active jobs          "-1": no limit
+  ARGV[10] tenant stream length     about this many entries are kept (XADD MAXLEN ~)
 
   Output: {"ok", eventId, tag} | {"exists"} | {"quota", activeJobs}
 ]]
@@ -50,7 +52,10 @@ redis.call('HSET', KEYS[1], 'doc', ARGV[1], 'spec', ARGV[2], 'rev', 1, 'attempt'
 for _, k in ipairs({KEYS[3], KEYS[4], KEYS[5], KEYS[6]}) do redis.call('ZADD', k, ARGV[4], ARGV[5]) end
 redis.call('SADD', KEYS[12], ARGV[6])
 local eventId = ''
-if ARGV[7] ~= '' then eventId = redis.call('XADD', KEYS[2], '*', 'type', ARGV[7], 'data', ARGV[8]) end
+if ARGV[7] ~= '' then
+  eventId = redis.call('XADD', KEYS[2], '*', 'type', ARGV[7], 'data', ARGV[8])
+  redis.call('XADD', KEYS[13], 'MAXLEN', '~', ARGV[10], '*', 'job', ARGV[5], 'eid', eventId, 'type', ARGV[7], 'data', ARGV[8])
+end
 return {'ok', eventId, tag}
 `;
 
@@ -72,7 +77,9 @@ export const COMMIT = `--[[
   KEYS[7]  tenant's running set     {p}:tenant:{t}:jobs:status:running
   KEYS[8]  fair-share hash          {p}:fair-share
   KEYS[9]  tenant's usage           {p}:tenant:{t}:usage  field bytes
-  KEYS[10..] extra string keys, one per ARGV[12..] (value "" deletes the key)
+  KEYS[10] tenant's event stream    {p}:tenant:{t}:events fields job, eid, type, data
+  KEYS[11] the job's progress ids   {p}:job:{id}:progress-ids  list
+  KEYS[12..] extra string keys, one per ARGV[14..] (value "" deletes the key)
 
   ARGV[1]  expected rev
   ARGV[2]  fence attempt            "0": not fenced; else the stored attempt must equal it
@@ -85,7 +92,9 @@ export const COMMIT = `--[[
   ARGV[9]  event data JSON
   ARGV[10] max running jobs         "-1": no limit (checked only when the job starts running)
   ARGV[11] bytes added to the tenant's stored usage (the weights written with this change)
-  ARGV[12..] values for KEYS[10..]
+  ARGV[12] progress events kept     the oldest progress event past this many is deleted from the log
+  ARGV[13] tenant stream length     about this many entries are kept (XADD MAXLEN ~)
+  ARGV[14..] values for KEYS[12..]
 
   Output: {"ok", rev, eventId} | {"conflict"} (changed since read: re-read, retry) | {"fenced"} | {"quota", runningJobs}
 ]]
@@ -109,12 +118,19 @@ end
 redis.call('ZADD', KEYS[4], ARGV[6], ARGV[7])
 redis.call('ZADD', KEYS[6], ARGV[6], ARGV[7])
 if tonumber(ARGV[11]) ~= 0 then redis.call('HINCRBY', KEYS[9], 'bytes', ARGV[11]) end
-for i = 10, #KEYS do
+for i = 12, #KEYS do
   if ARGV[i + 2] == '' then redis.call('DEL', KEYS[i]) else redis.call('SET', KEYS[i], ARGV[i + 2]) end
 end
 local eventId = ''
 if ARGV[8] ~= '' then
   eventId = redis.call('XADD', KEYS[2], '*', 'type', ARGV[8], 'data', ARGV[9])
+  redis.call('XADD', KEYS[10], 'MAXLEN', '~', ARGV[13], '*', 'job', ARGV[7], 'eid', eventId, 'type', ARGV[8], 'data', ARGV[9])
+  -- Progress events are many and each supersedes the one before: the log keeps the last ARGV[12];
+  -- status, epoch and terminal events are never deleted, so a resume by Last-Event-ID misses none.
+  if ARGV[8] == 'progress' then
+    redis.call('RPUSH', KEYS[11], eventId)
+    if redis.call('LLEN', KEYS[11]) > tonumber(ARGV[12]) then redis.call('XDEL', KEYS[2], redis.call('LPOP', KEYS[11])) end
+  end
 end
 return {'ok', rev, eventId}
 `;

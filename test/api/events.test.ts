@@ -170,7 +170,7 @@ describe('GET /v1/jobs/{id}/events (SSE)', () => {
       return authedFetch(target, init);
     };
     let cut = false;
-    const client = follow(`${urlA}/v1/jobs/${id}/events`, {
+    const client = follow(`${urlA}/v1/jobs/${id}/events?after=0-0`, {
       fetchFn,
       onEvent: (e, all) => {
         if (!cut && e.type === 'epoch') {
@@ -198,11 +198,15 @@ describe('GET /v1/jobs/{id}/events (SSE)', () => {
     expect(got.map((e) => e.id)).toEqual(['', ...written.slice(3)]);
     const res = await authedFetch(`${urlB}/v1/jobs/${id}/events`, { headers: { 'last-event-id': written.at(-1)! } });
     expect(res.status).toBe(204);
-    // From the start: the whole log, then the server ends the response.
-    const full = await authedFetch(`${urlA}/v1/jobs/${id}/events`);
+    // From the start, asked for explicitly: the whole log, then the server ends the response.
+    const full = await authedFetch(`${urlA}/v1/jobs/${id}/events?after=0-0`);
     const text = await full.text();
     expect(text.match(/^event: /gm)?.length).toBe(1 + 1 + written.length);
     expect(text.trimEnd().endsWith(`data: ${JSON.stringify((await store.events(id)).at(-1)!.data)}`)).toBe(true);
+    // With no cursor: the snapshot (it holds the history) and the log's newest event, whose id ends a reconnect.
+    const fresh = await (await authedFetch(`${urlA}/v1/jobs/${id}/events`)).text();
+    expect([...fresh.matchAll(/^event: (\w+)$/gm)].map((m) => m[1])).toEqual(['snapshot', 'completed']);
+    expect(fresh).toContain(`id: ${written.at(-1)}`);
   });
 
   it('frames raw SSE: headers flushed at once, retry, snapshot without id, heartbeat comments', async () => {

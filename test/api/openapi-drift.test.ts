@@ -46,6 +46,7 @@ describe('openapi.yaml', () => {
           'GET /v1/tenants/{tenant}',
           'PUT /v1/tenants/{tenant}',
           'POST /v1/stream-tokens',
+          'GET /v1/events',
         ].sort(),
       );
       // Who may call each operation: a bearer key by default, nothing on the public ones, and a

@@ -15,6 +15,7 @@ import {
   connectRedis,
 } from '../../store/index.js';
 import type { TenantQuotas } from '../../config.js';
+import type { LogLimits } from '../../store/index.js';
 import { DatasetStore } from '../../store/datasets.js';
 
 declare module 'fastify' {
@@ -35,6 +36,7 @@ export interface RedisPluginOptions {
   url: string;
   prefix: string;
   tenantQuotas: TenantQuotas;
+  eventLog: LogLimits;
 }
 
 export default fp<RedisPluginOptions>(
@@ -42,7 +44,7 @@ export default fp<RedisPluginOptions>(
     const redis = connectRedis(opts.url, 'convoy-api', { lazyConnect: true });
     redis.on('error', (err) => app.log.warn({ err: err.message }, 'redis connection error'));
     app.decorate('redis', redis);
-    app.decorate('store', new JobStore(redis, opts.prefix));
+    app.decorate('store', new JobStore(redis, opts.prefix, opts.eventLog));
     app.decorate('datasets', new DatasetStore(redis, opts.prefix));
     app.decorate('idempotency', new IdempotencyStore(redis, opts.prefix));
     app.decorate('workers', new WorkerRegistry(redis, opts.prefix));
