@@ -137,6 +137,11 @@ describe('GET /v1/events', () => {
     expect(other.json().events).toEqual([]);
     const foreign = await a.app.inject({ url: '/v1/events?tenant=team-a', headers: { accept: 'application/json', ...bearer(keyB) } });
     expect(foreign.statusCode).toBe(403);
+    // An admin follows its own tenant (`default`), or the one it names.
+    const own = await a.app.inject({ url: `/v1/events?jobs=${x}`, headers: { accept: 'application/json' } });
+    expect(own.json().events).toEqual([]);
+    const named = await a.app.inject({ url: `/v1/events?tenant=team-a&jobs=${x}`, headers: { accept: 'application/json' } });
+    expect(named.json().events).toHaveLength(2);
 
     const { token } = (await a.app.inject({ method: 'POST', url: '/v1/stream-tokens', headers: bearer(keyA) })).json();
     const viaToken = await fetch(`${urlA}/v1/events?token=${token}&jobs=${x}`, { headers: { accept: 'application/json' } });

@@ -16,6 +16,7 @@ import { listedTenant } from '../access.js';
 import { problems } from '../errors.js';
 import { cursorOf, wantsJson } from '../event-request.js';
 import { jobLinks } from '../links.js';
+import { principalOf } from '../plugins/auth.js';
 import { SSE_OPTIONS } from '../sse-session.js';
 import type { ServerContext } from '../app.js';
 
@@ -84,7 +85,8 @@ const tenantEventsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app,
     },
     async (request, reply) => {
       const q = request.query;
-      const tenant = listedTenant(request, q.tenant)!;
+      // An admin follows its own tenant unless it names another.
+      const tenant = listedTenant(request, q.tenant) ?? principalOf(request).tenant;
       const after = cursorOf(q.after, request.headers['last-event-id']);
       const current = q.status ? await app.store.idsByStatus(q.status, undefined, tenant) : [];
       const filter = new JobFilter(q.jobs, q.status, current);
