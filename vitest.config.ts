@@ -17,6 +17,8 @@ const INTEGRATION = [
 ];
 
 export default defineConfig({
+  // Tests import the client as its users do (`convoy/client`), from the source.
+  resolve: { alias: { 'convoy/client': new URL('./src/client/index.ts', import.meta.url).pathname } },
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -1,22 +1,26 @@
-// `npm run openapi`: write openapi.yaml (OpenAPI 3.1) from the app's routes and schemas.
-// The document comes from the code (src/contracts + the route schemas); test/api/openapi-drift.test.ts
-// fails when the committed file and the generated document differ. `--check` exits 1 on drift.
+// `npm run openapi`: write openapi.yaml (OpenAPI 3.1) from the app's routes and schemas, and the
+// typed client's types (src/client/api.generated.ts) from it. The document comes from the code
+// (src/contracts + the route schemas); test/api/openapi-drift.test.ts fails when the committed
+// files and the generated ones differ. `--check` exits 1 on drift.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateOpenApiYaml } from '../src/server/openapi-document.js';
+import { clientTypes } from './client-types.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const file = join(root, 'openapi.yaml');
 const yaml = await generateOpenApiYaml();
+const files = { [join(root, 'openapi.yaml')]: yaml, [join(root, 'src/client/api.generated.ts')]: await clientTypes(yaml) };
 if (process.argv.includes('--check')) {
-  const current = readFileSync(file, 'utf8');
-  if (current !== yaml) {
-    console.error('openapi.yaml is out of date: run `npm run openapi`');
+  const stale = Object.keys(files).filter((f) => readFileSync(f, 'utf8') !== files[f]);
+  if (stale.length > 0) {
+    console.error(`out of date: ${stale.join(', ')}: run \`npm run openapi\``);
     process.exit(1);
   }
-  console.log('openapi.yaml is up to date');
+  console.log('openapi.yaml and the client types are up to date');
 } else {
-  writeFileSync(file, yaml);
-  console.log(`wrote ${file} (${yaml.length} bytes)`);
+  for (const [file, text] of Object.entries(files)) {
+    writeFileSync(file, text);
+    console.log(`wrote ${file} (${text.length} bytes)`);
+  }
 }

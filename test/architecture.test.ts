@@ -70,6 +70,20 @@ const forbidden: IForbiddenRuleType[] = [
     to: { path: '^(src|workers)/', pathNot: '^src/contracts/' },
   },
   {
+    // The typed client runs in browsers and other programs: nothing of the server, store or engine.
+    name: 'client-is-standalone',
+    severity: 'error',
+    from: { path: '^src/client/' },
+    to: { path: '^(src|workers)/', pathNot: '^src/client/' },
+  },
+  {
+    // The convoy CLI is a client of the public API, like any other.
+    name: 'cli-talks-to-the-api',
+    severity: 'error',
+    from: { path: '^src/cli/convoy\\.ts$|^src/cli/(follow-view|images)\\.ts$' },
+    to: { path: '^(src|workers)/', pathNot: '^src/(client|cli)/' },
+  },
+  {
     name: 'nobody-imports-entry-points',
     severity: 'error',
     from: {},

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { generateOpenApiYaml } from '../../src/server/openapi-document.js';
+import { clientTypes } from '../../scripts/client-types.js';
 import { startApp } from './helpers.js';
 
 describe('openapi.yaml', () => {
@@ -10,6 +11,8 @@ describe('openapi.yaml', () => {
     const generated = await generateOpenApiYaml();
     const committed = readFileSync(new URL('../../openapi.yaml', import.meta.url), 'utf8');
     expect(committed === generated, 'openapi.yaml is out of date: run `npm run openapi`').toBe(true);
+    const types = readFileSync(new URL('../../src/client/api.generated.ts', import.meta.url), 'utf8');
+    expect(types === (await clientTypes(generated)), 'src/client/api.generated.ts is out of date: run `npm run openapi`').toBe(true);
   });
 
   it('is OpenAPI 3.1 with every route, shared schemas as components, problems as problem+json; served at /openapi.yaml and /docs', async () => {

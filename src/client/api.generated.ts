@@ -1,0 +1,2198 @@
+// Generated from openapi.yaml by `npm run openapi` (openapi-typescript); do not edit.
+export interface paths {
+    "/v1/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List jobs, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "queued" | "running" | "cancelling" | "succeeded" | "failed" | "cancelled";
+                    /** @description admin only: one tenant's jobs (default: every tenant's) */
+                    tenant?: string;
+                    limit?: number;
+                    /** @description nextCursor of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["JobSummary"][];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Invalid request: the problem names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Submit a training job */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description same key + same body returns the same job; same key + another body is 422 */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["JobSubmission"];
+                };
+            };
+            responses: {
+                /** @description Accepted */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {unknown} */
+                            status: "queued" | "running" | "cancelling" | "succeeded" | "failed" | "cancelled";
+                            links: components["schemas"]["JobLinks"];
+                        };
+                    };
+                };
+                /** @description Invalid request: the problem names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Well-formed but not acceptable (quota, idempotency key reuse, prediction error) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Service unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/validate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check a job without submitting it: shapes, parameters, FLOPs, quotas */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["JobSubmission"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationReport"];
+                    };
+                };
+                /** @description Invalid request: the problem names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A job: status, stage, progress, metrics, history, transitions */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["JobDocument"];
+                    };
+                };
+                /** @description Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a finished job and its events, weights and checkpoint */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description No Content */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a job: a queued job ends at once, a running one at its next batch */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Accepted */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @enum {unknown} */
+                            status: "queued" | "running" | "cancelling" | "succeeded" | "failed" | "cancelled";
+                        };
+                    };
+                };
+                /** @description Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The job event log: text/event-stream (default) or JSON (Accept: application/json)
+         * @description SSE: a `snapshot` event, then `status`, `progress`, `epoch` and one terminal event (`completed`, `failed`, `cancelled`), each with its Redis stream id as `id`. Reconnect with `Last-Event-ID` (or `?after=`) to receive exactly what was missed, from any API process.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description a stream id: return events after it (like Last-Event-ID) */
+                    after?: string;
+                    /** @description JSON only; default 1000 */
+                    limit?: number;
+                };
+                header?: {
+                    "last-event-id"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the event log */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EventLog"];
+                        "text/event-stream": string;
+                    };
+                };
+                /** @description the job has finished and the client already has its whole log: do not reconnect */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Invalid request: the problem names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": components["schemas"]["Problem"];
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": components["schemas"]["Problem"];
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": components["schemas"]["Problem"];
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": components["schemas"]["Problem"];
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/weights": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The final (or partial, when cancelled) weights: JSON tensors or safetensors bytes
+         * @description safetensors with `?format=safetensors` or `Accept: application/octet-stream`. ETag is the sha256 of the safetensors bytes.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    format?: "json" | "safetensors";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the weights */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            sha256: string;
+                            bytes: number;
+                            tensors: components["schemas"]["TensorOutput"][];
+                        };
+                        "application/octet-stream": string;
+                    };
+                };
+                /** @description not modified (If-None-Match) */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": components["schemas"]["Problem"];
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": components["schemas"]["Problem"];
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/octet-stream": components["schemas"]["Problem"];
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/predict": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Class probabilities for inputs, with the job's weights (computed by a worker) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PredictRequest"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PredictResponse"];
+                    };
+                };
+                /** @description Invalid request: the problem names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Well-formed but not acceptable (quota, idempotency key reuse, prediction error) */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Service unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Timed out */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/datasets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List uploaded datasets, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    /** @description nextCursor of the previous page */
+                    cursor?: string;
+                    /** @description a tenant name: a-z, 0-9, _ and - */
+                    tenant?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["DatasetInfo"][];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Invalid request: the problem names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Upload a dataset: IDX images + labels, or a CSV (gzipped or not)
+         * @description multipart/form-data with files `images` and `labels` (IDX) or `file` (CSV), optional fields `name`, `shape`; or a raw `text/csv` / `application/gzip` body with `?name=` and `?shape=`.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    name?: string;
+                    /** @description CSV only: c,h,w of each row (default 1,s,s where s*s = pixels per row) */
+                    shape?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "multipart/form-data": {
+                        /**
+                         * Format: binary
+                         * @description IDX images (magic 0x00000803), optionally gzipped
+                         */
+                        images?: string;
+                        /**
+                         * Format: binary
+                         * @description IDX labels (magic 0x00000801), optionally gzipped
+                         */
+                        labels?: string;
+                        /**
+                         * Format: binary
+                         * @description CSV `label,p0,p1,...`, optionally gzipped
+                         */
+                        file?: string;
+                        name?: string;
+                        /** @description CSV only: c,h,w */
+                        shape?: string;
+                    };
+                    "text/csv": unknown;
+                    "application/gzip": unknown;
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DatasetInfo"];
+                    };
+                };
+                /** @description Invalid request: the problem names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported media type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/datasets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An uploaded dataset */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DatasetInfo"];
+                    };
+                };
+                /** @description Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete an uploaded dataset (jobs that have loaded it keep training; queued jobs that use it will fail) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description No Content */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness: the process answers */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @constant */
+                            status: "ok";
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness: Redis answers and at least one worker sent a heartbeat recently */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @constant */
+                            status: "ready";
+                            /** @constant */
+                            redis: "ok";
+                            workers: number;
+                        };
+                    };
+                };
+                /** @description Service unavailable */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics (an admin key or METRICS_TOKEN as Bearer) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Prometheus text exposition format */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List API keys (admin); never their secrets */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description a tenant name: a-z, 0-9, _ and - */
+                    tenant?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: string;
+                                /** @description a tenant name: a-z, 0-9, _ and - */
+                                tenant: string;
+                                /**
+                                 * @description admin: every tenant and the key/tenant routes; member: its own tenant
+                                 * @enum {unknown}
+                                 */
+                                role: "admin" | "member";
+                                name: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                                lastUsedAt: string | null;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Invalid request: the problem names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create an API key for a tenant (admin); the key is in this answer only */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description a tenant name: a-z, 0-9, _ and - */
+                        tenant: string;
+                        /** @description what the key is for, e.g. "ci" */
+                        name: string;
+                        /**
+                         * @description admin: every tenant and the key/tenant routes; member: its own tenant
+                         * @enum {unknown}
+                         */
+                        role?: "admin" | "member";
+                    };
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            /** @description a tenant name: a-z, 0-9, _ and - */
+                            tenant: string;
+                            /**
+                             * @description admin: every tenant and the key/tenant routes; member: its own tenant
+                             * @enum {unknown}
+                             */
+                            role: "admin" | "member";
+                            name: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            lastUsedAt: string | null;
+                            /** @description the secret: shown once, never again */
+                            key: string;
+                        };
+                    };
+                };
+                /** @description Invalid request: the problem names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an API key (admin): refused at once by every API process */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description No Content */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every tenant with its quotas and usage (admin) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** @description a tenant name: a-z, 0-9, _ and - */
+                                tenant: string;
+                                quotas: {
+                                    /** @description queued + running jobs; 0 = none allowed */
+                                    maxActiveJobs: number;
+                                    /** @description jobs training at once; 0 = none allowed */
+                                    maxRunningJobs: number;
+                                    /** @description bytes of uploaded datasets and job weights; 0 = none allowed */
+                                    maxStoredBytes: number;
+                                    /** @description uploaded datasets; 0 = none allowed */
+                                    maxDatasets: number;
+                                };
+                                overrides: {
+                                    maxActiveJobs?: number;
+                                    maxRunningJobs?: number;
+                                    maxStoredBytes?: number;
+                                    maxDatasets?: number;
+                                };
+                                usage: {
+                                    activeJobs: number;
+                                    runningJobs: number;
+                                    storedBytes: number;
+                                    datasets: number;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /** @description Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A tenant's quotas and usage (admins: any tenant; members: their own) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description a tenant name: a-z, 0-9, _ and - */
+                    tenant: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description a tenant name: a-z, 0-9, _ and - */
+                            tenant: string;
+                            quotas: {
+                                /** @description queued + running jobs; 0 = none allowed */
+                                maxActiveJobs: number;
+                                /** @description jobs training at once; 0 = none allowed */
+                                maxRunningJobs: number;
+                                /** @description bytes of uploaded datasets and job weights; 0 = none allowed */
+                                maxStoredBytes: number;
+                                /** @description uploaded datasets; 0 = none allowed */
+                                maxDatasets: number;
+                            };
+                            overrides: {
+                                maxActiveJobs?: number;
+                                maxRunningJobs?: number;
+                                maxStoredBytes?: number;
+                                maxDatasets?: number;
+                            };
+                            usage: {
+                                activeJobs: number;
+                                runningJobs: number;
+                                storedBytes: number;
+                                datasets: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /** Override a tenant's quotas (admin); null restores the default */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description a tenant name: a-z, 0-9, _ and - */
+                    tenant: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        maxActiveJobs?: number | null;
+                        maxRunningJobs?: number | null;
+                        maxStoredBytes?: number | null;
+                        maxDatasets?: number | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description a tenant name: a-z, 0-9, _ and - */
+                            tenant: string;
+                            quotas: {
+                                /** @description queued + running jobs; 0 = none allowed */
+                                maxActiveJobs: number;
+                                /** @description jobs training at once; 0 = none allowed */
+                                maxRunningJobs: number;
+                                /** @description bytes of uploaded datasets and job weights; 0 = none allowed */
+                                maxStoredBytes: number;
+                                /** @description uploaded datasets; 0 = none allowed */
+                                maxDatasets: number;
+                            };
+                            overrides: {
+                                maxActiveJobs?: number;
+                                maxRunningJobs?: number;
+                                maxStoredBytes?: number;
+                                maxDatasets?: number;
+                            };
+                            usage: {
+                                activeJobs: number;
+                                runningJobs: number;
+                                storedBytes: number;
+                                datasets: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Invalid request: the problem names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stream-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A short-lived read-only token for EventSource (?token= on the event routes) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description pass as ?token= on GET /v1/jobs/{id}/events and GET /v1/events */
+                            token: string;
+                            /** @description a tenant name: a-z, 0-9, _ and - */
+                            tenant: string;
+                            /** Format: date-time */
+                            expiresAt: string;
+                        };
+                    };
+                };
+                /** @description Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every job of the tenant on one stream: text/event-stream (default) or JSON (Accept: application/json)
+         * @description SSE: a `snapshot` ({tenant, jobs}), then each job event as `data: {jobId, jobEventId, data}` with the tenant log's id as `id`. Reconnect with `Last-Event-ID` (or `?after=`), from any API process. `?status=` and `?jobs=` narrow it; admins pick a tenant with `?tenant=`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description only jobs with this status (joining and leaving as it changes) */
+                    status?: "queued" | "running" | "cancelling" | "succeeded" | "failed" | "cancelled";
+                    /** @description only these jobs: comma-separated ids (at most 100) */
+                    jobs?: string;
+                    /** @description admin only: another tenant's stream */
+                    tenant?: string;
+                    /** @description a stream id: return events after it (like Last-Event-ID) */
+                    after?: string;
+                    /** @description JSON only; default 1000 */
+                    limit?: number;
+                };
+                header?: {
+                    "last-event-id"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description the tenant's events */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            events: {
+                                id: string;
+                                /** @enum {unknown} */
+                                type: "snapshot" | "status" | "progress" | "epoch" | "completed" | "failed" | "cancelled";
+                                jobId: string;
+                                jobEventId: string;
+                                data: unknown;
+                            }[];
+                            /** @description pass as ?after= to get what follows */
+                            nextCursor: string | null;
+                        };
+                        "text/event-stream": string;
+                    };
+                };
+                /** @description Invalid request: the problem names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": components["schemas"]["Problem"];
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": components["schemas"]["Problem"];
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": components["schemas"]["Problem"];
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": components["schemas"]["Problem"];
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        JobDocument: {
+            id: string;
+            /** @description a tenant name: a-z, 0-9, _ and - */
+            tenant: string;
+            name: string | null;
+            /** @enum {unknown} */
+            status: "queued" | "running" | "cancelling" | "succeeded" | "failed" | "cancelled";
+            /** @enum {unknown} */
+            stage: "queued" | "loading-data" | "training" | "evaluating" | "recovering" | "saving" | "done";
+            /** @description 1 for the first run; goes up when a job is resumed */
+            attempt: number;
+            priority: number;
+            progress: components["schemas"]["Progress"];
+            metrics: components["schemas"]["Metrics"];
+            history: components["schemas"]["EpochMetrics"][];
+            transitions: components["schemas"]["Transition"][];
+            error?: components["schemas"]["JobError"];
+            weights?: {
+                sha256: string;
+                bytes: number;
+                /** @description true when saved by a cancelled job */
+                partial?: boolean;
+            } | null;
+            /** Format: date-time */
+            createdAt: string;
+            startedAt: string | null;
+            finishedAt: string | null;
+            spec: components["schemas"]["JobSpec"];
+            links?: components["schemas"]["JobLinks"];
+        };
+        JobSubmission: {
+            model: components["schemas"]["ModelSpec"] | {
+                /** @enum {unknown} */
+                preset: "lenet5" | "fashion-cnn";
+            };
+            dataset: components["schemas"]["DatasetRef"];
+            training: components["schemas"]["Training"];
+            stopping?: components["schemas"]["Stopping"];
+            initialWeights?: components["schemas"]["InitialWeights"];
+            name?: string;
+            /** @description lower runs first; default 1000 */
+            priority?: number;
+        };
+        JobSpec: {
+            model: components["schemas"]["ModelSpec"];
+            dataset: components["schemas"]["DatasetRef"];
+            training: components["schemas"]["Training"];
+            stopping?: components["schemas"]["Stopping"];
+            initialWeights?: components["schemas"]["InitialWeights"];
+            name?: string;
+            /** @description lower runs first; default 1000 */
+            priority?: number;
+        };
+        JobSummary: {
+            id: string;
+            /** @description a tenant name: a-z, 0-9, _ and - */
+            tenant: string;
+            name: string | null;
+            /** @enum {unknown} */
+            status: "queued" | "running" | "cancelling" | "succeeded" | "failed" | "cancelled";
+            /** @enum {unknown} */
+            stage: "queued" | "loading-data" | "training" | "evaluating" | "recovering" | "saving" | "done";
+            attempt: number;
+            progress: components["schemas"]["Progress"];
+            metrics: components["schemas"]["Metrics"];
+            error?: components["schemas"]["JobError"];
+            /** Format: date-time */
+            createdAt: string;
+            startedAt: string | null;
+            finishedAt: string | null;
+            links: components["schemas"]["JobLinks"];
+        };
+        ValidationReport: {
+            /** @description true when the job would be accepted (no quota exceeded) */
+            valid: boolean;
+            model: {
+                input: number[];
+                layers: {
+                    index: number;
+                    type: string;
+                    outputShape: number[];
+                    params: number;
+                    /** @description forward FLOPs per sample */
+                    flops: number;
+                }[];
+                outputShape: number[];
+                params: number;
+                flops: number;
+            };
+            dataset: {
+                shape: number[];
+                classes: number;
+                trainSamples: number | null;
+            };
+            stepsPerEpoch: number | null;
+            quotas: {
+                name: string;
+                value: number;
+                limit: number;
+                exceeded: boolean;
+            }[];
+        };
+        ModelSpec: {
+            /** @description [channels, height, width] */
+            input: [
+                number,
+                number,
+                number
+            ];
+            layers: components["schemas"]["LayerSpec"][];
+        };
+        /** @description one layer; `type` picks the kind */
+        LayerSpec: {
+            type: string;
+        } & ({
+            /** @constant */
+            type: "conv2d";
+            filters: number;
+            /** @description n means [n, n]; [h, w] otherwise */
+            kernelSize: number | [
+                number,
+                number
+            ];
+            /** @description n means [n, n]; [h, w] otherwise */
+            stride?: number | [
+                number,
+                number
+            ];
+            /** @description 'valid' = none, 'same' = output is ceil(input / stride), n = n zeros on every side */
+            padding?: ("valid" | "same") | number;
+            useBias?: boolean;
+            /**
+             * @description element-wise activation
+             * @enum {unknown}
+             */
+            activation?: "relu" | "leakyRelu" | "elu" | "sigmoid" | "tanh";
+            /** @description leakyRelu slope (default 0.01) or elu alpha (default 1) */
+            alpha?: number;
+            /**
+             * @description weight initialiser; default He normal before a relu-family activation, Glorot uniform otherwise
+             * @enum {unknown}
+             */
+            init?: "heNormal" | "heUniform" | "glorotNormal" | "glorotUniform";
+        } | {
+            /** @enum {unknown} */
+            type: "maxPool2d" | "avgPool2d";
+            /** @description n means [n, n]; [h, w] otherwise */
+            poolSize: number | [
+                number,
+                number
+            ];
+            /** @description n means [n, n]; [h, w] otherwise */
+            stride?: number | [
+                number,
+                number
+            ];
+            /** @description 'valid' = none, 'same' = output is ceil(input / stride), n = n zeros on every side */
+            padding?: ("valid" | "same") | number;
+        } | {
+            /** @constant */
+            type: "dense";
+            units: number;
+            useBias?: boolean;
+            /**
+             * @description element-wise activation
+             * @enum {unknown}
+             */
+            activation?: "relu" | "leakyRelu" | "elu" | "sigmoid" | "tanh";
+            /** @description leakyRelu slope (default 0.01) or elu alpha (default 1) */
+            alpha?: number;
+            /**
+             * @description weight initialiser; default He normal before a relu-family activation, Glorot uniform otherwise
+             * @enum {unknown}
+             */
+            init?: "heNormal" | "heUniform" | "glorotNormal" | "glorotUniform";
+        } | {
+            /** @constant */
+            type: "flatten";
+        } | {
+            /** @constant */
+            type: "dropout";
+            /** @description probability of zeroing, in [0, 1) */
+            rate: number;
+        } | {
+            /**
+             * @description element-wise activation
+             * @enum {unknown}
+             */
+            type: "relu" | "leakyRelu" | "elu" | "sigmoid" | "tanh";
+            /** @description leakyRelu slope (default 0.01) or elu alpha (default 1) */
+            alpha?: number;
+        });
+        /** @description exactly one of {builtin}, {id} (an uploaded dataset) or {inline} */
+        DatasetRef: {
+            /** @enum {unknown} */
+            builtin: "fashion-mnist" | "mnist";
+            /** @description first N training samples */
+            trainSize?: number;
+            /** @description first N test samples */
+            testSize?: number;
+            /** @description fraction of the training samples held out */
+            validationSplit?: number;
+        } | {
+            id: string;
+        } | {
+            inline: components["schemas"]["InlineDataset"];
+        };
+        InlineDataset: {
+            /** @description [channels, height, width] */
+            shape: [
+                number,
+                number,
+                number
+            ];
+            /** @description one flat array of c*h*w numbers per sample, in C, H, W order */
+            samples: number[][];
+            labels: number[];
+        };
+        Training: {
+            epochs: number;
+            batchSize: number;
+            optimizer: components["schemas"]["Optimizer"];
+            /**
+             * @default cross-entropy
+             * @enum {unknown}
+             */
+            loss: "cross-entropy" | "mse";
+            seed?: number;
+            /** @default true */
+            shuffle: boolean;
+            schedule?: components["schemas"]["Schedule"];
+            /** @description clip gradients by global norm */
+            clipNorm?: number;
+            /**
+             * @description samples per micro-shard: each batch is split into shards of this size, computed in parallel and summed in a fixed order. Part of the arithmetic, so the same value gives bit-identical weights on any pool size or worker
+             * @default 32
+             */
+            microShardSize: number;
+        };
+        Optimizer: {
+            /** @enum {unknown} */
+            type: "sgd" | "adam" | "adamw";
+            learningRate: number;
+            /** @description sgd only */
+            momentum?: number;
+            /** @description sgd only; needs momentum > 0 */
+            nesterov?: boolean;
+            /** @description adam/adamw, default 0.9 */
+            beta1?: number;
+            /** @description adam/adamw, default 0.999 */
+            beta2?: number;
+            weightDecay?: number;
+        };
+        /** @description learning-rate schedule over the whole run */
+        Schedule: {
+            type: string;
+        } & ({
+            /** @constant */
+            type: "constant";
+            /** @description linear warm-up from 0 over this many steps */
+            warmupSteps?: number;
+        } | {
+            /** @constant */
+            type: "step";
+            /** @description multiply by gamma every this many epochs */
+            stepEpochs: number;
+            gamma: number;
+            /** @description linear warm-up from 0 over this many steps */
+            warmupSteps?: number;
+        } | {
+            /** @constant */
+            type: "cosine";
+            minLearningRate?: number;
+            /** @description linear warm-up from 0 over this many steps */
+            warmupSteps?: number;
+        });
+        Stopping: {
+            maxRuntimeSeconds?: number;
+            targetAccuracy?: number;
+            /** @description epochs without validation improvement */
+            patience?: number;
+        };
+        InitialWeights: {
+            fromJob: string;
+        } | {
+            tensors: components["schemas"]["TensorInput"][];
+        };
+        TensorInput: {
+            /** @description layers.{i}.weight or layers.{i}.bias */
+            name: string;
+            shape: number[];
+            data: string | number[];
+        };
+        TensorOutput: {
+            name: string;
+            shape: number[];
+            /** @constant */
+            dtype: "float32";
+            /**
+             * Format: byte
+             * @description little-endian float32, base64
+             */
+            data: string;
+        };
+        EventLog: {
+            events: {
+                id: string;
+                /** @enum {unknown} */
+                type: "snapshot" | "status" | "progress" | "epoch" | "completed" | "failed" | "cancelled";
+                data: unknown;
+            }[];
+            /** @description pass as ?after= to get what follows */
+            nextCursor: string | null;
+            /** @description true when the log holds a terminal event: nothing will follow */
+            done: boolean;
+        };
+        Progress: {
+            /** @description 1-based epoch in progress; 0 before training starts */
+            epoch: number;
+            epochs: number;
+            /** @description steps done in this epoch */
+            step: number;
+            stepsPerEpoch: number;
+            percent: number;
+            etaSeconds: number | null;
+            samplesPerSecond: number | null;
+        };
+        Metrics: {
+            loss: number | null;
+            accuracy: number | null;
+            valLoss?: number | null;
+            valAccuracy?: number | null;
+            testLoss?: number | null;
+            testAccuracy?: number | null;
+        };
+        EpochMetrics: {
+            epoch: number;
+            loss: number | null;
+            accuracy: number | null;
+            valLoss?: number | null;
+            valAccuracy?: number | null;
+            testLoss?: number | null;
+            testAccuracy?: number | null;
+            learningRate?: number;
+            /** @description wall time of the epoch */
+            seconds?: number;
+        };
+        Transition: {
+            /** @enum {unknown} */
+            status: "queued" | "running" | "cancelling" | "succeeded" | "failed" | "cancelled";
+            /** @enum {unknown} */
+            stage: "queued" | "loading-data" | "training" | "evaluating" | "recovering" | "saving" | "done";
+            /** Format: date-time */
+            at: string;
+            attempt?: number;
+        };
+        JobError: {
+            /** @description diverged, invalid-dataset, invalid-weights, crash-loop (its worker kept dying: MAX_CRASHES), internal */
+            code: string;
+            message: string;
+            epoch?: number;
+            step?: number;
+        };
+        JobLinks: {
+            self: string;
+            events: string;
+            weights: string;
+            cancel: string;
+            predict: string;
+        };
+        DatasetInfo: {
+            id: string;
+            /** @description a tenant name: a-z, 0-9, _ and - */
+            tenant: string;
+            name: string | null;
+            /** @enum {unknown} */
+            format: "idx" | "csv";
+            count: number;
+            /** @description [channels, height, width] */
+            shape: [
+                number,
+                number,
+                number
+            ];
+            classes: number;
+            /** @description stored size */
+            bytes: number;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        PredictRequest: {
+            /** @description one flat array of c*h*w numbers per input, in C, H, W order, same scale as the training data */
+            inputs: number[][];
+        };
+        PredictResponse: {
+            predictions: {
+                label: number;
+                probabilities: number[];
+            }[];
+        };
+        Problem: {
+            /** @description a URI naming the problem kind; about:blank for plain HTTP errors */
+            type: string;
+            title: string;
+            status: number;
+            /** @description for validation errors: `/training/batchSize must be <= 4096` */
+            detail?: string;
+            instance?: string;
+            /** @description JSON pointer into the request body (or query) that is wrong */
+            field?: string;
+            /** @description a stable machine-readable code */
+            code?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        StatusEvent: {
+            /** @enum {unknown} */
+            status: "queued" | "running" | "cancelling" | "succeeded" | "failed" | "cancelled";
+            /** @enum {unknown} */
+            stage: "queued" | "loading-data" | "training" | "evaluating" | "recovering" | "saving" | "done";
+            attempt: number;
+            /** Format: date-time */
+            at: string;
+            message?: string;
+        };
+        ProgressEvent: {
+            epoch: number;
+            epochs: number;
+            step: number;
+            stepsPerEpoch: number;
+            percent: number;
+            etaSeconds: number | null;
+            samplesPerSecond: number | null;
+            loss?: number | null;
+            accuracy?: number | null;
+        };
+        EpochEvent: {
+            epoch: number;
+            epochs: number;
+            metrics: components["schemas"]["EpochMetrics"];
+            norms: {
+                /** @description layers.{i}.weight or layers.{i}.bias */
+                name: string;
+                weightNorm: number;
+                /** @description L2 norm of the last step gradient */
+                gradNorm: number;
+            }[];
+        };
+        CompletedEvent: {
+            metrics: components["schemas"]["Metrics"];
+            history: components["schemas"]["EpochMetrics"][];
+            weights: {
+                href: string;
+                sha256: string;
+                bytes: number;
+                tensors?: components["schemas"]["TensorOutput"][];
+            };
+            /**
+             * @description why training stopped
+             * @enum {unknown}
+             */
+            reason?: "epochs" | "target-accuracy" | "patience" | "max-runtime";
+        };
+        FailedEvent: {
+            error: components["schemas"]["JobError"];
+            attempt: number;
+        };
+        CancelledEvent: {
+            metrics: components["schemas"]["Metrics"];
+            /** @description partial weights, null if none were trained */
+            weights: {
+                href: string;
+                sha256: string;
+                bytes: number;
+                tensors?: components["schemas"]["TensorOutput"][];
+            } | null;
+        };
+    };
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export type operations = Record<string, never>;
