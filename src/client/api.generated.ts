@@ -1936,10 +1936,10 @@ export interface components {
              * @default cross-entropy
              * @enum {unknown}
              */
-            loss: "cross-entropy" | "mse";
+            loss?: "cross-entropy" | "mse";
             seed?: number;
             /** @default true */
-            shuffle: boolean;
+            shuffle?: boolean;
             schedule?: components["schemas"]["Schedule"];
             /** @description clip gradients by global norm */
             clipNorm?: number;
@@ -1947,7 +1947,7 @@ export interface components {
              * @description samples per micro-shard: each batch is split into shards of this size, computed in parallel and summed in a fixed order. Part of the arithmetic, so the same value gives bit-identical weights on any pool size or worker
              * @default 32
              */
-            microShardSize: number;
+            microShardSize?: number;
         };
         Optimizer: {
             /** @enum {unknown} */
