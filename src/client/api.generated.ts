@@ -398,7 +398,7 @@ export interface paths {
         };
         /**
          * The job event log: text/event-stream (default) or JSON (Accept: application/json)
-         * @description SSE: a `snapshot` event, then `status`, `progress`, `epoch` and one terminal event (`completed`, `failed`, `cancelled`), each with its Redis stream id as `id`. Reconnect with `Last-Event-ID` (or `?after=`) to receive exactly what was missed, from any API process.
+         * @description SSE: a `snapshot` event, then `status`, `progress`, `epoch` and one terminal event (`completed`, `failed`, `cancelled`), each with its Redis stream id as `id`. With no cursor the stream starts at the newest event (the snapshot holds the history; `?after=0-0` replays it all). Reconnect with `Last-Event-ID` (or `?after=`) to receive exactly what was missed, from any API process.
          */
         get: {
             parameters: {

@@ -1,10 +1,11 @@
 // GET /v1/jobs/{id}/events: the job's durable event log, as server-sent events (default) or JSON.
 //
 // SSE: `retry:` and a `snapshot` (the current document, no id), then every logged event after
-// Last-Event-ID / ?after= (XRANGE replay), then live events from the process's shared XREAD loop,
-// each with its stream id as `id:`. After a terminal event (completed, failed, cancelled) the
-// server ends the stream; a reconnect to a finished job replays the tail and ends. Heartbeat
-// comments keep proxies from closing idle streams.
+// Last-Event-ID / ?after= (XRANGE replay; with neither, only the log's newest event: the snapshot
+// holds the history, and `?after=0-0` asks for all of it), then live events from the process's
+// shared XREAD loop, each with its stream id as `id:`. After a terminal event (completed, failed,
+// cancelled) the server ends the stream; a reconnect to a finished job replays the tail and ends.
+// Heartbeat comments keep proxies from closing idle streams.
 // JSON (`Accept: application/json`): `{events, nextCursor, done}`, paged with ?after=.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
@@ -32,7 +33,8 @@ const eventsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) 
         summary: 'The job event log: text/event-stream (default) or JSON (Accept: application/json)',
         description:
           'SSE: a `snapshot` event, then `status`, `progress`, `epoch` and one terminal event ' +
-          '(`completed`, `failed`, `cancelled`), each with its Redis stream id as `id`. Reconnect with ' +
+          '(`completed`, `failed`, `cancelled`), each with its Redis stream id as `id`. With no cursor the stream starts at ' +
+          'the newest event (the snapshot holds the history; `?after=0-0` replays it all). Reconnect with ' +
           '`Last-Event-ID` (or `?after=`) to receive exactly what was missed, from any API process.',
         tags: ['events'],
         security: [{ bearer: [] }, { streamToken: [] }],
