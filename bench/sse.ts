@@ -150,7 +150,7 @@ try {
     // A long job's log: 10,000 entries appended as the worker's commits would (straight to the stream).
     const pipe = conn.pipeline();
     for (let s = 0; s < 10_000; s++)
-      pipe.xadd(store.logKey({ job: id }), '*', 'type', 'progress', 'data', JSON.stringify(progress(s).data));
+      pipe.xadd(store.logs.key({ job: id }), '*', 'type', 'progress', 'data', JSON.stringify(progress(s).data));
     await pipe.exec();
     const firstLive: number[] = new Array(CONNECT).fill(Number.NaN);
     const t0 = nowMs();

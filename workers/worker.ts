@@ -51,6 +51,10 @@ interface PredictModel {
 /** A prediction the job cannot make (no weights, wrong input length): the caller's fault. */
 class PredictRefused extends Error {}
 
+/** A request the job cannot answer comes back as `{ refused }` (the API's 422), not as a failure. */
+const refusing = (predict: (job: Job<PredictJobData>) => Promise<PredictResult>) => (job: Job<PredictJobData>) =>
+  predict(job).catch((err: unknown) => (err instanceof PredictRefused ? { refused: err.message } : Promise.reject(err)));
+
 const PREDICT_CACHE = 8;
 /** How long a job this process turned away waits in the queue before a worker tries it again. */
 const DEFER_MS = 1000;
@@ -120,14 +124,18 @@ export class ConvoyWorker {
       removeOnFail: { age: 24 * 3600, count: 1000 },
       name: this.id,
     });
-    this.predictWorker = new Worker<PredictJobData, PredictResult>(PREDICT_QUEUE, async (job) => this.predictOrRefuse(job), {
-      connection: this.redis,
-      prefix,
-      concurrency: config.predictConcurrency,
-      removeOnComplete: { age: 60, count: 100 },
-      removeOnFail: { age: 60, count: 100 },
-      name: this.id,
-    });
+    this.predictWorker = new Worker<PredictJobData, PredictResult>(
+      PREDICT_QUEUE,
+      refusing(async (job) => this.predict(job)),
+      {
+        connection: this.redis,
+        prefix,
+        concurrency: config.predictConcurrency,
+        removeOnComplete: { age: 60, count: 100 },
+        removeOnFail: { age: 60, count: 100 },
+        name: this.id,
+      },
+    );
     for (const w of [this.trainWorker, this.predictWorker]) {
       w.on('error', (err) => this.log.warn({ err: err.message }, 'queue worker error'));
     }
@@ -227,16 +235,6 @@ export class ConvoyWorker {
     this.predictModels.set(key, entry);
     while (this.predictModels.size > PREDICT_CACHE) this.predictModels.delete(this.predictModels.keys().next().value!);
     return entry;
-  }
-
-  /** A request the job cannot answer comes back as `{ refused }` (the API's 422), not as a failure. */
-  private async predictOrRefuse(job: Job<PredictJobData>): Promise<PredictResult> {
-    try {
-      return await this.predict(job);
-    } catch (err) {
-      if (err instanceof PredictRefused) return { refused: err.message };
-      throw err;
-    }
   }
 
   private async predict(job: Job<PredictJobData>): Promise<PredictResult> {

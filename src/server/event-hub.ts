@@ -80,7 +80,7 @@ export class EventHub {
     let watched = this.logs.get(key);
     if (!watched) {
       const w: Watched = { cursor: '$', subs: new Set(), ready: Promise.resolve() };
-      w.ready = this.store.newestId(key).then((newest) => {
+      w.ready = this.store.logs.newestId(key).then((newest) => {
         w.cursor = newest;
         this.kick(key);
       });
@@ -91,7 +91,7 @@ export class EventHub {
     const close = () => this.unsubscribe(key, sub);
     try {
       await watched.ready;
-      for (const e of await this.store.eventsAt(key, afterId)) this.deliver(sub, e);
+      for (const e of await this.store.logs.range(key, { after: afterId })) this.deliver(sub, e);
       const pending = sub.buffer ?? [];
       sub.buffer = null;
       for (const e of pending) this.deliver(sub, e);
@@ -165,7 +165,7 @@ export class EventHub {
       this.reading = new Set(cursors.keys());
       try {
         this.blocked = true;
-        batch = await this.store.readEvents(this.connection, cursors, this.blockMs);
+        batch = await this.store.logs.read(this.connection, cursors, this.blockMs);
       } catch (err) {
         if (this.closed) return;
         this.log.warn({ err }, 'event hub: XREAD failed; retrying');

@@ -4,6 +4,7 @@
 // one blocking XREAD over many streams (the API's shared live loop, src/server/event-hub.ts).
 import type { Redis } from 'ioredis';
 import type { JobEventType } from '../contracts/index.js';
+import type { Keys } from './keys.js';
 
 /** An event as stored in a log: `id` is the Redis stream id (the SSE event id). */
 export interface StoredEvent {
@@ -75,4 +76,41 @@ function toEvent([id, fields]: StreamEntry): StoredEvent {
     raw,
     ...(f.job !== undefined ? { jobId: f.job, jobEventId: f.eid } : {}),
   };
+}
+
+/** The event logs by stream key: a job's (`{p}:job:{id}:events`) or a tenant's (`{p}:tenant:{t}:events`). */
+export class EventLogs {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  /** The stream key of a job's log or (with `tenant`) a tenant's. */
+  key(of: { job: string } | { tenant: string }): string {
+    return 'job' in of ? this.keys.events(of.job) : this.keys.tenantEvents(of.tenant);
+  }
+
+  /** Entries after `after` (exclusive; undefined = from the start), oldest first. */
+  async range(key: string, options: { after?: string; limit?: number } = {}): Promise<StoredEvent[]> {
+    return readRange(this.redis, key, options);
+  }
+
+  /** The id of the newest entry ('0-0' when empty). */
+  async newestId(key: string): Promise<string> {
+    const [newest] = await this.redis.xrevrange(key, '+', '-', 'COUNT', 1);
+    return newest?.[0] ?? '0-0';
+  }
+
+  /** Where a client that wants no replay starts (liveStart). */
+  async liveStart(key: string): Promise<string> {
+    return liveStart(this.redis, key);
+  }
+
+  /**
+   * Block up to `blockMs` for new entries in several logs at once (one XREAD for many SSE clients).
+   * Needs a connection of its own (`redis.duplicate()`): XREAD BLOCK holds it.
+   */
+  async read(connection: Redis, cursors: ReadonlyMap<string, string>, blockMs: number, count = 100): Promise<Map<string, StoredEvent[]>> {
+    return readStreams(connection, cursors, blockMs, count);
+  }
 }

@@ -9,7 +9,7 @@
 import type { Redis } from 'ioredis';
 import { DEFAULT_TENANT, type JobDocument, type JobStatus } from '../contracts/index.js';
 import { FencedError, JobExistsError, JobNotFoundError, QuotaExceededError } from './errors.js';
-import { liveStart, readRange, readStreams, type NewEvent, type StoredEvent } from './event-log.js';
+import { EventLogs, readRange, type NewEvent, type StoredEvent } from './event-log.js';
 import { createKeys, type Keys } from './keys.js';
 import { applyPatch, isTerminal, type JobPatch } from './merge.js';
 import { newestFirst } from './page.js';
@@ -68,14 +68,17 @@ const MAX_RETRIES = 50;
 
 export class JobStore {
   readonly keys: Keys;
+  /** The event logs by stream key: a job's, a tenant's (what the SSE hub reads). */
+  readonly logs: EventLogs;
   private readonly cmd: JobScripts;
 
   constructor(
     readonly redis: Redis,
     prefix = 'convoy',
-    private readonly logs: LogLimits = DEFAULT_LOG_LIMITS,
+    private readonly limits: LogLimits = DEFAULT_LOG_LIMITS,
   ) {
     this.keys = createKeys(prefix);
+    this.logs = new EventLogs(redis, this.keys);
     this.cmd = defineJobScripts(redis);
   }
 
@@ -91,7 +94,7 @@ export class JobStore {
     event?: NewEvent,
     limits: { maxActiveJobs?: number } = {},
   ): Promise<{ eventId: string | undefined; tag: number }> {
-    const { keys, argv } = createCall(this.keys, doc, event, limits.maxActiveJobs ?? -1, this.logs);
+    const { keys, argv } = createCall(this.keys, doc, event, limits.maxActiveJobs ?? -1, this.limits);
     const reply = await this.cmd.convoyCreate(keys.length, ...keys, ...argv);
     if (reply[0] === 'exists') throw new JobExistsError(doc.id);
     if (reply[0] === 'quota') throw new QuotaExceededError('maxActiveJobs', limits.maxActiveJobs!, Number(reply[1]));
@@ -156,7 +159,7 @@ export class JobStore {
   }
 
   private commit(id: string, c: Commit): Promise<CommitReply> {
-    const { keys, argv } = commitCall(this.keys, id, c, this.logs);
+    const { keys, argv } = commitCall(this.keys, id, c, this.limits);
     return this.cmd.convoyCommit(keys.length, ...keys, ...argv);
   }
 
@@ -228,45 +231,6 @@ export class JobStore {
   /** Events of a job's log after `after` (exclusive; undefined = from the start), oldest first. */
   async events(id: string, options: { after?: string; limit?: number } = {}): Promise<StoredEvent[]> {
     return readRange(this.redis, this.keys.events(id), options);
-  }
-
-  /** Events of every job of a tenant, after `after`, oldest first (GET /v1/events). */
-  async tenantEvents(tenant: string, options: { after?: string; limit?: number } = {}): Promise<StoredEvent[]> {
-    return readRange(this.redis, this.keys.tenantEvents(tenant), options);
-  }
-
-  /** The stream key of a job's log or (with `tenant`) a tenant's. */
-  logKey(of: { job: string } | { tenant: string }): string {
-    return 'job' in of ? this.keys.events(of.job) : this.keys.tenantEvents(of.tenant);
-  }
-
-  /** Events after `after` in the log at `key`, oldest first: what a subscriber missed. */
-  async eventsAt(key: string, after: string): Promise<StoredEvent[]> {
-    return readRange(this.redis, key, after === '0-0' ? {} : { after });
-  }
-
-  /** The id of the newest entry of the log at `key` ('0-0' when empty). */
-  async newestId(key: string): Promise<string> {
-    const [newest] = await this.redis.xrevrange(key, '+', '-', 'COUNT', 1);
-    return newest?.[0] ?? '0-0';
-  }
-
-  /** Where a client that wants no replay starts in the log at `key` (event-log.ts liveStart). */
-  async liveStart(key: string): Promise<string> {
-    return liveStart(this.redis, key);
-  }
-
-  /**
-   * Block up to `blockMs` for new entries in several logs at once (one XREAD for many SSE clients),
-   * by stream key. Needs a connection of its own (`redis.duplicate()`): XREAD BLOCK holds it.
-   */
-  async readEvents(
-    connection: Redis,
-    cursors: ReadonlyMap<string, string>,
-    blockMs: number,
-    count = 100,
-  ): Promise<Map<string, StoredEvent[]>> {
-    return readStreams(connection, cursors, blockMs, count);
   }
 
   // ---- cancel, weights, checkpoints -------------------------------------------------------

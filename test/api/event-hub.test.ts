@@ -27,9 +27,9 @@ describe('EventHub', () => {
     const [x, y] = [await newJob(), await newJob()];
     const gotX: StoredEvent[] = [];
     const gotY: StoredEvent[] = [];
-    const subX = await t.app.events.subscribe(t.app.store.logKey({ job: x }), '0-0', (e) => gotX.push(e));
+    const subX = await t.app.events.subscribe(t.app.store.logs.key({ job: x }), '0-0', (e) => gotX.push(e));
     await new Promise((r) => setTimeout(r, 200)); // the loop is now blocked on job x alone
-    const subY = await t.app.events.subscribe(t.app.store.logKey({ job: y }), '0-0', (e) => gotY.push(e));
+    const subY = await t.app.events.subscribe(t.app.store.logs.key({ job: y }), '0-0', (e) => gotY.push(e));
     const started = Date.now();
     await store.update(y, { progress: progress(1).data }, { event: progress(1) });
     while (gotY.length < 2 && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 5));
@@ -48,7 +48,7 @@ describe('EventHub', () => {
     const subs: { got: StoredEvent[]; close(): void }[] = [];
     for (let i = 0; i < 6; i++) {
       const got: StoredEvent[] = [];
-      const sub = await t.app.events.subscribe(t.app.store.logKey({ job: id }), '0-0', (e) => got.push(e));
+      const sub = await t.app.events.subscribe(t.app.store.logs.key({ job: id }), '0-0', (e) => got.push(e));
       subs.push({ got, close: sub.close });
       await new Promise((r) => setTimeout(r, 3 * i));
     }

@@ -263,7 +263,10 @@ describe('GET /v1/jobs/{id}/events (SSE)', () => {
 
   it('many clients on many jobs share one XREAD loop and all get their events', async () => {
     const ids = await Promise.all([newJob(), newJob(), newJob()]);
-    const clients = ids.flatMap((id) => [follow(`${urlB}/v1/jobs/${id}/events`), follow(`${urlB}/v1/jobs/${id}/events`)]);
+    const clients = ids.flatMap((id) => [
+      follow(`${urlB}/v1/jobs/${id}/events?after=0-0`),
+      follow(`${urlB}/v1/jobs/${id}/events?after=0-0`),
+    ]);
     for (let i = 0; i < 300 && clients.some((c) => c.all.length < 2); i++) await new Promise((r) => setTimeout(r, 10));
     expect(b.app.events.size).toBe(6);
     await Promise.all(ids.map((id) => play(id, workerScript(1), 2)));

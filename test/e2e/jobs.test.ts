@@ -52,7 +52,7 @@ describe('end to end', () => {
   it('submit -> SSE events in order -> weights -> predict agrees with the engine', async () => {
     const spec = toySpec({ epochs: 3 });
     const id = await submit(spec);
-    const events = await follow(`${stack.url}/v1/jobs/${id}/events`);
+    const events = await follow(`${stack.url}/v1/jobs/${id}/events?after=0-0`);
     const types = events.map((e) => e.type);
     expect(types[0]).toBe('snapshot');
     expect(types.at(-1)).toBe('completed');
@@ -106,11 +106,11 @@ describe('end to end', () => {
 
   it('reconnecting with Last-Event-ID mid-stream gets no gap and no duplicate, from another API process', async () => {
     const id = await submit(toySpec({ epochs: 6, batchSize: 8 }, 256));
-    const first = await readSse(`${stack.url}/v1/jobs/${id}/events`, {
+    const first = await readSse(`${stack.url}/v1/jobs/${id}/events?after=0-0`, {
       until: (_f, all) => all.filter((f) => f.id).length >= 4,
     });
     const lastId = first.filter((f) => f.id).at(-1)!.id!;
-    const second = await readSse(`${stack.apis[1]!.url}/v1/jobs/${id}/events`, {
+    const second = await readSse(`${stack.apis[1]!.url}/v1/jobs/${id}/events?after=0-0`, {
       lastEventId: lastId,
       until: (f) => f.event === 'completed',
     });
@@ -124,7 +124,7 @@ describe('end to end', () => {
   it('serves the same stream from a second API process', async () => {
     const id = await submit(toySpec({ epochs: 2 }), stack.apis[0]!.url);
     const [a, b] = await Promise.all(
-      stack.apis.map((api) => readSse(`${api.url}/v1/jobs/${id}/events`, { until: (f) => f.event === 'completed' })),
+      stack.apis.map((api) => readSse(`${api.url}/v1/jobs/${id}/events?after=0-0`, { until: (f) => f.event === 'completed' })),
     );
     const ids = (frames: SseFrame[]) => frames.filter((f) => f.id).map((f) => `${f.id}/${f.event}`);
     expect(ids(b!)).toEqual(ids(a!));

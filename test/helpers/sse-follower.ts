@@ -37,14 +37,14 @@ export class JobFollower {
       this.close();
       reject(new Error(`stream of ${jobId} did not end within ${timeoutMs} ms: ${this.events.map((e) => e.type).join(',')}`));
     }, timeoutMs);
-    this.es = new EventSource(`${bases[0]}/v1/jobs/${jobId}/events`, {
+    this.es = new EventSource(`${bases[0]}/v1/jobs/${jobId}/events?after=0-0`, {
       fetch: async (_url: string | URL, init?: EventSourceFetchInit) => {
         const base = bases[this.connections.length % bases.length]!;
         const headers = (init?.headers ?? {}) as Record<string, string>;
         this.connections.push({ base, lastEventId: headers['Last-Event-ID'] });
         const ac = new AbortController();
         init?.signal?.addEventListener('abort', () => ac.abort());
-        const res = await fetch(`${base}/v1/jobs/${jobId}/events`, { headers: { ...headers, ...ADMIN_AUTH }, signal: ac.signal });
+        const res = await fetch(`${base}/v1/jobs/${jobId}/events?after=0-0`, { headers: { ...headers, ...ADMIN_AUTH }, signal: ac.signal });
         if (!res.body) return res;
         const reader = res.body.getReader();
         let ctrl!: ReadableStreamDefaultController<Uint8Array>;

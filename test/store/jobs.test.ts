@@ -48,7 +48,7 @@ describe('job store', () => {
     expect((doc!.spec as unknown as { model: unknown }).model).toEqual({ input: [1, 2, 2], layers: [] });
     await expect(store.create(newDoc(id))).rejects.toBeInstanceOf(JobExistsError);
     const events = await store.events(id);
-    expect(events).toEqual([{ id: eventId, type: 'status', data: { status: 'queued' } }]);
+    expect(events).toEqual([{ id: eventId, type: 'status', data: { status: 'queued' }, raw: '{"status":"queued"}' }]);
   });
 
   it('records transitions, keeps cancelling sticky and never moves progress backwards', async () => {
@@ -154,11 +154,11 @@ describe('job store', () => {
     const all = await store.events(a);
     expect(await store.events(a, { after: all[0]!.id })).toEqual([all[1]]);
     const reader = redis.duplicate();
-    const pending = store.readEvents(
+    const pending = store.logs.read(
       reader,
       new Map([
-        [a, second!.eventId!],
-        [b, b0!],
+        [store.logs.key({ job: a }), second!.eventId!],
+        [store.logs.key({ job: b }), b0!],
       ]),
       5000,
     );
@@ -166,7 +166,7 @@ describe('job store', () => {
     await store.update(b, {}, { event: { type: 'progress', data: 3 } });
     const got = await pending;
     await reader.quit();
-    expect(got.get(b)?.map((e) => e.data)).toEqual([3]);
+    expect(got.get(store.logs.key({ job: b }))?.map((e) => e.data)).toEqual([3]);
     expect(got.has(a)).toBe(false);
   });
 

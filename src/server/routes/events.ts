@@ -59,7 +59,7 @@ const eventsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) 
       const { id } = request.params;
       const after = cursorOf(request.query.after, request.headers['last-event-id']);
       const doc = await loadJob(app, request, id);
-      const key = app.store.logKey({ job: id });
+      const key = app.store.logs.key({ job: id });
 
       if (wantsJson(request.headers.accept)) {
         const limit = request.query.limit ?? 1000;
@@ -74,7 +74,7 @@ const eventsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) 
         return reply.code(204).send(null);
       }
       // No cursor: the snapshot holds the history; then the log's newest entry and what follows.
-      const start = after ?? (await app.store.liveStart(key));
+      const start = after ?? (await app.store.logs.liveStart(key));
       const session = await sessions.start(reply, principalOf(request).tenant);
       session.write({ event: 'snapshot', data: { ...doc, links: jobLinks(base, id) }, retry: config.api.sseRetryMs });
       let sawTerminal = false;

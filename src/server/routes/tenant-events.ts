@@ -93,15 +93,15 @@ const tenantEventsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app,
 
       if (wantsJson(request.headers.accept)) {
         const limit = q.limit ?? 1000;
-        const events = await app.store.tenantEvents(tenant, { ...(after ? { after } : {}), limit });
+        const events = await app.store.logs.range(app.store.logs.key({ tenant }), { ...(after ? { after } : {}), limit });
         const items = events
           .filter((e) => filter.passes(e))
           .map(({ id, type, jobId, jobEventId, data }) => ({ id, type, jobId: jobId ?? '', jobEventId: jobEventId ?? '', data }));
         return reply.type('application/json').send({ events: items, nextCursor: events.at(-1)?.id ?? after ?? null });
       }
 
-      const key = app.store.logKey({ tenant });
-      const start = after ?? (await app.store.liveStart(key));
+      const key = app.store.logs.key({ tenant });
+      const start = after ?? (await app.store.logs.liveStart(key));
       const page = await app.store.list({ tenant, limit: SNAPSHOT_JOBS, ...(q.status ? { status: q.status } : {}) });
       const wanted = q.jobs ? new Set(q.jobs.split(',')) : undefined;
       const jobs = page.jobs
