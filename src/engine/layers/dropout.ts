@@ -5,8 +5,9 @@
 //   forward:  m = keep ? 1 / (1 - rate) : 0;   y = x * m        (identity when not training)
 //   backward: dx = dy * m
 //
-// The mask of sample i comes from Rng(hashSeed(seed, step, layerIndex, sampleOffset + i)): it
-// depends on the batch position only, so any split of a batch across threads gives the same masks.
+// The mask of sample i comes from Rng(hashSeed(seed, step, ...path, sampleOffset + i)) (path: the
+// layer's position, [i] at the top, [i, j] inside a residual block): it depends on the batch
+// position only, so any split of a batch across threads gives the same masks.
 
 import type { ResolvedLayer } from '../describe.js';
 import { Rng, hashSeed } from '../rng.js';
@@ -19,12 +20,14 @@ export class Dropout implements Layer {
   readonly outSize: number;
   readonly paramSlots: readonly ParamSlot[] = [];
   readonly rate: number;
+  private readonly path: readonly number[];
   private mask = EMPTY; // [N, ...] of 0 or 1 / (1 - rate)
   private masked = false; // whether the last forward applied a mask
 
   constructor(spec: Extract<ResolvedLayer, { type: 'dropout' }>) {
     this.index = spec.index;
     this.rate = spec.rate;
+    this.path = spec.path;
     this.inSize = spec.outShape.reduce((a, b) => a * b, 1);
     this.outSize = this.inSize;
   }
@@ -41,7 +44,7 @@ export class Dropout implements Layer {
     this.mask = grow(this.mask, len);
     const keep = 1 / (1 - this.rate);
     for (let s = 0; s < n; s++) {
-      const rng = new Rng(hashSeed(ctx.seed, ctx.step, this.index, ctx.sampleOffset + s));
+      const rng = new Rng(hashSeed(ctx.seed, ctx.step, ...this.path, ctx.sampleOffset + s));
       for (let i = s * this.inSize, end = i + this.inSize; i < end; i++) {
         const m = rng.next() < this.rate ? 0 : keep;
         this.mask[i] = m;

@@ -5,14 +5,18 @@ import type { ResolvedLayer } from '../describe.js';
 import { assertNever } from '../spec.js';
 import { ActivationLayer } from './activations.js';
 import { AvgPool2d } from './avg-pool2d.js';
+import { BatchNorm } from './batch-norm.js';
 import { Conv2d } from './conv2d.js';
 import { Dense } from './dense.js';
 import { Dropout } from './dropout.js';
+import { Dropout2d } from './dropout2d.js';
 import { Flatten } from './flatten.js';
+import { GlobalAvgPool2d } from './global-avg-pool2d.js';
 import type { Layer } from './layer.js';
 import { MaxPool2d } from './max-pool2d.js';
+import { Residual } from './residual.js';
 
-export type { BackwardContext, ForwardContext, Layer, ParamSlot } from './layer.js';
+export type { BackwardContext, BufferSlot, ForwardContext, Layer, ParamSlot } from './layer.js';
 export { activate, activationBackward } from './activations.js';
 
 export function createLayer(spec: ResolvedLayer): Layer {
@@ -40,6 +44,15 @@ export function createLayer(spec: ResolvedLayer): Layer {
         spec.alpha,
         spec.outShape.reduce((a, b) => a * b, 1),
       );
+    case 'batchNorm2d':
+    case 'batchNorm1d':
+      return new BatchNorm(spec);
+    case 'globalAvgPool2d':
+      return new GlobalAvgPool2d(spec);
+    case 'dropout2d':
+      return new Dropout2d(spec);
+    case 'residual':
+      return new Residual(spec, createLayer);
     default:
       return assertNever(spec);
   }
