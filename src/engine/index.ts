@@ -5,6 +5,7 @@ export { describe, resolveSpec, summarize, SpecError, defaultAlpha } from './des
 export type { LayerDescription, ModelDescription, ResolvedLayer, ResolvedSpec } from './describe.js';
 export { PRESETS, PRESET_NAMES, lenet5, fashionCnn, fashionResnet, presetSpec, type PresetName } from './presets.js';
 export { Rng, hashSeed, type RngState } from './rng.js';
+export { augmentBatch, augmentImage, validateAugment, roundHalfEven, AUGMENT_STREAM, type AugmentSpec } from './augment.js';
 export { initWeights, fillNormal, fillUniform } from './init.js';
 export {
   softmaxCrossEntropy,
