@@ -19,7 +19,9 @@ export const AugmentSchema = Type.Object(
       Type.Object(
         {
           probability: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'default 0.5' })),
-          scale: Type.Optional(Type.Tuple([Fraction, Fraction], { description: "[min, max] fraction of the image's area; default [0.02, 0.33]" })),
+          scale: Type.Optional(
+            Type.Tuple([Fraction, Fraction], { description: "[min, max] fraction of the image's area; default [0.02, 0.33]" }),
+          ),
           ratio: Type.Optional(Type.Tuple([Ratio, Ratio], { description: '[min, max] aspect ratio h / w; default [0.3, 3.3]' })),
           value: Type.Optional(Type.Number({ minimum: -LIMITS.pixel, maximum: LIMITS.pixel, description: 'default 0' })),
         },

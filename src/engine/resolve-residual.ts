@@ -12,8 +12,8 @@ import type { InitName } from './spec.js';
 import { shapeSize, type Shape } from './shape.js';
 import { isRecord, needImage, onlyFields, optionalBool, size2, SpecError } from './spec-fields.js';
 
-/** describe.ts's resolveLayers, passed in (describe.ts imports this file). */
-type ResolveLayers = (raw: unknown, field: string, path: number[], inShape: Shape, initAfter: InitName) => ResolvedLayer[];
+/** describe.ts's resolveLayers, passed in (describe.ts imports this file, through resolve-layer.ts). */
+export type ResolveLayers = (raw: unknown, field: string, path: number[], inShape: Shape, initAfter: InitName) => ResolvedLayer[];
 
 export function resolveResidual(
   raw: Record<string, unknown>,

@@ -2,7 +2,8 @@
 // parameters (buffers listed as tensors but not counted), FLOPs, nested descriptions and tensor
 // names, the default initialisers inside blocks, and errors naming the nested field.
 import { describe as suite, expect, it } from 'vitest';
-import { describe, resolveSpec, SpecError } from '../../src/engine/describe.js';
+import { describe, resolveSpec } from '../../src/engine/describe.js';
+import { expectSpecError } from '../helpers/spec-error.js';
 import { PRESETS } from '../../src/engine/presets.js';
 import type { LayerSpec, ModelSpec } from '../../src/engine/spec.js';
 
@@ -271,15 +272,6 @@ suite('describe rejects impossible blocks, naming the nested field', () => {
   ];
 
   it.each(cases)('%s', (_name, spec, field, message) => {
-    let error: unknown;
-    try {
-      describe(spec());
-    } catch (err) {
-      error = err;
-    }
-    expect(error).toBeInstanceOf(SpecError);
-    expect((error as SpecError).field).toBe(field);
-    expect((error as SpecError).message).toMatch(message);
-    expect((error as SpecError).message.startsWith(`${field}: `)).toBe(true);
+    expectSpecError(() => describe(spec()), field, message);
   });
 });

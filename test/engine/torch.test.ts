@@ -26,7 +26,7 @@ import {
   updateRunningStats,
   type ModelSpec,
 } from '../../src/engine/index.js';
-import { relativeError } from '../helpers/tfjs-reference.js';
+import { relativeError } from '../helpers/compare.js';
 
 const script = fileURLToPath(new URL('./torch/reference.py', import.meta.url));
 const env = {

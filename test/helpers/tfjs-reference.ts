@@ -20,11 +20,21 @@
 //   window (padded zeros count, PyTorch's count_include_pad=True) or by the real inputs in the window
 //   (TensorFlow 'same'), per `conventions.avgPoolCountPadding`.
 //
+// Batch norm: tf.moments over N, H, W of the batch given (options.batchNorm 'batch', training) or the
+// running statistics from the weights ('running', the default: inference). Global average pooling:
+// tf.mean over H, W. Residual blocks: their layers built the same way (`layers.{i}.layers.{j}.*`)
+// plus the shortcut (a 1x1 conv, `layers.{i}.shortcut.*`) or x itself. Dropout and dropout2d take
+// Convoy's masks, keyed by the layer's name without `layers.` (`3`, `5.layers.2`).
+//
 // Losses (batch mean, like PyTorch reduction='mean'):
-//   cross-entropy: mean over samples of -log softmax(logits)[label]   (tf.losses.softmaxCrossEntropy)
+//   cross-entropy: mean over samples of -log softmax(logits)[label]   (tf.losses.softmaxCrossEntropy,
+//                  with options.labelSmoothing as its labelSmoothing)
 //   mse:           mean over samples of sum (or mean, per conventions.mse) over outputs of (y - onehot)^2
 import * as tf from '@tensorflow/tfjs';
-import type { ActivationName, LayerSpec, ModelSpec, Padding, Size2 } from '../../src/engine/spec.js';
+import type { LayerSpec, ModelSpec, Padding, Size2 } from '../../src/engine/spec.js';
+import { activate, conv2dValid, flattenChw } from './tfjs-ops.js';
+
+export { relativeError, seededUniform } from './compare.js';
 
 export interface NamedTensor {
   name: string;
@@ -155,66 +165,6 @@ function findParam(named: Map<string, NamedTensor>, name: string, shape: number[
   }
   if (t.data.length !== shape.reduce((a, b) => a * b, 1)) throw new Error(`reference: ${name} has wrong length`);
   return t;
-}
-
-function activate(x: tf.Tensor, name: ActivationName | undefined, alpha: number | undefined): tf.Tensor {
-  switch (name) {
-    case undefined:
-      return x;
-    case 'relu':
-      return tf.relu(x);
-    case 'leakyRelu':
-      return tf.leakyRelu(x, alpha ?? 0.01);
-    case 'elu': {
-      const a = alpha ?? 1;
-      // tf.elu has alpha fixed at 1; elu_a(x) = x for x > 0, a * (exp(x) - 1) otherwise,
-      // i.e. elu(x) scaled by 1 where x > 0 and by a elsewhere (tf.step's gradient is zero).
-      return a === 1 ? tf.elu(x) : tf.mul(tf.elu(x), tf.add(a, tf.mul(1 - a, tf.step(x))));
-    }
-    case 'sigmoid':
-      return tf.sigmoid(x);
-    case 'tanh':
-      return tf.tanh(x);
-  }
-}
-
-/**
- * tf.conv2d ('valid') with its gradients spelled out, because tfjs-cpu's Conv2DBackpropFilter kernel
- * is pathologically slow (30 s for one 3x3 32->64 conv on 3 images of 26x26). Forward and dx are
- * tfjs's own kernels (Conv2D, Conv2DBackpropInput); dW is tfjs's Conv2D too, in the textbook form
- *   dW[ky, kx, c, f] = sum_{n,i,j} x[n, i*sh + ky, j*sw + kx, c] * dy[n, i, j, f]
- * i.e. a stride-1 convolution of x (channels as batch) with dy (batch as channels) dilated by the
- * stride, cropped to the kernel size. test/engine/tfjs/reference.test.ts checks it against finite
- * differences of a naive loop, strided cases included.
- */
-const conv2dValid = (x: tf.Tensor4D, w: tf.Tensor4D, [sh, sw]: [number, number]): tf.Tensor4D =>
-  tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [x, w, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
-    save([x, w]);
-    return {
-      value: tf.conv2d(x, w, [sh, sw], 'valid'),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
-        const [kh, kw] = ws.shape;
-        const dx = tf.conv2dTranspose(dy as tf.Tensor4D, ws, xs.shape, [sh, sw], 'valid');
-        const corr = tf.conv2d(
-          tf.transpose(xs, [3, 1, 2, 0]), // [C, H, W, N]
-          tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D, // [OH, OW, N, F]
-          1,
-          'valid',
-          'NHWC',
-          [sh, sw],
-        ); // [C, >= kh, >= kw, F]
-        const dw = tf.transpose(tf.slice(corr, [0, 0, 0, 0], [-1, kh, kw, -1]), [1, 2, 0, 3]);
-        return [dx, dw];
-      },
-    };
-  })(x, w) as tf.Tensor4D;
-
-/** NHWC -> [n, C*H*W] in C, H, W order. */
-function flattenChw(x: tf.Tensor): tf.Tensor2D {
-  const [n, h, w, c] = x.shape as [number, number, number, number];
-  return tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [n, c * h * w]);
 }
 
 type Step = (x: tf.Tensor, params: tf.Tensor[]) => tf.Tensor;
@@ -514,45 +464,4 @@ export async function runReference(
 
 function shapeOf(s: Shape, n: number): number[] {
   return s.kind === 'flat' ? [n, s.f] : [n, s.c, s.h, s.w];
-}
-
-// ---------------------------------------------------------------------------------------------
-// Comparison
-// ---------------------------------------------------------------------------------------------
-
-/**
- * Relative error of `actual` against the reference `expected`:
- *   max_i |actual_i - expected_i| / max_i |expected_i|
- * i.e. the worst absolute difference measured against the largest magnitude in the reference tensor
- * (not element-wise, which would blow up on values near zero). An all-zero reference compares
- * absolutely. Throws on a length mismatch or a non-finite value.
- */
-export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  if (actual.length !== expected.length) throw new Error(`length ${actual.length} vs reference ${expected.length}`);
-  let maxDiff = 0;
-  let maxRef = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i]!;
-    const e = expected[i]!;
-    if (!Number.isFinite(a) || !Number.isFinite(e)) return Infinity;
-    maxDiff = Math.max(maxDiff, Math.abs(a - e));
-    maxRef = Math.max(maxRef, Math.abs(e));
-  }
-  return maxRef === 0 ? maxDiff : maxDiff / maxRef;
-}
-
-/** Deterministic uniform values in [lo, hi) from a small LCG-free hash (independent of the engine's RNG). */
-export function seededUniform(count: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const out = new Float32Array(count);
-  let s = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < count; i++) {
-    // xorshift32
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out[i] = lo + ((s >>> 8) / 16777216) * (hi - lo);
-  }
-  return out;
 }

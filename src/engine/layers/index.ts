@@ -9,7 +9,6 @@ import { BatchNorm } from './batch-norm.js';
 import { Conv2d } from './conv2d.js';
 import { Dense } from './dense.js';
 import { Dropout } from './dropout.js';
-import { Dropout2d } from './dropout2d.js';
 import { Flatten } from './flatten.js';
 import { GlobalAvgPool2d } from './global-avg-pool2d.js';
 import type { Layer } from './layer.js';
@@ -32,6 +31,7 @@ export function createLayer(spec: ResolvedLayer): Layer {
     case 'flatten':
       return new Flatten(spec);
     case 'dropout':
+    case 'dropout2d':
       return new Dropout(spec);
     case 'relu':
     case 'leakyRelu':
@@ -49,8 +49,6 @@ export function createLayer(spec: ResolvedLayer): Layer {
       return new BatchNorm(spec);
     case 'globalAvgPool2d':
       return new GlobalAvgPool2d(spec);
-    case 'dropout2d':
-      return new Dropout2d(spec);
     case 'residual':
       return new Residual(spec, createLayer);
     default:
