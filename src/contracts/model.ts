@@ -6,8 +6,9 @@
 //
 // The layer list is a `oneOf` with a `discriminator` on `type` (Ajv and OpenAPI 3.1 both read it),
 // so a bad layer is reported by its own branch (`/model/layers/3/kernelSize must be <= 64`).
-// A residual block holds a layer list of its own, so LayerSpec is recursive: a `$defs` entry with
-// `$id: LayerSpec` that the block's `layers` items `$ref` (`/model/layers/5/layers/1/filters`).
+// A residual block holds a layer list of its own, so LayerSpec is recursive: the schema carries
+// `$id: LayerSpec` and the block's `layers` items `$ref` it (`/model/layers/5/layers/1/filters`).
+// (openapi.yaml lifts it into components/schemas/LayerSpec: src/server/openapi.ts.)
 import Type, { type Static, type TSchema } from 'typebox';
 import { LIMITS } from './limits.js';
 
@@ -168,10 +169,10 @@ export function discriminated<T extends TSchema>(union: T & { anyOf: TSchema[] }
 /** The layer union closed over itself (a residual block's `layers` are LayerSpecs): its static type. */
 const layerCycle = Type.Cyclic({ LayerSpec: layerUnion }, 'LayerSpec');
 
-/** One layer, recursive: the discriminated union under `$defs`, with `$id` LayerSpec for the blocks' `$ref`s. */
+/** One layer, recursive: the discriminated union with `$id` LayerSpec, which residual blocks' `layers` `$ref`. */
 export const LayerSpecSchema = Type.Unsafe<Static<typeof layerCycle>>({
-  $defs: { LayerSpec: { ...discriminated(layerUnion, 'type', 'one layer; `type` picks the kind'), $id: 'LayerSpec' } },
-  $ref: 'LayerSpec',
+  ...discriminated(layerUnion, 'type', 'one layer; `type` picks the kind'),
+  $id: 'LayerSpec',
 });
 export type LayerSpec = Static<typeof LayerSpecSchema>;
 
