@@ -1743,7 +1743,7 @@ export interface components {
         JobSubmission: {
             model: components["schemas"]["ModelSpec"] | {
                 /** @enum {unknown} */
-                preset: "lenet5" | "fashion-cnn";
+                preset: "lenet5" | "fashion-cnn" | "fashion-resnet";
             };
             dataset: components["schemas"]["DatasetRef"];
             training: components["schemas"]["Training"];
@@ -1901,6 +1901,41 @@ export interface components {
             type: "relu" | "leakyRelu" | "elu" | "sigmoid" | "tanh";
             /** @description leakyRelu slope (default 0.01) or elu alpha (default 1) */
             alpha?: number;
+        } | {
+            /**
+             * @description batchNorm2d on [C, H, W], batchNorm1d on flat [F]
+             * @enum {unknown}
+             */
+            type: "batchNorm2d" | "batchNorm1d";
+            /** @description running = (1 - momentum) running + momentum * batch statistic; default 0.1 */
+            momentum?: number;
+            /** @description added to the variance; default 1e-5 */
+            eps?: number;
+        } | {
+            /**
+             * @description the mean of each channel: [C, H, W] -> [C]
+             * @constant
+             */
+            type: "globalAvgPool2d";
+        } | {
+            /** @constant */
+            type: "dropout2d";
+            /** @description probability of zeroing a whole channel, in [0, 1) */
+            rate: number;
+        } | {
+            /** @constant */
+            type: "residual";
+            /** @description the block: output = layers(x) + shortcut(x) */
+            layers: components["schemas"]["LayerSpec"][];
+            /** @description a 1x1 conv2d with this stride to the block's output channels; default: the identity */
+            shortcut?: {
+                /** @description n means [n, n]; [h, w] otherwise */
+                stride?: number | [
+                    number,
+                    number
+                ];
+                useBias?: boolean;
+            };
         });
         /** @description exactly one of {builtin}, {id} (an uploaded dataset) or {inline} */
         DatasetRef: {
@@ -1937,6 +1972,35 @@ export interface components {
              * @enum {unknown}
              */
             loss?: "cross-entropy" | "mse";
+            /** @description cross-entropy against (1 - e) one-hot + e / classes (PyTorch label_smoothing); default 0 */
+            labelSmoothing?: number;
+            /** @description random transformations of each training image, in this order: crop, flip, erasing; drawn from (seed, epoch, the sample's index), so a job's batches are the same on any worker, any thread count and after a resume */
+            augment?: {
+                /** @description pad, then cut a window of the image size at a random offset */
+                randomCrop?: {
+                    /** @description zeros added on every side before the crop */
+                    padding: number;
+                };
+                /** @description mirror left-right with probability 0.5 */
+                horizontalFlip?: boolean;
+                /** @description set a random rectangle to `value` (PyTorch RandomErasing) */
+                randomErasing?: {
+                    /** @description default 0.5 */
+                    probability?: number;
+                    /** @description [min, max] fraction of the image's area; default [0.02, 0.33] */
+                    scale?: [
+                        number,
+                        number
+                    ];
+                    /** @description [min, max] aspect ratio h / w; default [0.3, 3.3] */
+                    ratio?: [
+                        number,
+                        number
+                    ];
+                    /** @description default 0 */
+                    value?: number;
+                };
+            };
             seed?: number;
             /** @default true */
             shuffle?: boolean;
@@ -1998,7 +2062,7 @@ export interface components {
             tensors: components["schemas"]["TensorInput"][];
         };
         TensorInput: {
-            /** @description layers.{i}.weight or layers.{i}.bias */
+            /** @description layers.{i}.weight, .bias, .running_mean, .running_var; inside a residual block layers.{i}.layers.{j}.weight, layers.{i}.shortcut.weight, ... */
             name: string;
             shape: number[];
             data: string | number[];

@@ -4,6 +4,7 @@ export * from './limits.js';
 export * from './common.js';
 export * from './problem.js';
 export * from './model.js';
+export * from './augment.js';
 export * from './submission.js';
 export * from './jobs.js';
 export * from './events.js';

@@ -6,6 +6,9 @@
 //
 // The layer list is a `oneOf` with a `discriminator` on `type` (Ajv and OpenAPI 3.1 both read it),
 // so a bad layer is reported by its own branch (`/model/layers/3/kernelSize must be <= 64`).
+// A residual block holds a layer list of its own, so LayerSpec is recursive: the schema carries
+// `$id: LayerSpec` and the block's `layers` items `$ref` it (`/model/layers/5/layers/1/filters`).
+// (openapi.yaml lifts it into components/schemas/LayerSpec: src/server/openapi.ts.)
 import Type, { type Static, type TSchema } from 'typebox';
 import { LIMITS } from './limits.js';
 
@@ -89,6 +92,52 @@ export const ActivationSpecSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const BatchNormSpecSchema = Type.Object(
+  {
+    type: Type.Enum(['batchNorm2d', 'batchNorm1d'], { description: 'batchNorm2d on [C, H, W], batchNorm1d on flat [F]' }),
+    momentum: Type.Optional(
+      Type.Number({ minimum: 0, maximum: 1, description: 'running = (1 - momentum) running + momentum * batch statistic; default 0.1' }),
+    ),
+    eps: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'added to the variance; default 1e-5' })),
+  },
+  { additionalProperties: false },
+);
+
+export const GlobalAvgPool2dSpecSchema = Type.Object(
+  { type: Type.Literal('globalAvgPool2d', { description: 'the mean of each channel: [C, H, W] -> [C]' }) },
+  { additionalProperties: false },
+);
+
+export const Dropout2dSpecSchema = Type.Object(
+  {
+    type: Type.Literal('dropout2d'),
+    rate: Type.Number({ minimum: 0, exclusiveMaximum: 1, description: 'probability of zeroing a whole channel, in [0, 1)' }),
+  },
+  { additionalProperties: false },
+);
+
+export const ShortcutSpecSchema = Type.Object(
+  {
+    stride: Type.Optional(Size2Schema),
+    useBias: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false, description: "a 1x1 conv2d with this stride to the block's output channels; default: the identity" },
+);
+
+/** Not exported alone: its `$ref` resolves only inside LayerSpecSchema. */
+const ResidualSpecSchema = Type.Object(
+  {
+    type: Type.Literal('residual'),
+    layers: Type.Array(Type.Ref('LayerSpec'), {
+      minItems: 1,
+      maxItems: LIMITS.layers,
+      description: 'the block: output = layers(x) + shortcut(x)',
+    }),
+    shortcut: Type.Optional(ShortcutSpecSchema),
+  },
+  { additionalProperties: false },
+);
+
 const layerUnion = Type.Union([
   Conv2dSpecSchema,
   Pool2dSpecSchema,
@@ -96,6 +145,10 @@ const layerUnion = Type.Union([
   FlattenSpecSchema,
   DropoutSpecSchema,
   ActivationSpecSchema,
+  BatchNormSpecSchema,
+  GlobalAvgPool2dSpecSchema,
+  Dropout2dSpecSchema,
+  ResidualSpecSchema,
 ]);
 
 /**
@@ -113,7 +166,14 @@ export function discriminated<T extends TSchema>(union: T & { anyOf: TSchema[] }
   });
 }
 
-export const LayerSpecSchema = discriminated(layerUnion, 'type', 'one layer; `type` picks the kind');
+/** The layer union closed over itself (a residual block's `layers` are LayerSpecs): its static type. */
+const layerCycle = Type.Cyclic({ LayerSpec: layerUnion }, 'LayerSpec');
+
+/** One layer, recursive: the discriminated union with `$id` LayerSpec, which residual blocks' `layers` `$ref`. */
+export const LayerSpecSchema = Type.Unsafe<Static<typeof layerCycle>>({
+  ...discriminated(layerUnion, 'type', 'one layer; `type` picks the kind'),
+  $id: 'LayerSpec',
+});
 export type LayerSpec = Static<typeof LayerSpecSchema>;
 
 export const InputShapeSchema = Type.Tuple([Dim(LIMITS.channels, 'channels'), Dim(LIMITS.side, 'height'), Dim(LIMITS.side, 'width')], {
@@ -129,7 +189,7 @@ export const ModelSpecSchema = Type.Object(
 );
 export type ModelSpec = Static<typeof ModelSpecSchema>;
 
-export const PRESET_NAMES = ['lenet5', 'fashion-cnn'] as const;
+export const PRESET_NAMES = ['lenet5', 'fashion-cnn', 'fashion-resnet'] as const;
 export const PresetNameSchema = Type.Enum([...PRESET_NAMES]);
 export type PresetName = Static<typeof PresetNameSchema>;
 

@@ -4,6 +4,7 @@ import Type, { type Static } from 'typebox';
 import { LIMITS } from './limits.js';
 import { ModelInputSchema, ModelSpecSchema, discriminated } from './model.js';
 import { IdSchema, ImageShapeSchema } from './common.js';
+import { AugmentSchema } from './augment.js';
 
 export const BUILTIN_DATASETS = ['fashion-mnist', 'mnist'] as const;
 
@@ -95,6 +96,14 @@ export const TrainingSchema = Type.Object(
     batchSize: Type.Integer({ minimum: 1, maximum: LIMITS.batchSize }),
     optimizer: OptimizerSchema,
     loss: Type.Optional(Type.Enum(['cross-entropy', 'mse'], { default: 'cross-entropy' })),
+    labelSmoothing: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        exclusiveMaximum: 1,
+        description: 'cross-entropy against (1 - e) one-hot + e / classes (PyTorch label_smoothing); default 0',
+      }),
+    ),
+    augment: Type.Optional(AugmentSchema),
     seed: Type.Optional(Type.Integer({ minimum: 0, maximum: LIMITS.seed })),
     shuffle: Type.Optional(Type.Boolean({ default: true })),
     schedule: Type.Optional(ScheduleSchema),
@@ -125,7 +134,11 @@ export type Stopping = Static<typeof StoppingSchema>;
 
 export const TensorInputSchema = Type.Object(
   {
-    name: Type.String({ pattern: '^layers\\.[0-9]+\\.(weight|bias)$', description: 'layers.{i}.weight or layers.{i}.bias' }),
+    name: Type.String({
+      pattern: '^layers\\.[0-9]+(\\.(layers\\.[0-9]+|shortcut))*\\.(weight|bias|running_mean|running_var)$',
+      description:
+        'layers.{i}.weight, .bias, .running_mean, .running_var; inside a residual block layers.{i}.layers.{j}.weight, layers.{i}.shortcut.weight, ...',
+    }),
     shape: Type.Array(Type.Integer({ minimum: 1, maximum: 1 << 24 }), { minItems: 1, maxItems: 4 }),
     data: Type.Union([
       Type.String({ contentEncoding: 'base64', description: 'little-endian float32, base64' }),

@@ -1,34 +1,28 @@
 // describe(spec): checks a model spec, infers every layer's output shape, parameter count and
-// forward FLOPs per sample, and rejects impossible specs with a SpecError naming `layers[i].field`.
+// forward FLOPs per sample, and rejects impossible specs with a SpecError naming `layers[i].field`
+// (`layers[5].layers[1].filters` inside a residual block).
 //
-// The HTTP server imports this file (and, through it, only spec.ts, shape.ts and spec-fields.ts):
-// keep it pure.
+// The HTTP server imports this file (and, through it, only spec.ts, spec-fields.ts, shape.ts,
+// resolve-layer.ts and resolve-residual.ts): keep it pure.
 //
 // Shapes: [C, H, W] before flatten, [F] after it. Like PyTorch, dense needs an explicit flatten.
 // FLOPs per sample, forward only (a training step costs about three times as much):
 //   conv2d  2 * outC * outH * outW * inC * kh * kw   (a multiply-add is 2 FLOPs)
 //   dense   2 * units * inputs
 //   + 1 per output for a bias, + 1 per output for a fused activation
-//   pooling 1 per window element read: C * outH * outW * ph * pw
-//   activation layers 1 per element; flatten and dropout 0
+//   pooling 1 per window element read: C * outH * outW * ph * pw; globalAvgPool2d 1 per input
+//   batchNorm 2 per element (at inference a per-channel scale and shift)
+//   activation layers 1 per element; flatten, dropout and dropout2d 0
+//   residual: its layers + its shortcut + 1 per output (the addition)
+// Parameters are the trainable tensors (PyTorch's parameters()); batch norm's running mean and
+// variance are buffers: listed in `tensors` (they are in the weights file), not counted in `params`.
 
-import { assertNever, LAYER_TYPES, type ActivationName, type InitName, type LayerType } from './spec.js';
-import { shapeSize, type Shape, type Window2d } from './shape.js';
-import {
-  alphaFor,
-  axisOut,
-  isRecord,
-  needImage,
-  optionalActivation,
-  optionalBool,
-  optionalInit,
-  positiveInt,
-  size2,
-  SpecError,
-  windowOf,
-} from './spec-fields.js';
+import type { ActivationName, InitName, LayerType } from './spec.js';
+import type { Shape, Window2d } from './shape.js';
+import { isRecord, positiveInt, SpecError } from './spec-fields.js';
+import { resolveLayer } from './resolve-layer.js';
 
-export { defaultAlpha, SpecError } from './spec-fields.js';
+export { SpecError, defaultAlpha } from './spec-fields.js';
 
 /** A tensor of a layer's weights file entry: `layers.{i}.weight` in PyTorch's layout. */
 export interface TensorShape {
@@ -42,8 +36,11 @@ export interface LayerDescription {
   outputShape: number[];
   params: number;
   flops: number;
-  /** Every tensor this layer keeps in the weights file, with its full name and shape. */
+  /** Every tensor this layer keeps in the weights file (parameters and buffers), with its full name and shape. */
   tensors: TensorShape[];
+  /** A residual block's layers (indices within the block) and its shortcut, when it has one. */
+  layers?: LayerDescription[];
+  shortcut?: LayerDescription;
 }
 
 export interface ModelDescription {
@@ -55,26 +52,31 @@ export interface ModelDescription {
 }
 
 interface ResolvedBase {
+  /** Position in its layer list (the model's, or a residual block's). */
   index: number;
+  /** Positions from the top: [i] for layers[i], [i, j] for layers[i].layers[j]; keys random streams. */
+  path: number[];
   inShape: Shape;
   outShape: Shape;
   params: number;
   flops: number;
-  /** The layer's parameter tensors, named by kind (`weight`, `bias`); [] for layers without any. */
+  /** The layer's tensors, named relative to it (`weight`, `running_mean`, `layers.0.weight`); [] for none. */
   tensors: TensorShape[];
 }
 
+export type ResolvedConv2d = ResolvedBase & {
+  type: 'conv2d';
+  filters: number;
+  window: Window2d;
+  useBias: boolean;
+  activation: ActivationName | null;
+  alpha: number;
+  init: InitName;
+};
+
 /** A layer with every default filled in and its geometry worked out: what the model builds from. */
 export type ResolvedLayer =
-  | (ResolvedBase & {
-      type: 'conv2d';
-      filters: number;
-      window: Window2d;
-      useBias: boolean;
-      activation: ActivationName | null;
-      alpha: number;
-      init: InitName;
-    })
+  | ResolvedConv2d
   | (ResolvedBase & { type: 'maxPool2d' | 'avgPool2d'; window: Window2d })
   | (ResolvedBase & {
       type: 'dense';
@@ -86,7 +88,11 @@ export type ResolvedLayer =
     })
   | (ResolvedBase & { type: 'flatten' })
   | (ResolvedBase & { type: 'dropout'; rate: number })
-  | (ResolvedBase & { type: ActivationName; alpha: number });
+  | (ResolvedBase & { type: 'dropout2d'; rate: number })
+  | (ResolvedBase & { type: ActivationName; alpha: number })
+  | (ResolvedBase & { type: 'batchNorm2d' | 'batchNorm1d'; momentum: number; eps: number })
+  | (ResolvedBase & { type: 'globalAvgPool2d' })
+  | (ResolvedBase & { type: 'residual'; layers: ResolvedLayer[]; shortcut: ResolvedConv2d | null });
 
 export interface ResolvedSpec {
   input: [number, number, number];
@@ -94,21 +100,25 @@ export interface ResolvedSpec {
   outputShape: Shape;
 }
 
-const RELU_FAMILY: ReadonlySet<string> = new Set(['relu', 'leakyRelu', 'elu']);
+/** Where a layer sits: its index in its list, its path from the top, and its field prefix. */
+export interface Site {
+  index: number;
+  path: number[];
+  at: string;
+}
 
-const ALLOWED_FIELDS: Record<LayerType, readonly string[]> = {
-  conv2d: ['type', 'filters', 'kernelSize', 'stride', 'padding', 'useBias', 'activation', 'alpha', 'init'],
-  maxPool2d: ['type', 'poolSize', 'stride', 'padding'],
-  avgPool2d: ['type', 'poolSize', 'stride', 'padding'],
-  dense: ['type', 'units', 'useBias', 'activation', 'alpha', 'init'],
-  flatten: ['type'],
-  dropout: ['type', 'rate'],
-  relu: ['type'],
-  leakyRelu: ['type', 'alpha'],
-  elu: ['type', 'alpha'],
-  sigmoid: ['type'],
-  tanh: ['type'],
-};
+const RELU_FAMILY: ReadonlySet<string> = new Set(['relu', 'leakyRelu', 'elu']);
+/** Layers that do not change which activation a conv2d/dense output meets (for the default init). */
+const PASS_THROUGH: ReadonlySet<string> = new Set([
+  'maxPool2d',
+  'avgPool2d',
+  'dropout',
+  'flatten',
+  'batchNorm2d',
+  'batchNorm1d',
+  'globalAvgPool2d',
+  'dropout2d',
+]);
 
 /** Checks a spec and returns the per-layer summary (shapes, parameters, FLOPs per sample). */
 export function describe(spec: unknown): ModelDescription {
@@ -117,14 +127,7 @@ export function describe(spec: unknown): ModelDescription {
 
 /** The per-layer summary of an already resolved spec. */
 export function summarize(resolved: ResolvedSpec): ModelDescription {
-  const layers = resolved.layers.map((l) => ({
-    index: l.index,
-    type: l.type,
-    outputShape: [...l.outShape],
-    params: l.params,
-    flops: l.flops,
-    tensors: l.tensors.map((t) => ({ name: `layers.${l.index}.${t.name}`, shape: [...t.shape] })),
-  }));
+  const layers = resolved.layers.map((l) => describeLayer(l, `layers.${l.index}.`));
   return {
     input: [...resolved.input],
     layers,
@@ -132,6 +135,22 @@ export function summarize(resolved: ResolvedSpec): ModelDescription {
     params: layers.reduce((s, l) => s + l.params, 0),
     flops: layers.reduce((s, l) => s + l.flops, 0),
   };
+}
+
+function describeLayer(l: ResolvedLayer, prefix: string): LayerDescription {
+  const d: LayerDescription = {
+    index: l.index,
+    type: l.type,
+    outputShape: [...l.outShape],
+    params: l.params,
+    flops: l.flops,
+    tensors: l.tensors.map((t) => ({ name: `${prefix}${t.name}`, shape: [...t.shape] })),
+  };
+  if (l.type === 'residual') {
+    d.layers = l.layers.map((c) => describeLayer(c, `${prefix}layers.${c.index}.`));
+    if (l.shortcut) d.shortcut = describeLayer(l.shortcut, `${prefix}shortcut.`);
+  }
+  return d;
 }
 
 /** Checks a spec and fills in every default; throws SpecError on the first problem. */
@@ -147,18 +166,8 @@ export function resolveSpec(spec: unknown): ResolvedSpec {
   input.forEach((v, i) => {
     positiveInt(v, `input[${i}]`);
   });
-  const layersIn = spec.layers;
-  if (!Array.isArray(layersIn) || layersIn.length === 0) {
-    throw new SpecError('layers', 'must be a non-empty list of layers');
-  }
-
-  let shape: Shape = input as number[];
-  const layers: ResolvedLayer[] = [];
-  layersIn.forEach((raw: unknown, index) => {
-    const layer = resolveLayer(raw, index, shape, defaultInit(layersIn, index));
-    layers.push(layer);
-    shape = layer.outShape;
-  });
+  const layers = resolveLayers(spec.layers, 'layers', [], input as number[], 'glorotUniform');
+  const shape = layers[layers.length - 1]!.outShape;
   if (shape.length !== 1) {
     throw new SpecError(
       'layers',
@@ -168,132 +177,37 @@ export function resolveSpec(spec: unknown): ResolvedSpec {
   return { input: [...(input as number[])] as [number, number, number], layers, outputShape: shape };
 }
 
-function resolveLayer(raw: unknown, index: number, inShape: Shape, initDefault: InitName): ResolvedLayer {
-  const at = `layers[${index}]`;
-  if (!isRecord(raw)) throw new SpecError(at, 'must be an object with a `type`');
-  const type = raw.type;
-  if (typeof type !== 'string' || !(LAYER_TYPES as readonly string[]).includes(type)) {
-    throw new SpecError(`${at}.type`, `unknown layer type ${JSON.stringify(type)} (expected one of ${LAYER_TYPES.join(', ')})`);
-  }
-  const t = type as LayerType;
-  for (const key of Object.keys(raw)) {
-    if (!ALLOWED_FIELDS[t].includes(key)) throw new SpecError(`${at}.${key}`, `unknown field for ${t}`);
-  }
-  const base = { index, inShape, tensors: [] as TensorShape[] };
-  const field = (name: string): string => `${at}.${name}`;
-
-  switch (t) {
-    case 'conv2d': {
-      const [c, h, w] = needImage(inShape, at, t);
-      const filters = positiveInt(raw.filters, field('filters'));
-      const [kh, kw] = size2(raw.kernelSize, field('kernelSize'));
-      const window = windowOf(h, w, kh, kw, raw, at, 'kernelSize', false);
-      const useBias = optionalBool(raw.useBias, field('useBias'), true);
-      const activation = optionalActivation(raw.activation, field('activation'));
-      const alpha = alphaFor(raw.alpha, field('alpha'), activation);
-      const init = optionalInit(raw.init, field('init'));
-      const outH = axisOut(h, window.kh, window.sh, window.padTop, window.padBottom);
-      const outW = axisOut(w, window.kw, window.sw, window.padLeft, window.padRight);
-      const outShape = [filters, outH, outW];
-      const outputs = filters * outH * outW;
-      const tensors = weightAndBias([filters, c, kh, kw], useBias);
-      return {
-        ...base,
-        tensors,
-        type: t,
-        filters,
-        window,
-        useBias,
-        activation,
-        alpha,
-        init: init ?? initDefault,
-        outShape,
-        params: tensorsSize(tensors),
-        flops: 2 * outputs * c * kh * kw + (useBias ? outputs : 0) + (activation ? outputs : 0),
-      };
-    }
-    case 'maxPool2d':
-    case 'avgPool2d': {
-      const [c, h, w] = needImage(inShape, at, t);
-      const [ph, pw] = size2(raw.poolSize, field('poolSize'));
-      const window = windowOf(h, w, ph, pw, raw, at, 'poolSize', true);
-      const outH = axisOut(h, window.kh, window.sh, window.padTop, window.padBottom);
-      const outW = axisOut(w, window.kw, window.sw, window.padLeft, window.padRight);
-      return { ...base, type: t, window, outShape: [c, outH, outW], params: 0, flops: c * outH * outW * ph * pw };
-    }
-    case 'dense': {
-      if (inShape.length !== 1) {
-        throw new SpecError(at, `dense needs a flat input but gets [${inShape.join(', ')}]: add a flatten layer before it`);
-      }
-      const inputs = inShape[0]!;
-      const units = positiveInt(raw.units, field('units'));
-      const useBias = optionalBool(raw.useBias, field('useBias'), true);
-      const activation = optionalActivation(raw.activation, field('activation'));
-      const alpha = alphaFor(raw.alpha, field('alpha'), activation);
-      const init = optionalInit(raw.init, field('init'));
-      const tensors = weightAndBias([units, inputs], useBias);
-      return {
-        ...base,
-        tensors,
-        type: t,
-        units,
-        useBias,
-        activation,
-        alpha,
-        init: init ?? initDefault,
-        outShape: [units],
-        params: tensorsSize(tensors),
-        flops: 2 * units * inputs + (useBias ? units : 0) + (activation ? units : 0),
-      };
-    }
-    case 'flatten': {
-      if (inShape.length !== 3) throw new SpecError(at, `flatten needs a [C, H, W] input but gets [${inShape.join(', ')}]`);
-      return { ...base, type: t, outShape: [shapeSize(inShape)], params: 0, flops: 0 };
-    }
-    case 'dropout': {
-      const rate = raw.rate;
-      if (typeof rate !== 'number' || !Number.isFinite(rate) || rate < 0 || rate >= 1) {
-        throw new SpecError(field('rate'), `must be a number in [0, 1), got ${JSON.stringify(rate)}`);
-      }
-      return { ...base, type: t, rate, outShape: inShape, params: 0, flops: 0 };
-    }
-    case 'relu':
-    case 'leakyRelu':
-    case 'elu':
-    case 'sigmoid':
-    case 'tanh': {
-      const alpha = alphaFor(raw.alpha, field('alpha'), t);
-      return { ...base, type: t, alpha, outShape: inShape, params: 0, flops: shapeSize(inShape) };
-    }
-    default:
-      return assertNever(t);
-  }
-}
-
-/** conv2d's and dense's tensors: a weight whose first dimension is the outputs, and their bias. */
-function weightAndBias(weight: number[], useBias: boolean): TensorShape[] {
-  const tensors = [{ name: 'weight', shape: weight }];
-  if (useBias) tensors.push({ name: 'bias', shape: [weight[0]!] });
-  return tensors;
-}
-
-function tensorsSize(tensors: readonly TensorShape[]): number {
-  return tensors.reduce((sum, t) => sum + shapeSize(t.shape), 0);
+/**
+ * Resolves a layer list (the model's, or a residual block's) on an input of `inShape`. `field` is
+ * the list's name in errors (`layers`, `layers[5].layers`), `path` the block's position, and
+ * `initAfter` the default init of a conv2d/dense whose output leaves the list before meeting an
+ * activation (what follows the block decides it).
+ */
+export function resolveLayers(raw: unknown, field: string, path: number[], inShape: Shape, initAfter: InitName): ResolvedLayer[] {
+  if (!Array.isArray(raw) || raw.length === 0) throw new SpecError(field, 'must be a non-empty list of layers');
+  let shape = inShape;
+  return raw.map((layer: unknown, index) => {
+    const site = { index, path: [...path, index], at: `${field}[${index}]` };
+    const resolved = resolveLayer(layer, site, shape, defaultInit(raw, index, initAfter), resolveLayers);
+    shape = resolved.outShape;
+    return resolved;
+  });
 }
 
 /**
  * The default initialiser of layer i (conv2d/dense): He normal when its output goes through a
- * relu-family activation (fused, or the next layer after any pooling, dropout or flatten),
- * Glorot uniform otherwise. Reads the raw specs loosely: they are validated when resolved.
+ * relu-family activation (fused, or the next layer after any pooling, dropout, flatten or batch
+ * norm), Glorot uniform otherwise; `after` when the list ends first (a residual block's layers:
+ * what follows the block). Reads the raw specs loosely: they are validated when resolved.
  */
-function defaultInit(layers: unknown[], i: number): InitName {
+function defaultInit(layers: unknown[], i: number, after: InitName): InitName {
   const fused = isRecord(layers[i]) ? layers[i].activation : undefined;
   if (typeof fused === 'string') return RELU_FAMILY.has(fused) ? 'heNormal' : 'glorotUniform';
   for (let j = i + 1; j < layers.length; j++) {
     const next = layers[j];
     const type = isRecord(next) ? next.type : undefined;
-    if (type === 'maxPool2d' || type === 'avgPool2d' || type === 'dropout' || type === 'flatten') continue;
+    if (typeof type === 'string' && PASS_THROUGH.has(type)) continue;
     return typeof type === 'string' && RELU_FAMILY.has(type) ? 'heNormal' : 'glorotUniform';
   }
-  return 'glorotUniform';
+  return after;
 }

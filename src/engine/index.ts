@@ -3,8 +3,9 @@
 export * from './spec.js';
 export { describe, resolveSpec, summarize, SpecError, defaultAlpha } from './describe.js';
 export type { LayerDescription, ModelDescription, ResolvedLayer, ResolvedSpec } from './describe.js';
-export { PRESETS, PRESET_NAMES, lenet5, fashionCnn, presetSpec, type PresetName } from './presets.js';
+export { PRESETS, PRESET_NAMES, lenet5, fashionCnn, fashionResnet, presetSpec, type PresetName } from './presets.js';
 export { Rng, hashSeed, type RngState } from './rng.js';
+export { augmentBatch, augmentImage, validateAugment, roundHalfEven, AUGMENT_STREAM, type AugmentSpec } from './augment.js';
 export { initWeights, fillNormal, fillUniform } from './init.js';
 export {
   softmaxCrossEntropy,
@@ -15,19 +16,10 @@ export {
   type LossName,
   type Labels,
 } from './losses.js';
-export {
-  Model,
-  createModel,
-  computeGradients,
-  forward,
-  predict,
-  evaluate,
-  INFERENCE_CHUNK,
-  type ParamInfo,
-  type CreateModelOptions,
-  type GradientArgs,
-} from './model.js';
-export { createLayer, type Layer, type ForwardContext, type BackwardContext, type ParamSlot } from './layers/index.js';
+export { Model, createModel, computeGradients, forward, type ParamInfo, type CreateModelOptions, type GradientArgs } from './model.js';
+export { predict, evaluate, INFERENCE_CHUNK } from './inference.js';
+export { updateRunningStats, type BufferInfo, type ShardStats, type BuffersOwner } from './running-stats.js';
+export { createLayer, type Layer, type ForwardContext, type BackwardContext, type ParamSlot, type BufferSlot } from './layers/index.js';
 export { shapeSize, type Shape, type Window2d } from './shape.js';
 export * from './optim/index.js';
 export { encodeSafetensors, decodeSafetensors, SafetensorsError, type NamedTensor, type Safetensors } from './safetensors.js';

@@ -7,6 +7,9 @@
 // softmaxCrossEntropy (fused, numerically stable: shift by the row max before exp)
 //   p = softmax(z);  l_n = -log p[label] = log(sum_k e^(z_k - m)) - (z_label - m)
 //   dl_n/dz = p - y   (y one-hot)
+// with label smoothing e (PyTorch's CrossEntropyLoss(label_smoothing=e)) the target is
+//   q = (1 - e) y + e / K:   l_n = -sum_k q_k log p_k,   dl_n/dz = p - q
+// (e = 0 is plain cross-entropy, bit for bit)
 //
 // meanSquaredError against one-hot targets, on the raw outputs (no softmax), the mean over
 // classes per sample, so that the batch mean equals PyTorch's MSELoss()(output, one_hot(y)):
@@ -26,18 +29,24 @@ export function softmaxCrossEntropy(
   classes: number,
   dlogits: Float32Array | null,
   scale: number,
+  labelSmoothing = 0,
 ): number {
+  if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new RangeError(`labelSmoothing ${labelSmoothing} is not in [0, 1]`);
+  const spread = labelSmoothing / classes; // q_k = (1 - e) y_k + e / K
   let total = 0;
   for (let s = 0; s < n; s++) {
     const row = s * classes;
     const label = checkLabel(labels, s, classes);
     const max = rowMax(logits, row, classes);
     const logSum = Math.log(sumExp(logits, row, classes, max));
-    total += logSum - (logits[row + label]! - max);
+    total += logSum - (1 - labelSmoothing) * (logits[row + label]! - max);
+    if (labelSmoothing > 0) {
+      for (let k = 0; k < classes; k++) total -= spread * (logits[row + k]! - max);
+    }
     if (dlogits) {
       for (let k = 0; k < classes; k++) {
         const p = Math.exp(logits[row + k]! - max - logSum);
-        dlogits[row + k] = (p - (k === label ? 1 : 0)) * scale;
+        dlogits[row + k] = (p - ((k === label ? 1 - labelSmoothing : 0) + spread)) * scale;
       }
     }
   }
@@ -67,6 +76,7 @@ export function meanSquaredError(
   return total;
 }
 
+/** The loss sum of n samples (and scale * its gradient in `doutputs`); labelSmoothing: cross-entropy only. */
 export function computeLoss(
   loss: LossName,
   outputs: Float32Array,
@@ -75,11 +85,13 @@ export function computeLoss(
   classes: number,
   doutputs: Float32Array | null,
   scale: number,
+  labelSmoothing = 0,
 ): number {
   switch (loss) {
     case 'cross-entropy':
-      return softmaxCrossEntropy(outputs, labels, n, classes, doutputs, scale);
+      return softmaxCrossEntropy(outputs, labels, n, classes, doutputs, scale, labelSmoothing);
     case 'mse':
+      if (labelSmoothing !== 0) throw new RangeError('labelSmoothing applies to the cross-entropy loss only');
       return meanSquaredError(outputs, labels, n, classes, doutputs, scale);
     default:
       return assertNever(loss);

@@ -5,17 +5,24 @@
 //   backward: d_L = dloss/dlogits * scale;  d_i = layer_i.backward(d_{i+1}), layers in reverse,
 //             each adding its dW into its slice of `grads`
 //
+// State that is not trained (batch norm's running mean and variance) lives apart, in a flat buffer
+// vector (model.buffers order), so no optimizer ever sees it:
+//   bufferValues = [layers.1.running_mean | layers.1.running_var | ...]   read at inference
+//   batchStats   (same layout) written by a training forward: this call's batch statistics, which
+//                updateRunningStats (running-stats.ts) folds into bufferValues, shard by shard
+//
 // Activation buffers belong to the model and grow with the largest n seen; no step allocates.
 
 import { resolveSpec, summarize, type ModelDescription, type ResolvedSpec } from './describe.js';
 import { initWeights } from './init.js';
 import { createLayer, type BackwardContext, type ForwardContext, type Layer } from './layers/index.js';
-import { computeLoss, countCorrect, softmax, type Labels, type LossName } from './losses.js';
+import { computeLoss, countCorrect, type Labels, type LossName } from './losses.js';
 import { Rng } from './rng.js';
+import { bufferTable, type BufferInfo } from './running-stats.js';
 import { shapeSize } from './shape.js';
 import type { ModelSpec } from './spec.js';
 
-/** One named parameter tensor: `layers.{i}.weight` or `layers.{i}.bias`, PyTorch layout. */
+/** One named parameter tensor: `layers.{i}.weight`, `layers.{i}.bias`, `layers.{i}.layers.{j}.weight`, PyTorch layout. */
 export interface ParamInfo {
   name: string;
   layer: number;
@@ -36,11 +43,15 @@ export class Model {
   readonly layers: readonly Layer[];
   readonly params: readonly ParamInfo[];
   readonly paramCount: number;
+  readonly buffers: readonly BufferInfo[];
+  readonly bufferCount: number;
   /** Elements per input sample (C * H * W) and number of output scores. */
   readonly inputSize: number;
   readonly classes: number;
   private weightsBuf: Float32Array;
   private gradsBuf: Float32Array;
+  private bufferValuesBuf: Float32Array;
+  private batchStatsBuf: Float32Array;
   private acts: Float32Array[]; // acts[i] = output of layer i, [capacity, outSize_i]
   private gradA: Float32Array = new Float32Array(0);
   private gradB: Float32Array = new Float32Array(0);
@@ -60,7 +71,7 @@ export class Model {
     for (const layer of this.layers) {
       for (const slot of layer.paramSlots) {
         params.push({
-          name: `layers.${layer.index}.${slot.kind}`,
+          name: `layers.${layer.index}.${slot.name ?? slot.kind}`,
           layer: layer.index,
           kind: slot.kind,
           shape: [...slot.shape],
@@ -75,6 +86,10 @@ export class Model {
     this.finalFrom = this.layers.map((layer) => params.find((p) => p.layer >= layer.index)?.offset ?? offset);
     this.weightsBuf = new Float32Array(offset);
     this.gradsBuf = new Float32Array(offset);
+    this.buffers = bufferTable(this.layers);
+    this.bufferCount = this.buffers.reduce((sum, b) => sum + b.size, 0);
+    this.bufferValuesBuf = new Float32Array(this.bufferCount);
+    this.batchStatsBuf = new Float32Array(this.bufferCount);
     this.acts = this.layers.map(() => new Float32Array(0));
     this.rebind();
     this.initialise(options.seed ?? 0);
@@ -88,21 +103,45 @@ export class Model {
     return this.gradsBuf;
   }
 
+  /** The running statistics (model.buffers order): what inference normalises with. */
+  get bufferValues(): Float32Array {
+    return this.bufferValuesBuf;
+  }
+
+  /** The batch statistics the last training forward wrote (model.buffers order). */
+  get batchStats(): Float32Array {
+    return this.batchStatsBuf;
+  }
+
   /** Uses `weights` (e.g. a view over a SharedArrayBuffer) as the model's weights, without copying. */
   bindWeights(weights: Float32Array): void {
-    this.checkLength(weights, 'weights');
+    this.checkLength(weights, 'weights', this.paramCount);
     this.weightsBuf = weights;
     this.rebind();
   }
 
   /** Accumulates gradients into `grads` from now on. */
   bindGrads(grads: Float32Array): void {
-    this.checkLength(grads, 'grads');
+    this.checkLength(grads, 'grads', this.paramCount);
     this.gradsBuf = grads;
     this.rebind();
   }
 
-  /** Re-draws every weight from `seed` (He/Glorot per layer, zero biases). */
+  /** Uses `values` (e.g. shared memory) as the running statistics, without copying. */
+  bindBuffers(values: Float32Array): void {
+    this.checkLength(values, 'buffers', this.bufferCount);
+    this.bufferValuesBuf = values;
+    this.rebind();
+  }
+
+  /** Training forwards write their batch statistics into `stats` from now on (a shard's own slot). */
+  bindBatchStats(stats: Float32Array): void {
+    this.checkLength(stats, 'batch statistics', this.bufferCount);
+    this.batchStatsBuf = stats;
+    this.rebind();
+  }
+
+  /** Re-draws every weight from `seed` (He/Glorot per layer, zero biases, unit scales) and resets the buffers. */
   initialise(seed: number): void {
     const rng = new Rng(seed);
     let k = 0; // params are listed in layer, then slot order
@@ -110,10 +149,11 @@ export class Model {
       for (const slot of layer.paramSlots) {
         const { offset, size } = this.params[k++]!;
         const view = this.weightsBuf.subarray(offset, offset + size);
-        if (slot.init === 'zeros') view.fill(0);
+        if (slot.init === 'zeros' || slot.init === 'ones') view.fill(slot.init === 'ones' ? 1 : 0);
         else initWeights(view, slot.init.name, slot.init.fanIn, slot.init.fanOut, rng);
       }
     }
+    for (const b of this.buffers) this.bufferValuesBuf.fill(b.init === 'ones' ? 1 : 0, b.offset, b.offset + b.size);
   }
 
   /** The per-layer summary (shapes, parameters, FLOPs) of this model's spec. */
@@ -140,7 +180,9 @@ export class Model {
   /**
    * Forward + backward on n samples. Adds scale * d(sum of the n losses)/d(weights) to the
    * gradients (or, with accumulate: false, writes it there); returns the unscaled loss sum and the
-   * correct count.
+   * correct count. Batch norm normalises the n samples with their own statistics (one call is one
+   * ghost batch: a micro-shard) and writes those to the bound batch statistics (bindBatchStats);
+   * the running statistics are left alone (updateRunningStats folds the shards in).
    */
   computeGradients(args: GradientArgs): { lossSum: number; correct: number } {
     const { x, labels, n } = args;
@@ -159,7 +201,7 @@ export class Model {
     const correct = countCorrect(logits, labels, n, this.classes);
     let dy = this.gradA;
     let dx = this.gradB;
-    const lossSum = computeLoss(args.loss ?? 'cross-entropy', logits, labels, n, this.classes, dy, args.scale);
+    const lossSum = computeLoss(args.loss ?? 'cross-entropy', logits, labels, n, this.classes, dy, args.scale, args.labelSmoothing);
     for (let i = this.layers.length - 1; i >= 0; i--) {
       const input = i === 0 ? x : this.acts[i - 1]!;
       this.layers[i]!.backward(input, this.acts[i]!, dy, i === 0 ? (args.inputGrad ?? null) : dx, n, ctx);
@@ -182,18 +224,25 @@ export class Model {
   }
 
   private rebind(): void {
+    const views = (buf: Float32Array, t: { offset: number; size: number }) => buf.subarray(t.offset, t.offset + t.size);
     for (const layer of this.layers) {
       const mine = this.params.filter((p) => p.layer === layer.index);
       layer.bind(
-        mine.map((p) => this.weightsBuf.subarray(p.offset, p.offset + p.size)),
-        mine.map((p) => this.gradsBuf.subarray(p.offset, p.offset + p.size)),
+        mine.map((p) => views(this.weightsBuf, p)),
+        mine.map((p) => views(this.gradsBuf, p)),
+      );
+      if (!layer.bindBuffers) continue;
+      const state = this.buffers.filter((b) => b.layer === layer.index);
+      layer.bindBuffers(
+        state.map((b) => views(this.bufferValuesBuf, b)),
+        state.map((b) => views(this.batchStatsBuf, b)),
       );
     }
   }
 
-  private checkLength(buf: Float32Array, what: string): void {
-    if (!(buf instanceof Float32Array) || buf.length !== this.paramCount) {
-      throw new RangeError(`${what} must be a Float32Array of ${this.paramCount} values, got ${buf?.length}`);
+  private checkLength(buf: Float32Array, what: string, length: number): void {
+    if (!(buf instanceof Float32Array) || buf.length !== length) {
+      throw new RangeError(`${what} must be a Float32Array of ${length} values, got ${buf?.length}`);
     }
   }
 }
@@ -211,7 +260,9 @@ export interface GradientArgs {
   accumulate?: boolean;
   /** Default 'cross-entropy'. */
   loss?: LossName;
-  /** Dropout masks depend on (seed, step, layer, sampleOffset + i) only. Defaults 0. */
+  /** Cross-entropy against (1 - e) one-hot + e / classes (PyTorch's label_smoothing). Default 0. */
+  labelSmoothing?: number;
+  /** Dropout masks depend on (seed, step, layer path, sampleOffset + i) only. Defaults 0. */
   seed?: number;
   step?: number;
   sampleOffset?: number;
@@ -240,43 +291,4 @@ export function forward(model: Model, x: Float32Array, n: number, options: Parti
     step: options.step ?? 0,
     sampleOffset: options.sampleOffset ?? 0,
   });
-}
-
-/**
- * Inference runs in chunks of at most this many samples, so a large n never grows the model's
- * activation buffers beyond what training uses (or this).
- */
-export const INFERENCE_CHUNK = 256;
-
-/** Class probabilities [n, classes] (softmax of the logits), in a new array. */
-export function predict(model: Model, x: Float32Array, n: number): Float32Array {
-  const out = new Float32Array(n * model.classes);
-  forEachChunk(model, x, n, (logits, from, rows) => out.set(softmax(logits, rows, model.classes), from * model.classes));
-  return out;
-}
-
-/** Loss sum and correct count on n samples at inference (no dropout, no gradients). */
-export function evaluate(
-  model: Model,
-  x: Float32Array,
-  labels: Labels,
-  n: number,
-  loss: LossName = 'cross-entropy',
-): { lossSum: number; correct: number } {
-  let lossSum = 0;
-  let correct = 0;
-  forEachChunk(model, x, n, (logits, from, rows) => {
-    const chunkLabels = Array.prototype.slice.call(labels, from, from + rows) as number[];
-    lossSum += computeLoss(loss, logits, chunkLabels, rows, model.classes, null, 1);
-    correct += countCorrect(logits, chunkLabels, rows, model.classes);
-  });
-  return { lossSum, correct };
-}
-
-function forEachChunk(model: Model, x: Float32Array, n: number, visit: (logits: Float32Array, from: number, rows: number) => void): void {
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`n must be a positive integer, got ${n}`);
-  for (let from = 0; from < n; from += INFERENCE_CHUNK) {
-    const rows = Math.min(INFERENCE_CHUNK, n - from);
-    visit(forward(model, x.subarray(from * model.inputSize), rows), from, rows);
-  }
 }

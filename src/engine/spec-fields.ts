@@ -1,5 +1,7 @@
-// Reading one field of a raw (unvalidated) model spec: each reader checks the value and throws a
-// SpecError naming the field (`layers[3].kernelSize`). Pure; describe.ts is its only user.
+// Reading one field of a raw (unvalidated) model spec: each reader checks the value, fills in its
+// default and throws a SpecError naming the field (`layers[3].kernelSize`, `layers[5].shortcut.stride`).
+// Pure; describe.ts and resolve-residual.ts are its users (the HTTP server runs them on every submission).
+
 import { ACTIVATION_NAMES, INIT_NAMES, type ActivationName, type InitName, type Padding } from './spec.js';
 import { axisWindow, type Shape, type Window2d } from './shape.js';
 
@@ -16,6 +18,17 @@ export class SpecError extends Error {
 /** Default alpha: leakyRelu 0.01 (PyTorch's negative_slope), elu 1. Other activations ignore it. */
 export function defaultAlpha(activation: ActivationName | null): number {
   return activation === 'leakyRelu' ? 0.01 : activation === 'elu' ? 1 : 0;
+}
+
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Rejects any key of `raw` not in `allowed`, naming it (`${at}.${key}`). */
+export function onlyFields(raw: Record<string, unknown>, allowed: readonly string[], at: string, what: string): void {
+  for (const key of Object.keys(raw)) {
+    if (!allowed.includes(key)) throw new SpecError(`${at}.${key}`, `unknown field for ${what}`);
+  }
 }
 
 export function needImage(inShape: Shape, at: string, type: string): [number, number, number] {
@@ -64,13 +77,18 @@ export function axisOut(n: number, k: number, s: number, before: number, after: 
   return Math.floor((n + before + after - k) / s) + 1;
 }
 
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 export function positiveInt(v: unknown, field: string): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
     throw new SpecError(field, `must be a positive integer, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+/** A number in [min, max) (or [min, max] when `maxIncluded`), or `dflt` when absent. */
+export function numberIn(v: unknown, field: string, dflt: number, min: number, max: number, maxIncluded: boolean): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || (maxIncluded ? v > max : v >= max)) {
+    throw new SpecError(field, `must be a number in [${min}, ${max}${maxIncluded ? ']' : ')'}, got ${JSON.stringify(v)}`);
   }
   return v;
 }

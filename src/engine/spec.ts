@@ -62,7 +62,48 @@ export interface ActivationSpec {
   alpha?: number; // leakyRelu (default 0.01), elu (default 1)
 }
 
-export type LayerSpec = Conv2dSpec | Pool2dSpec | DenseSpec | FlattenSpec | DropoutSpec | ActivationSpec;
+/** Batch normalisation with a learned scale and shift: 2d over [C, H, W] inputs, 1d over [F]. */
+export interface BatchNormSpec {
+  type: 'batchNorm2d' | 'batchNorm1d';
+  momentum?: number; // running stats: r <- (1 - momentum) r + momentum * batch stat; default 0.1 (PyTorch)
+  eps?: number; // added to the variance; default 1e-5 (PyTorch)
+}
+
+/** The mean of each channel: [C, H, W] -> [C]. */
+export interface GlobalAvgPool2dSpec {
+  type: 'globalAvgPool2d';
+}
+
+/** Channel dropout: zeroes whole channels of a [C, H, W] input (PyTorch Dropout2d). */
+export interface Dropout2dSpec {
+  type: 'dropout2d';
+  rate: number; // probability of zeroing a channel, in [0, 1)
+}
+
+/** A residual block: output = layers(x) + shortcut(x); without a shortcut, shortcut(x) = x. */
+export interface ResidualSpec {
+  type: 'residual';
+  layers: LayerSpec[];
+  shortcut?: ShortcutSpec;
+}
+
+/** The projection shortcut of a residual block: a 1x1 conv2d to the block's output channels. */
+export interface ShortcutSpec {
+  stride?: Size2; // default 1
+  useBias?: boolean; // default true
+}
+
+export type LayerSpec =
+  | Conv2dSpec
+  | Pool2dSpec
+  | DenseSpec
+  | FlattenSpec
+  | DropoutSpec
+  | ActivationSpec
+  | BatchNormSpec
+  | GlobalAvgPool2dSpec
+  | Dropout2dSpec
+  | ResidualSpec;
 export type LayerType = LayerSpec['type'];
 
 export type InputShape = [channels: number, height: number, width: number];
@@ -76,7 +117,20 @@ export const ACTIVATION_NAMES: readonly ActivationName[] = ['relu', 'leakyRelu',
 
 export const INIT_NAMES: readonly InitName[] = ['heNormal', 'heUniform', 'glorotNormal', 'glorotUniform'];
 
-export const LAYER_TYPES: readonly LayerType[] = ['conv2d', 'maxPool2d', 'avgPool2d', 'dense', 'flatten', 'dropout', ...ACTIVATION_NAMES];
+export const LAYER_TYPES: readonly LayerType[] = [
+  'conv2d',
+  'maxPool2d',
+  'avgPool2d',
+  'dense',
+  'flatten',
+  'dropout',
+  ...ACTIVATION_NAMES,
+  'batchNorm2d',
+  'batchNorm1d',
+  'globalAvgPool2d',
+  'dropout2d',
+  'residual',
+];
 
 export function assertNever(value: never): never {
   throw new Error(`unhandled case: ${JSON.stringify(value)}`);

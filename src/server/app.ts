@@ -88,6 +88,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
 
   await app.register(swagger, {
     convertConstToEnum: false, // OpenAPI 3.1 has const
+    // A schema with an `$id` (the recursive LayerSpec) becomes components/schemas/<$id>, not def-N
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     openapi: {
       openapi: '3.1.0',
       info: {

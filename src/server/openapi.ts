@@ -4,6 +4,9 @@
 // 2. The contract schemas are written inline in the routes; every copy of a named one
 //    (src/contracts, see NAMED) is replaced by a `$ref` to `components/schemas`, so the document
 //    reads like the contracts instead of repeating them.
+// 3. A contract schema with an `$id` (LayerSpec: recursive, residual blocks hold layers) is lifted
+//    into components/schemas/<$id> by @fastify/swagger in the routes (app.ts, refResolver); the
+//    contract copies get the same treatment (liftIds), so both still compare equal.
 import * as contracts from '../contracts/index.js';
 
 /** The contract schemas given a name in the document, largest first. */
@@ -65,6 +68,18 @@ function fixTuples(node: unknown): unknown {
   return out;
 }
 
+/** Subschemas with an `$id` (not the root's own) become `$ref`s to components/schemas/<$id>; bare `$ref: <$id>` too. */
+function liftIds(node: unknown, root = true): unknown {
+  if (Array.isArray(node)) return node.map((n) => liftIds(n, false));
+  if (node === null || typeof node !== 'object') return node;
+  const { $id, $ref, ...rest } = node as Record<string, unknown>;
+  if (typeof $id === 'string' && !root) return { $ref: `#/components/schemas/${$id}` };
+  const out: Record<string, unknown> = {};
+  if (typeof $ref === 'string') out.$ref = $ref.startsWith('#') ? $ref : `#/components/schemas/${$ref}`;
+  for (const [k, v] of Object.entries(rest)) out[k] = liftIds(v, false);
+  return out;
+}
+
 function canonical(node: unknown): string {
   if (node === null || typeof node !== 'object') return JSON.stringify(node);
   if (Array.isArray(node)) return `[${node.map(canonical).join(',')}]`;
@@ -120,12 +135,13 @@ function fixResponses(paths: Record<string, Record<string, { responses?: Record<
 
 export function toOpenApi31<T>(doc: T): T {
   const fixed = fixTuples(doc) as Record<string, unknown>;
-  const named = Object.entries(NAMED).map(([name, schema]) => [name, fixTuples(JSON.parse(JSON.stringify(schema)))] as const);
+  const named = Object.entries(NAMED).map(([name, schema]) => [name, liftIds(fixTuples(JSON.parse(JSON.stringify(schema))))] as const);
   const byShape = new Map<string, string>();
   for (const [name, schema] of named) byShape.set(canonical(schema), name);
   const schemas: Record<string, unknown> = {};
   for (const [name, schema] of named) schemas[name] = refify(schema, byShape, name);
-  for (const [name, schema] of Object.entries(EVENTS)) schemas[name] = refify(fixTuples(JSON.parse(JSON.stringify(schema))), byShape);
+  for (const [name, schema] of Object.entries(EVENTS))
+    schemas[name] = refify(liftIds(fixTuples(JSON.parse(JSON.stringify(schema)))), byShape);
   const paths = refify(fixed.paths, byShape) as Parameters<typeof fixResponses>[0];
   fixResponses(paths);
   const components = { ...((fixed.components as Record<string, unknown>) ?? {}), schemas };

@@ -2,7 +2,9 @@
 // types (src/engine/spec.ts). Compiled (not run) by spec-types.test.ts; `import type` only, so the
 // contracts never load the engine at runtime.
 import type { Static } from 'typebox';
+import type { AugmentSchema } from '../../src/contracts/augment.js';
 import type { LayerSpecSchema, ModelSpecSchema, PresetNameSchema } from '../../src/contracts/model.js';
+import type { AugmentSpec as EngineAugment } from '../../src/engine/augment.js';
 import type { PresetName as EnginePreset } from '../../src/engine/presets.js';
 import type { LayerSpec as EngineLayer, ModelSpec as EngineModel } from '../../src/engine/spec.js';
 
@@ -32,3 +34,10 @@ assertTrue<Variants<EngineLayer, ContractLayer>>();
 assertTrue<Variants<ContractLayer, EngineLayer>>();
 // Presets the API accepts are exactly the engine's.
 assertTrue<Mutual<Static<typeof PresetNameSchema>, EnginePreset>>();
+// training.augment is the engine's AugmentSpec, field for field.
+type ContractAugment = Static<typeof AugmentSchema>;
+type Erasing<T extends { randomErasing?: unknown }> = NonNullable<T['randomErasing']>;
+assertTrue<Mutual<ContractAugment, EngineAugment>>();
+assertTrue<SameKeys<ContractAugment, EngineAugment>>();
+assertTrue<SameKeys<Erasing<ContractAugment>, Erasing<EngineAugment>>>();
+assertTrue<SameKeys<NonNullable<ContractAugment['randomCrop']>, NonNullable<EngineAugment['randomCrop']>>>();

@@ -1,6 +1,7 @@
 // describe(spec): shapes, parameter counts, FLOPs, and errors that name layers[i].field.
 import { describe as suite, expect, it } from 'vitest';
-import { describe, resolveSpec, SpecError } from '../../src/engine/describe.js';
+import { describe, resolveSpec } from '../../src/engine/describe.js';
+import { expectSpecError } from '../helpers/spec-error.js';
 import { PRESETS, presetSpec } from '../../src/engine/presets.js';
 
 suite('describe presets', () => {
@@ -362,16 +363,7 @@ suite('describe rejects impossible specs, naming the field', () => {
   ];
 
   it.each(cases)('%s', (_name, mutate, field, message) => {
-    let error: unknown;
-    try {
-      describe(mutate(ok()));
-    } catch (err) {
-      error = err;
-    }
-    expect(error).toBeInstanceOf(SpecError);
-    expect((error as SpecError).field).toBe(field);
-    expect((error as SpecError).message).toMatch(message);
-    expect((error as SpecError).message.startsWith(`${field}: `)).toBe(true);
+    expectSpecError(() => describe(mutate(ok())), field, message);
   });
 
   it('accepts every preset unchanged', () => {
@@ -380,14 +372,19 @@ suite('describe rejects impossible specs, naming the field', () => {
 });
 
 suite('describe.ts stays importable by the server', () => {
-  it('imports only spec.ts, shape.ts and spec-fields.ts, which import only each other', async () => {
+  it('imports only pure spec files: spec.ts, shape.ts, spec-fields.ts, resolve-layer.ts, resolve-residual.ts', async () => {
     const { readFile } = await import('node:fs/promises');
-    const importsOf = async (file: string) => {
+    const seen = new Set<string>();
+    const visit = async (file: string): Promise<void> => {
+      if (seen.has(file)) return;
+      seen.add(file);
       const src = await readFile(new URL(`../../src/engine/${file}`, import.meta.url), 'utf8');
-      return [...new Set([...src.matchAll(/from '([^']+)'/g)].map((m) => m[1]))].sort();
+      for (const [, from] of src.matchAll(/from '([^']+)'/g)) {
+        expect(from!.startsWith('./'), `${file} imports ${from}`).toBe(true);
+        await visit(from!.slice(2).replace(/\.js$/, '.ts'));
+      }
     };
-    expect(await importsOf('describe.ts')).toEqual(['./shape.js', './spec-fields.js', './spec.js']);
-    expect(await importsOf('spec-fields.ts')).toEqual(['./shape.js', './spec.js']);
-    expect(await importsOf('shape.ts')).toEqual(['./spec.js']);
+    await visit('describe.ts');
+    expect([...seen].sort()).toEqual(['describe.ts', 'resolve-layer.ts', 'resolve-residual.ts', 'shape.ts', 'spec-fields.ts', 'spec.ts']);
   });
 });

@@ -7,13 +7,13 @@ import type { ModelSpec } from '../../src/engine/spec.js';
 import { checkTargets, summary, type Tolerance } from '../helpers/gradcheck.js';
 
 /** Gradient check of a loss with respect to its logits (scale included). */
-function gradcheckLoss(loss: LossName, n: number, classes: number, spread: number, scale: number) {
+function gradcheckLoss(loss: LossName, n: number, classes: number, spread: number, scale: number, smoothing = 0) {
   const rng = new Rng(n * 31 + classes);
   const logits = new Float32Array(n * classes).map(() => spread * rng.normal());
   const labels = Int32Array.from({ length: n }, () => rng.int(classes));
   const dlogits = new Float32Array(n * classes);
-  computeLoss(loss, logits, labels, n, classes, dlogits, scale);
-  const value = () => [scale * computeLoss(loss, logits, labels, n, classes, null, 1)];
+  computeLoss(loss, logits, labels, n, classes, dlogits, scale, smoothing);
+  const value = () => [scale * computeLoss(loss, logits, labels, n, classes, null, 1, smoothing)];
   return checkTargets([{ what: 'logits', values: logits, analytic: dlogits }], value, null);
 }
 
@@ -24,11 +24,16 @@ describe('loss gradients match central differences', () => {
     ['cross-entropy', 5, 7, 0.1, 0.5],
     ['mse', 4, 10, 1, 1 / 4],
     ['mse', 3, 3, 2, 1],
-  ] as [LossName, number, number, number, number][])('%s, n %i, %i classes, spread %d, scale %d', (loss, n, classes, spread, scale) => {
-    const report = gradcheckLoss(loss, n, classes, spread, scale);
-    expect(report.ok, summary(report)).toBe(true);
-    expect(report.maxAbsGradient).toBeGreaterThan(0.01);
-  });
+    ['cross-entropy', 4, 10, 1, 1 / 4, 0.1],
+    ['cross-entropy', 3, 5, 3, 1, 0.5],
+  ] as [LossName, number, number, number, number, number?][])(
+    '%s, n %i, %i classes, spread %d, scale %d, label smoothing %d',
+    (loss, n, classes, spread, scale, smoothing = 0) => {
+      const report = gradcheckLoss(loss, n, classes, spread, scale, smoothing);
+      expect(report.ok, summary(report)).toBe(true);
+      expect(report.maxAbsGradient).toBeGreaterThan(0.01);
+    },
+  );
 });
 
 describe('loss values', () => {
@@ -39,6 +44,36 @@ describe('loss values', () => {
     expect(loss).toBeCloseTo(1000 + Math.log(3), 4);
     expect(Array.from(d)).toEqual([0.5, -0.5, 0, 0.5 / 3, 0.5 / 3, -0.5 * (2 / 3)].map(Math.fround));
     expect(softmaxCrossEntropy(logits, [0, 0], 2, 3, null, 1)).toBeCloseTo(Math.log(3), 6);
+  });
+
+  // Computed once with torch 1.13 (float64): F.cross_entropy(logits, labels, label_smoothing=e) and
+  // torch.autograd.grad of it (the batch mean, so the engine's scale is 1 / 3).
+  it.each([
+    [
+      0.1,
+      1.5894816053531076,
+      [
+        0.09283428974658847, 0.009246963478772944, 0.03945486802993165, -0.14153612125529305, -0.21828283357049508, 0.09118786016273352,
+        0.013872846509606934, 0.11322212689815468, 0.2844212790778066, -0.006360768271169263, -0.2843025713764249, 0.006242060569787604,
+      ],
+    ],
+    [
+      0.3,
+      1.6811482720197741,
+      [
+        0.0761676230799218, -0.007419703187893723, 0.022788201363264975, -0.09153612125529302, -0.16828283357049506, 0.07452119349606684,
+        -0.0027938201570597344, 0.09655546023148799, 0.2677546124111399, -0.02302743493783593, -0.23430257137642485, -0.010424606096879063,
+      ],
+    ],
+  ])('label smoothing %d: loss and gradient as torch cross_entropy(label_smoothing)', (e, torchLoss, torchGrad) => {
+    const logits = Float32Array.of(1.5, -0.25, 0.75, 2.0, 0.1, 0.2, -1.3, 0.4, 3.0, -2.0, 0.5, 0.0);
+    const d = new Float32Array(12);
+    const sum = softmaxCrossEntropy(logits, [3, 0, 2], 3, 4, d, 1 / 3, e);
+    expect(sum / 3).toBeCloseTo(torchLoss, 6);
+    d.forEach((g, i) => {
+      expect(g).toBeCloseTo(torchGrad[i]!, 6);
+    });
+    expect(() => computeLoss('mse', logits, [3, 0, 2], 3, 4, null, 1, 0.1)).toThrow(/cross-entropy loss only/);
   });
 
   it('mean squared error: the batch mean equals PyTorch MSELoss(mean) against one-hot targets', () => {

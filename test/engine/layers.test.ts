@@ -69,6 +69,57 @@ const cases: Case[] = [
   ['elu alpha 2', [11], { type: 'elu', alpha: 2 }],
   ['sigmoid', [2, 3, 4], { type: 'sigmoid' }],
   ['tanh', [13], { type: 'tanh' }],
+  // batch norm: in training the output depends on every sample of the call (the batch statistics)
+  ['batchNorm2d (training: batch statistics)', [3, 4, 5], { type: 'batchNorm2d' }, { n: 3 }],
+  ['batchNorm2d eps 0.1, one sample (statistics over H, W)', [2, 3, 3], { type: 'batchNorm2d', eps: 0.1 }, { n: 1 }],
+  ['batchNorm2d (inference: running statistics)', [3, 4, 5], { type: 'batchNorm2d' }, { training: false }],
+  ['batchNorm1d (training)', [6], { type: 'batchNorm1d' }, { n: 5 }],
+  ['batchNorm1d (inference)', [6], { type: 'batchNorm1d', momentum: 0.3 }, { training: false, n: 3 }],
+  // global average pooling, channel dropout
+  ['globalAvgPool2d', [3, 2, 3], { type: 'globalAvgPool2d' }],
+  ['globalAvgPool2d 1x1 input', [4, 1, 1], { type: 'globalAvgPool2d' }, { n: 3 }],
+  ['dropout2d 0.5 (training)', [6, 3, 2], { type: 'dropout2d', rate: 0.5 }, { n: 3 }],
+  ['dropout2d 0.4 (inference: identity)', [3, 2, 2], { type: 'dropout2d', rate: 0.4 }, { training: false }],
+  // residual blocks: the gradient splits at the fork and adds at the join
+  [
+    'residual, identity shortcut: conv, relu, conv',
+    [2, 5, 5],
+    {
+      type: 'residual',
+      layers: [
+        { type: 'conv2d', filters: 3, kernelSize: 3, padding: 1, activation: 'tanh' },
+        { type: 'conv2d', filters: 2, kernelSize: 3, padding: 'same' },
+      ],
+    },
+  ],
+  [
+    'residual, 1x1 stride-2 shortcut, batch norm inside',
+    [2, 6, 5],
+    {
+      type: 'residual',
+      layers: [
+        { type: 'conv2d', filters: 3, kernelSize: 3, stride: 2, padding: 1, useBias: false },
+        { type: 'batchNorm2d' },
+        { type: 'elu' },
+        { type: 'conv2d', filters: 4, kernelSize: 3, padding: 1 },
+      ],
+      shortcut: { stride: 2 },
+    },
+    { n: 3 },
+  ],
+  [
+    'residual nested in a residual, shortcut without bias, on the first layer (dx of both branches)',
+    [2, 4, 4],
+    {
+      type: 'residual',
+      layers: [
+        { type: 'residual', layers: [{ type: 'conv2d', filters: 2, kernelSize: 3, padding: 1, activation: 'sigmoid' }] },
+        { type: 'conv2d', filters: 3, kernelSize: 1 },
+        { type: 'dropout2d', rate: 0.3 },
+      ],
+      shortcut: { useBias: false },
+    },
+  ],
 ];
 
 describe('layer gradients match central differences', () => {

@@ -314,15 +314,38 @@ describe("describe() lists the model's tensors", () => {
       { type: 'dense', units: 4, useBias: false },
     ],
   };
+  const blocks: ModelSpec = {
+    input: [2, 6, 6],
+    layers: [
+      { type: 'batchNorm2d' },
+      {
+        type: 'residual',
+        layers: [
+          { type: 'conv2d', filters: 3, kernelSize: 3, padding: 1, useBias: false },
+          { type: 'residual', layers: [{ type: 'batchNorm2d' }, { type: 'conv2d', filters: 3, kernelSize: 1 }] },
+        ],
+        shortcut: { useBias: false },
+      },
+      { type: 'globalAvgPool2d' },
+      { type: 'batchNorm1d' },
+      { type: 'dense', units: 2 },
+    ],
+  };
   it.each([
     ['lenet5', PRESETS.lenet5],
     ['fashion-cnn', PRESETS['fashion-cnn']],
+    ['fashion-resnet', PRESETS['fashion-resnet']],
     ['tiny', tiny],
     ['no bias', noBias],
-  ] as const)('%s: the same names and shapes as model.params, in order', (_name, spec) => {
+    ['batch norm and nested blocks', blocks],
+  ] as const)('%s: the names and shapes of model.params and model.buffers, parameters in order', (_name, spec) => {
     const model = createModel(spec);
     const described = model.describe().layers.flatMap((l) => l.tensors);
-    expect(described).toEqual(model.params.map((p) => ({ name: p.name, shape: p.shape })));
+    const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : 1);
+    const tensors = [...model.params, ...model.buffers].map((p) => ({ name: p.name, shape: p.shape }));
+    expect([...described].sort(byName)).toEqual(tensors.sort(byName));
+    const params = new Set(model.params.map((p) => p.name));
+    expect(described.filter((t) => params.has(t.name))).toEqual(model.params.map((p) => ({ name: p.name, shape: p.shape })));
     expect(described.length).toBeGreaterThan(0);
   });
 });

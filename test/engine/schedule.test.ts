@@ -60,8 +60,60 @@ describe('learningRate', () => {
   });
 });
 
+// Read off torch 1.13's OneCycleLR(SGD lr 0.1, ..., cycle_momentum=False): param_groups[0]['lr'] before
+// each optimizer step k (so the lr update k uses), /usr/bin/python3 with Debian's python3-torch.
+describe('oneCycle, as torch OneCycleLR (cosine annealing)', () => {
+  it('defaults: pct_start 0.3, div_factor 25, final_div_factor 1e4 (max_lr 0.1, 100 steps)', () => {
+    const torch: Record<number, number> = {
+      0: 0.0040000000000000036,
+      1: 0.004281378056590748,
+      15: 0.05459866761210004,
+      28: 0.09971862194340926,
+      29: 0.1,
+      30: 0.09994965352845243,
+      50: 0.0793893450575732,
+      75: 0.026306861650082565,
+      98: 5.07464715475788e-5,
+      99: 4e-7,
+    };
+    for (const [step, lr] of Object.entries(torch)) {
+      expect(learningRate({ type: 'oneCycle' }, 0.1, Number(step), 100), `step ${step}`).toBeCloseTo(lr, 14);
+    }
+  });
+
+  it('pct_start 0.25, div_factor 10, final_div_factor 100 (max_lr 2, 37 steps: the peak falls between steps)', () => {
+    const schedule: LrSchedule = { type: 'oneCycle', pctStart: 0.25, divFactor: 10, finalDivFactor: 100 };
+    const torch: Record<number, number> = {
+      0: 0.19999999999999996,
+      3: 0.7261264882983021,
+      8: 1.995924730315776,
+      9: 1.9964010910539838,
+      10: 1.9804582093133654,
+      20: 1.2390203328317417,
+      36: 0.002,
+    };
+    for (const [step, lr] of Object.entries(torch)) {
+      expect(learningRate(schedule, 2, Number(step), 37), `step ${step}`).toBeCloseTo(lr, 13);
+    }
+  });
+
+  it('rises, then falls, and stays at its last rate after the run', () => {
+    const lrs = lrAt(
+      { type: 'oneCycle' },
+      1,
+      Array.from({ length: 100 }, (_, i) => i),
+      100,
+    );
+    const peak = lrs.indexOf(Math.max(...lrs));
+    expect(peak).toBe(29);
+    for (let i = 1; i < lrs.length; i++) expect(lrs[i]! >= lrs[i - 1]!).toBe(i <= peak);
+    expect(learningRate({ type: 'oneCycle' }, 1, 150, 100)).toBeCloseTo(1 / 25 / 1e4, 15);
+  });
+});
+
 describe('validateSchedule', () => {
   it('accepts the valid ones', () => {
+    expect(() => validateSchedule({ type: 'oneCycle', pctStart: 0.1, divFactor: 10, finalDivFactor: 1 }, 0.1)).not.toThrow();
     expect(() => validateSchedule({ type: 'constant' }, 0.1)).not.toThrow();
     expect(() => validateSchedule({ type: 'step', stepSize: 5, gamma: 0.5, warmupSteps: 2 }, 0.1)).not.toThrow();
     expect(() => validateSchedule({ type: 'cosine', minLr: 0.01 }, 0.1)).not.toThrow();
@@ -73,5 +125,8 @@ describe('validateSchedule', () => {
     expect(() => validateSchedule({ type: 'step', stepSize: 2, gamma: 0 }, 0.1)).toThrow(/schedule.gamma/);
     expect(() => validateSchedule({ type: 'cosine', minLr: 0.5 }, 0.1)).toThrow(/schedule.minLr/);
     expect(() => validateSchedule({ type: 'constant', warmupSteps: -1 }, 0.1)).toThrow(/schedule.warmupSteps/);
+    expect(() => validateSchedule({ type: 'oneCycle', pctStart: 1 }, 0.1)).toThrow(/schedule.pctStart/);
+    expect(() => validateSchedule({ type: 'oneCycle', divFactor: 0.5 }, 0.1)).toThrow(/schedule.divFactor/);
+    expect(() => validateSchedule({ type: 'oneCycle', finalDivFactor: Number.NaN }, 0.1)).toThrow(/schedule.finalDivFactor/);
   });
 });

@@ -144,7 +144,7 @@ describe('errors name the tensor, and nothing is written', () => {
     [
       'an unknown tensor',
       () => [...good(), { name: 'layers.2.bias', shape: [4], data: new Float32Array(4) }],
-      /unknown tensor 'layers.2.bias': the model's parameters are 'layers.0.weight', /,
+      /unknown tensor 'layers.2.bias': the model's tensors are 'layers.0.weight', /,
     ],
     [
       'a different shape',

@@ -20,11 +20,21 @@
 //   window (padded zeros count, PyTorch's count_include_pad=True) or by the real inputs in the window
 //   (TensorFlow 'same'), per `conventions.avgPoolCountPadding`.
 //
+// Batch norm: tf.moments over N, H, W of the batch given (options.batchNorm 'batch', training) or the
+// running statistics from the weights ('running', the default: inference). Global average pooling:
+// tf.mean over H, W. Residual blocks: their layers built the same way (`layers.{i}.layers.{j}.*`)
+// plus the shortcut (a 1x1 conv, `layers.{i}.shortcut.*`) or x itself. Dropout and dropout2d take
+// Convoy's masks, keyed by the layer's name without `layers.` (`3`, `5.layers.2`).
+//
 // Losses (batch mean, like PyTorch reduction='mean'):
-//   cross-entropy: mean over samples of -log softmax(logits)[label]   (tf.losses.softmaxCrossEntropy)
+//   cross-entropy: mean over samples of -log softmax(logits)[label]   (tf.losses.softmaxCrossEntropy,
+//                  with options.labelSmoothing as its labelSmoothing)
 //   mse:           mean over samples of sum (or mean, per conventions.mse) over outputs of (y - onehot)^2
 import * as tf from '@tensorflow/tfjs';
-import type { ActivationName, LayerSpec, ModelSpec, Padding, Size2 } from '../../src/engine/spec.js';
+import type { LayerSpec, ModelSpec, Padding, Size2 } from '../../src/engine/spec.js';
+import { activate, conv2dValid, flattenChw } from './tfjs-ops.js';
+
+export { relativeError, seededUniform } from './compare.js';
 
 export interface NamedTensor {
   name: string;
@@ -63,7 +73,11 @@ export interface ReferenceOptions {
    * that layer's input, for n samples. Kept values are scaled by 1 / (1 - rate) (inverted dropout).
    * A dropout layer without a mask is the identity (inference).
    */
-  dropoutMasks?: Record<number, ArrayLike<number>>;
+  dropoutMasks?: Record<string, ArrayLike<number>>;
+  /** Batch norm: normalise with the batch's own statistics (training) or the running ones (default). */
+  batchNorm?: BatchNormStatistics;
+  /** Cross-entropy against (1 - e) one-hot + e / classes (tf.losses.softmaxCrossEntropy's labelSmoothing). */
+  labelSmoothing?: number;
 }
 
 export interface ReferenceResult {
@@ -153,80 +167,29 @@ function findParam(named: Map<string, NamedTensor>, name: string, shape: number[
   return t;
 }
 
-function activate(x: tf.Tensor, name: ActivationName | undefined, alpha: number | undefined): tf.Tensor {
-  switch (name) {
-    case undefined:
-      return x;
-    case 'relu':
-      return tf.relu(x);
-    case 'leakyRelu':
-      return tf.leakyRelu(x, alpha ?? 0.01);
-    case 'elu': {
-      const a = alpha ?? 1;
-      // tf.elu has alpha fixed at 1; elu_a(x) = x for x > 0, a * (exp(x) - 1) otherwise,
-      // i.e. elu(x) scaled by 1 where x > 0 and by a elsewhere (tf.step's gradient is zero).
-      return a === 1 ? tf.elu(x) : tf.mul(tf.elu(x), tf.add(a, tf.mul(1 - a, tf.step(x))));
-    }
-    case 'sigmoid':
-      return tf.sigmoid(x);
-    case 'tanh':
-      return tf.tanh(x);
-  }
-}
+type Step = (x: tf.Tensor, params: tf.Tensor[]) => tf.Tensor;
 
-/**
- * tf.conv2d ('valid') with its gradients spelled out, because tfjs-cpu's Conv2DBackpropFilter kernel
- * is pathologically slow (30 s for one 3x3 32->64 conv on 3 images of 26x26). Forward and dx are
- * tfjs's own kernels (Conv2D, Conv2DBackpropInput); dW is tfjs's Conv2D too, in the textbook form
- *   dW[ky, kx, c, f] = sum_{n,i,j} x[n, i*sh + ky, j*sw + kx, c] * dy[n, i, j, f]
- * i.e. a stride-1 convolution of x (channels as batch) with dy (batch as channels) dilated by the
- * stride, cropped to the kernel size. test/engine/tfjs/reference.test.ts checks it against finite
- * differences of a naive loop, strided cases included.
- */
-const conv2dValid = (x: tf.Tensor4D, w: tf.Tensor4D, [sh, sw]: [number, number]): tf.Tensor4D =>
-  tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [x, w, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
-    save([x, w]);
-    return {
-      value: tf.conv2d(x, w, [sh, sw], 'valid'),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
-        const [kh, kw] = ws.shape;
-        const dx = tf.conv2dTranspose(dy as tf.Tensor4D, ws, xs.shape, [sh, sw], 'valid');
-        const corr = tf.conv2d(
-          tf.transpose(xs, [3, 1, 2, 0]), // [C, H, W, N]
-          tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D, // [OH, OW, N, F]
-          1,
-          'valid',
-          'NHWC',
-          [sh, sw],
-        ); // [C, >= kh, >= kw, F]
-        const dw = tf.transpose(tf.slice(corr, [0, 0, 0, 0], [-1, kh, kw, -1]), [1, 2, 0, 3]);
-        return [dx, dw];
-      },
-    };
-  })(x, w) as tf.Tensor4D;
-
-/** NHWC -> [n, C*H*W] in C, H, W order. */
-function flattenChw(x: tf.Tensor): tf.Tensor2D {
-  const [n, h, w, c] = x.shape as [number, number, number, number];
-  return tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [n, c * h * w]);
-}
+/** Batch norm's statistics: the batch's own (training) or the running ones from the weights (inference). */
+export type BatchNormStatistics = 'batch' | 'running';
 
 /**
  * Builds the forward function of `spec` in tfjs. Parameters are arguments (so tf.grads can
  * differentiate with respect to them); the returned function maps (x NHWC, ...params) -> output.
+ * A residual block's layers are built the same way, named `layers.{i}.layers.{j}.weight`, its
+ * shortcut `layers.{i}.shortcut.weight`; dropout masks are keyed by the layer's name without the
+ * leading `layers.` (`3`, `5.layers.2`).
  */
 function build(
   spec: ModelSpec,
   named: Map<string, NamedTensor>,
   n: number,
   conv: ReferenceConventions,
-  dropoutMasks: Record<number, ArrayLike<number>> | undefined,
-): { built: Built; forward: (x: tf.Tensor, params: tf.Tensor[]) => tf.Tensor; outShape: Shape } {
+  dropoutMasks: Record<string, ArrayLike<number>> | undefined,
+  statistics: BatchNormStatistics,
+): { built: Built; forward: (x: tf.Tensor, params: tf.Tensor[]) => tf.Tensor; outShape: Shape; used: Set<string> } {
   const tensors: tf.Tensor[] = [];
   const back: Built['back'] = [];
-  const steps: ((x: tf.Tensor, params: tf.Tensor[]) => tf.Tensor)[] = [];
+  const used = new Set<string>();
   let shape: Shape = { kind: 'chw', c: spec.input[0], h: spec.input[1], w: spec.input[2] };
 
   const addParam = (name: string, convoyShape: number[], toTf: number[] | null, inverse: number[] | null): number => {
@@ -234,12 +197,18 @@ function build(
     const convoyTensor = tf.tensor(t.data, convoyShape, 'float32');
     tensors.push(toTf ? tf.transpose(convoyTensor, toTf) : convoyTensor);
     back.push({ name, shape: convoyShape, perm: inverse });
+    used.add(name);
     return tensors.length - 1;
+  };
+  /** A tensor read as a constant (batch norm's running statistics), not differentiated. */
+  const constant = (name: string, convoyShape: number[]): tf.Tensor => {
+    used.add(name);
+    return tf.tensor(findParam(named, name, convoyShape).data, convoyShape, 'float32');
   };
 
   /** A conv/pool window over the current [C, H, W] shape: its sizes, strides, padding and output h, w. */
-  const slidingWindow = (i: number, type: string, size: Size2, stride: Size2, padding: Padding | undefined) => {
-    if (shape.kind !== 'chw') throw new Error(`reference: layers[${i}] ${type} needs a [C,H,W] input`);
+  const slidingWindow = (at: string, type: string, size: Size2, stride: Size2, padding: Padding | undefined) => {
+    if (shape.kind !== 'chw') throw new Error(`reference: ${at} ${type} needs a [C,H,W] input`);
     const [kh, kw] = pair(size, [1, 1]);
     const [sh, sw] = pair(stride, [kh, kw]);
     const [pt, pb, pl, pr] = paddingFor(padding, [shape.h, shape.w], [kh, kw], [sh, sw], conv.sameExtra);
@@ -247,125 +216,171 @@ function build(
     return { c: shape.c, h: shape.h, w: shape.w, kh, kw, sh, sw, pt, pb, pl, pr, out };
   };
 
-  spec.layers.forEach((layer: LayerSpec, i: number) => {
-    const prefix = `layers.${i}`;
-    switch (layer.type) {
-      case 'conv2d': {
-        const { c, kh, kw, sh, sw, pt, pb, pl, pr, out } = slidingWindow(i, layer.type, layer.kernelSize, layer.stride ?? 1, layer.padding);
-        const wi = addParam(`${prefix}.weight`, [layer.filters, c, kh, kw], [2, 3, 1, 0], [3, 2, 0, 1]);
-        const bi = layer.useBias === false ? -1 : addParam(`${prefix}.bias`, [layer.filters], null, null);
-        const { activation, alpha } = layer;
-        steps.push((x, p) => {
-          const padded =
-            pt + pb + pl + pr > 0
-              ? tf.pad(x, [
-                  [0, 0],
-                  [pt, pb],
-                  [pl, pr],
-                  [0, 0],
-                ])
-              : x;
-          let y: tf.Tensor = conv2dValid(padded as tf.Tensor4D, p[wi] as tf.Tensor4D, [sh, sw]);
-          if (bi >= 0) y = tf.add(y, p[bi]!);
-          return activate(y, activation, alpha);
-        });
-        shape = { kind: 'chw', c: layer.filters, ...out };
-        break;
-      }
-      case 'maxPool2d':
-      case 'avgPool2d': {
-        const { c, h, w, kh, kw, sh, sw, pt, pb, pl, pr, out } = slidingWindow(
-          i,
-          layer.type,
-          layer.poolSize,
-          layer.stride ?? layer.poolSize,
-          layer.padding,
-        );
-        const pads: [number, number][] = [
-          [0, 0],
-          [pt, pb],
-          [pl, pr],
-          [0, 0],
-        ];
-        const padded = pt + pb + pl + pr > 0;
-        if (layer.type === 'maxPool2d') {
-          steps.push((x) => tf.maxPool((padded ? tf.pad(x, pads, -Infinity) : x) as tf.Tensor4D, [kh, kw], [sh, sw], 'valid'));
-        } else if (!padded || conv.avgPoolCountPadding) {
-          steps.push((x) => tf.avgPool((padded ? tf.pad(x, pads) : x) as tf.Tensor4D, [kh, kw], [sh, sw], 'valid'));
-        } else {
+  /** conv2d (explicit padding, then 'valid'), bias, fused activation: the layer and a residual shortcut. */
+  const convStep = (prefix: string, filters: number, layer: Omit<Extract<LayerSpec, { type: 'conv2d' }>, 'type' | 'filters'>): Step => {
+    const { c, kh, kw, sh, sw, pt, pb, pl, pr, out } = slidingWindow(prefix, 'conv2d', layer.kernelSize, layer.stride ?? 1, layer.padding);
+    const wi = addParam(`${prefix}.weight`, [filters, c, kh, kw], [2, 3, 1, 0], [3, 2, 0, 1]);
+    const bi = layer.useBias === false ? -1 : addParam(`${prefix}.bias`, [filters], null, null);
+    const { activation, alpha } = layer;
+    shape = { kind: 'chw', c: filters, ...out };
+    return (x, p) => {
+      const pads: [number, number][] = [
+        [0, 0],
+        [pt, pb],
+        [pl, pr],
+        [0, 0],
+      ];
+      const padded = pt + pb + pl + pr > 0 ? tf.pad(x, pads) : x;
+      let y: tf.Tensor = conv2dValid(padded as tf.Tensor4D, p[wi] as tf.Tensor4D, [sh, sw]);
+      if (bi >= 0) y = tf.add(y, p[bi]!);
+      return activate(y, activation, alpha);
+    };
+  };
+
+  const compile = (layers: LayerSpec[], names: string): Step[] =>
+    layers.map((layer: LayerSpec, i: number): Step => {
+      const prefix = `${names}${i}`;
+      switch (layer.type) {
+        case 'conv2d':
+          return convStep(prefix, layer.filters, layer);
+        case 'maxPool2d':
+        case 'avgPool2d': {
+          const { c, h, w, kh, kw, sh, sw, pt, pb, pl, pr, out } = slidingWindow(
+            prefix,
+            layer.type,
+            layer.poolSize,
+            layer.stride ?? layer.poolSize,
+            layer.padding,
+          );
+          const pads: [number, number][] = [
+            [0, 0],
+            [pt, pb],
+            [pl, pr],
+            [0, 0],
+          ];
+          const padded = pt + pb + pl + pr > 0;
+          shape = { kind: 'chw', c, ...out };
+          if (layer.type === 'maxPool2d') {
+            return (x) => tf.maxPool((padded ? tf.pad(x, pads, -Infinity) : x) as tf.Tensor4D, [kh, kw], [sh, sw], 'valid');
+          }
+          if (!padded || conv.avgPoolCountPadding) {
+            return (x) => tf.avgPool((padded ? tf.pad(x, pads) : x) as tf.Tensor4D, [kh, kw], [sh, sw], 'valid');
+          }
           // Divide each window's sum by the number of real (unpadded) inputs in it.
-          steps.push((x) => {
+          return (x) => {
             const sum = tf.avgPool(tf.pad(x, pads) as tf.Tensor4D, [kh, kw], [sh, sw], 'valid');
             const ones = tf.pad(tf.ones([1, h, w, 1]), pads) as tf.Tensor4D;
             const frac = tf.avgPool(ones, [kh, kw], [sh, sw], 'valid'); // real inputs / window size
             return tf.div(sum, frac);
-          });
+          };
         }
-        shape = { kind: 'chw', c, ...out };
-        break;
-      }
-      case 'dense': {
-        const inF = shape.kind === 'flat' ? shape.f : shape.c * shape.h * shape.w;
-        const wasSpatial = shape.kind === 'chw';
-        const wi = addParam(`${prefix}.weight`, [layer.units, inF], [1, 0], [1, 0]);
-        const bi = layer.useBias === false ? -1 : addParam(`${prefix}.bias`, [layer.units], null, null);
-        const { activation, alpha } = layer;
-        steps.push((x, p) => {
-          const x2 = wasSpatial ? flattenChw(x) : (x as tf.Tensor2D);
-          let y: tf.Tensor = tf.matMul(x2, p[wi] as tf.Tensor2D);
-          if (bi >= 0) y = tf.add(y, p[bi]!);
-          return activate(y, activation, alpha);
-        });
-        shape = { kind: 'flat', f: layer.units };
-        break;
-      }
-      case 'flatten': {
-        if (shape.kind === 'chw') {
-          steps.push((x) => flattenChw(x));
+        case 'dense': {
+          const inF = shape.kind === 'flat' ? shape.f : shape.c * shape.h * shape.w;
+          const wasSpatial = shape.kind === 'chw';
+          const wi = addParam(`${prefix}.weight`, [layer.units, inF], [1, 0], [1, 0]);
+          const bi = layer.useBias === false ? -1 : addParam(`${prefix}.bias`, [layer.units], null, null);
+          const { activation, alpha } = layer;
+          shape = { kind: 'flat', f: layer.units };
+          return (x, p) => {
+            const x2 = wasSpatial ? flattenChw(x) : (x as tf.Tensor2D);
+            let y: tf.Tensor = tf.matMul(x2, p[wi] as tf.Tensor2D);
+            if (bi >= 0) y = tf.add(y, p[bi]!);
+            return activate(y, activation, alpha);
+          };
+        }
+        case 'flatten': {
+          if (shape.kind !== 'chw') return (x) => x;
           shape = { kind: 'flat', f: shape.c * shape.h * shape.w };
+          return (x) => flattenChw(x);
         }
-        break;
-      }
-      case 'dropout': {
-        const mask = dropoutMasks?.[i];
-        if (mask) {
+        case 'dropout':
+        case 'dropout2d': {
+          // Both take Convoy's per-element keep-mask at the layer's input (dropout2d's is constant per channel).
+          const mask = dropoutMasks?.[prefix.slice('layers.'.length)];
+          if (!mask) return (x) => x;
           const keep = 1 / (1 - layer.rate);
           const m =
             shape.kind === 'chw'
               ? tf.transpose(tf.tensor4d(Float32Array.from(mask), [n, shape.c, shape.h, shape.w]), [0, 2, 3, 1])
               : tf.tensor2d(Float32Array.from(mask), [n, shape.f]);
-          steps.push((x) => tf.mul(tf.mul(x, m), keep));
+          return (x) => tf.mul(tf.mul(x, m), keep);
         }
-        break;
+        case 'relu':
+        case 'leakyRelu':
+        case 'elu':
+        case 'sigmoid':
+        case 'tanh': {
+          const { type, alpha } = layer;
+          return (x) => activate(x, type, alpha);
+        }
+        case 'batchNorm2d':
+        case 'batchNorm1d': {
+          // y = gamma (x - mu) / sqrt(var + eps) + beta, per channel (the last NHWC axis)
+          const c = shape.kind === 'chw' ? shape.c : shape.f;
+          const axes = shape.kind === 'chw' ? [0, 1, 2] : [0];
+          const gi = addParam(`${prefix}.weight`, [c], null, null);
+          const bi = addParam(`${prefix}.bias`, [c], null, null);
+          const eps = layer.eps ?? 1e-5;
+          const hasRunning = named.has(`${prefix}.running_mean`);
+          const running =
+            statistics === 'running' || hasRunning
+              ? { mean: constant(`${prefix}.running_mean`, [c]), variance: constant(`${prefix}.running_var`, [c]) }
+              : null;
+          return (x, p) => {
+            const { mean, variance } = statistics === 'batch' ? tf.moments(x, axes) : running!;
+            return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), p[gi]!), p[bi]!);
+          };
+        }
+        case 'globalAvgPool2d': {
+          if (shape.kind !== 'chw') throw new Error(`reference: ${prefix} globalAvgPool2d needs a [C,H,W] input`);
+          shape = { kind: 'flat', f: shape.c };
+          return (x) => tf.mean(x, [1, 2]);
+        }
+        case 'residual': {
+          // y = layers(x) + shortcut(x): a 1x1 conv with the stride, or x itself
+          const input = shape;
+          const inner = compile(layer.layers, `${prefix}.layers.`);
+          const output = shape;
+          let shortcut: Step = (x) => x;
+          if (layer.shortcut) {
+            if (output.kind !== 'chw') throw new Error(`reference: ${prefix} shortcut needs a [C,H,W] output`);
+            shape = input;
+            shortcut = convStep(`${prefix}.shortcut`, output.c, { kernelSize: 1, ...layer.shortcut });
+            shape = output;
+          }
+          return (x, p) =>
+            tf.add(
+              inner.reduce((h, step) => step(h, p), x),
+              shortcut(x, p),
+            );
+        }
+        default: {
+          const never: never = layer;
+          throw new Error(`reference: unhandled layer ${JSON.stringify(never)}`);
+        }
       }
-      case 'relu':
-      case 'leakyRelu':
-      case 'elu':
-      case 'sigmoid':
-      case 'tanh': {
-        const { type, alpha } = layer;
-        steps.push((x) => activate(x, type, alpha));
-        break;
-      }
-      default: {
-        const never: never = layer;
-        throw new Error(`reference: unhandled layer ${JSON.stringify(never)}`);
-      }
-    }
-  });
+    });
 
+  const steps = compile(spec.layers, 'layers.');
   return {
     built: { tensors, back },
     forward: (x, params) => steps.reduce((h, step) => step(h, params), x),
     outShape: shape,
+    used,
   };
 }
 
-function loss(kind: 'cross-entropy' | 'mse', out: tf.Tensor, labels: tf.Tensor2D, conv: ReferenceConventions): tf.Scalar {
+function loss(
+  kind: 'cross-entropy' | 'mse',
+  out: tf.Tensor,
+  labels: tf.Tensor2D,
+  conv: ReferenceConventions,
+  smoothing: number,
+): tf.Scalar {
   const n = out.shape[0]!;
   const flat = tf.reshape(out, [n, -1]);
   if (kind === 'cross-entropy') {
-    return tf.losses.softmaxCrossEntropy(labels, flat, undefined, 0, tf.Reduction.MEAN) as tf.Scalar;
+    return tf.losses.softmaxCrossEntropy(labels, flat, undefined, smoothing, tf.Reduction.MEAN) as tf.Scalar;
   }
   const perSample = conv.mse === 'sum' ? tf.sum(tf.squaredDifference(flat, labels), 1) : tf.mean(tf.squaredDifference(flat, labels), 1);
   return tf.mean(perSample) as tf.Scalar;
@@ -398,15 +413,12 @@ export async function runReference(
     grads?: tf.Tensor[];
   }
   const res: Tensors = tf.tidy(() => {
-    const model = build(spec, named, n, conv, options.dropoutMasks);
+    const model = build(spec, named, n, conv, options.dropoutMasks, options.batchNorm ?? 'running');
     const { built, forward } = model;
     back = built.back;
     outShape = model.outShape;
-    if (built.back.length !== weights.length) {
-      const used = new Set(built.back.map((b) => b.name));
-      const extra = weights.filter((t) => !used.has(t.name)).map((t) => t.name);
-      throw new Error(`reference: weights not used by the spec: ${extra.join(', ')}`);
-    }
+    const extra = weights.filter((t) => !model.used.has(t.name)).map((t) => t.name);
+    if (extra.length > 0) throw new Error(`reference: weights not used by the spec: ${extra.join(', ')}`);
     const xNhwc = tf.transpose(tf.tensor4d(batch.x, [n, c, h, w]), [0, 2, 3, 1]);
     const toConvoyLayout = (y: tf.Tensor): tf.Tensor => (outShape.kind === 'chw' ? tf.transpose(y, [0, 3, 1, 2]) : y);
 
@@ -420,7 +432,7 @@ export async function runReference(
       const oneHot = tf.oneHot(tf.tensor1d(Array.from(batch.labels), 'int32'), classes).toFloat() as tf.Tensor2D;
       const f = (x: tf.Tensor, ...params: tf.Tensor[]): tf.Scalar => {
         // The loss sees the output in Convoy's layout, so a spatial output is flattened in C, H, W order.
-        return loss(options.loss ?? 'cross-entropy', toConvoyLayout(forward(x, params)), oneHot, conv);
+        return loss(options.loss ?? 'cross-entropy', toConvoyLayout(forward(x, params)), oneHot, conv, options.labelSmoothing ?? 0);
       };
       const { value, grads } = tf.valueAndGrads(f)([xNhwc, ...built.tensors]);
       res.loss = value;
@@ -452,45 +464,4 @@ export async function runReference(
 
 function shapeOf(s: Shape, n: number): number[] {
   return s.kind === 'flat' ? [n, s.f] : [n, s.c, s.h, s.w];
-}
-
-// ---------------------------------------------------------------------------------------------
-// Comparison
-// ---------------------------------------------------------------------------------------------
-
-/**
- * Relative error of `actual` against the reference `expected`:
- *   max_i |actual_i - expected_i| / max_i |expected_i|
- * i.e. the worst absolute difference measured against the largest magnitude in the reference tensor
- * (not element-wise, which would blow up on values near zero). An all-zero reference compares
- * absolutely. Throws on a length mismatch or a non-finite value.
- */
-export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  if (actual.length !== expected.length) throw new Error(`length ${actual.length} vs reference ${expected.length}`);
-  let maxDiff = 0;
-  let maxRef = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i]!;
-    const e = expected[i]!;
-    if (!Number.isFinite(a) || !Number.isFinite(e)) return Infinity;
-    maxDiff = Math.max(maxDiff, Math.abs(a - e));
-    maxRef = Math.max(maxRef, Math.abs(e));
-  }
-  return maxRef === 0 ? maxDiff : maxDiff / maxRef;
-}
-
-/** Deterministic uniform values in [lo, hi) from a small LCG-free hash (independent of the engine's RNG). */
-export function seededUniform(count: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const out = new Float32Array(count);
-  let s = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < count; i++) {
-    // xorshift32
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    out[i] = lo + ((s >>> 8) / 16777216) * (hi - lo);
-  }
-  return out;
 }

@@ -30,10 +30,30 @@ export interface BackwardContext extends ForwardContext {
 /** A parameter tensor a layer needs (the model places it in the flat weight vector). */
 export interface ParamSlot {
   kind: 'weight' | 'bias';
+  /** Its name relative to the layer when not `kind` (a residual block's `layers.0.weight`). */
+  name?: string;
   shape: number[];
   size: number;
-  /** How to initialise it: an initialiser with its fans, or zeros (biases). */
-  init: { name: InitName; fanIn: number; fanOut: number } | 'zeros';
+  /** How to initialise it: an initialiser with its fans, or zeros (biases), or ones (batch norm's scale). */
+  init: { name: InitName; fanIn: number; fanOut: number } | 'zeros' | 'ones';
+}
+
+/**
+ * A non-trainable state tensor (batch norm's running mean and variance, PyTorch's buffers): saved
+ * with the weights, never touched by the optimizer. The model places each in its flat buffer
+ * vector, and a training forward writes the same layout of batch statistics, from which
+ * updateRunningStats (running-stats.ts) moves it: running <- (1 - momentum) running + momentum batch.
+ */
+export interface BufferSlot {
+  /** Relative to the layer: `running_mean`, `layers.1.running_var`. */
+  name: string;
+  shape: number[];
+  size: number;
+  init: 'zeros' | 'ones';
+  momentum: number;
+  /** Values each sample adds to one element's batch statistic (H * W for batchNorm2d): a shard
+   *  with fewer than 2 values has no variance, and leaves the running statistics alone. */
+  valuesPerSample: number;
 }
 
 export interface Layer {
@@ -45,6 +65,11 @@ export interface Layer {
   readonly paramSlots: readonly ParamSlot[];
   /** Points the layer at its parameter and gradient views, in paramSlots order. */
   bind(params: readonly Float32Array[], grads: readonly Float32Array[]): void;
+  /** Layers with state (batch norm, residual blocks holding one): its slots, in buffer order. */
+  readonly bufferSlots?: readonly BufferSlot[];
+  /** Points the layer at its running statistics (read at inference) and at where a training
+   *  forward writes this call's batch statistics, both in bufferSlots order. */
+  bindBuffers?(running: readonly Float32Array[], batch: readonly Float32Array[]): void;
   forward(x: Float32Array, y: Float32Array, n: number, ctx: ForwardContext): void;
   backward(x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array | null, n: number, ctx: BackwardContext): void;
 }

@@ -13,4 +13,4 @@ export { bufferNames, createOptimizer, optimizerOver, resolveOptimizerConfig, re
 export { decodeOptimizerState, encodeOptimizerState } from './serialize.js';
 export { clipByGlobalNorm, clipScale, l2Norm } from './clip.js';
 export { learningRate, validateSchedule } from './schedule.js';
-export type { ConstantSchedule, CosineSchedule, LrSchedule, StepSchedule } from './schedule.js';
+export type { ConstantSchedule, CosineSchedule, LrSchedule, OneCycleSchedule, StepSchedule } from './schedule.js';

@@ -13,6 +13,13 @@
 // first layer gets dx = null), so inputGradient() below drives the model's own layers through the
 // public Layer interface, exactly as Model.computeGradients does, but with a dx buffer for layer 0.
 //
+// Batch norm: forward/predict at inference use the running statistics (set to random values here);
+// computeGradients normalises the whole call's n samples with their own statistics (one ghost
+// batch), which tfjs gets as tf.moments of the same n samples (the running statistics after a step
+// are checked against PyTorch, test/engine/torch.test.ts). Residual blocks, global average pooling,
+// channel dropout (Convoy's masks fed to tfjs) and label smoothing run through the same cases, and
+// fashion-resnet in full.
+//
 // Conventions compared (Convoy's documented choices, src/engine/shape.ts and layers/*.ts):
 // 'same' puts the odd padding pixel after (bottom/right); maxPool2d padding never wins; avgPool2d
 // divides by the in-bounds count (count_include_pad=False); mse is the mean over classes per sample.
@@ -24,6 +31,7 @@ import {
   computeLoss,
   createModel,
   fashionCnn,
+  fashionResnet,
   forward,
   lenet5,
   predict,
@@ -55,6 +63,15 @@ const drop = (rate: number): LayerSpec => ({ type: 'dropout', rate });
 const act = (type: 'relu' | 'leakyRelu' | 'elu' | 'sigmoid' | 'tanh', alpha?: number): LayerSpec =>
   alpha === undefined ? { type } : { type, alpha };
 const net = (input: [number, number, number], ...layers: LayerSpec[]): ModelSpec => ({ input, layers });
+const bn2 = (o: { momentum?: number; eps?: number } = {}): LayerSpec => ({ type: 'batchNorm2d', ...o });
+const bn1 = (o: { eps?: number } = {}): LayerSpec => ({ type: 'batchNorm1d', ...o });
+const gap: LayerSpec = { type: 'globalAvgPool2d' };
+const drop2d = (rate: number): LayerSpec => ({ type: 'dropout2d', rate });
+const residual = (layers: LayerSpec[], shortcut?: { stride?: number; useBias?: boolean }): LayerSpec => ({
+  type: 'residual',
+  layers,
+  ...(shortcut ? { shortcut } : {}),
+});
 
 interface CaseOptions {
   loss?: 'cross-entropy' | 'mse';
@@ -63,6 +80,7 @@ interface CaseOptions {
   engineInit?: boolean;
   /** Inputs uniform in [lo, hi); default [-1, 1). */
   x?: [number, number];
+  labelSmoothing?: number;
 }
 
 // prettier-ignore
@@ -144,9 +162,46 @@ const cases: [group: string, name: string, spec: ModelSpec, options?: CaseOption
     ),
     { loss: 'mse' },
   ],
+  // (a bias right before batch norm gets a gradient of 0: the normalisation subtracts it again)
+  ['batchNorm2d', 'after conv', net([2, 5, 4], conv(3, 3, { padding: 1, useBias: false }), bn2(), flat), { n: 4 }],
+  ['batchNorm2d', 'eps 0.01, into relu and dense', net([3, 4, 4], bn2({ eps: 0.01 }), act('relu'), flat, dense(4)), { n: 3 }],
+  ['batchNorm1d', 'after dense', net([2, 3, 3], flat, dense(6, { useBias: false }), bn1(), dense(4)), { n: 5 }],
+  ['batchNorm1d', 'eps 0.1, mse', net([1, 2, 4], flat, bn1({ eps: 0.1 }), dense(3, { activation: 'tanh' })), { n: 4, loss: 'mse' }],
+  ['globalAvgPool2d', 'after conv', net([2, 5, 6], conv(4, 3, { activation: 'elu' }), gap)],
+  ['globalAvgPool2d', 'into dense', net([3, 4, 4], gap, dense(5))],
+  ['dropout2d', '0.5 after conv', net([2, 6, 6], conv(4, 3), drop2d(0.5), flat, dense(4)), { n: 4 }],
+  [
+    'residual',
+    'identity: conv, relu, conv',
+    net([2, 5, 5], residual([conv(2, 3, { padding: 1, activation: 'relu' }), conv(2, 3, { padding: 'same' })]), flat),
+  ],
+  [
+    'residual',
+    'stride-2 shortcut, batch norm, then gap and dense',
+    net(
+      [2, 6, 6],
+      residual([conv(4, 3, { stride: 2, padding: 1, useBias: false }), bn2(), act('relu'), conv(4, 3, { padding: 1 })], { stride: 2 }),
+      gap,
+      dense(3),
+    ),
+    { n: 4 },
+  ],
+  [
+    'residual',
+    'nested, shortcut without bias',
+    net([2, 4, 4], residual([residual([conv(2, 3, { padding: 1, activation: 'tanh' })]), conv(3, 1)], { useBias: false }), flat),
+  ],
+  ['label smoothing', 'cross-entropy, e = 0.1', net([2, 3, 3], flat, dense(6)), { labelSmoothing: 0.1 }],
+  [
+    'label smoothing',
+    'e = 0.3, batch 5',
+    net([2, 4, 4], conv(3, 3, { activation: 'relu' }), flat, dense(4)),
+    { n: 5, labelSmoothing: 0.3 },
+  ],
   ['M1 lenet5', 'batch 4', lenet5, { n: 4, engineInit: true, x: [0, 1] }],
   ['M1 lenet5', 'batch 3, mse', lenet5, { n: 3, engineInit: true, x: [0, 1], loss: 'mse' }],
   ['M2 fashion-cnn', 'batch 3', fashionCnn, { n: 3, engineInit: true, x: [0, 1] }],
+  ['fashion-resnet', 'batch 4', fashionResnet, { n: 4, engineInit: true, x: [0, 1] }],
 ];
 
 // ---- helpers -------------------------------------------------------------------------------
@@ -159,6 +214,7 @@ function inputGradient(
   n: number,
   loss: 'cross-entropy' | 'mse',
   ctx: { training: boolean; seed: number; step: number; sampleOffset: number },
+  labelSmoothing: number,
 ): Float32Array {
   const acts: Float32Array[] = [];
   let a = x;
@@ -169,7 +225,7 @@ function inputGradient(
     a = out;
   }
   let dy = new Float32Array(n * model.classes);
-  computeLoss(loss, a, labels, n, model.classes, dy, 1 / n);
+  computeLoss(loss, a, labels, n, model.classes, dy, 1 / n, labelSmoothing);
   for (let i = model.layers.length - 1; i >= 0; i--) {
     const layer = model.layers[i]!;
     const dx = new Float32Array(n * layer.inSize);
@@ -217,21 +273,31 @@ describe('engine vs TensorFlow.js (cpu), same weights: relative error vs max |tf
     } else {
       model.weights.set(seededUniform(model.paramCount, 5, -0.5, 0.5));
     }
+    for (const b of model.buffers) {
+      const variance = b.name.endsWith('running_var');
+      model.bufferValues.set(seededUniform(b.size, b.offset + 17, variance ? 0.5 : -0.5, variance ? 1.5 : 0.5), b.offset);
+    }
     const [lo, hi] = options.x ?? [-1, 1];
     const x = seededUniform(n * model.inputSize, 3 + n, lo, hi);
     const labels = Int32Array.from({ length: n }, (_, i) => (i * 7 + 2) % model.classes);
     // computeGradients trains, so dropout is active there: tfjs gets Convoy's masks for that part.
     const ctx = { training: true, seed: 9, step: 4, sampleOffset: 0 };
-    const masks: Record<number, Float32Array> = {};
+    const masks: Record<string, Float32Array> = {};
     spec.layers.forEach((l, i) => {
-      if (l.type !== 'dropout') return;
+      if (l.type !== 'dropout' && l.type !== 'dropout2d') return;
       masks[i] = convoyDropoutMask(model, i, x, n, ctx);
       const dropped = 1 - masks[i]!.reduce((s, v) => s + v, 0) / masks[i]!.length;
       expect(dropped, 'dropout must actually drop something for this case to mean anything').toBeGreaterThan(0.05);
     });
-    const named = namedFromFlat(model.params, model.weights);
+    const named = [...namedFromFlat(model.params, model.weights), ...namedFromFlat(model.buffers, model.bufferValues)];
+    const labelSmoothing = options.labelSmoothing ?? 0;
     const inference = await runReference(spec, named, { x, n }, { conventions: CONVOY });
-    const ref = await runReference(spec, named, { x, n, labels }, { loss, conventions: CONVOY, dropoutMasks: masks });
+    const ref = await runReference(
+      spec,
+      named,
+      { x, n, labels },
+      { loss, conventions: CONVOY, dropoutMasks: masks, batchNorm: 'batch', labelSmoothing },
+    );
 
     // Forward (inference) and predict.
     expect(record(group, 'output', relativeError(forward(model, x, n), inference.output)), 'logits').toBeLessThan(TOL);
@@ -239,7 +305,17 @@ describe('engine vs TensorFlow.js (cpu), same weights: relative error vs max |tf
 
     // Loss and parameter gradients through the public training-step API.
     model.grads.fill(0);
-    const { lossSum } = computeGradients(model, { x, labels, n, scale: 1 / n, loss, seed: ctx.seed, step: ctx.step, sampleOffset: 0 });
+    const { lossSum } = computeGradients(model, {
+      x,
+      labels,
+      n,
+      scale: 1 / n,
+      loss,
+      labelSmoothing,
+      seed: ctx.seed,
+      step: ctx.step,
+      sampleOffset: 0,
+    });
     expect(record(group, 'loss', Math.abs(lossSum / n - ref.loss!) / Math.abs(ref.loss!)), 'loss').toBeLessThan(TOL);
     for (const p of model.params) {
       const g = model.grads.subarray(p.offset, p.offset + p.size);
@@ -248,7 +324,7 @@ describe('engine vs TensorFlow.js (cpu), same weights: relative error vs max |tf
     expect(ref.grads!.size).toBe(model.params.length);
 
     // Input gradient through the same layers.
-    const dx = inputGradient(model, x, labels, n, loss, ctx);
+    const dx = inputGradient(model, x, labels, n, loss, ctx, labelSmoothing);
     expect(record(group, 'dx', relativeError(dx, ref.dx!)), 'd input').toBeLessThan(TOL);
   });
 

@@ -1,9 +1,10 @@
 // The tfjs reference itself, checked against a naive float64 loop: layout conversions (NCHW <-> NHWC,
 // PyTorch weight layouts, C,H,W flatten order), asymmetric 'same' padding, pooling padding, both
-// losses, and that gradients come back in Convoy's layouts (central differences of the naive loop).
+// losses, batch norm with the batch's statistics, residual blocks (nested names, shortcuts), global
+// average pooling, and that gradients come back in Convoy's layouts (central differences of the naive loop).
 // If this file fails, the engine cross-check in engine.test.ts cannot be trusted.
 import { describe, expect, test } from 'vitest';
-import type { ModelSpec } from '../../../src/engine/spec.js';
+import type { LayerSpec, ModelSpec } from '../../../src/engine/spec.js';
 import {
   type NamedTensor,
   type ReferenceConventions,
@@ -18,8 +19,13 @@ import {
 type T = { shape: number[]; data: Float64Array };
 
 function naiveForward(spec: ModelSpec, weights: Map<string, Float64Array>, x: Float64Array, n: number, conv: ReferenceConventions): T {
-  let cur: T = { shape: [n, ...spec.input], data: x };
-  spec.layers.forEach((layer, li) => {
+  return naiveLayers(spec.layers, 'layers.', weights, { shape: [n, ...spec.input], data: x }, conv);
+}
+
+function naiveLayers(layers: LayerSpec[], names: string, weights: Map<string, Float64Array>, input: T, conv: ReferenceConventions): T {
+  let cur = input;
+  layers.forEach((layer, li) => {
+    const prefix = `${names}${li}`;
     if (layer.type === 'conv2d' || layer.type === 'maxPool2d' || layer.type === 'avgPool2d') {
       const [N, C, H, W] = cur.shape as [number, number, number, number];
       const ks = layer.type === 'conv2d' ? layer.kernelSize : layer.poolSize;
@@ -31,8 +37,8 @@ function naiveForward(spec: ModelSpec, weights: Map<string, Float64Array>, x: Fl
       const OW = Math.floor((W + pl + pr - kw) / sw) + 1;
       const OC = layer.type === 'conv2d' ? layer.filters : C;
       const out = new Float64Array(N * OC * OH * OW);
-      const wt = weights.get(`layers.${li}.weight`);
-      const bias = weights.get(`layers.${li}.bias`);
+      const wt = weights.get(`${prefix}.weight`);
+      const bias = weights.get(`${prefix}.bias`);
       const at = (b: number, c: number, y: number, xx: number): number | undefined =>
         y < 0 || y >= H || xx < 0 || xx >= W ? undefined : cur.data[((b * C + c) * H + y) * W + xx]!;
       for (let b = 0; b < N; b++)
@@ -63,8 +69,8 @@ function naiveForward(spec: ModelSpec, weights: Map<string, Float64Array>, x: Fl
     } else if (layer.type === 'dense') {
       const N = cur.shape[0]!;
       const F = cur.data.length / N; // a spatial input is read in C, H, W order
-      const wt = weights.get(`layers.${li}.weight`)!;
-      const bias = weights.get(`layers.${li}.bias`);
+      const wt = weights.get(`${prefix}.weight`)!;
+      const bias = weights.get(`${prefix}.bias`);
       const out = new Float64Array(N * layer.units);
       for (let b = 0; b < N; b++)
         for (let u = 0; u < layer.units; u++) {
@@ -78,6 +84,39 @@ function naiveForward(spec: ModelSpec, weights: Map<string, Float64Array>, x: Fl
       cur = { shape: cur.shape, data: cur.data.map((v) => (v > 0 ? v : a * Math.expm1(v))) };
     } else if (layer.type === 'tanh') {
       cur = { shape: cur.shape, data: cur.data.map(Math.tanh) };
+    } else if (layer.type === 'relu') {
+      cur = { shape: cur.shape, data: cur.data.map((v) => Math.max(v, 0)) };
+    } else if (layer.type === 'batchNorm2d') {
+      // the batch's own statistics, per channel over N, H, W (biased variance)
+      const [N, C, H, W] = cur.shape as [number, number, number, number];
+      const gamma = weights.get(`${prefix}.weight`)!;
+      const beta = weights.get(`${prefix}.bias`)!;
+      const out = new Float64Array(cur.data.length);
+      for (let c = 0; c < C; c++) {
+        const idx = Array.from({ length: N * H * W }, (_, k) => (Math.floor(k / (H * W)) * C + c) * H * W + (k % (H * W)));
+        const mean = idx.reduce((a, i) => a + cur.data[i]!, 0) / idx.length;
+        const variance = idx.reduce((a, i) => a + (cur.data[i]! - mean) ** 2, 0) / idx.length;
+        for (const i of idx) out[i] = (gamma[c]! * (cur.data[i]! - mean)) / Math.sqrt(variance + (layer.eps ?? 1e-5)) + beta[c]!;
+      }
+      cur = { shape: cur.shape, data: out };
+    } else if (layer.type === 'globalAvgPool2d') {
+      const [N, C, H, W] = cur.shape as [number, number, number, number];
+      const out = new Float64Array(N * C).map((_, o) => cur.data.subarray(o * H * W, (o + 1) * H * W).reduce((a, v) => a + v, 0) / (H * W));
+      cur = { shape: [N, C], data: out };
+    } else if (layer.type === 'residual') {
+      const branch = naiveLayers(layer.layers, `${prefix}.layers.`, weights, cur, conv);
+      const skip = layer.shortcut
+        ? naiveLayers(
+            [{ type: 'conv2d', filters: branch.shape[1]!, kernelSize: 1, ...layer.shortcut }],
+            '',
+            new Map(
+              [...weights].flatMap(([k, v]) => (k.startsWith(`${prefix}.shortcut.`) ? [[k.replace(`${prefix}.shortcut.`, '0.'), v]] : [])),
+            ),
+            cur,
+            conv,
+          )
+        : cur;
+      cur = { shape: branch.shape, data: branch.data.map((v, i) => v + skip.data[i]!) };
     } else {
       throw new Error(`naive: ${layer.type} not needed here`);
     }
@@ -104,7 +143,63 @@ function naiveLoss(out: T, labels: number[], kind: 'cross-entropy' | 'mse', conv
 
 // ---- the checks -------------------------------------------------------------------------------
 const N = 2;
-const cases: [name: string, spec: ModelSpec, loss: 'cross-entropy' | 'mse', conv: Partial<ReferenceConventions>][] = [
+type Shapes = { name: string; shape: number[] }[];
+const cases: [name: string, spec: ModelSpec, loss: 'cross-entropy' | 'mse', conv: Partial<ReferenceConventions>, shapes?: Shapes][] = [
+  [
+    'batch norm (batch statistics), residual block with a 1x1 stride-2 shortcut, relu, global average pooling',
+    {
+      input: [2, 5, 5],
+      layers: [
+        { type: 'conv2d', filters: 3, kernelSize: 3, padding: 1 },
+        { type: 'batchNorm2d', eps: 0.01 },
+        {
+          type: 'residual',
+          layers: [
+            { type: 'conv2d', filters: 4, kernelSize: 3, stride: 2, padding: 1 },
+            { type: 'relu' },
+            { type: 'conv2d', filters: 4, kernelSize: 3, padding: 1 },
+          ],
+          shortcut: { stride: 2 },
+        },
+        { type: 'globalAvgPool2d' },
+        { type: 'dense', units: 3 },
+      ],
+    },
+    'cross-entropy',
+    {},
+    [
+      { name: 'layers.0.weight', shape: [3, 2, 3, 3] },
+      { name: 'layers.0.bias', shape: [3] },
+      { name: 'layers.1.weight', shape: [3] },
+      { name: 'layers.1.bias', shape: [3] },
+      { name: 'layers.2.layers.0.weight', shape: [4, 3, 3, 3] },
+      { name: 'layers.2.layers.0.bias', shape: [4] },
+      { name: 'layers.2.layers.2.weight', shape: [4, 4, 3, 3] },
+      { name: 'layers.2.layers.2.bias', shape: [4] },
+      { name: 'layers.2.shortcut.weight', shape: [4, 3, 1, 1] },
+      { name: 'layers.2.shortcut.bias', shape: [4] },
+      { name: 'layers.4.weight', shape: [3, 4] },
+      { name: 'layers.4.bias', shape: [3] },
+    ],
+  ],
+  [
+    'identity residual block around a tanh conv, flatten, dense',
+    {
+      input: [2, 4, 3],
+      layers: [
+        { type: 'residual', layers: [{ type: 'conv2d', filters: 2, kernelSize: 3, padding: 'same', useBias: false }, { type: 'tanh' }] },
+        { type: 'flatten' },
+        { type: 'dense', units: 3 },
+      ],
+    },
+    'mse',
+    {},
+    [
+      { name: 'layers.0.layers.0.weight', shape: [2, 2, 3, 3] },
+      { name: 'layers.2.weight', shape: [3, 24] },
+      { name: 'layers.2.bias', shape: [3] },
+    ],
+  ],
   [
     'conv even kernel same stride 2 (asymmetric pad), flatten, dense',
     {
@@ -201,9 +296,9 @@ function paramShapes(spec: ModelSpec, conv: ReferenceConventions): { name: strin
 }
 
 describe('tfjs reference agrees with a naive float64 loop (relative error vs max |naive|)', () => {
-  test.each(cases)('%s', async (_name, spec, lossKind, partial) => {
+  test.each(cases)('%s', async (_name, spec, lossKind, partial, given) => {
     const conv = { ...DEFAULT_CONVENTIONS, ...partial };
-    const shapes = paramShapes(spec, conv);
+    const shapes = given ?? paramShapes(spec, conv);
     const weights: NamedTensor[] = shapes.map((s, k) => ({
       ...s,
       data: seededUniform(
@@ -215,7 +310,7 @@ describe('tfjs reference agrees with a naive float64 loop (relative error vs max
     }));
     const x = seededUniform(N * spec.input[0] * spec.input[1] * spec.input[2], 7);
     const labels = [1, 2];
-    const ref = await runReference(spec, weights, { x, n: N, labels }, { loss: lossKind, conventions: partial });
+    const ref = await runReference(spec, weights, { x, n: N, labels }, { loss: lossKind, conventions: partial, batchNorm: 'batch' });
 
     const w64 = new Map(weights.map((t) => [t.name, Float64Array.from(t.data)]));
     const x64 = Float64Array.from(x);
