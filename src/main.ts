@@ -14,6 +14,7 @@ import { resolveAdminKey } from './server/admin-key.js';
 import { buildApp } from './server/app.js';
 import { requeueOrphans } from './server/enqueue.js';
 import { ConvoyWorker } from '../workers/worker.js';
+import { memoryReturnWarning } from '../workers/pool.js';
 
 let config: Config;
 try {
@@ -64,6 +65,9 @@ closeWithGrace({ delay: config.worker.shutdownGraceMs + 5000, logger: log }, asy
   await app.close();
   await redis.stop();
 });
+
+const warning = memoryReturnWarning();
+if (warning) log.warn(warning);
 
 try {
   await app.redis.connect();

@@ -86,7 +86,7 @@ export class ConvoyWorker {
     this.datasets = new DatasetStore(this.redis, options.prefix);
     this.workers = new WorkerRegistry(this.redis, options.prefix);
     this.tenants = new TenantStore(this.redis, options.prefix, options.tenantQuotas ?? loadConfig({}).tenantQuotas);
-    this.pool = new Pool(options.config.threads);
+    this.pool = new Pool(options.config.threads, options.config.poolRecycleBytes);
     this.placement = new Placement();
   }
 

@@ -14,6 +14,7 @@
 
 import { assertNever, LAYER_TYPES, type ActivationName, type InitName, type LayerType } from './spec.js';
 import { shapeSize, type Shape, type Window2d } from './shape.js';
+import { memorySummary, type MemorySummary } from './memory.js';
 import {
   alphaFor,
   axisOut,
@@ -27,7 +28,6 @@ import {
   SpecError,
   windowOf,
 } from './spec-fields.js';
-
 export { defaultAlpha, SpecError } from './spec-fields.js';
 
 /** A tensor of a layer's weights file entry: `layers.{i}.weight` in PyTorch's layout. */
@@ -46,7 +46,7 @@ export interface LayerDescription {
   tensors: TensorShape[];
 }
 
-export interface ModelDescription {
+export interface ModelDescription extends MemorySummary {
   input: [number, number, number];
   layers: LayerDescription[];
   outputShape: number[];
@@ -131,6 +131,7 @@ export function summarize(resolved: ResolvedSpec): ModelDescription {
     outputShape: [...resolved.outputShape],
     params: layers.reduce((s, l) => s + l.params, 0),
     flops: layers.reduce((s, l) => s + l.flops, 0),
+    ...memorySummary(resolved),
   };
 }
 

@@ -62,6 +62,8 @@ export class Stack {
       HEARTBEAT_MS: '250',
       READY_WORKER_WITHIN_MS: '2000',
       CONVOY_ADMIN_KEY: TEST_ADMIN_KEY,
+      // as `npm start`, `npm run start:worker` and the Docker image set it (docs/operations.md)
+      MALLOC_MMAP_THRESHOLD_: '131072',
       ...this.options.env,
       ...extra,
     };

@@ -52,7 +52,8 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
   const withLinks = (doc: JobDocument) => ({ ...doc, links: jobLinks(base, doc.id) });
   const validateContext = (request: FastifyRequest): ValidateContext => {
     const p = principalOf(request);
-    return { quotas: config.quotas, store: app.store, datasets: app.datasets, sees: (t) => p.role === 'admin' || t === p.tenant };
+    const sees = (t: string) => p.role === 'admin' || t === p.tenant;
+    return { quotas: config.quotas, threads: config.worker.threads, store: app.store, datasets: app.datasets, sees };
   };
 
   app.post(
