@@ -17,7 +17,11 @@ export const TrainJobDataSchema = Type.Object({ id: IdSchema }, { additionalProp
 export type TrainJobData = Static<typeof TrainJobDataSchema>;
 
 export const PredictJobDataSchema = Type.Object(
-  { jobId: IdSchema, inputs: PredictRequestSchema.properties.inputs },
+  {
+    jobId: IdSchema,
+    inputs: PredictRequestSchema.properties.inputs,
+    deadline: Type.Optional(Type.Integer({ description: 'ms since the epoch: past it the caller is gone; the worker stops' })),
+  },
   { additionalProperties: false },
 );
 export type PredictJobData = Static<typeof PredictJobDataSchema>;

@@ -98,14 +98,16 @@ export interface MemorySummary {
   bytesPerSample: {
     /** A training sample in a pool thread: activations, their gradients, scratch (kernels aside). */
     training: number;
-    /** One input at inference, kernel scratch included: predict's per-input cost. */
+    /** One input at inference: a full inference chunk's bytes, kernels included, per input (predict's cost). */
     inference: number;
   };
 }
 
 export function memorySummary(model: ResolvedSpec): MemorySummary {
   const t = threadBytes(model, { rows: 1, shardRows: 1 });
-  return { bytesPerSample: { training: t.total - t.kernelScratch, inference: threadBytes(model, { rows: 1, shardRows: 0 }).total } };
+  const rows = inferenceRows(model);
+  const inference = Math.ceil(threadBytes(model, { rows, shardRows: 0 }).total / rows);
+  return { bytesPerSample: { training: t.total - t.kernelScratch, inference } };
 }
 
 export interface TrainingPlan {

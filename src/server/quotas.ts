@@ -3,7 +3,16 @@
 // runtime limit a job gets when it names none, and predict's compute budget.
 import type { ResolvedSpec } from '../engine/describe.js';
 import { memorySummary, trainingMemory } from '../engine/memory.js';
-import { DEFAULT_MICRO_SHARD_SIZE, LIMITS, type MemoryReport, type QuotaUse, type Stopping, type Training } from '../contracts/index.js';
+import {
+  DEFAULT_MICRO_SHARD_SIZE,
+  LIMITS,
+  PROBLEM_TYPES,
+  type MemoryReport,
+  type QuotaUse,
+  type Stopping,
+  type Training,
+} from '../contracts/index.js';
+import { ProblemError } from './errors.js';
 
 const VARIABLES: Record<string, string> = {
   params: 'QUOTA_MAX_PARAMS',
@@ -58,4 +67,14 @@ export function jobMemory(
     trainingBytes: m.total,
     predictBytesPerInput: memorySummary(model).bytesPerSample.inference,
   };
+}
+
+/** The problem for exceeded quotas (POST /v1/jobs, predict: 422), naming each one's variable. */
+export function quotaProblem(quotas: readonly QuotaUse[]): ProblemError {
+  const over = quotas.filter((u) => u.exceeded);
+  return new ProblemError(422, over.map((u) => `${u.name} ${u.value} exceeds the quota ${u.limit} (${u.variable})`).join('; '), {
+    type: PROBLEM_TYPES.quota,
+    code: 'quota-exceeded',
+    extra: { quotas: over },
+  });
 }

@@ -217,13 +217,3 @@ export async function analyzeSubmission(sub: JobSubmission, ctx: ValidateContext
   };
   return { spec, report, description };
 }
-
-/** The problem for a report with an exceeded quota (POST /v1/jobs answers 422). */
-export function quotaProblem(report: ValidationReport): ProblemError {
-  const over = report.quotas.filter((u) => u.exceeded);
-  return new ProblemError(422, over.map((u) => `${u.name} ${u.value} exceeds the quota ${u.limit} (${u.variable})`).join('; '), {
-    type: PROBLEM_TYPES.quota,
-    code: 'quota-exceeded',
-    extra: { quotas: over },
-  });
-}

@@ -23,7 +23,8 @@ import { submitJob } from '../enqueue.js';
 import { ProblemError, invalidField, problems } from '../errors.js';
 import { jobLinks } from '../links.js';
 import { stableStringify } from '../stable-json.js';
-import { analyzeSubmission, quotaProblem, type ValidateContext } from '../validate.js';
+import { analyzeSubmission, type ValidateContext } from '../validate.js';
+import { quotaProblem } from '../quotas.js';
 import { listedTenant, loadJob } from '../access.js';
 import { principalOf, type Principal } from '../plugins/auth.js';
 import type { ServerContext } from '../app.js';
@@ -72,7 +73,7 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
       const principal = principalOf(request);
       checkPriority(body.priority, principal, config.auth.memberLowestPriority);
       const { spec, report } = await analyzeSubmission(body, validateContext(request));
-      if (!report.valid) throw quotaProblem(report);
+      if (!report.valid) throw quotaProblem(report.quotas);
 
       const key = request.headers['idempotency-key'];
       const id = randomUUID();
