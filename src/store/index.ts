@@ -14,3 +14,4 @@ export * from './stream-tokens.js';
 export * from './stream-slots.js';
 export * from './tenants.js';
 export * from './predict-requests.js';
+export * from './lease.js';

@@ -98,7 +98,10 @@ describe('memory admission', () => {
     expect(peak - before, 'the job did not allocate what it should have').toBeGreaterThan(400 * MiB);
     let after = rss(worker);
     await waitFor(
-      () => (after = rss(worker)) < before + 150 * MiB,
+      () => {
+        after = rss(worker);
+        return after < before + 150 * MiB;
+      },
       20_000,
       () =>
         `worker RSS ${Math.round(after / MiB)} MiB after the job, ${Math.round(before / MiB)} MiB before, peak ${Math.round(peak / MiB)} MiB`,
