@@ -64,7 +64,8 @@ export type Transition = Static<typeof TransitionSchema>;
 
 export const JobErrorSchema = Type.Object({
   code: Type.String({
-    description: 'diverged, invalid-dataset, invalid-weights, crash-loop (its worker kept dying: MAX_CRASHES), internal',
+    description:
+      'diverged, invalid-dataset, invalid-weights, crash-loop (its worker kept dying: MAX_CRASHES), lost (its worker lost it and no checkpoint was left: docs/operations.md), internal',
   }),
   message: Type.String(),
   epoch: Type.Optional(Type.Integer({ minimum: 0 })),

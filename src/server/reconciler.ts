@@ -6,8 +6,9 @@
 // What to do is reconcile-rules.ts; this file observes and acts.
 //
 // Safe against a slow but alive worker: nothing is done to a job whose entry's lock is held, a verdict
-// is acted on only when two ticks in a row reach it for the same document (status, attempt,
-// transitions), the queue entry is removed first (BullMQ refuses while an attempt holds the lock), and
+// is acted on only when every tick for `graceMs` (three intervals) reached it for the same document
+// (status, attempt, transitions): a worker restarting meanwhile takes the job back first; the queue
+// entry is removed first (BullMQ refuses while an attempt holds the lock), and
 // every document change goes through JobStore.update() fenced by the attempt it judged, with its event,
 // so event streams see the end. A leader that stalls past its lease loses it, and its late changes are
 // refused by the same fences.
@@ -40,6 +41,8 @@ export interface ReconcilerDeps {
   intervalMs: number;
   /** A worker counts as alive with a heartbeat this recent. */
   liveWithinMs: number;
+  /** How long a verdict must hold, tick after tick, before it is acted on (default 3 intervals). */
+  graceMs?: number;
   /** Puts a job back on the training queue (src/server/enqueue.ts). */
   requeue(doc: JobDocument): Promise<void>;
 }
@@ -50,8 +53,8 @@ export interface Acted {
 }
 
 export class Reconciler {
-  /** Verdicts of the last tick: id -> what would be done, for which document. */
-  private suspects = new Map<string, string>();
+  /** Verdicts of the last tick: id -> what would be done, for which document, first reached when. */
+  private suspects = new Map<string, { verdict: string; since: number }>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
   private stopped = false;
@@ -84,8 +87,10 @@ export class Reconciler {
   private async reconcile(): Promise<Acted[]> {
     const { store, workers, liveWithinMs } = this.d;
     const workersAlive = (await workers.live(liveWithinMs)).length > 0;
-    const seen = new Map<string, string>();
+    const seen = new Map<string, { verdict: string; since: number }>();
     const acted: Acted[] = [];
+    const now = Date.now();
+    const grace = this.d.graceMs ?? 3 * this.d.intervalMs;
     for (const status of WATCHED) {
       for (const id of await store.idsByStatus(status, BATCH)) {
         const doc = await store.get(id);
@@ -93,8 +98,11 @@ export class Reconciler {
         const action = await this.judge(doc, workersAlive);
         if (action === 'none') continue;
         const verdict = `${action}:${doc.status}:${doc.attempt}:${doc.transitions.length}`;
-        seen.set(id, verdict);
-        if (this.suspects.get(id) !== verdict) continue; // seen once: act if it still holds next tick
+        const before = this.suspects.get(id);
+        const since = before?.verdict === verdict ? before.since : now;
+        seen.set(id, { verdict, since });
+        // first reached now, or not for long enough: act if it still holds on a later tick
+        if (since === now || now - since < grace) continue;
         if (await this.act(doc, action)) acted.push({ id, action });
       }
     }

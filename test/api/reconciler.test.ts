@@ -1,7 +1,7 @@
 // The reconciler (src/server/reconciler.ts) against a real Redis and real BullMQ entries: each
 // inconsistent state of reconcile-rules.ts, set up the way it happens (a queue entry failed by a
 // worker, a job's entry gone, a live attempt holding its lock), then two ticks (a verdict is acted
-// on only when two ticks in a row reach it). Every change arrives with its event.
+// on only when a later tick still reaches it; no grace period here). Every change arrives with its event.
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -31,7 +31,7 @@ function world() {
   const queue = new Queue<TrainJobData>(TRAIN_QUEUE, { connection: redis, prefix });
   closers.push(() => queue.close());
   const workers = new WorkerRegistry(redis, prefix);
-  const reconciler = (token?: string) =>
+  const reconciler = (token?: string, graceMs = 0) =>
     new Reconciler({
       store,
       queue,
@@ -41,6 +41,7 @@ function world() {
       log: pino({ level: 'silent' }),
       intervalMs: 1000,
       liveWithinMs: 5000,
+      graceMs, // 0: the ticks come one after the other here
       requeue: async (doc) => {
         await queue.add(TRAIN_JOB_NAME, { id: doc.id }, { jobId: doc.id });
       },
@@ -181,6 +182,16 @@ describe('reconciler', () => {
     await w.queue.add(TRAIN_JOB_NAME, { id }, { jobId: id }); // the submit's queue.add lands
     expect(await r.tick()).toEqual([]);
     expect(await r.tick()).toEqual([]);
+  });
+
+  it('a verdict is acted on only once it has held for the grace period (a restarting worker gets there first)', async () => {
+    const w = world();
+    const id = await w.job('cancelling', { entry: false });
+    const r = w.reconciler(undefined, 600);
+    expect(await r.tick()).toEqual([]);
+    expect(await r.tick()).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(await r.tick()).toEqual([{ id, action: 'cancel' }]);
   });
 
   it('one leader at a time: a second reconciler on the same prefix does nothing while the first holds the lease', async () => {

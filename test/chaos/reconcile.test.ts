@@ -97,6 +97,7 @@ describe('chaos: every job reaches an end', () => {
     expect(cancel.status, JSON.stringify(cancel.body)).toBe(202);
 
     const docA = await ended(a);
+    console.log(`after the squeeze: ${docA.status}${docA.error ? ` (${docA.error.code})` : ''}, attempt ${docA.attempt}`);
     if (docA.status === 'failed') expect(docA.error).toMatchObject({ code: 'lost' });
     else expect(docA).toMatchObject({ status: 'succeeded' });
     expect(docA.attempt, 'the squeeze did not hit the job').toBeGreaterThanOrEqual(docA.status === 'failed' ? 1 : 2);
