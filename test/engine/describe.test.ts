@@ -380,13 +380,14 @@ suite('describe rejects impossible specs, naming the field', () => {
 });
 
 suite('describe.ts stays importable by the server', () => {
-  it('imports only spec.ts, shape.ts and spec-fields.ts, which import only each other', async () => {
+  it('imports only spec.ts, shape.ts, spec-fields.ts and memory.ts, which import only each other', async () => {
     const { readFile } = await import('node:fs/promises');
     const importsOf = async (file: string) => {
       const src = await readFile(new URL(`../../src/engine/${file}`, import.meta.url), 'utf8');
       return [...new Set([...src.matchAll(/from '([^']+)'/g)].map((m) => m[1]))].sort();
     };
-    expect(await importsOf('describe.ts')).toEqual(['./shape.js', './spec-fields.js', './spec.js']);
+    expect(await importsOf('describe.ts')).toEqual(['./memory.js', './shape.js', './spec-fields.js', './spec.js']);
+    expect(await importsOf('memory.ts')).toEqual(['./describe.js', './shape.js', './spec.js']); // describe.js: types only
     expect(await importsOf('spec-fields.ts')).toEqual(['./shape.js', './spec.js']);
     expect(await importsOf('shape.ts')).toEqual(['./spec.js']);
   });
