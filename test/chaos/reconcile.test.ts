@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import type { JobAccepted, JobDocument } from '../../src/contracts/index.js';
 import { authedFetch } from '../helpers/auth.js';
 import { toySpec } from '../helpers/jobs.js';
-import { FAST_RECOVERY_ENV, getJson, postJson, readSse, startStack, waitFor, type Stack } from '../helpers/stack.js';
+import { FAST_RECOVERY_ENV, getJson, jobEnded, postJson, readSse, startStack, waitFor, type Stack } from '../helpers/stack.js';
 
 let stack: Stack;
 let redis: Redis;
@@ -35,7 +35,6 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const TERMINAL = ['succeeded', 'failed', 'cancelled'];
 /** 20 epochs x 100 steps: long enough to break in the middle. */
 const longSpec = () => toySpec({ epochs: 20, batchSize: 8, microShardSize: 4 }, 800);
 
@@ -47,19 +46,8 @@ async function submit(): Promise<string> {
 
 const doc = async (id: string) => (await getJson<JobDocument>(`${stack.url}/v1/jobs/${id}`)).body;
 
-async function ended(id: string, timeoutMs = 60_000): Promise<JobDocument> {
-  let d: JobDocument | undefined;
-  await waitFor(
-    async () => {
-      d = await doc(id);
-      return TERMINAL.includes(d.status);
-    },
-    timeoutMs,
-    () =>
-      `job ${id} never ended: ${d?.status}/${d?.stage}, attempt ${d?.attempt}; worker: ${stack.workers.at(-1)?.lines.slice(-4).join('\n')}`,
-  );
-  return d!;
-}
+const ended = (id: string, timeoutMs = 60_000) =>
+  jobEnded<JobDocument>(stack.url, id, timeoutMs, () => `; worker: ${stack.workers.at(-1)?.lines.slice(-4).join('\n')}`);
 
 const running = (id: string) => async () => {
   const d = await doc(id);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { JobAccepted, JobDocument } from '../../src/contracts/index.js';
 import { ADMIN_AUTH } from '../helpers/auth.js';
 import { toySpec } from '../helpers/jobs.js';
-import { getJson, postJson, readSse, startStack, waitFor, type Stack } from '../helpers/stack.js';
+import { getJson, jobEnded, postJson, readSse, startStack, waitFor, type Stack } from '../helpers/stack.js';
 
 let stack: Stack;
 beforeAll(async () => {
@@ -21,23 +21,12 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+const finished = (id: string) => jobEnded<JobDocument>(stack.url, id);
+
 async function submit(body: unknown): Promise<string> {
   const res = await postJson<JobAccepted>(`${stack.url}/v1/jobs`, body);
   expect(res.status, JSON.stringify(res.body)).toBe(202);
   return res.body.id;
-}
-
-async function finished(id: string): Promise<JobDocument> {
-  let doc: JobDocument | undefined;
-  await waitFor(
-    async () => {
-      doc = (await getJson<JobDocument>(`${stack.url}/v1/jobs/${id}`)).body;
-      return ['succeeded', 'failed', 'cancelled'].includes(doc.status);
-    },
-    60_000,
-    () => `job ${id} is still ${doc?.status}`,
-  );
-  return doc!;
 }
 
 /** fashion-cnn trained one step on 10 images: weights to predict with, 24 MFLOPs an input. */

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { JobAccepted, JobDocument } from '../../src/contracts/index.js';
-import { getJson, postJson, startStack, waitFor, type Proc, type Stack } from '../helpers/stack.js';
+import { jobEnded, postJson, startStack, waitFor, type Proc, type Stack } from '../helpers/stack.js';
 import { toySpec } from '../helpers/jobs.js';
 
 let stack: Stack;
@@ -41,18 +41,7 @@ function dropoutJob(layers: number, batch: number, samples = batch, classes = 2)
   };
 }
 
-async function finished(id: string): Promise<JobDocument> {
-  let doc: JobDocument | undefined;
-  await waitFor(
-    async () => {
-      doc = (await getJson<JobDocument>(`${stack.url}/v1/jobs/${id}`)).body;
-      return ['succeeded', 'failed', 'cancelled'].includes(doc.status);
-    },
-    60_000,
-    () => `job ${id} is still ${doc?.status}`,
-  );
-  return doc!;
-}
+const finished = (id: string) => jobEnded<JobDocument>(stack.url, id);
 
 describe('memory admission', () => {
   it("the issue's 7 KB spec (250 dropout layers, batch = micro-shard = 1024) is refused, naming QUOTA_MAX_TRAINING_BYTES", async () => {

@@ -204,6 +204,25 @@ export async function getJson<T = unknown>(
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
 }
 
+/** Polls GET /v1/jobs/{id} until the job has ended (succeeded, failed or cancelled); its document. */
+export async function jobEnded<Doc extends { status: string; stage?: string; attempt?: number }>(
+  base: string,
+  id: string,
+  timeoutMs = 60_000,
+  context: () => string = () => '',
+): Promise<Doc> {
+  let doc: Doc | undefined;
+  await waitFor(
+    async () => {
+      doc = (await getJson<Doc>(`${base}/v1/jobs/${id}`)).body;
+      return ['succeeded', 'failed', 'cancelled'].includes(doc.status);
+    },
+    timeoutMs,
+    () => `job ${id} never ended: ${doc?.status}/${doc?.stage}, attempt ${doc?.attempt} ${context()}`,
+  );
+  return doc!;
+}
+
 export interface SseFrame {
   id: string | undefined;
   event: string;
