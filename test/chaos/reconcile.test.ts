@@ -1,5 +1,5 @@
-// Chaos, part 3: every job reaches an end (issue 12). Real API and worker processes, the run's
-// private Redis, and the reconciler in the API (RECONCILE_INTERVAL_MS) with fast locks. Redis refuses
+// Chaos, part 3: every job reaches an end (issue 12). Real API and worker processes, a Redis of this
+// file's own (the squeeze below would refuse every other test file's writes too), and the reconciler in the API (RECONCILE_INTERVAL_MS) with fast locks. Redis refuses
 // every write for a few seconds mid-run (a `CONFIG SET maxmemory` squeeze under noeviction): the
 // worker's writes fail and BullMQ's entries may fail with them; once Redis takes writes again, each
 // job ends (resumed from its checkpoint and succeeded, or failed with code `lost`), a cancel sent
@@ -7,23 +7,26 @@
 // job is cancelled: with no worker alive to carry the cancel out, the reconciler does, DELETE works,
 // and the worker, woken, records nothing about the deleted job and goes on with the next one.
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { JobAccepted, JobDocument } from '../../src/contracts/index.js';
 import { authedFetch } from '../helpers/auth.js';
 import { toySpec } from '../helpers/jobs.js';
+import { startRedis, type PrivateRedis } from '../helpers/redis-server.js';
 import { FAST_RECOVERY_ENV, getJson, jobEnded, postJson, readSse, startStack, waitFor, type Stack } from '../helpers/stack.js';
 
 let stack: Stack;
 let redis: Redis;
+let server: PrivateRedis;
 
 beforeAll(async () => {
+  server = await startRedis();
   stack = await startStack({
-    redisUrl: inject('redisUrl'),
+    redisUrl: server.url,
     apis: 1,
     workers: 0,
     env: { ...FAST_RECOVERY_ENV, PROGRESS_INTERVAL_MS: '20', CHECKPOINT_EVERY_STEPS: '10', RECONCILE_INTERVAL_MS: '300' },
   });
-  redis = new Redis(inject('redisUrl'));
+  redis = new Redis(server.url);
   redis.on('error', () => {});
 });
 afterEach(async () => {
@@ -33,6 +36,7 @@ afterEach(async () => {
 afterAll(async () => {
   redis?.disconnect();
   await stack?.stop();
+  await server?.stop();
 });
 
 /** 20 epochs x 100 steps: long enough to break in the middle. */
@@ -95,6 +99,8 @@ describe('chaos: every job reaches an end', () => {
     await streamEnds(b, 'cancelled');
     expect(await del(a)).toBe(204);
     expect(await del(b)).toBe(204);
+    const acted = stack.apis[0]!.lines.filter((l) => l.includes('reconciler: ended a job')).map((l) => JSON.parse(l).action);
+    console.log(`the reconciler: ${acted.join(', ') || 'nothing'}`);
   });
 
   it('a worker frozen past its lock while its job is cancelled: cancelled by the reconciler, DELETE works, the woken worker records nothing', async () => {
