@@ -61,7 +61,7 @@ export class Predictor {
     for (let from = 0; from < inputs.length; from += m.rows) {
       if (await this.callerGone(job)) {
         this.log.info({ jobId, request: job.id, done: from, inputs: inputs.length }, 'predict stopped: its caller is gone');
-        return { refused: 'the caller is gone' };
+        return { abandoned: true };
       }
       const n = Math.min(m.rows, inputs.length - from);
       // slice: a posted view would carry its whole buffer along

@@ -112,7 +112,10 @@ const weightsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx)
       const timeoutMs = ctx.config.api.predictTimeoutMs;
       const result = await requestPrediction(app, { jobId: id, inputs: request.body.inputs, timeoutMs, gone });
       if (result === 'gone') return reply.hijack(); // nobody is there to answer
-      if (result === 'timeout') throw new ProblemError(504, `no worker answered within ${timeoutMs} ms`, { code: 'predict-timeout' });
+      // abandoned: the worker saw the deadline pass before this process's timer did
+      if (result === 'timeout' || 'abandoned' in result) {
+        throw new ProblemError(504, `no worker answered within ${timeoutMs} ms`, { code: 'predict-timeout' });
+      }
       if ('refused' in result) throw new ProblemError(422, result.refused, { type: PROBLEM_TYPES.predict, code: 'predict-failed' });
       return result;
     },
