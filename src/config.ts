@@ -28,6 +28,8 @@ export interface ApiConfig {
   idempotencyTtlSeconds: number;
   /** PUBLIC_URL (unset): absolute base for links; unset = relative links */
   publicUrl: string | undefined;
+  /** RECONCILE_INTERVAL_MS (5000; 0 = off): how often the leading API process reconciles job documents with the queue */
+  reconcileIntervalMs: number;
 }
 
 /** Per-job quotas checked on submit and reported by /v1/jobs/validate. */
@@ -42,8 +44,12 @@ export interface Quotas {
   maxInlineSamples: number;
   /** QUOTA_MAX_EPOCHS (1000) */
   maxEpochs: number;
-  /** QUOTA_MAX_RUNTIME_SECONDS (86400): cap on stopping.maxRuntimeSeconds */
+  /** QUOTA_MAX_RUNTIME_SECONDS (86400): cap on stopping.maxRuntimeSeconds, and a job's limit when it sets none */
   maxRuntimeSeconds: number;
+  /** QUOTA_MAX_TRAINING_BYTES (1 GiB): the memory a worker needs to train the job (src/engine/memory.ts) */
+  maxTrainingBytes: number;
+  /** QUOTA_MAX_PREDICT_FLOPS (1e11): inputs x forward FLOPs per sample of one predict request */
+  maxPredictFlops: number;
 }
 
 /** Who may call what (src/server/auth): keys, tokens, rate limits, CORS. */
@@ -106,6 +112,8 @@ export interface WorkerConfig {
   shutdownGraceMs: number;
   /** WORKER_ID (host-pid): the name in heartbeats and logs */
   id: string | undefined;
+  /** POOL_RECYCLE_BYTES (256 MiB): finished jobs' thread memory (src/engine/memory.ts) after which the pool's threads are replaced */
+  poolRecycleBytes: number;
 }
 
 export interface Config {
@@ -186,6 +194,7 @@ export function loadConfig(env: Env = process.env): Config {
       readyWorkerWithinMs: num(env, 'READY_WORKER_WITHIN_MS', 30_000, { min: 10 }),
       idempotencyTtlSeconds: num(env, 'IDEMPOTENCY_TTL_SECONDS', 86_400, { min: 1 }),
       publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/+$/, '') : undefined,
+      reconcileIntervalMs: num(env, 'RECONCILE_INTERVAL_MS', 5000),
     },
     auth: {
       adminKey: env.CONVOY_ADMIN_KEY || undefined,
@@ -220,6 +229,7 @@ export function loadConfig(env: Env = process.env): Config {
       heartbeatMs: num(env, 'HEARTBEAT_MS', 5000, { min: 50 }),
       shutdownGraceMs: num(env, 'SHUTDOWN_GRACE_MS', 30_000, { min: 0 }),
       id: env.WORKER_ID || undefined,
+      poolRecycleBytes: num(env, 'POOL_RECYCLE_BYTES', 256 * 1024 * 1024),
     },
     quotas: {
       maxParams: num(env, 'QUOTA_MAX_PARAMS', 20_000_000, { min: 1 }),
@@ -228,6 +238,8 @@ export function loadConfig(env: Env = process.env): Config {
       maxInlineSamples: num(env, 'QUOTA_MAX_INLINE_SAMPLES', 10_000, { min: 1 }),
       maxEpochs: num(env, 'QUOTA_MAX_EPOCHS', 1000, { min: 1 }),
       maxRuntimeSeconds: num(env, 'QUOTA_MAX_RUNTIME_SECONDS', 86_400, { min: 1 }),
+      maxTrainingBytes: num(env, 'QUOTA_MAX_TRAINING_BYTES', 1024 ** 3, { min: 1 }),
+      maxPredictFlops: num(env, 'QUOTA_MAX_PREDICT_FLOPS', 1e11, { min: 1, max: Number.MAX_VALUE, integer: false }),
     },
   };
 }

@@ -13,7 +13,9 @@ import { NoRedisError, resolveRedis, type ResolvedRedis } from './redis-bootstra
 import { resolveAdminKey } from './server/admin-key.js';
 import { buildApp } from './server/app.js';
 import { requeueOrphans } from './server/enqueue.js';
+import { startReconciler, type Reconciler } from './server/reconciler.js';
 import { ConvoyWorker } from '../workers/worker.js';
+import { memoryReturnWarning } from '../workers/pool.js';
 
 let config: Config;
 try {
@@ -47,6 +49,7 @@ try {
 }
 
 const app = await buildApp({ config, redisUrl: redis.url });
+let reconciler: Reconciler | undefined;
 const worker = new ConvoyWorker({
   redisUrl: redis.url,
   prefix: config.redisPrefix,
@@ -61,13 +64,18 @@ closeWithGrace({ delay: config.worker.shutdownGraceMs + 5000, logger: log }, asy
   if (err) log.error({ err }, 'shutting down after an error');
   else log.info({ signal }, 'shutting down');
   await worker.close();
+  await reconciler?.stop();
   await app.close();
   await redis.stop();
 });
 
+const warning = memoryReturnWarning();
+if (warning) log.warn(warning);
+
 try {
   await app.redis.connect();
   await requeueOrphans(app); // a job accepted just before a crash, but never queued
+  reconciler = startReconciler(app, config);
   await worker.start();
   await app.listen({ port: config.api.port, host: config.api.host });
   log.info({ port: config.api.port, redis: redis.source, docs: '/docs' }, 'convoy ready: API and worker in one process');

@@ -4,7 +4,7 @@
 //        │                ▲              │
 //        └──► src/store ──┘ ◄────────────┘
 //
-// - the server reaches the engine only for pure spec checks: describe.ts, spec.ts, presets.ts
+// - the server reaches the engine only for pure spec checks: describe.ts, spec.ts, presets.ts, memory.ts
 // - the engine imports no Node module and nothing of server, store, workers, contracts, datasets
 // - src/store imports only contracts (its datasets.ts also the pure dataset codec, src/datasets)
 // - server and workers never import each other; nothing imports the process entry points
@@ -25,7 +25,7 @@ const forbidden: IForbiddenRuleType[] = [
     name: 'server-uses-engine-only-for-spec-checks',
     severity: 'error',
     from: { path: '^src/server/' },
-    to: { path: '^src/engine/', pathNot: '^src/engine/(describe|spec|spec-fields|presets)\\.ts$' },
+    to: { path: '^src/engine/', pathNot: '^src/engine/(describe|spec|spec-fields|presets|memory)\\.ts$' },
   },
   {
     name: 'server-and-workers-apart',

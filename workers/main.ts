@@ -3,6 +3,7 @@
 import closeWithGrace from 'close-with-grace';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config.js';
+import { memoryReturnWarning } from './pool.js';
 import { ConvoyWorker } from './worker.js';
 
 const config = loadConfig();
@@ -22,6 +23,9 @@ closeWithGrace({ delay: config.worker.shutdownGraceMs, logger: log }, async ({ s
   else log.info({ signal }, 'shutting down');
   await worker.close();
 });
+
+const warning = memoryReturnWarning();
+if (warning) log.warn(warning);
 
 try {
   await worker.start();

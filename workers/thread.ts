@@ -5,7 +5,7 @@
 // No Redis, no queue: only the engine and the shared buffers (protocol.ts).
 import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
-import { createModel, evaluate, predict, sumInto, type Model } from '../src/engine/index.js';
+import { createModel, evaluate, inferenceRows, predict, sumInto, type Model } from '../src/engine/index.js';
 import { optimizerOver } from '../src/engine/optim/index.js';
 import { toFloatBatch, gatherLabels, type Dataset } from '../src/datasets/index.js';
 import {
@@ -38,11 +38,12 @@ interface Cached {
   gradSum: Float32Array;
   optimizer: Record<string, Float32Array>;
   sync: StepSync;
+  /** Samples per evaluation chunk: at most the engine's INFERENCE_CHUNK_BYTES of buffers (memory.ts). */
+  evalRows: number;
 }
 
 /** Models kept per thread; the least recently used is dropped (finished jobs age out). */
 const MAX_CACHED = 4;
-const EVAL_CHUNK = 256;
 const cache = new Map<string, Cached>();
 
 function view(ds: SharedDataset | undefined): Dataset | undefined {
@@ -78,7 +79,8 @@ function context(ctx: JobContext): Cached {
       const model = createModel(ctx.model);
       const weights = new Float32Array(ctx.weights);
       model.bindWeights(weights);
-      const rows = Math.max(ctx.shardSize, EVAL_CHUNK);
+      const evalRows = inferenceRows(model.resolved);
+      const rows = Math.max(ctx.shardSize, evalRows);
       return {
         model,
         x: new Float32Array(rows * model.inputSize),
@@ -92,6 +94,7 @@ function context(ctx: JobContext): Cached {
         gradSum: new Float32Array(ctx.gradSum),
         optimizer: Object.fromEntries(Object.entries(ctx.optimizer.buffers).map(([k, b]) => [k, new Float32Array(b)])),
         sync: new StepSync(ctx.sync, ctx.maxShards, ctx.paramCount),
+        evalRows,
       };
     },
     cache,
@@ -171,8 +174,8 @@ function evalRange(task: EvalTask): LossResult {
   let lossSum = 0;
   let correct = 0;
   const size = c.model.inputSize;
-  for (let from = task.from; from < task.to; from += EVAL_CHUNK) {
-    const n = Math.min(EVAL_CHUNK, task.to - from);
+  for (let from = task.from; from < task.to; from += c.evalRows) {
+    const n = Math.min(c.evalRows, task.to - from);
     const src = ds.images.subarray(from * size, (from + n) * size);
     if (src instanceof Uint8Array) for (let j = 0; j < src.length; j++) c.x[j] = src[j]! / 255;
     else c.x.set(src);

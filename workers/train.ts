@@ -13,7 +13,7 @@
 // The run's state is one TrainState (checkpoint.ts): a checkpoint is that object with the tensors,
 // and resuming is taking the checkpoint's. Every write carries the attempt as a fence (job-writer.ts).
 import type { TensorNorm } from '../src/contracts/index.js';
-import { l2Norm } from '../src/engine/index.js';
+import { l2Norm, resolveSpec, trainingThreadBytes } from '../src/engine/index.js';
 import { admit, settle, type Admitted } from './admission.js';
 import type { TrainDeps, TrainOutcome } from './attempt.js';
 import { checkpointDue, encodeCheckpoint, initialTrainState, restoreTensors, type TrainState } from './checkpoint.js';
@@ -34,8 +34,17 @@ export function trainJob(id: string, deps: TrainDeps): Promise<TrainOutcome> {
       return await (await Run.start(a, deps)).train();
     } catch (err) {
       return settle(err, a.writer, a.log);
+    } finally {
+      releaseThreads(a, deps);
     }
   });
+}
+
+/** The pool's threads kept this attempt's buffers: past POOL_RECYCLE_BYTES they are replaced (pool.ts). */
+function releaseThreads(a: Admitted, deps: TrainDeps): void {
+  const { batchSize } = a.spec.training;
+  const bytes = trainingThreadBytes(resolveSpec(a.spec.model), { batchSize, shardSize: microShardSize(a.spec) }).total;
+  if (deps.pool.release(bytes)) a.log.info({ perThreadBytes: bytes }, 'pool threads replaced to give memory back');
 }
 
 /** One attempt at one job: its state, its shared memory, the loop. */

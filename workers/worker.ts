@@ -9,20 +9,13 @@ import { hostname } from 'node:os';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import {
-  PREDICT_QUEUE,
-  TRAIN_QUEUE,
-  type ModelSpec,
-  type PredictJobData,
-  type PredictResult,
-  type TrainJobData,
-} from '../src/contracts/index.js';
+import { PREDICT_QUEUE, TRAIN_QUEUE, type PredictJobData, type PredictResult, type TrainJobData } from '../src/contracts/index.js';
 import { loadConfig, type TenantQuotas, type WorkerConfig } from '../src/config.js';
-import { createModel, decodeSafetensors, loadWeights } from '../src/engine/index.js';
 import { DatasetStore } from '../src/store/datasets.js';
-import { connectRedis, JobStore, TenantStore, WorkerRegistry, type LogLimits } from '../src/store/index.js';
+import { connectRedis, JobStore, PredictRequests, TenantStore, WorkerRegistry, type LogLimits } from '../src/store/index.js';
 import { Placement } from './placement.js';
 import { Pool } from './pool.js';
+import { Predictor } from './predict.js';
 import type { TrainOutcome, TrainSettings } from './attempt.js';
 import { trainJob } from './train.js';
 
@@ -39,23 +32,6 @@ export interface WorkerOptions {
   datasetCacheDir?: string;
 }
 
-interface PredictModel {
-  key: string;
-  spec: ModelSpec;
-  weights: SharedArrayBuffer;
-  inputSize: number;
-  classes: number;
-  inputScale: number;
-}
-
-/** A prediction the job cannot make (no weights, wrong input length): the caller's fault. */
-class PredictRefused extends Error {}
-
-/** A request the job cannot answer comes back as `{ refused }` (the API's 422), not as a failure. */
-const refusing = (predict: (job: Job<PredictJobData>) => Promise<PredictResult>) => (job: Job<PredictJobData>) =>
-  predict(job).catch((err: unknown) => (err instanceof PredictRefused ? { refused: err.message } : Promise.reject(err)));
-
-const PREDICT_CACHE = 8;
 /** How long a job this process turned away waits in the queue before a worker tries it again. */
 const DEFER_MS = 1000;
 
@@ -75,7 +51,7 @@ export class ConvoyWorker {
   private heartbeat: NodeJS.Timeout | undefined;
   private draining = false;
   private readonly active = new Set<{ id: string; token: string | undefined }>();
-  private readonly predictModels = new Map<string, PredictModel>();
+  private readonly predictor: Predictor;
   private readonly startedAt = new Date().toISOString();
   /** Samples trained by this process (for the heartbeat's samples/s). */
   private samples = 0;
@@ -90,8 +66,9 @@ export class ConvoyWorker {
     this.datasets = new DatasetStore(this.redis, options.prefix);
     this.workers = new WorkerRegistry(this.redis, options.prefix);
     this.tenants = new TenantStore(this.redis, options.prefix, options.tenantQuotas ?? loadConfig({}).tenantQuotas);
-    this.pool = new Pool(options.config.threads);
+    this.pool = new Pool(options.config.threads, options.config.poolRecycleBytes);
     this.placement = new Placement();
+    this.predictor = new Predictor(this.store, new PredictRequests(this.redis, options.prefix), this.pool, this.log);
   }
 
   /** Starts consuming both queues and the heartbeat. */
@@ -124,18 +101,14 @@ export class ConvoyWorker {
       removeOnFail: { age: 24 * 3600, count: 1000 },
       name: this.id,
     });
-    this.predictWorker = new Worker<PredictJobData, PredictResult>(
-      PREDICT_QUEUE,
-      refusing(async (job) => this.predict(job)),
-      {
-        connection: this.redis,
-        prefix,
-        concurrency: config.predictConcurrency,
-        removeOnComplete: { age: 60, count: 100 },
-        removeOnFail: { age: 60, count: 100 },
-        name: this.id,
-      },
-    );
+    this.predictWorker = new Worker<PredictJobData, PredictResult>(PREDICT_QUEUE, async (job) => this.predictor.answer(job), {
+      connection: this.redis,
+      prefix,
+      concurrency: config.predictConcurrency,
+      removeOnComplete: { age: 60, count: 100 },
+      removeOnFail: { age: 60, count: 100 },
+      name: this.id,
+    });
     for (const w of [this.trainWorker, this.predictWorker]) {
       w.on('error', (err) => this.log.warn({ err: err.message }, 'queue worker error'));
     }
@@ -209,59 +182,6 @@ export class ConvoyWorker {
     }, every);
     timer.unref();
     return () => clearInterval(timer);
-  }
-
-  private async predictModel(jobId: string): Promise<PredictModel> {
-    const doc = await this.store.get(jobId);
-    if (!doc) throw new PredictRefused(`job ${jobId} does not exist`);
-    if (!doc.weights) throw new PredictRefused(`job ${jobId} has no weights yet`);
-    const key = `${jobId}:${doc.weights.sha256}`;
-    const hit = this.predictModels.get(key);
-    if (hit) return hit;
-    const bytes = await this.store.getWeights(jobId);
-    if (!bytes) throw new PredictRefused(`job ${jobId} has no weights yet`);
-    const { tensors, metadata } = decodeSafetensors(bytes);
-    const model = createModel(doc.spec.model);
-    const weights = new SharedArrayBuffer(model.paramCount * 4);
-    loadWeights({ params: model.params, weights: new Float32Array(weights) }, tensors);
-    const entry: PredictModel = {
-      key,
-      spec: doc.spec.model,
-      weights,
-      inputSize: model.inputSize,
-      classes: model.classes,
-      inputScale: Number(metadata.input_scale ?? '1') || 1,
-    };
-    this.predictModels.set(key, entry);
-    while (this.predictModels.size > PREDICT_CACHE) this.predictModels.delete(this.predictModels.keys().next().value!);
-    return entry;
-  }
-
-  private async predict(job: Job<PredictJobData>): Promise<PredictResult> {
-    const { jobId, inputs } = job.data;
-    const m = await this.predictModel(jobId);
-    const x = new Float32Array(inputs.length * m.inputSize);
-    inputs.forEach((row, i) => {
-      if (row.length !== m.inputSize) {
-        throw new PredictRefused(`inputs[${i}] has ${row.length} values; the model takes ${m.inputSize}`);
-      }
-      for (let j = 0; j < row.length; j++) x[i * m.inputSize + j] = row[j]! / m.inputScale;
-    });
-    const probs = await this.pool.run<Float32Array>({
-      kind: 'predict',
-      key: m.key,
-      model: m.spec,
-      weights: m.weights,
-      inputs: x,
-      n: inputs.length,
-    });
-    const predictions = inputs.map((_, i) => {
-      const p = Array.from(probs.subarray(i * m.classes, (i + 1) * m.classes));
-      let label = 0;
-      for (let k = 1; k < p.length; k++) if (p[k]! > p[label]!) label = k;
-      return { label, probabilities: p };
-    });
-    return { predictions };
   }
 
   private async beat(): Promise<void> {

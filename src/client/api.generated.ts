@@ -1805,11 +1805,38 @@ export interface components {
                 trainSamples: number | null;
             };
             stepsPerEpoch: number | null;
+            /** @description the memory a worker needs to train the job (QUOTA_MAX_TRAINING_BYTES) */
+            memory: {
+                /** @description a worker's pool threads (POOL_THREADS); each holds perThreadBytes */
+                threads: number;
+                /** @description one thread: activations, their gradients, layer and kernel scratch for one micro-shard */
+                perThreadBytes: number;
+                /** @description one thread's activations (every layer's output for a micro-shard or an evaluation chunk) */
+                activationBytes: number;
+                /** @description one thread's activation gradients */
+                activationGradientBytes: number;
+                /** @description one thread's dropout masks, pooling switches, inputs and WebAssembly kernel scratch */
+                scratchBytes: number;
+                /** @description the weights, held three times by the worker */
+                parameterBytes: number;
+                /** @description the gradient sum and one slot per further micro-shard of a batch */
+                parameterGradientBytes: number;
+                /** @description the optimizer state (Adam: two vectors the size of the weights) */
+                optimizerBytes: number;
+                /** @description the dataset as the worker holds it */
+                datasetBytes: number;
+                /** @description all of it: threads x perThreadBytes + the rest + the sample order and a checkpoint */
+                trainingBytes: number;
+                /** @description one predict input's buffers in a thread */
+                predictBytesPerInput: number;
+            };
             quotas: {
                 name: string;
                 value: number;
                 limit: number;
                 exceeded: boolean;
+                /** @description the environment variable that sets the limit, e.g. QUOTA_MAX_TRAINING_BYTES */
+                variable: string;
             }[];
         };
         ModelSpec: {
@@ -2131,7 +2158,7 @@ export interface components {
             attempt?: number;
         };
         JobError: {
-            /** @description diverged, invalid-dataset, invalid-weights, crash-loop (its worker kept dying: MAX_CRASHES), internal */
+            /** @description diverged, invalid-dataset, invalid-weights, crash-loop (its worker kept dying: MAX_CRASHES), lost (its worker lost it and no checkpoint was left: docs/operations.md), internal */
             code: string;
             message: string;
             epoch?: number;

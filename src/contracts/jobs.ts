@@ -64,7 +64,8 @@ export type Transition = Static<typeof TransitionSchema>;
 
 export const JobErrorSchema = Type.Object({
   code: Type.String({
-    description: 'diverged, invalid-dataset, invalid-weights, crash-loop (its worker kept dying: MAX_CRASHES), internal',
+    description:
+      'diverged, invalid-dataset, invalid-weights, crash-loop (its worker kept dying: MAX_CRASHES), lost (its worker lost it and no checkpoint was left: docs/operations.md), internal',
   }),
   message: Type.String(),
   epoch: Type.Optional(Type.Integer({ minimum: 0 })),
@@ -165,8 +166,30 @@ export const QuotaUseSchema = Type.Object({
   value: Type.Number(),
   limit: Type.Number(),
   exceeded: Type.Boolean(),
+  variable: Type.String({ description: 'the environment variable that sets the limit, e.g. QUOTA_MAX_TRAINING_BYTES' }),
 });
 export type QuotaUse = Static<typeof QuotaUseSchema>;
+
+const Bytes = (description: string) => Type.Integer({ minimum: 0, description });
+
+/** What a worker holds to train the job (src/engine/memory.ts); `trainingBytes` meets QUOTA_MAX_TRAINING_BYTES. */
+export const MemoryReportSchema = Type.Object(
+  {
+    threads: Type.Integer({ minimum: 1, description: "a worker's pool threads (POOL_THREADS); each holds perThreadBytes" }),
+    perThreadBytes: Bytes('one thread: activations, their gradients, layer and kernel scratch for one micro-shard'),
+    activationBytes: Bytes("one thread's activations (every layer's output for a micro-shard or an evaluation chunk)"),
+    activationGradientBytes: Bytes("one thread's activation gradients"),
+    scratchBytes: Bytes("one thread's dropout masks, pooling switches, inputs and WebAssembly kernel scratch"),
+    parameterBytes: Bytes('the weights, held three times by the worker'),
+    parameterGradientBytes: Bytes('the gradient sum and one slot per further micro-shard of a batch'),
+    optimizerBytes: Bytes('the optimizer state (Adam: two vectors the size of the weights)'),
+    datasetBytes: Bytes('the dataset as the worker holds it'),
+    trainingBytes: Bytes('all of it: threads x perThreadBytes + the rest + the sample order and a checkpoint'),
+    predictBytesPerInput: Bytes("one predict input's buffers in a thread"),
+  },
+  { description: 'the memory a worker needs to train the job (QUOTA_MAX_TRAINING_BYTES)' },
+);
+export type MemoryReport = Static<typeof MemoryReportSchema>;
 
 export const ValidationReportSchema = Type.Object({
   valid: Type.Boolean({ description: 'true when the job would be accepted (no quota exceeded)' }),
@@ -183,6 +206,7 @@ export const ValidationReportSchema = Type.Object({
     trainSamples: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
   }),
   stepsPerEpoch: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
+  memory: MemoryReportSchema,
   quotas: Type.Array(QuotaUseSchema),
 });
 export type ValidationReport = Static<typeof ValidationReportSchema>;

@@ -17,18 +17,24 @@ export const TrainJobDataSchema = Type.Object({ id: IdSchema }, { additionalProp
 export type TrainJobData = Static<typeof TrainJobDataSchema>;
 
 export const PredictJobDataSchema = Type.Object(
-  { jobId: IdSchema, inputs: PredictRequestSchema.properties.inputs },
+  {
+    jobId: IdSchema,
+    inputs: PredictRequestSchema.properties.inputs,
+    deadline: Type.Optional(Type.Integer({ description: 'ms since the epoch: past it the caller is gone; the worker stops' })),
+  },
   { additionalProperties: false },
 );
 export type PredictJobData = Static<typeof PredictJobDataSchema>;
 
 /**
  * What the predict processor returns: the predictions, or why the request cannot be answered
- * (wrong input length, no weights), which the API turns into a 422 problem. A processor that
- * throws is a worker fault (500).
+ * (wrong input length, no weights), which the API turns into a 422 problem, or that it stopped
+ * because its caller was gone (past the deadline: the API's 504). A processor that throws is a
+ * worker fault (500).
  */
 export const PredictResultSchema = Type.Union([
   PredictResponseSchema,
   Type.Object({ refused: Type.String({ description: 'why the prediction cannot be made' }) }),
+  Type.Object({ abandoned: Type.Literal(true, { description: 'the caller was gone (deadline passed, or disconnected): stopped' }) }),
 ]);
 export type PredictResult = Static<typeof PredictResultSchema>;

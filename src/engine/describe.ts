@@ -19,6 +19,7 @@
 
 import type { ActivationName, InitName, LayerType } from './spec.js';
 import type { Shape, Window2d } from './shape.js';
+import { memorySummary, type MemorySummary } from './memory.js';
 import { isRecord, positiveInt, SpecError } from './spec-fields.js';
 import { resolveLayer } from './resolve-layer.js';
 
@@ -43,7 +44,7 @@ export interface LayerDescription {
   shortcut?: LayerDescription;
 }
 
-export interface ModelDescription {
+export interface ModelDescription extends MemorySummary {
   input: [number, number, number];
   layers: LayerDescription[];
   outputShape: number[];
@@ -134,6 +135,7 @@ export function summarize(resolved: ResolvedSpec): ModelDescription {
     outputShape: [...resolved.outputShape],
     params: layers.reduce((s, l) => s + l.params, 0),
     flops: layers.reduce((s, l) => s + l.flops, 0),
+    ...memorySummary(resolved),
   };
 }
 

@@ -21,6 +21,17 @@ export { predict, evaluate, INFERENCE_CHUNK } from './inference.js';
 export { updateRunningStats, type BufferInfo, type ShardStats, type BuffersOwner } from './running-stats.js';
 export { createLayer, type Layer, type ForwardContext, type BackwardContext, type ParamSlot, type BufferSlot } from './layers/index.js';
 export { shapeSize, type Shape, type Window2d } from './shape.js';
+export {
+  inferenceRows,
+  threadBytes,
+  trainingMemory,
+  trainingThreadBytes,
+  INFERENCE_CHUNK_BYTES,
+  MAX_INFERENCE_ROWS,
+  type ThreadBytes,
+  type TrainingMemory,
+  type TrainingPlan,
+} from './memory.js';
 export * from './optim/index.js';
 export { encodeSafetensors, decodeSafetensors, SafetensorsError, type NamedTensor, type Safetensors } from './safetensors.js';
 export { exportWeights, loadWeights, WeightsError, type WeightsOwner } from './weights.js';

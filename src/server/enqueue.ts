@@ -5,7 +5,7 @@
 // job; requeueOrphans() (run by main.ts at start-up) finds those and adds them, so an accepted job
 // is never lost. Re-adding is safe: BullMQ ignores an add whose jobId exists.
 import type { FastifyInstance } from 'fastify';
-import { LIMITS, TRAIN_JOB_NAME, type JobSpec } from '../contracts/index.js';
+import { LIMITS, TRAIN_JOB_NAME, type JobDocument, type JobSpec } from '../contracts/index.js';
 import { failedEvent, QuotaExceededError, queuedJobDocument, statusEvent } from '../store/index.js';
 import { ProblemError } from './errors.js';
 
@@ -47,6 +47,11 @@ export async function submitJob(app: FastifyInstance, id: string, spec: JobSpec,
   }
 }
 
+/** Puts a job (back) on the training queue at its fair-share place. */
+export async function requeueJob(app: FastifyInstance, doc: Pick<JobDocument, 'id' | 'priority'>): Promise<void> {
+  await enqueueTraining(app, doc.id, queuePriority(doc.priority, (await app.store.queueTag(doc.id)) ?? 1));
+}
+
 /** Re-adds queued, never-started jobs that have no BullMQ job. Returns how many. */
 export async function requeueOrphans(app: FastifyInstance): Promise<number> {
   let requeued = 0;
@@ -54,7 +59,7 @@ export async function requeueOrphans(app: FastifyInstance): Promise<number> {
     if (await app.queues.train.getJob(id)) continue;
     const doc = await app.store.get(id);
     if (doc?.status !== 'queued' || doc.attempt !== 0) continue;
-    await enqueueTraining(app, id, queuePriority(doc.priority, (await app.store.queueTag(id)) ?? 1));
+    await requeueJob(app, doc);
     app.log.warn({ jobId: id }, 'requeued a job that was accepted but never queued');
     requeued++;
   }

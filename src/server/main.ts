@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { resolveAdminKey } from './admin-key.js';
 import { buildApp } from './app.js';
 import { requeueOrphans } from './enqueue.js';
+import { startReconciler, type Reconciler } from './reconciler.js';
 
 let config: Config;
 try {
@@ -28,10 +29,12 @@ try {
 
 const redisUrl = config.redisUrl ?? 'redis://127.0.0.1:6379';
 const app = await buildApp({ config, redisUrl });
+let reconciler: Reconciler | undefined;
 
 closeWithGrace({ delay: Number(process.env.CLOSE_GRACE_MS ?? 10_000) }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'convoy-api: shutting down after an error');
   else app.log.info({ signal }, 'convoy-api: shutting down');
+  await reconciler?.stop();
   await app.close();
 });
 
@@ -40,6 +43,7 @@ try {
     throw new Error(`cannot reach Redis at ${redisUrl} (${err.message}); set REDIS_URL or run \`npm start\`, which starts one`);
   });
   await requeueOrphans(app);
+  reconciler = startReconciler(app, config);
   await app.listen({ port: config.api.port, host: config.api.host });
   app.log.info({ redis: redisUrl.replace(/\/\/[^@]*@/, '//***@'), docs: '/docs' }, 'convoy-api: ready');
 } catch (err) {

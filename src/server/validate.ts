@@ -2,7 +2,7 @@
 // describe() (shapes, parameters, FLOPs), the dataset (shape, classes, sizes), the model against
 // the dataset, optimizer options that do not apply, warm-start tensors, and the quotas.
 // POST /v1/jobs and POST /v1/jobs/validate run exactly this.
-import { describe as describeModel, SpecError, type ModelDescription } from '../engine/describe.js';
+import { resolveSpec, SpecError, summarize, type ModelDescription, type ResolvedSpec } from '../engine/describe.js';
 import { presetSpec } from '../engine/presets.js';
 import { BUILTINS } from '../datasets/builtin.js';
 import {
@@ -17,9 +17,12 @@ import type { Quotas } from '../config.js';
 import type { JobStore } from '../store/index.js';
 import type { DatasetStore } from '../store/datasets.js';
 import { ProblemError, invalidField } from './errors.js';
+import { jobMemory, quotaUse, runtimeLimit } from './quotas.js';
 
 export interface ValidateContext {
   quotas: Quotas;
+  /** Pool threads of a worker (POOL_THREADS): each holds a job's activations once. */
+  threads: number;
   store: JobStore;
   datasets: DatasetStore;
   /** Whether the caller may use a job or dataset of this tenant (its own; an admin: any). */
@@ -46,9 +49,10 @@ function invalid(field: string, message: string): ProblemError {
   return new ProblemError(400, `${field}: ${message}`, { type: PROBLEM_TYPES.invalidSpec, field, code: 'invalid-spec' });
 }
 
-function describeOrThrow(model: ModelSpec, fromPreset: boolean): ModelDescription {
+function describeOrThrow(model: ModelSpec, fromPreset: boolean): { description: ModelDescription; resolved: ResolvedSpec } {
   try {
-    return describeModel(model);
+    const resolved = resolveSpec(model);
+    return { description: summarize(resolved), resolved };
   } catch (err) {
     if (err instanceof SpecError) {
       const prefix = `${err.field}: `;
@@ -59,11 +63,13 @@ function describeOrThrow(model: ModelSpec, fromPreset: boolean): ModelDescriptio
   }
 }
 
-interface DatasetFacts {
+export interface DatasetFacts {
   shape: number[];
   classes: number;
   trainSamples: number;
   inlineSamples: number | null;
+  /** What a worker holds of the dataset while it trains (job-memory.ts). */
+  workerBytes: number;
 }
 
 async function datasetFacts(sub: JobSubmission, ctx: ValidateContext): Promise<DatasetFacts> {
@@ -79,12 +85,15 @@ async function datasetFacts(sub: JobSubmission, ctx: ValidateContext): Promise<D
     const train = d.trainSize ?? info.trainCount;
     const held = Math.floor(train * (d.validationSplit ?? 0));
     if (train - held < 1) throw invalidField('/dataset/validationSplit', 'leaves no training samples');
-    return { shape: [...info.shape], classes: info.classes, trainSamples: train - held, inlineSamples: null };
+    // The worker reads the whole cache file (every sample, one byte a pixel and a label) into shared memory.
+    const workerBytes = (info.trainCount + info.testCount) * (info.shape[0] * info.shape[1] * info.shape[2] + 1);
+    return { shape: [...info.shape], classes: info.classes, trainSamples: train - held, inlineSamples: null, workerBytes };
   }
   if ('id' in d) {
     const info = await ctx.datasets.info(d.id);
     if (!info || !ctx.sees(info.tenant)) throw invalidField('/dataset/id', `names no uploaded dataset (${d.id}); POST /v1/datasets first`);
-    return { shape: [...info.shape], classes: info.classes, trainSamples: info.count, inlineSamples: null };
+    // Redis's bytes, then their copy into shared memory.
+    return { shape: [...info.shape], classes: info.classes, trainSamples: info.count, inlineSamples: null, workerBytes: 2 * info.bytes };
   }
   const { shape, samples, labels } = d.inline;
   const size = shape[0] * shape[1] * shape[2];
@@ -97,7 +106,9 @@ async function datasetFacts(sub: JobSubmission, ctx: ValidateContext): Promise<D
     }
   });
   const classes = labels.reduce((m, l) => Math.max(m, l), 0) + 1;
-  return { shape: [...shape], classes, trainSamples: samples.length, inlineSamples: samples.length };
+  // The spec's numbers as parsed JSON (8 bytes each), as float32, and their copy into shared memory.
+  const workerBytes = samples.length * (16 * size + 1);
+  return { shape: [...shape], classes, trainSamples: samples.length, inlineSamples: samples.length, workerBytes };
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -158,7 +169,7 @@ function checkTraining(sub: JobSubmission): void {
 export async function analyzeSubmission(sub: JobSubmission, ctx: ValidateContext): Promise<Analysis> {
   const fromPreset = 'preset' in sub.model;
   const model: ModelSpec = 'preset' in sub.model ? (presetSpec(sub.model.preset) as ModelSpec) : sub.model;
-  const description = describeOrThrow(model, fromPreset);
+  const { description, resolved } = describeOrThrow(model, fromPreset);
   checkTraining(sub);
   const facts = await datasetFacts(sub, ctx);
 
@@ -175,20 +186,21 @@ export async function analyzeSubmission(sub: JobSubmission, ctx: ValidateContext
   await checkInitialWeights(sub, description, ctx);
 
   const q = ctx.quotas;
-  const quota = (name: string, value: number, limit: number): QuotaUse => ({ name, value, limit, exceeded: value > limit });
+  const memory = jobMemory(resolved, sub.training, facts, ctx.threads);
+  const runtime = runtimeLimit(sub.stopping, q.maxRuntimeSeconds);
   const quotas: QuotaUse[] = [
-    quota('params', description.params, q.maxParams),
-    quota('flopsPerSample', description.flops, q.maxFlopsPerSample),
-    quota('trainingFlops', 3 * description.flops * facts.trainSamples * sub.training.epochs, q.maxTrainingFlops),
-    quota('epochs', sub.training.epochs, q.maxEpochs),
+    quotaUse('params', description.params, q.maxParams),
+    quotaUse('flopsPerSample', description.flops, q.maxFlopsPerSample),
+    quotaUse('trainingFlops', 3 * description.flops * facts.trainSamples * sub.training.epochs, q.maxTrainingFlops),
+    quotaUse('trainingBytes', memory.trainingBytes, q.maxTrainingBytes),
+    quotaUse('epochs', sub.training.epochs, q.maxEpochs),
+    quotaUse('maxRuntimeSeconds', runtime, q.maxRuntimeSeconds),
   ];
-  if (facts.inlineSamples !== null) quotas.push(quota('inlineSamples', facts.inlineSamples, q.maxInlineSamples));
-  if (sub.stopping?.maxRuntimeSeconds !== undefined) {
-    quotas.push(quota('maxRuntimeSeconds', sub.stopping.maxRuntimeSeconds, q.maxRuntimeSeconds));
-  }
+  if (facts.inlineSamples !== null) quotas.push(quotaUse('inlineSamples', facts.inlineSamples, q.maxInlineSamples));
 
   const { model: _ignored, ...rest } = sub;
-  const spec: JobSpec = { model, ...rest };
+  // Omitted, the runtime quota is the job's limit: the worker stops it there (reason max-runtime).
+  const spec: JobSpec = { model, ...rest, stopping: { ...sub.stopping, maxRuntimeSeconds: runtime } };
   const report: ValidationReport = {
     valid: quotas.every((u) => !u.exceeded),
     model: {
@@ -200,17 +212,8 @@ export async function analyzeSubmission(sub: JobSubmission, ctx: ValidateContext
     },
     dataset: { shape: facts.shape, classes: facts.classes, trainSamples: facts.trainSamples },
     stepsPerEpoch: Math.ceil(facts.trainSamples / sub.training.batchSize),
+    memory,
     quotas,
   };
   return { spec, report, description };
-}
-
-/** The problem for a report with an exceeded quota (POST /v1/jobs answers 422). */
-export function quotaProblem(report: ValidationReport): ProblemError {
-  const over = report.quotas.filter((u) => u.exceeded);
-  return new ProblemError(422, over.map((u) => `${u.name} ${u.value} exceeds the quota ${u.limit}`).join('; '), {
-    type: PROBLEM_TYPES.quota,
-    code: 'quota-exceeded',
-    extra: { quotas: over },
-  });
 }

@@ -13,3 +13,5 @@ export * from './api-keys.js';
 export * from './stream-tokens.js';
 export * from './stream-slots.js';
 export * from './tenants.js';
+export * from './predict-requests.js';
+export * from './lease.js';

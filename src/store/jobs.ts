@@ -256,6 +256,10 @@ export class JobStore {
     return (await this.cmd.convoySetFenced(this.keys.job(id), this.keys.checkpoint(id), attempt, bytes)) === 1;
   }
 
+  async hasCheckpoint(id: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.checkpoint(id))) === 1;
+  }
+
   async getCheckpoint(id: string): Promise<Buffer | null> {
     return this.redis.getBuffer(this.keys.checkpoint(id));
   }

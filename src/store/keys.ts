@@ -53,6 +53,10 @@ export interface Keys {
   tenants(): string;
   /** hash: fair-share tags: `v` (the virtual time) and `t:{tenant}` (the tenant's last tag) */
   fairShare(): string;
+  /** string "1" with TTL: the caller of a predict request (BullMQ job id) is gone; its worker stops */
+  predictAbandoned(requestId: string): string;
+  /** string with TTL: which process leads a singleton duty (e.g. `reconciler`); value = its token */
+  lease(name: string): string;
   /** string with TTL: a worker process's heartbeat (JSON) */
   worker(id: string): string;
   /** sorted set: worker ids, score = last heartbeat ms */
@@ -87,6 +91,8 @@ export function createKeys(prefix = 'convoy'): Keys {
     tenantStreams: (t) => `${p}:tenant:${t}:streams`,
     tenants: () => `${p}:tenants`,
     fairShare: () => `${p}:fair-share`,
+    predictAbandoned: (id) => `${p}:predict:${id}:abandoned`,
+    lease: (name) => `${p}:lease:${name}`,
     worker: (id) => `${p}:worker:${id}`,
     workers: () => `${p}:workers`,
   };

@@ -210,7 +210,14 @@ describe('semantic validation', () => {
     expect(r.model.params).toBeGreaterThan(1_000_000);
     expect(r.dataset).toEqual({ shape: [1, 28, 28], classes: 10, trainSamples: 60_000 });
     expect(r.stepsPerEpoch).toBe(Math.ceil(60_000 / 4));
-    expect(r.quotas.map((q: { name: string }) => q.name)).toEqual(['params', 'flopsPerSample', 'trainingFlops', 'epochs']);
+    expect(r.quotas.map((q: { name: string }) => q.name)).toEqual([
+      'params',
+      'flopsPerSample',
+      'trainingFlops',
+      'trainingBytes',
+      'epochs',
+      'maxRuntimeSeconds',
+    ]);
     const bad = await submit({ ...job, training: { ...training, batchSize: 0 } }, t, '/v1/jobs/validate');
     expect(bad.statusCode).toBe(400);
     expect(bad.json().field).toBe('/training/batchSize');
@@ -225,7 +232,7 @@ describe('semantic validation', () => {
     expect(res.statusCode).toBe(422);
     expect(res.json()).toMatchObject({
       code: 'quota-exceeded',
-      detail: 'params 34 exceeds the quota 10',
+      detail: 'params 34 exceeds the quota 10 (QUOTA_MAX_PARAMS)',
       quotas: [expect.objectContaining({ name: 'params' })],
     });
   });

@@ -97,7 +97,7 @@ describe('POST /v1/jobs/{id}/predict', () => {
           { label: 0, probabilities: [0.7, 0.3] },
         ],
       });
-      expect(seen[0]).toEqual({ jobId: id, inputs });
+      expect(seen[0]).toEqual({ jobId: id, inputs, deadline: expect.any(Number) });
 
       const bad = await t.app.inject({ method: 'POST', url: `/v1/jobs/${id}/predict`, payload: { inputs: [Array(16).fill(99)] } });
       expect(bad.statusCode).toBe(422);

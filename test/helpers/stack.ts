@@ -62,6 +62,8 @@ export class Stack {
       HEARTBEAT_MS: '250',
       READY_WORKER_WITHIN_MS: '2000',
       CONVOY_ADMIN_KEY: TEST_ADMIN_KEY,
+      // as `npm start`, `npm run start:worker` and the Docker image set it (docs/operations.md)
+      MALLOC_MMAP_THRESHOLD_: '131072',
       ...this.options.env,
       ...extra,
     };
@@ -200,6 +202,25 @@ export async function getJson<T = unknown>(
   const res = await fetch(url, { headers: { accept: 'application/json', ...ADMIN_AUTH, ...headers } });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
+}
+
+/** Polls GET /v1/jobs/{id} until the job has ended (succeeded, failed or cancelled); its document. */
+export async function jobEnded<Doc extends { status: string; stage?: string; attempt?: number }>(
+  base: string,
+  id: string,
+  timeoutMs = 60_000,
+  context: () => string = () => '',
+): Promise<Doc> {
+  let doc: Doc | undefined;
+  await waitFor(
+    async () => {
+      doc = (await getJson<Doc>(`${base}/v1/jobs/${id}`)).body;
+      return ['succeeded', 'failed', 'cancelled'].includes(doc.status);
+    },
+    timeoutMs,
+    () => `job ${id} never ended: ${doc?.status}/${doc?.stage}, attempt ${doc?.attempt} ${context()}`,
+  );
+  return doc!;
 }
 
 export interface SseFrame {

@@ -1,6 +1,6 @@
 // The Redis connection and the stores over it: `app.redis`, `app.store` (jobs, events, weights),
 // `app.datasets`, `app.idempotency`, `app.workers` (heartbeats), `app.apiKeys`, `app.streamTokens`,
-// `app.streamSlots`, `app.tenants`. Connects lazily (on the first command), so building the app for the OpenAPI
+// `app.streamSlots`, `app.tenants`, `app.predictRequests`. Connects lazily (on the first command), so building the app for the OpenAPI
 // document needs no Redis. Closed in onClose.
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
@@ -8,6 +8,7 @@ import {
   ApiKeyStore,
   IdempotencyStore,
   JobStore,
+  PredictRequests,
   StreamSlots,
   StreamTokenStore,
   TenantStore,
@@ -29,6 +30,7 @@ declare module 'fastify' {
     streamTokens: StreamTokenStore;
     streamSlots: StreamSlots;
     tenants: TenantStore;
+    predictRequests: PredictRequests;
   }
 }
 
@@ -52,6 +54,7 @@ export default fp<RedisPluginOptions>(
     app.decorate('streamTokens', new StreamTokenStore(redis, opts.prefix));
     app.decorate('streamSlots', new StreamSlots(redis, opts.prefix));
     app.decorate('tenants', new TenantStore(redis, opts.prefix, opts.tenantQuotas));
+    app.decorate('predictRequests', new PredictRequests(redis, opts.prefix));
     app.addHook('onClose', async () => {
       if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
       else redis.disconnect();

@@ -23,7 +23,8 @@ import { submitJob } from '../enqueue.js';
 import { ProblemError, invalidField, problems } from '../errors.js';
 import { jobLinks } from '../links.js';
 import { stableStringify } from '../stable-json.js';
-import { analyzeSubmission, quotaProblem, type ValidateContext } from '../validate.js';
+import { analyzeSubmission, type ValidateContext } from '../validate.js';
+import { quotaProblem } from '../quotas.js';
 import { listedTenant, loadJob } from '../access.js';
 import { principalOf, type Principal } from '../plugins/auth.js';
 import type { ServerContext } from '../app.js';
@@ -52,7 +53,8 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
   const withLinks = (doc: JobDocument) => ({ ...doc, links: jobLinks(base, doc.id) });
   const validateContext = (request: FastifyRequest): ValidateContext => {
     const p = principalOf(request);
-    return { quotas: config.quotas, store: app.store, datasets: app.datasets, sees: (t) => p.role === 'admin' || t === p.tenant };
+    const sees = (t: string) => p.role === 'admin' || t === p.tenant;
+    return { quotas: config.quotas, threads: config.worker.threads, store: app.store, datasets: app.datasets, sees };
   };
 
   app.post(
@@ -71,7 +73,7 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
       const principal = principalOf(request);
       checkPriority(body.priority, principal, config.auth.memberLowestPriority);
       const { spec, report } = await analyzeSubmission(body, validateContext(request));
-      if (!report.valid) throw quotaProblem(report);
+      if (!report.valid) throw quotaProblem(report.quotas);
 
       const key = request.headers['idempotency-key'];
       const id = randomUUID();

@@ -3,18 +3,12 @@ import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { FastifyReply } from 'fastify';
-import {
-  IdParamsSchema,
-  PREDICT_JOB_NAME,
-  PROBLEM_TYPES,
-  PredictRequestSchema,
-  PredictResponseSchema,
-  TensorOutputSchema,
-  type PredictResult,
-} from '../../contracts/index.js';
+import { IdParamsSchema, PROBLEM_TYPES, PredictRequestSchema, PredictResponseSchema, TensorOutputSchema } from '../../contracts/index.js';
+import { resolveSpec } from '../../engine/describe.js';
 import { ProblemError, invalidField, problems } from '../errors.js';
 import { loadJob } from '../access.js';
 import { safetensorsToJson } from '../safetensors-json.js';
+import { checkPredictBudget, requestPrediction } from '../predict.js';
 import type { ServerContext } from '../app.js';
 
 export const WeightsJsonSchema = Type.Object({
@@ -98,7 +92,7 @@ const weightsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx)
         response: { 200: PredictResponseSchema, ...problems(400, 401, 404, 409, 422, 503, 504) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { id } = request.params;
       const doc = await loadJob(app, request, id);
       if (!(await app.store.hasWeights(id))) {
@@ -112,23 +106,18 @@ const weightsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx)
       request.body.inputs.forEach((x, i) => {
         if (x.length !== size) throw invalidField(`/inputs/${i}`, `has ${x.length} values; the model takes [${c}, ${h}, ${w}] = ${size}`);
       });
-      const events = app.queues.predictEvents;
-      await events.waitUntilReady();
-      const job = await app.queues.predict.add(
-        PREDICT_JOB_NAME,
-        { jobId: id, inputs: request.body.inputs },
-        { removeOnComplete: { age: 60 }, removeOnFail: { age: 60 } },
-      );
+      checkPredictBudget(resolveSpec(doc.spec.model), request.body.inputs.length, ctx.config.quotas.maxPredictFlops);
+      // The client closing the connection before the answer is the caller going away.
+      const gone = new Promise<void>((resolve) => reply.raw.once('close', () => !reply.raw.writableFinished && resolve()));
       const timeoutMs = ctx.config.api.predictTimeoutMs;
-      // Our own deadline; BullMQ's (a little later) only cleans up its listener.
-      const deadline = new Promise<'timeout'>((resolve) => setTimeout(resolve, timeoutMs, 'timeout').unref());
-      const result = await Promise.race([job.waitUntilFinished(events, timeoutMs + 1000) as Promise<PredictResult>, deadline]);
-      if (result !== 'timeout') {
-        if ('refused' in result) throw new ProblemError(422, result.refused, { type: PROBLEM_TYPES.predict, code: 'predict-failed' });
-        return result;
+      const result = await requestPrediction(app, { jobId: id, inputs: request.body.inputs, timeoutMs, gone });
+      if (result === 'gone') return reply.hijack(); // nobody is there to answer
+      // abandoned: the worker saw the deadline pass before this process's timer did
+      if (result === 'timeout' || 'abandoned' in result) {
+        throw new ProblemError(504, `no worker answered within ${timeoutMs} ms`, { code: 'predict-timeout' });
       }
-      await app.queues.predict.remove(job.id!).catch(() => undefined);
-      throw new ProblemError(504, `no worker answered within ${timeoutMs} ms`, { code: 'predict-timeout' });
+      if ('refused' in result) throw new ProblemError(422, result.refused, { type: PROBLEM_TYPES.predict, code: 'predict-failed' });
+      return result;
     },
   );
 };
