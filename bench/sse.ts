@@ -104,7 +104,7 @@ async function connectMany(
 }
 
 const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
+  const s = Float64Array.from(xs).sort(); // typed sort: millions of deliveries
   return s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
 };
 const nowMs = () => performance.now() + performance.timeOrigin;
@@ -189,7 +189,7 @@ try {
     console.log('| p50 ms | p90 ms | p99 ms | max ms |');
     console.log('|---|---|---|---|');
     console.log(
-      `| ${pct(latencies, 0.5).toFixed(1)} | ${pct(latencies, 0.9).toFixed(1)} | ${pct(latencies, 0.99).toFixed(1)} | ${Math.max(...latencies).toFixed(1)} |`,
+      `| ${pct(latencies, 0.5).toFixed(1)} | ${pct(latencies, 0.9).toFixed(1)} | ${pct(latencies, 0.99).toFixed(1)} | ${latencies.reduce((a, b) => Math.max(a, b), 0).toFixed(1)} |`,
     );
     for (const c of clients) c.close();
   }
@@ -223,7 +223,7 @@ try {
     console.log('| p50 ms | p90 ms | p99 ms | max ms |');
     console.log('|---|---|---|---|');
     console.log(
-      `| ${pct(latencies, 0.5).toFixed(1)} | ${pct(latencies, 0.9).toFixed(1)} | ${pct(latencies, 0.99).toFixed(1)} | ${Math.max(...latencies).toFixed(1)} |`,
+      `| ${pct(latencies, 0.5).toFixed(1)} | ${pct(latencies, 0.9).toFixed(1)} | ${pct(latencies, 0.99).toFixed(1)} | ${latencies.reduce((a, b) => Math.max(a, b), 0).toFixed(1)} |`,
     );
     for (const c of clients) c.close();
   }
