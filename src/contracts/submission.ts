@@ -5,6 +5,7 @@ import { LIMITS } from './limits.js';
 import { ModelInputSchema, ModelSpecSchema, discriminated } from './model.js';
 import { IdSchema, ImageShapeSchema } from './common.js';
 import { AugmentSchema } from './augment.js';
+import { WebhookSchema } from './webhooks.js';
 
 export const BUILTIN_DATASETS = ['fashion-mnist', 'mnist'] as const;
 
@@ -162,6 +163,7 @@ const submissionFields = {
   initialWeights: Type.Optional(InitialWeightsSchema),
   name: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.nameLength })),
   priority: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.priority, description: 'lower runs first; default 1000' })),
+  webhook: Type.Optional(WebhookSchema),
 };
 
 /** The POST /v1/jobs (and /v1/jobs/validate) body. */
