@@ -5,7 +5,6 @@ import { LIMITS } from './limits.js';
 import { ModelInputSchema, ModelSpecSchema, discriminated } from './model.js';
 import { IdSchema, ImageShapeSchema } from './common.js';
 import { AugmentSchema } from './augment.js';
-import { WebhookSchema } from './webhooks.js';
 
 export const BUILTIN_DATASETS = ['fashion-mnist', 'mnist'] as const;
 
@@ -155,6 +154,20 @@ export const InitialWeightsSchema = Type.Union([
   Type.Object({ tensors: Type.Array(TensorInputSchema, { minItems: 1, maxItems: LIMITS.tensors }) }, { additionalProperties: false }),
 ]);
 export type InitialWeights = Static<typeof InitialWeightsSchema>;
+
+/** Where the job's end (succeeded, failed, cancelled) is POSTed: src/contracts/webhooks.ts, docs/clients.md. */
+export const WebhookSchema = Type.Object(
+  {
+    url: Type.String({
+      format: 'uri',
+      pattern: '^https?://',
+      maxLength: 2048,
+      description: 'http(s) URL whose host is in WEBHOOK_ALLOWED_HOSTS; POSTed when the job succeeds, fails or is cancelled',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type Webhook = Static<typeof WebhookSchema>;
 
 const submissionFields = {
   dataset: DatasetRefSchema,

@@ -1,22 +1,11 @@
-// Webhooks: where a job's end is POSTed (a submission's `webhook`, a tenant's default), what is
-// POSTed (the Standard Webhooks envelope around the terminal event), the delivery records of
-// GET /v1/jobs/{id}/deliveries, and the BullMQ contract of the delivery queue.
+// Webhooks: a tenant's default destination and secret (a submission's own `webhook` is in
+// submission.ts), what is POSTed (the Standard Webhooks envelope around the terminal event), the
+// delivery records of GET /v1/jobs/{id}/deliveries, and the BullMQ contract of the delivery queue.
 import Type, { type Static } from 'typebox';
 import { IdSchema, TimestampSchema } from './common.js';
 import { TenantSchema } from './auth.js';
-
-export const WebhookSchema = Type.Object(
-  {
-    url: Type.String({
-      format: 'uri',
-      pattern: '^https?://',
-      maxLength: 2048,
-      description: 'http(s) URL whose host is in WEBHOOK_ALLOWED_HOSTS; POSTed when the job succeeds, fails or is cancelled',
-    }),
-  },
-  { additionalProperties: false },
-);
-export type Webhook = Static<typeof WebhookSchema>;
+import { CancelledEventSchema, CompletedEventSchema, FailedEventSchema } from './events.js';
+import { WebhookSchema } from './submission.js';
 
 /** The statuses a webhook is sent for, and the envelope `type` of each. */
 export const WEBHOOK_EVENT_TYPES = ['job.succeeded', 'job.failed', 'job.cancelled'] as const;
@@ -33,7 +22,9 @@ export const WebhookPayloadSchema = Type.Object({
     event: Type.Object({
       id: Type.String({ description: "the terminal event's id in the job's log (its SSE id)" }),
       type: Type.Enum(['completed', 'failed', 'cancelled']),
-      data: Type.Unknown({ description: 'the event as GET /v1/jobs/{id}/events gives it, without inline weight tensors' }),
+      data: Type.Union([CompletedEventSchema, FailedEventSchema, CancelledEventSchema], {
+        description: 'the event as GET /v1/jobs/{id}/events gives it (by `type`), without inline weight tensors',
+      }),
     }),
   }),
 });

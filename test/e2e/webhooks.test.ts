@@ -134,7 +134,8 @@ describe('webhooks', () => {
     await readSse(`${stack.url}/v1/jobs/${running}/events`, { until: (f) => f.event === 'progress' });
     expect((await postJson(`${stack.url}/v1/jobs/${running}/cancel`, {}, bearer(key))).status).toBe(202);
     const diverging = toySpec({ optimizer: { type: 'sgd', learningRate: 10 }, loss: 'mse', epochs: 5 });
-    if ('inline' in diverging.dataset) diverging.dataset.inline.samples = diverging.dataset.inline.samples.map((s) => s.map((v) => v * 1e6));
+    if ('inline' in diverging.dataset)
+      diverging.dataset.inline.samples = diverging.dataset.inline.samples.map((s) => s.map((v) => v * 1e6));
     const failing = await submit(diverging, key);
     expect((await jobEnded(stack.url, failing)).status).toBe('failed');
 
@@ -163,11 +164,17 @@ describe('webhooks', () => {
 
   it('refuses destinations outside WEBHOOK_ALLOWED_HOSTS with a 400 naming the field', async () => {
     for (const url of ['http://localhost:9/x', 'http://10.0.0.1/x', 'ftp://127.0.0.1/x']) {
-      const res = await postJson<{ field: string; detail: string }>(`${stack.url}/v1/jobs`, { ...toySpec({ epochs: 1 }, 32), webhook: { url } });
+      const res = await postJson<{ field: string; detail: string }>(`${stack.url}/v1/jobs`, {
+        ...toySpec({ epochs: 1 }, 32),
+        webhook: { url },
+      });
       expect(res.status, url).toBe(400);
       expect(res.body.field, url).toBe('/webhook/url');
     }
-    const res = await postJson<{ detail: string }>(`${stack.url}/v1/jobs`, { ...toySpec({ epochs: 1 }, 32), webhook: { url: 'http://localhost:9/x' } });
+    const res = await postJson<{ detail: string }>(`${stack.url}/v1/jobs`, {
+      ...toySpec({ epochs: 1 }, 32),
+      webhook: { url: 'http://localhost:9/x' },
+    });
     expect(res.body.detail).toContain('WEBHOOK_ALLOWED_HOSTS');
     const put = await authedFetch(`${stack.url}/v1/tenants/default/webhook`, {
       method: 'PUT',

@@ -35,7 +35,11 @@ export function webhookPayload(
       tenant: doc.tenant,
       name: doc.name,
       status,
-      event: { id: event.id, type: event.type as keyof typeof TYPES, data: withoutTensors(event.data) },
+      event: {
+        id: event.id,
+        type: event.type as keyof typeof TYPES,
+        data: withoutTensors(event.data) as WebhookPayload['data']['event']['data'],
+      },
     },
   };
 }
