@@ -46,6 +46,8 @@ export function post(a: Attempt): Promise<number> {
           'webhook-signature': signature(a.secret, a.webhookId, timestamp, a.body),
         },
         lookup: guardedLookup(a.publicOnly),
+        // A connection of its own: a kept-alive socket would skip this attempt's lookup, and its check.
+        agent: false,
         signal: AbortSignal.timeout(a.timeoutMs),
       },
       (res) => {
