@@ -41,6 +41,10 @@ export class WebhookStore {
     return out;
   }
 
+  async owedCount(): Promise<number> {
+    return this.redis.hlen(this.keys.webhookOutbox());
+  }
+
   /** The job's webhook is queued (or needs none): off the outbox. */
   async done(jobId: string): Promise<void> {
     await this.redis.hdel(this.keys.webhookOutbox(), jobId);

@@ -53,6 +53,9 @@ describe('the webhook dispatcher', () => {
     expect(items[0]!.error).toMatch(/^refused: localhost resolves to .*not a public address/);
     expect(receiver.received).toHaveLength(0);
     expect(await (await dispatcher.queue.getJob(`wh-${id}`))?.getState()).toBe('failed');
+    const metrics = (await t.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toMatch(/^convoy_webhook_attempts_total\{outcome="refused"\} 1$/m);
+    expect(metrics).toMatch(/^convoy_webhooks_owed \d+$/m);
   });
 
   it('drops an ended job that has no URL (nor a tenant default) from the outbox, queueing nothing', async () => {

@@ -35,6 +35,8 @@ export interface WebhookDeps {
   prefix: string;
   config: WebhookConfig;
   log: FastifyBaseLogger;
+  /** Counts one attempt's outcome (the API's /metrics). */
+  counted(outcome: 'delivered' | 'failed' | 'refused'): void;
 }
 
 export class WebhookDispatcher {
@@ -136,6 +138,7 @@ export class WebhookDispatcher {
     await webhooks.record(jobId, delivery);
     // the host only: a URL may carry the receiver's own token in its path or query
     const where = { jobId, attempt, host: hostOf(new URL(url)), statusCode };
+    this.d.counted(ok ? 'delivered' : refused ? 'refused' : 'failed');
     if (ok) return log.info(where, 'webhook delivered');
     log.warn({ ...where, error, willRetry }, 'webhook attempt failed');
     throw refused ? new UnrecoverableError(error!) : new Error(error!);
@@ -151,6 +154,7 @@ export async function startWebhooks(app: FastifyInstance, config: Config): Promi
     prefix: config.redisPrefix,
     config: config.webhooks,
     log: app.log.child({ component: 'webhooks' }),
+    counted: (outcome) => app.metrics.webhookAttempts.inc({ outcome }),
   });
   await dispatcher.start();
   return dispatcher;
