@@ -17,7 +17,7 @@ import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config, WebhookConfig } from '../../config.js';
-import { WEBHOOK_JOB_NAME, WEBHOOK_QUEUE, type Delivery, type WebhookJobData } from '../../contracts/index.js';
+import { WEBHOOK_JOB_NAME, WEBHOOK_QUEUE, type WebhookJobData } from '../../contracts/index.js';
 import type { JobStore, WebhookStore } from '../../store/index.js';
 import { hostOf, matchHost, RefusedDestinationError, refusal } from './destination.js';
 import { webhookPayload } from './payload.js';
@@ -96,7 +96,7 @@ export class WebhookDispatcher {
 
   /** One attempt, recorded. Throws to have BullMQ retry (UnrecoverableError: a refused destination, no retry). */
   private async deliver(job: Job<WebhookJobData>): Promise<void> {
-    const { store, webhooks, config, log } = this.d;
+    const { store, webhooks, log } = this.d;
     const { jobId, eventId, url } = job.data;
     const doc = await store.get(jobId);
     const event = doc && (await webhooks.event(jobId, eventId));
@@ -105,45 +105,38 @@ export class WebhookDispatcher {
     const attempt = job.attemptsMade + 1;
     const webhookId = `msg_${jobId}_${eventId}`;
     const startedAt = new Date().toISOString();
-    let statusCode: number | null = null;
-    let error: string | null = null;
-    let refused = false;
-    const why = refusal(url, config.allowedHosts); // the list may have changed since submit
-    if (why) {
-      [error, refused] = [`refused: the URL ${why}`, true];
-    } else {
-      try {
-        const publicOnly = matchHost(hostOf(new URL(url)), config.allowedHosts) !== 'exact';
-        const secret = await webhooks.secret(doc.tenant);
-        statusCode = await post({ url, webhookId, secret, body: JSON.stringify(payload), timeoutMs: config.timeoutMs, publicOnly });
-        if (statusCode < 200 || statusCode >= 300) error = `the receiver answered ${statusCode}`;
-      } catch (err) {
-        refused = err instanceof RefusedDestinationError;
-        error = refused ? `refused: ${(err as Error).message}` : (err as Error).message;
-      }
-    }
+    const { statusCode, error, refused } = await this.post(url, doc.tenant, webhookId, JSON.stringify(payload));
     const ok = error === null;
     const willRetry = !ok && !refused && attempt < (job.opts.attempts ?? 1);
-    const delivery: Delivery = {
-      webhookId,
-      attempt,
-      url,
-      statusCode,
-      ok,
-      error,
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      willRetry,
-    };
-    await webhooks.record(jobId, delivery);
+    const finishedAt = new Date().toISOString();
+    await webhooks.record(jobId, { webhookId, attempt, url, statusCode, ok, error, startedAt, finishedAt, willRetry });
+    this.d.counted(ok ? 'delivered' : refused ? 'refused' : 'failed');
     // the host only: a URL may carry the receiver's own token in its path or query
     const where = { jobId, attempt, host: hostOf(new URL(url)), statusCode };
-    this.d.counted(ok ? 'delivered' : refused ? 'refused' : 'failed');
     if (ok) return log.info(where, 'webhook delivered');
     log.warn({ ...where, error, willRetry }, 'webhook attempt failed');
-    throw refused ? new UnrecoverableError(error!) : new Error(error!);
+    throw refused ? new UnrecoverableError(error) : new Error(error);
+  }
+
+  /** POSTs once, signed with the tenant's secret: the status code, or why no 2xx came (refused: by the allow-list). */
+  private async post(url: string, tenant: string, webhookId: string, body: string): Promise<Outcome> {
+    const { webhooks, config } = this.d;
+    const why = refusal(url, config.allowedHosts); // the list may have changed since submit
+    if (why) return { statusCode: null, error: `refused: the URL ${why}`, refused: true };
+    try {
+      const publicOnly = matchHost(hostOf(new URL(url)), config.allowedHosts) !== 'exact';
+      const secret = await webhooks.secret(tenant);
+      const statusCode = await post({ url, webhookId, secret, body, timeoutMs: config.timeoutMs, publicOnly });
+      const accepted = statusCode >= 200 && statusCode < 300;
+      return { statusCode, error: accepted ? null : `the receiver answered ${statusCode}`, refused: false };
+    } catch (err) {
+      const refused = err instanceof RefusedDestinationError;
+      return { statusCode: null, error: `${refused ? 'refused: ' : ''}${(err as Error).message}`, refused };
+    }
   }
 }
+
+type Outcome = { statusCode: number | null; error: string; refused: boolean } | { statusCode: number; error: null; refused: false };
 
 /** Starts the app's webhook delivery (every API process runs one). Stop it before closing the app. */
 export async function startWebhooks(app: FastifyInstance, config: Config): Promise<WebhookDispatcher> {
