@@ -116,6 +116,20 @@ export interface WorkerConfig {
   poolRecycleBytes: number;
 }
 
+/** Webhooks (src/server/webhooks/): where they may go, how often they are retried. */
+export interface WebhookConfig {
+  /** WEBHOOK_ALLOWED_HOSTS (unset = webhooks off): comma-separated hosts a webhook may name: `hooks.example.com` (that host, whatever it resolves to), `*.example.com` (its subdomains) or `*` (any host); hosts matched by a wildcard must resolve to public addresses only */
+  allowedHosts: string[];
+  /** WEBHOOK_ATTEMPTS (8): tries per delivery, the first included */
+  attempts: number;
+  /** WEBHOOK_BACKOFF_MS (1000): the wait before the first retry; doubled before each next one */
+  backoffMs: number;
+  /** WEBHOOK_TIMEOUT_MS (10000): one attempt's limit, connection to answer */
+  timeoutMs: number;
+  /** WEBHOOK_OUTBOX_POLL_MS (500): how often each API process moves owed webhooks into the delivery queue */
+  outboxPollMs: number;
+}
+
 export interface Config {
   /** REDIS_URL (unset: `npm start` finds or starts one; start:api/start:worker use redis://127.0.0.1:6379) */
   redisUrl: string | undefined;
@@ -136,6 +150,7 @@ export interface Config {
   quotas: Quotas;
   tenantQuotas: TenantQuotas;
   worker: WorkerConfig;
+  webhooks: WebhookConfig;
 }
 
 export class ConfigError extends Error {
@@ -230,6 +245,16 @@ export function loadConfig(env: Env = process.env): Config {
       shutdownGraceMs: num(env, 'SHUTDOWN_GRACE_MS', 30_000, { min: 0 }),
       id: env.WORKER_ID || undefined,
       poolRecycleBytes: num(env, 'POOL_RECYCLE_BYTES', 256 * 1024 * 1024),
+    },
+    webhooks: {
+      allowedHosts: str(env, 'WEBHOOK_ALLOWED_HOSTS', '')
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+      attempts: num(env, 'WEBHOOK_ATTEMPTS', 8, { min: 1, max: 100 }),
+      backoffMs: num(env, 'WEBHOOK_BACKOFF_MS', 1000, { min: 1 }),
+      timeoutMs: num(env, 'WEBHOOK_TIMEOUT_MS', 10_000, { min: 10 }),
+      outboxPollMs: num(env, 'WEBHOOK_OUTBOX_POLL_MS', 500, { min: 10 }),
     },
     quotas: {
       maxParams: num(env, 'QUOTA_MAX_PARAMS', 20_000_000, { min: 1 }),

@@ -14,6 +14,7 @@ import { resolveAdminKey } from './server/admin-key.js';
 import { buildApp } from './server/app.js';
 import { requeueOrphans } from './server/enqueue.js';
 import { startReconciler, type Reconciler } from './server/reconciler.js';
+import { startWebhooks, type WebhookDispatcher } from './server/webhooks/dispatcher.js';
 import { ConvoyWorker } from '../workers/worker.js';
 import { memoryReturnWarning } from '../workers/pool.js';
 
@@ -50,6 +51,7 @@ try {
 
 const app = await buildApp({ config, redisUrl: redis.url });
 let reconciler: Reconciler | undefined;
+let webhooks: WebhookDispatcher | undefined;
 const worker = new ConvoyWorker({
   redisUrl: redis.url,
   prefix: config.redisPrefix,
@@ -65,6 +67,7 @@ closeWithGrace({ delay: config.worker.shutdownGraceMs + 5000, logger: log }, asy
   else log.info({ signal }, 'shutting down');
   await worker.close();
   await reconciler?.stop();
+  await webhooks?.stop();
   await app.close();
   await redis.stop();
 });
@@ -76,6 +79,7 @@ try {
   await app.redis.connect();
   await requeueOrphans(app); // a job accepted just before a crash, but never queued
   reconciler = startReconciler(app, config);
+  webhooks = await startWebhooks(app, config); // every API process delivers webhooks
   await worker.start();
   await app.listen({ port: config.api.port, host: config.api.host });
   log.info({ port: config.api.port, redis: redis.source, docs: '/docs' }, 'convoy ready: API and worker in one process');

@@ -1706,8 +1706,287 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/jobs/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The job's webhook delivery attempts, oldest first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description oldest first */
+                            items: components["schemas"]["Delivery"][];
+                        };
+                    };
+                };
+                /** @description Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant}/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A tenant's default webhook URL and signing secret (created on first read) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description a tenant name: a-z, 0-9, _ and - */
+                    tenant: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TenantWebhook"];
+                    };
+                };
+                /** @description Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /** Set (or, with null, remove) the tenant's default webhook URL */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description a tenant name: a-z, 0-9, _ and - */
+                    tenant: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description null removes the default */
+                        url: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TenantWebhook"];
+                    };
+                };
+                /** @description Invalid request: the problem names the field */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenants/{tenant}/webhook/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rotate the tenant's signing secret: deliveries from now on (retries included) use the new one */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description a tenant name: a-z, 0-9, _ and - */
+                    tenant: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TenantWebhook"];
+                    };
+                };
+                /** @description Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    jobEnded: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A job ended: succeeded, failed or was cancelled
+         * @description Sent to the job's webhook.url, else its tenant's default URL (PUT /v1/tenants/{tenant}/webhook), signed the Standard Webhooks way with the tenant's secret. Retried with exponential backoff until a 2xx answer, up to WEBHOOK_ATTEMPTS tries.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description the same on every attempt of one message: dedupe on it */
+                    "webhook-id": string;
+                    /** @description seconds since the epoch, this attempt's */
+                    "webhook-timestamp": string;
+                    /** @description v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">, keyed with the base64 bytes after whsec_ */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["WebhookPayload"];
+                };
+            };
+            responses: {
+                /** @description accepted (any 2xx); any other answer, or none, is retried */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         JobDocument: {
@@ -1752,6 +2031,7 @@ export interface components {
             name?: string;
             /** @description lower runs first; default 1000 */
             priority?: number;
+            webhook?: components["schemas"]["Webhook"];
         };
         JobSpec: {
             model: components["schemas"]["ModelSpec"];
@@ -1762,6 +2042,7 @@ export interface components {
             name?: string;
             /** @description lower runs first; default 1000 */
             priority?: number;
+            webhook?: components["schemas"]["Webhook"];
         };
         JobSummary: {
             id: string;
@@ -2216,6 +2497,38 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        Webhook: {
+            /**
+             * Format: uri
+             * @description http(s) URL whose host is in WEBHOOK_ALLOWED_HOSTS; POSTed when the job succeeds, fails or is cancelled
+             */
+            url: string;
+        };
+        Delivery: {
+            /** @description the webhook-id header: the same on every attempt (receivers dedupe on it) */
+            webhookId: string;
+            attempt: number;
+            url: string;
+            /** @description the receiver's HTTP status; null if none came */
+            statusCode: number | null;
+            /** @description a 2xx answer: delivered, no more attempts */
+            ok: boolean;
+            error: string | null;
+            /** Format: date-time */
+            startedAt: string;
+            /** Format: date-time */
+            finishedAt: string;
+            /** @description failed and another attempt is scheduled (WEBHOOK_ATTEMPTS, exponential backoff) */
+            willRetry: boolean;
+        };
+        TenantWebhook: {
+            /** @description a tenant name: a-z, 0-9, _ and - */
+            tenant: string;
+            /** @description default URL for the tenant's jobs that name none */
+            url: string | null;
+            /** @description whsec_ + base64 of the HMAC-SHA256 key */
+            secret: string;
+        };
         StatusEvent: {
             /** @enum {unknown} */
             status: "queued" | "running" | "cancelling" | "succeeded" | "failed" | "cancelled";
@@ -2277,6 +2590,54 @@ export interface components {
                 bytes: number;
                 tensors?: components["schemas"]["TensorOutput"][];
             } | null;
+        };
+        WebhookPayload: {
+            /** @enum {unknown} */
+            type: "job.succeeded" | "job.failed" | "job.cancelled";
+            /** Format: date-time */
+            timestamp: string;
+            data: {
+                jobId: string;
+                /** @description a tenant name: a-z, 0-9, _ and - */
+                tenant: string;
+                name: string | null;
+                /** @enum {unknown} */
+                status: "succeeded" | "failed" | "cancelled";
+                event: {
+                    /** @description the terminal event's id in the job's log (its SSE id) */
+                    id: string;
+                    /** @enum {unknown} */
+                    type: "completed" | "failed" | "cancelled";
+                    /** @description the event as GET /v1/jobs/{id}/events gives it (by `type`), without inline weight tensors */
+                    data: {
+                        metrics: components["schemas"]["Metrics"];
+                        history: components["schemas"]["EpochMetrics"][];
+                        weights: {
+                            href: string;
+                            sha256: string;
+                            bytes: number;
+                            tensors?: components["schemas"]["TensorOutput"][];
+                        };
+                        /**
+                         * @description why training stopped
+                         * @enum {unknown}
+                         */
+                        reason?: "epochs" | "target-accuracy" | "patience" | "max-runtime";
+                    } | {
+                        error: components["schemas"]["JobError"];
+                        attempt: number;
+                    } | {
+                        metrics: components["schemas"]["Metrics"];
+                        /** @description partial weights, null if none were trained */
+                        weights: {
+                            href: string;
+                            sha256: string;
+                            bytes: number;
+                            tensors?: components["schemas"]["TensorOutput"][];
+                        } | null;
+                    };
+                };
+            };
         };
     };
     responses: never;

@@ -11,3 +11,4 @@ export * from './events.js';
 export * from './queue.js';
 export * from './datasets.js';
 export * from './auth.js';
+export * from './webhooks.js';

@@ -155,6 +155,20 @@ export const InitialWeightsSchema = Type.Union([
 ]);
 export type InitialWeights = Static<typeof InitialWeightsSchema>;
 
+/** Where the job's end (succeeded, failed, cancelled) is POSTed: src/contracts/webhooks.ts, docs/clients.md. */
+export const WebhookSchema = Type.Object(
+  {
+    url: Type.String({
+      format: 'uri',
+      pattern: '^https?://',
+      maxLength: 2048,
+      description: 'http(s) URL whose host is in WEBHOOK_ALLOWED_HOSTS; POSTed when the job succeeds, fails or is cancelled',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type Webhook = Static<typeof WebhookSchema>;
+
 const submissionFields = {
   dataset: DatasetRefSchema,
   training: TrainingSchema,
@@ -162,6 +176,7 @@ const submissionFields = {
   initialWeights: Type.Optional(InitialWeightsSchema),
   name: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.nameLength })),
   priority: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.priority, description: 'lower runs first; default 1000' })),
+  webhook: Type.Optional(WebhookSchema),
 };
 
 /** The POST /v1/jobs (and /v1/jobs/validate) body. */

@@ -30,6 +30,7 @@ import keysRoutes from './routes/keys.js';
 import tenantsRoutes from './routes/tenants.js';
 import streamTokensRoutes from './routes/stream-tokens.js';
 import tenantEventsRoutes from './routes/tenant-events.js';
+import webhooksRoutes from './routes/webhooks.js';
 
 const addFormats = addFormatsImport as unknown as typeof addFormatsImport.default;
 
@@ -118,6 +119,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
         { name: 'health', description: 'liveness, readiness, metrics' },
         { name: 'keys', description: 'API keys (admin)' },
         { name: 'tenants', description: 'tenants: quotas and usage' },
+        { name: 'webhooks', description: "signed POSTs when a job ends: a job's deliveries, a tenant's default URL and secret" },
       ],
     },
     transformObject: (doc) => toOpenApi31(('openapiObject' in doc ? doc.openapiObject : doc.swaggerObject) as Record<string, unknown>),
@@ -155,6 +157,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(tenantsRoutes, ctx);
   await app.register(streamTokensRoutes, ctx);
   await app.register(tenantEventsRoutes, ctx);
+  await app.register(webhooksRoutes, ctx);
 
   app.get('/openapi.yaml', { schema: { hide: true } }, async (_req, reply) =>
     reply.type('application/yaml').send(app.swagger({ yaml: true })),

@@ -8,6 +8,7 @@ import { resolveAdminKey } from './admin-key.js';
 import { buildApp } from './app.js';
 import { requeueOrphans } from './enqueue.js';
 import { startReconciler, type Reconciler } from './reconciler.js';
+import { startWebhooks, type WebhookDispatcher } from './webhooks/dispatcher.js';
 
 let config: Config;
 try {
@@ -30,11 +31,13 @@ try {
 const redisUrl = config.redisUrl ?? 'redis://127.0.0.1:6379';
 const app = await buildApp({ config, redisUrl });
 let reconciler: Reconciler | undefined;
+let webhooks: WebhookDispatcher | undefined;
 
 closeWithGrace({ delay: Number(process.env.CLOSE_GRACE_MS ?? 10_000) }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'convoy-api: shutting down after an error');
   else app.log.info({ signal }, 'convoy-api: shutting down');
   await reconciler?.stop();
+  await webhooks?.stop();
   await app.close();
 });
 
@@ -44,6 +47,7 @@ try {
   });
   await requeueOrphans(app);
   reconciler = startReconciler(app, config);
+  webhooks = await startWebhooks(app, config); // every API process delivers webhooks
   await app.listen({ port: config.api.port, host: config.api.host });
   app.log.info({ redis: redisUrl.replace(/\/\/[^@]*@/, '//***@'), docs: '/docs' }, 'convoy-api: ready');
 } catch (err) {

@@ -38,6 +38,9 @@ const NAMED: Record<string, unknown> = {
   PredictRequest: contracts.PredictRequestSchema,
   PredictResponse: contracts.PredictResponseSchema,
   Problem: contracts.ProblemSchema,
+  Webhook: contracts.WebhookSchema,
+  Delivery: contracts.DeliverySchema,
+  TenantWebhook: contracts.TenantWebhookSchema,
 };
 
 /** Event payload schemas: not used by a route body, listed so clients can generate types for them. */
@@ -48,6 +51,31 @@ const EVENTS: Record<string, unknown> = {
   CompletedEvent: contracts.CompletedEventSchema,
   FailedEvent: contracts.FailedEventSchema,
   CancelledEvent: contracts.CancelledEventSchema,
+  WebhookPayload: contracts.WebhookPayloadSchema,
+};
+
+const header = (name: string, description: string) => ({ name, in: 'header', required: true, schema: { type: 'string' }, description });
+
+/** OpenAPI 3.1 `webhooks`: what Convoy POSTs when a job ends (src/server/webhooks/, docs/clients.md). */
+const WEBHOOKS = {
+  jobEnded: {
+    post: {
+      summary: 'A job ended: succeeded, failed or was cancelled',
+      description:
+        "Sent to the job's webhook.url, else its tenant's default URL (PUT /v1/tenants/{tenant}/webhook), signed the Standard Webhooks way " +
+        "with the tenant's secret. Retried with exponential backoff until a 2xx answer, up to WEBHOOK_ATTEMPTS tries.",
+      parameters: [
+        header('webhook-id', 'the same on every attempt of one message: dedupe on it'),
+        header('webhook-timestamp', "seconds since the epoch, this attempt's"),
+        header(
+          'webhook-signature',
+          'v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">, keyed with the base64 bytes after whsec_',
+        ),
+      ],
+      requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/WebhookPayload' } } } },
+      responses: { '200': { description: 'accepted (any 2xx); any other answer, or none, is retried' } },
+    },
+  },
 };
 
 /** Tuples to 2020-12, and (for the contract originals) what @fastify/swagger does to route schemas. */
@@ -145,5 +173,5 @@ export function toOpenApi31<T>(doc: T): T {
   const paths = refify(fixed.paths, byShape) as Parameters<typeof fixResponses>[0];
   fixResponses(paths);
   const components = { ...((fixed.components as Record<string, unknown>) ?? {}), schemas };
-  return { ...fixed, paths, components } as T;
+  return { ...fixed, paths, webhooks: WEBHOOKS, components } as T;
 }

@@ -99,10 +99,12 @@ export class Reconciler {
         if (action === 'none') continue;
         const verdict = `${action}:${doc.status}:${doc.attempt}:${doc.transitions.length}`;
         const before = this.suspects.get(id);
-        const since = before?.verdict === verdict ? before.since : now;
+        const held = before?.verdict === verdict; // reached on the tick before too
+        const since = held ? before.since : now;
         seen.set(id, { verdict, since });
-        // first reached now, or not for long enough: act if it still holds on a later tick
-        if (since === now || now - since < grace) continue;
+        // first reached on this tick (two ticks may share a millisecond), or not for long enough:
+        // act if it still holds on a later tick
+        if (!held || now - since < grace) continue;
         if (await this.act(doc, action)) acted.push({ id, action });
       }
     }

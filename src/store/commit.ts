@@ -100,6 +100,7 @@ export function commitCall(k: Keys, id: string, c: Commit, logs: LogLimits) {
     k.tenantUsage(t),
     k.tenantEvents(t),
     k.progressIds(id),
+    k.webhookOutbox(),
     ...extraKeys,
   ];
   const argv: (string | number | Buffer)[] = [

@@ -15,3 +15,4 @@ export * from './stream-slots.js';
 export * from './tenants.js';
 export * from './predict-requests.js';
 export * from './lease.js';
+export * from './webhooks.js';

@@ -207,7 +207,7 @@ export class JobStore {
     await this.redis.hset(this.keys.runs(id), String(attempt), run);
   }
 
-  /** Remove a job and everything it owns (document, events, weights, checkpoint, cancel flag). */
+  /** Remove a job and everything it owns (document, events, weights, checkpoint, cancel flag, webhook deliveries). */
   async delete(id: string): Promise<boolean> {
     const k = this.keys;
     const [status, raw] = await this.redis.hmget(k.job(id), 'status', 'doc');
@@ -216,7 +216,8 @@ export class JobStore {
     const weightsBytes = await this.redis.strlen(k.weights(id));
     await this.redis
       .multi()
-      .del(k.job(id), k.events(id), k.weights(id), k.checkpoint(id), k.cancel(id), k.runs(id), k.progressIds(id))
+      .del(k.job(id), k.events(id), k.weights(id), k.checkpoint(id), k.cancel(id), k.runs(id), k.progressIds(id), k.deliveries(id))
+      .hdel(k.webhookOutbox(), id)
       .zrem(k.jobs(), id)
       .zrem(k.jobsByStatus(status), id)
       .zrem(k.tenantJobs(tenant), id)

@@ -21,6 +21,12 @@ export interface Keys {
   cancel(id: string): string;
   /** hash: attempt number -> how it ran, alone | shared | handed-back (crash accounting) */
   runs(id: string): string;
+  /** list: JSON delivery records of the job's webhook (src/store/webhooks.ts), oldest first */
+  deliveries(id: string): string;
+  /** hash: job id -> id of its terminal event; written by COMMIT with the terminal event, drained into the webhook queue */
+  webhookOutbox(): string;
+  /** hash: a tenant's webhook settings: `url` (its default), `secret` (whsec_..., signs deliveries) */
+  tenantWebhook(tenant: string): string;
   /** sorted set: every job, score = createdAt ms */
   jobs(): string;
   /** sorted set: jobs with this status, score = createdAt ms */
@@ -75,6 +81,9 @@ export function createKeys(prefix = 'convoy'): Keys {
     checkpoint: (id) => `${p}:job:${id}:checkpoint`,
     cancel: (id) => `${p}:job:${id}:cancel`,
     runs: (id) => `${p}:job:${id}:runs`,
+    deliveries: (id) => `${p}:job:${id}:deliveries`,
+    webhookOutbox: () => `${p}:webhook-outbox`,
+    tenantWebhook: (t) => `${p}:tenant:${t}:webhook`,
     jobs: () => `${p}:jobs`,
     jobsByStatus: (status) => `${p}:jobs:status:${status}`,
     dataset: (id) => `${p}:dataset:${id}`,

@@ -79,7 +79,8 @@ export const COMMIT = `--[[
   KEYS[9]  tenant's usage           {p}:tenant:{t}:usage  field bytes
   KEYS[10] tenant's event stream    {p}:tenant:{t}:events fields job, eid, type, data
   KEYS[11] the job's progress ids   {p}:job:{id}:progress-ids  list
-  KEYS[12..] extra string keys, one per ARGV[14..] (value "" deletes the key)
+  KEYS[12] webhook outbox           {p}:webhook-outbox    hash: job id -> terminal event id
+  KEYS[13..] extra string keys, one per ARGV[14..] (value "" deletes the key)
 
   ARGV[1]  expected rev
   ARGV[2]  fence attempt            "0": not fenced; else the stored attempt must equal it
@@ -94,14 +95,16 @@ export const COMMIT = `--[[
   ARGV[11] bytes added to the tenant's stored usage (the weights written with this change)
   ARGV[12] progress events kept     the oldest progress event past this many is deleted from the log
   ARGV[13] tenant stream length     about this many entries are kept (XADD MAXLEN ~)
-  ARGV[14..] values for KEYS[12..]
+  ARGV[14..] values for KEYS[13..]
 
   Output: {"ok", rev, eventId} | {"conflict"} (changed since read: re-read, retry) | {"fenced"} | {"quota", runningJobs}
 ]]
 local rev = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')
 if rev ~= tonumber(ARGV[1]) then return {'conflict'} end
 if ARGV[2] ~= '0' and redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[2] then return {'fenced'} end
-local starts = ARGV[4] == 'running' and redis.call('HGET', KEYS[1], 'status') ~= 'running'
+local terminal = { succeeded = true, failed = true, cancelled = true }
+local oldStatus = redis.call('HGET', KEYS[1], 'status')
+local starts = ARGV[4] == 'running' and oldStatus ~= 'running'
 if starts then
   local running = redis.call('ZCARD', KEYS[7])
   local max = tonumber(ARGV[10])
@@ -118,8 +121,8 @@ end
 redis.call('ZADD', KEYS[4], ARGV[6], ARGV[7])
 redis.call('ZADD', KEYS[6], ARGV[6], ARGV[7])
 if tonumber(ARGV[11]) ~= 0 then redis.call('HINCRBY', KEYS[9], 'bytes', ARGV[11]) end
-for i = 12, #KEYS do
-  if ARGV[i + 2] == '' then redis.call('DEL', KEYS[i]) else redis.call('SET', KEYS[i], ARGV[i + 2]) end
+for i = 13, #KEYS do
+  if ARGV[i + 1] == '' then redis.call('DEL', KEYS[i]) else redis.call('SET', KEYS[i], ARGV[i + 1]) end
 end
 local eventId = ''
 if ARGV[8] ~= '' then
@@ -131,6 +134,9 @@ if ARGV[8] ~= '' then
     redis.call('RPUSH', KEYS[11], eventId)
     if redis.call('LLEN', KEYS[11]) > tonumber(ARGV[12]) then redis.call('XDEL', KEYS[2], redis.call('LPOP', KEYS[11])) end
   end
+  -- The one place every job's end is written (worker, cancel, reconciler alike): its webhook is
+  -- owed from here, in the same atomic step, so no terminal event can be written without it.
+  if terminal[ARGV[4]] and not terminal[oldStatus] then redis.call('HSET', KEYS[12], ARGV[7], eventId) end
 end
 return {'ok', rev, eventId}
 `;

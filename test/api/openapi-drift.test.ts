@@ -50,6 +50,10 @@ describe('openapi.yaml', () => {
           'PUT /v1/tenants/{tenant}',
           'POST /v1/stream-tokens',
           'GET /v1/events',
+          'GET /v1/jobs/{id}/deliveries',
+          'GET /v1/tenants/{tenant}/webhook',
+          'PUT /v1/tenants/{tenant}/webhook',
+          'POST /v1/tenants/{tenant}/webhook/secret',
         ].sort(),
       );
       // Who may call each operation: a bearer key by default, nothing on the public ones, and a

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TRAIN_JOB_NAME, TRAIN_QUEUE, type JobDocument, type TrainJobData } from '../../src/contracts/index.js';
 import { LOST_ERROR, Reconciler } from '../../src/server/reconciler.js';
-import { JobStore, Lease, WorkerRegistry, statusEvent } from '../../src/store/index.js';
+import { JobStore, Lease, WebhookStore, WorkerRegistry, statusEvent } from '../../src/store/index.js';
 import { connectRedis } from '../../src/store/redis.js';
 import { newJobDocument, toySpec } from '../helpers/jobs.js';
 import { waitFor } from '../helpers/stack.js';
@@ -23,6 +23,12 @@ afterAll(async () => {
   for (const close of closers.reverse()) await close();
   await redis.quit();
 });
+
+/** The end the reconciler wrote is owed a webhook, by the same commit (src/store/scripts.ts). */
+async function expectWebhookOwed(store: JobStore, id: string): Promise<void> {
+  const last = (await store.events(id)).at(-1)!;
+  expect(await new WebhookStore(redis, store.keys.prefix).owed(100)).toEqual([{ jobId: id, eventId: last.id }]);
+}
 
 /** A prefix of its own: a store, the train queue, a reconciler. */
 function world() {
@@ -116,6 +122,7 @@ describe('reconciler', () => {
     expect(JSON.stringify(doc)).not.toMatch(/OOM|maxmemory/);
     expect((await types(w, id)).at(-1)).toBe('failed');
     expect(await w.state(id)).toBe('missing');
+    await expectWebhookOwed(w.store, id);
   });
 
   it('never touches a job whose lock is held: a slow attempt alive without heartbeats, even when cancelled', async () => {
@@ -146,6 +153,7 @@ describe('reconciler', () => {
     expect(await r.tick()).toEqual([{ id, action: 'cancel' }]);
     expect((await w.store.get(id))!.status).toBe('cancelled');
     expect((await types(w, id)).at(-1)).toBe('cancelled');
+    await expectWebhookOwed(w.store, id);
   });
 
   it('cancelling, entry waiting: left to a live worker (which saves partial weights), cancelled when none is alive', async () => {

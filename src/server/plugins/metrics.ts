@@ -1,12 +1,12 @@
 // Prometheus metrics at GET /metrics: jobs by status, queue depth, training samples/s reported by
-// the live workers' heartbeats, SSE clients, plus process metrics. One registry per app (tests build several apps).
+// the live workers' heartbeats, SSE clients, webhook attempts and owed webhooks, plus process metrics. One registry per app (tests build several apps).
 import fp from 'fastify-plugin';
 import { Registry, Gauge, Counter, collectDefaultMetrics } from 'prom-client';
 import { JOB_STATUSES } from '../../contracts/index.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    metrics: { registry: Registry; jobsSubmitted: Counter; sseClients: Gauge };
+    metrics: { registry: Registry; jobsSubmitted: Counter; sseClients: Gauge; webhookAttempts: Counter<'outcome'> };
   }
 }
 
@@ -57,7 +57,22 @@ export default fp<{ readyWithinMs: number }>(
       registers: [registry],
     });
 
-    app.decorate('metrics', { registry, jobsSubmitted, sseClients });
+    const webhookAttempts = new Counter({
+      name: 'convoy_webhook_attempts_total',
+      help: 'Webhook delivery attempts made by this API process, by outcome: delivered, failed (retried if attempts remain), refused (by the allow-list)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'convoy_webhooks_owed',
+      help: 'Ended jobs whose webhook is not yet in the delivery queue (the outbox)',
+      registers: [registry],
+      async collect() {
+        this.set(await app.webhooks.owedCount());
+      },
+    });
+
+    app.decorate('metrics', { registry, jobsSubmitted, sseClients, webhookAttempts });
   },
   { name: 'convoy-metrics', dependencies: ['convoy-redis', 'convoy-queues'] },
 );

@@ -1,6 +1,6 @@
 // The Redis connection and the stores over it: `app.redis`, `app.store` (jobs, events, weights),
 // `app.datasets`, `app.idempotency`, `app.workers` (heartbeats), `app.apiKeys`, `app.streamTokens`,
-// `app.streamSlots`, `app.tenants`, `app.predictRequests`. Connects lazily (on the first command), so building the app for the OpenAPI
+// `app.streamSlots`, `app.tenants`, `app.predictRequests`, `app.webhooks`. Connects lazily (on the first command), so building the app for the OpenAPI
 // document needs no Redis. Closed in onClose.
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
@@ -12,6 +12,7 @@ import {
   StreamSlots,
   StreamTokenStore,
   TenantStore,
+  WebhookStore,
   WorkerRegistry,
   connectRedis,
 } from '../../store/index.js';
@@ -31,6 +32,7 @@ declare module 'fastify' {
     streamSlots: StreamSlots;
     tenants: TenantStore;
     predictRequests: PredictRequests;
+    webhooks: WebhookStore;
   }
 }
 
@@ -55,6 +57,7 @@ export default fp<RedisPluginOptions>(
     app.decorate('streamSlots', new StreamSlots(redis, opts.prefix));
     app.decorate('tenants', new TenantStore(redis, opts.prefix, opts.tenantQuotas));
     app.decorate('predictRequests', new PredictRequests(redis, opts.prefix));
+    app.decorate('webhooks', new WebhookStore(redis, opts.prefix));
     app.addHook('onClose', async () => {
       if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
       else redis.disconnect();

@@ -24,6 +24,7 @@ import { ProblemError, invalidField, problems } from '../errors.js';
 import { jobLinks } from '../links.js';
 import { stableStringify } from '../stable-json.js';
 import { analyzeSubmission, type ValidateContext } from '../validate.js';
+import { checkWebhookUrl } from '../webhooks/destination.js';
 import { quotaProblem } from '../quotas.js';
 import { listedTenant, loadJob } from '../access.js';
 import { principalOf, type Principal } from '../plugins/auth.js';
@@ -74,6 +75,7 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
       checkPriority(body.priority, principal, config.auth.memberLowestPriority);
       const { spec, report } = await analyzeSubmission(body, validateContext(request));
       if (!report.valid) throw quotaProblem(report.quotas);
+      if (body.webhook) await checkWebhookUrl(body.webhook.url, config.webhooks.allowedHosts, '/webhook/url');
 
       const key = request.headers['idempotency-key'];
       const id = randomUUID();
@@ -124,7 +126,9 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
       },
     },
     async (request) => {
-      const { report } = await analyzeSubmission(request.body as JobSubmission, validateContext(request));
+      const body = request.body as JobSubmission;
+      const { report } = await analyzeSubmission(body, validateContext(request));
+      if (body.webhook) await checkWebhookUrl(body.webhook.url, config.webhooks.allowedHosts, '/webhook/url');
       return report;
     },
   );
