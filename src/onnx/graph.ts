@@ -25,9 +25,15 @@ export class GraphBuilder {
     return name;
   }
 
-  /** The weights file's tensor `name`, checked against the shape the spec gives it, as an initializer. */
-  weight(name: string, shape: readonly number[]): string {
-    const t = this.tensors.get(name);
+  /**
+   * The weights file's tensor `name`, checked against the shape the spec gives it, as an initializer.
+   * A buffer with a `start` value (batch norm's running statistics) that the file lacks holds that
+   * value throughout, as in the engine's model that /predict loads from the same file.
+   */
+  weight(name: string, shape: readonly number[], start?: number): string {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const t =
+      this.tensors.get(name) ?? (start === undefined ? undefined : { name, shape: [...shape], data: new Float32Array(size).fill(start) });
     if (!t) throw new OnnxExportError(`the weights have no tensor '${name}'`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw new OnnxExportError(`tensor '${name}' has shape [${t.shape.join(', ')}], the spec gives [${shape.join(', ')}]`);

@@ -7,7 +7,8 @@
 //   flatten          Flatten (axis 1: [N, C, H, W] -> [N, C*H*W], row-major as the engine)
 //   dropout(2d)      Identity (inverted dropout is the identity at inference)
 //   relu ... tanh    Relu, LeakyRelu (alpha), Elu (alpha), Sigmoid, Tanh
-//   batchNorm2d/1d   BatchNormalization with the running mean and variance, epsilon = eps
+//   batchNorm2d/1d   BatchNormalization with the running mean and variance, epsilon = eps (a weights
+//                    file without them: mean 0 and variance 1, their start values, as /predict)
 //   globalAvgPool2d  GlobalAveragePool, then Flatten ([N, C, 1, 1] -> [N, C])
 //   residual         the block's layers on x, the shortcut Conv 1x1 on x (or x itself), Add
 //
@@ -52,8 +53,9 @@ function addLayer(g: GraphBuilder, l: ResolvedLayer, x: string, at: string): str
     case 'batchNorm2d':
     case 'batchNorm1d': {
       const c = [l.inShape[0]!];
-      const stats = ['weight', 'bias', 'running_mean', 'running_var'].map((t) => g.weight(`${at}.${t}`, c));
-      return g.node(at, 'BatchNormalization', [x, ...stats], [attr.float('epsilon', l.eps)]);
+      const affine = [g.weight(`${at}.weight`, c), g.weight(`${at}.bias`, c)];
+      const stats = [g.weight(`${at}.running_mean`, c, 0), g.weight(`${at}.running_var`, c, 1)];
+      return g.node(at, 'BatchNormalization', [x, ...affine, ...stats], [attr.float('epsilon', l.eps)]);
     }
     case 'globalAvgPool2d':
       return g.node(at, 'Flatten', [g.node(`${at}.pool`, 'GlobalAveragePool', [x])], [attr.int('axis', 1)]);

@@ -3,7 +3,15 @@
 // equal the engine's predict() within 1e-5. Also: the file declares opset 13, keeps the weights'
 // names, and a weights file that is not the spec's is refused naming the tensor.
 import { describe, expect, it } from 'vitest';
-import { createModel, encodeSafetensors, exportWeights, LAYER_TYPES, predict, type ModelSpec } from '../../src/engine/index.js';
+import {
+  createModel,
+  encodeSafetensors,
+  exportWeights,
+  LAYER_TYPES,
+  loadWeights,
+  predict,
+  type ModelSpec,
+} from '../../src/engine/index.js';
 import { decodeModel, OnnxExportError, ONNX_OPSET, toOnnx } from '../../src/onnx/index.js';
 import { seededUniform } from '../helpers/compare.js';
 import { BLOCKS_SPEC, FLAT_SPEC, maxAbsDiff, runOnnx } from '../helpers/onnx.js';
@@ -69,11 +77,22 @@ describe('ONNX export', () => {
     expect(new Set(onnx.graph.node.map((n) => n.op_type))).toEqual(new Set(ops.split(' ')));
   });
 
+  it('a file without running statistics gives their start values (mean 0, variance 1), as predict() after loading it', async () => {
+    const trained = trainedLike(BLOCKS_SPEC, 8);
+    const params = exportWeights({ params: trained.params, weights: trained.weights }); // no buffers
+    const fresh = createModel(BLOCKS_SPEC);
+    loadWeights({ params: fresh.params, weights: fresh.weights }, params);
+    const x = seededUniform(3 * fresh.inputSize, 6, -2, 2);
+    const onnx = await runOnnx(toOnnx(BLOCKS_SPEC, encodeSafetensors(params), { name: 'x' }), x, 3, BLOCKS_SPEC.input);
+    expect(maxAbsDiff(onnx.probabilities, predict(fresh, x, 3))).toBeLessThan(1e-5);
+    expect(maxAbsDiff(onnx.probabilities, predict(trained, x, 3))).toBeGreaterThan(1e-4); // the statistics matter
+  });
+
   it('refuses weights that are not the spec’s, naming the tensor', () => {
     const tensors = exportWeights(trainedLike(FLAT_SPEC, 2));
-    const without = tensors.filter((t) => t.name !== 'layers.7.running_var');
+    const without = tensors.filter((t) => t.name !== 'layers.7.bias');
     expect(() => toOnnx(FLAT_SPEC, encodeSafetensors(without), { name: 'x' })).toThrow(
-      new OnnxExportError("the weights have no tensor 'layers.7.running_var'"),
+      new OnnxExportError("the weights have no tensor 'layers.7.bias'"),
     );
     const reshaped = tensors.map((t) => (t.name === 'layers.5.weight' ? { ...t, shape: [27, 5] } : t));
     expect(() => toOnnx(FLAT_SPEC, encodeSafetensors(reshaped), { name: 'x' })).toThrow(
