@@ -494,7 +494,7 @@ export interface paths {
         };
         /**
          * The final (or partial, when cancelled) weights: JSON tensors, safetensors bytes or an ONNX model
-         * @description safetensors with `?format=safetensors` or `Accept: application/octet-stream`; `?format=onnx`: the model and its weights as an ONNX file (opset 13; input `input` [N, C, H, W], outputs `logits` and `probabilities`, the probabilities of POST /v1/jobs/{id}/predict). ETag is the sha256 of the safetensors bytes (with `.onnx` appended for ONNX).
+         * @description safetensors with `?format=safetensors` or `Accept: application/octet-stream`; `?format=onnx`: the model and its weights as an ONNX file (opset 13; input `input` [N, C, H, W] taking the values POST /v1/jobs/{id}/predict takes, outputs `logits` and `probabilities`, the probabilities predict answers). ETag is the sha256 of the safetensors bytes (with `.onnx` appended for ONNX).
          */
         get: {
             parameters: {

@@ -43,6 +43,12 @@ export class GraphBuilder {
     return name;
   }
 
+  /** A constant of the graph's own (not from the weights file) as an initializer. */
+  constant(name: string, dims: number[], data: Float32Array): string {
+    this.initializers.push({ name, dims, data_type: FLOAT, raw_data: littleEndianBytes(data) });
+    return name;
+  }
+
   /** Names of the weights no layer took: a file of another model. */
   unused(): string[] {
     return [...this.tensors.keys()];

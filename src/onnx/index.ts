@@ -1,7 +1,8 @@
 // A trained model as an ONNX file: the spec's layers as ONNX operators (layers.ts), the
 // safetensors weights as initializers under their own names, opset 13.
 //
-//   input          float [N, C, H, W]  (N: any batch size)
+//   input          float [N, C, H, W]  (N: any batch size), the values /predict takes: a job trained on
+//                  0-255 pixels (the weights file's `input_scale` metadata) divides by 255 first, as /predict
 //   logits         float [N, classes]  the last layer's output
 //   probabilities  float [N, classes]  Softmax of the logits: what POST /v1/jobs/{id}/predict answers
 //
@@ -34,8 +35,11 @@ export interface OnnxOptions {
  */
 export function toOnnx(spec: unknown, safetensors: Uint8Array, options: OnnxOptions): Uint8Array {
   const resolved = resolveSpec(spec);
-  const g = new GraphBuilder(decodeSafetensors(safetensors).tensors);
-  const logits = g.node('logits', 'Identity', [addLayers(g, resolved.layers, 'input', '')]);
+  const { tensors, metadata } = decodeSafetensors(safetensors);
+  const g = new GraphBuilder(tensors);
+  const scale = Number(metadata.input_scale ?? '1') || 1;
+  const x = scale === 1 ? 'input' : g.node('scaled', 'Div', ['input', g.constant('input_scale', [], Float32Array.of(scale))]);
+  const logits = g.node('logits', 'Identity', [addLayers(g, resolved.layers, x, '')]);
   g.node('probabilities', 'Softmax', [logits]); // opset 13: over the last axis, the classes
   const unused = g.unused();
   if (unused.length > 0) throw new OnnxExportError(`the weights hold tensors the spec has no place for: ${unused.join(', ')}`);

@@ -57,6 +57,24 @@ describe('ONNX export', () => {
     for (const row of rows) expect(row.reduce((s, p) => s + p, 0)).toBeCloseTo(1, 5);
   });
 
+  it('takes the values /predict takes: a weights file with input_scale 255 divides the input by it first', async () => {
+    const model = trainedLike(FLAT_SPEC, 12);
+    const x = seededUniform(4 * model.inputSize, 13, 0, 255);
+    const file = toOnnx(FLAT_SPEC, encodeSafetensors(exportWeights(model), { input_scale: '255' }), { name: 'x' });
+    const onnx = await runOnnx(file, x, 4, FLAT_SPEC.input);
+    expect(
+      maxAbsDiff(
+        onnx.probabilities,
+        predict(
+          model,
+          x.map((v) => v / 255),
+          4,
+        ),
+      ),
+    ).toBeLessThan(1e-5);
+    expect(decodeModel(file).graph.node[0]).toMatchObject({ op_type: 'Div', input: ['input', 'input_scale'] });
+  });
+
   it('declares opset 13, the input and both outputs, and keeps the weights file names as initializers', () => {
     const model = trainedLike(BLOCKS_SPEC, 3);
     const onnx = decodeModel(toOnnx(BLOCKS_SPEC, encodeSafetensors(exportWeights(model)), { name: 'job-1', doc: 'a Convoy job' }));
