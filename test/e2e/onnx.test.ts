@@ -52,40 +52,61 @@ async function cliWeights(id: string, file: string): Promise<string> {
   return stdout.trim();
 }
 
+/** A job on 0-255 pixels (input_scale 255: the file divides its input by 255, as /predict). */
+const PIXELS_SPEC: ModelSpec = {
+  input: [1, 28, 28],
+  layers: [
+    { type: 'conv2d', filters: 4, kernelSize: 5, stride: 2, padding: 'same', activation: 'relu' },
+    { type: 'batchNorm2d' },
+    { type: 'globalAvgPool2d' },
+    { type: 'dense', units: 10 },
+  ],
+};
+const pixelsJob = {
+  name: 'onnx-export-pixels',
+  model: PIXELS_SPEC,
+  dataset: { builtin: 'fashion-mnist', trainSize: 128, testSize: 32 },
+  training: { epochs: 1, batchSize: 32, optimizer: { type: 'adam', learningRate: 0.01 }, seed: 5 },
+};
+
 describe('GET /v1/jobs/{id}/weights?format=onnx', () => {
   it.each([
-    ['blocks', BLOCKS_SPEC],
-    ['flat', FLAT_SPEC],
-  ])('a trained job (%s model) runs in ONNX Runtime to the probabilities of /predict within 1e-5', async (name, model) => {
-    const { id } = await convoy.submit(job(model, name === 'blocks' ? 3 : 4) as never);
-    expect((await convoy.waitFor(id)).status).toBe('succeeded');
+    ['blocks', BLOCKS_SPEC, job(BLOCKS_SPEC, 3), 1],
+    ['flat', FLAT_SPEC, job(FLAT_SPEC, 4), 1],
+    ['pixels', PIXELS_SPEC, pixelsJob, 255],
+  ] as const)(
+    'a trained job (%s model) runs in ONNX Runtime to the probabilities of /predict within 1e-5',
+    async (name, model, submission, range) => {
+      const { id } = await convoy.submit(submission as never);
+      expect((await convoy.waitFor(id)).status).toBe('succeeded');
 
-    // The file the export reads: batch norm's running statistics are in it once the worker saves
-    // them; without them the export and /predict both normalise with their start values.
-    const names = decodeSafetensors(new Uint8Array(await convoy.weights(id))).tensors.map((t) => t.name);
-    console.log(`${name}: ${names.length} tensors, ${names.filter((n) => n.includes('running_')).length} running statistics`);
+      // The file the export reads: batch norm's running statistics are in it once the worker saves
+      // them; without them the export and /predict both normalise with their start values.
+      const names = decodeSafetensors(new Uint8Array(await convoy.weights(id))).tensors.map((t) => t.name);
+      console.log(`${name}: ${names.length} tensors, ${names.filter((n) => n.includes('running_')).length} running statistics`);
 
-    const res = await fetch(`${stack.url}/v1/jobs/${id}/weights?format=onnx`, { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toBe('application/onnx');
-    expect(res.headers.get('content-disposition')).toBe(`attachment; filename="${id}.onnx"`);
-    expect(res.headers.get('etag')).toMatch(/^"[0-9a-f]{64}\.onnx"$/);
-    const file = new Uint8Array(await res.arrayBuffer());
+      const res = await fetch(`${stack.url}/v1/jobs/${id}/weights?format=onnx`, { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('application/onnx');
+      expect(res.headers.get('content-disposition')).toBe(`attachment; filename="${id}.onnx"`);
+      expect(res.headers.get('etag')).toMatch(/^"[0-9a-f]{64}\.onnx"$/);
+      const file = new Uint8Array(await res.arrayBuffer());
 
-    const n = 5;
-    const size = model.input.reduce((a, b) => a * b, 1);
-    const x = seededUniform(n * size, 99, 0, 1);
-    const inputs = Array.from({ length: n }, (_, i) => Array.from(x.subarray(i * size, (i + 1) * size)));
-    const { predictions } = await convoy.predict(id, inputs);
-    const expected = predictions.flatMap((p: { probabilities: number[] }) => p.probabilities);
-    const onnx = await runOnnx(file, x, n, model.input);
-    const diff = maxAbsDiff(onnx.probabilities, expected);
-    console.log(`${name}: max |onnx - /predict| over ${n} x 3 probabilities: ${diff.toExponential(2)}`);
-    expect(diff).toBeLessThan(1e-5);
+      const n = 5;
+      const size = model.input.reduce((a, b) => a * b, 1);
+      const x = seededUniform(n * size, 99, 0, range);
+      const inputs = Array.from({ length: n }, (_, i) => Array.from(x.subarray(i * size, (i + 1) * size)));
+      const { predictions } = await convoy.predict(id, inputs);
+      const expected = predictions.flatMap((p: { probabilities: number[] }) => p.probabilities);
+      const onnx = await runOnnx(file, x, n, model.input);
+      const diff = maxAbsDiff(onnx.probabilities, expected);
+      console.log(`${name}: max |onnx - /predict| over ${expected.length} probabilities: ${diff.toExponential(2)}`);
+      expect(diff).toBeLessThan(1e-5);
 
-    // the CLI writes the same file
-    const out = join(dir, `${name}.onnx`);
-    expect(await cliWeights(id, out)).toBe(out);
-    expect(Buffer.from(readFileSync(out)).equals(Buffer.from(file))).toBe(true);
-  });
+      // the CLI writes the same file
+      const out = join(dir, `${name}.onnx`);
+      expect(await cliWeights(id, out)).toBe(out);
+      expect(Buffer.from(readFileSync(out)).equals(Buffer.from(file))).toBe(true);
+    },
+  );
 });
