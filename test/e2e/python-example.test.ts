@@ -1,0 +1,43 @@
+// examples/python/train_and_compare.py (docs/clients.md) run as shown against real API and worker
+// processes, with Debian's /usr/bin/python3 and its python3-torch: it submits, follows the event
+// stream, rebuilds the model in PyTorch from the safetensors weights and exits 0 only when PyTorch's
+// probabilities equal /predict's within 1e-5. Without `import torch` working it says it was skipped.
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { TEST_ADMIN_KEY } from '../helpers/auth.js';
+import { startStack, type Stack } from '../helpers/stack.js';
+
+const PYTHON = '/usr/bin/python3';
+// Debian's python3-torch needs its BLAS on the path; one thread each keeps it quiet on a shared machine.
+const TORCH_ENV = {
+  LD_LIBRARY_PATH: ['/usr/lib/x86_64-linux-gnu/openblas-pthread', process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
+  OMP_NUM_THREADS: '1',
+  OPENBLAS_NUM_THREADS: '1',
+};
+const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { env: { ...process.env, ...TORCH_ENV } }).status === 0;
+if (!hasTorch)
+  console.log(`skipped: the Python example needs PyTorch (\`${PYTHON} -c "import torch"\` failed; apt-get install python3-torch)`);
+
+let stack: Stack | undefined;
+beforeAll(async () => {
+  if (hasTorch) stack = await startStack({ redisUrl: inject('redisUrl'), apis: 1, workers: 1 });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe.skipIf(!hasTorch)('examples/python/train_and_compare.py', () => {
+  it('trains, follows, rebuilds the model in PyTorch and gets the probabilities of /predict within 1e-5', async () => {
+    const { stdout } = await promisify(execFile)(PYTHON, ['examples/python/train_and_compare.py'], {
+      env: { PATH: process.env.PATH, ...TORCH_ENV, CONVOY_URL: stack!.url, CONVOY_API_KEY: TEST_ADMIN_KEY },
+      timeout: 240_000,
+    });
+    console.log(stdout);
+    expect(stdout).toMatch(/^job [0-9a-f-]{36}$/m);
+    expect(stdout).toMatch(/^epoch 2: loss \d+\.\d+, test accuracy 0\.\d+$/m);
+    expect(stdout).toMatch(/^weights: \d+ bytes, 17 tensors, 11154 parameters$/m);
+    const diff = Number(/^max \|torch - \/predict\| = (\S+) over 40 probabilities$/m.exec(stdout)?.[1]);
+    expect(diff).toBeLessThan(1e-5);
+  }, 300_000);
+});
