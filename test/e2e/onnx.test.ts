@@ -3,7 +3,7 @@
 // the typed client, and through `convoy weights ID --format onnx` as docs/clients.md shows) runs in
 // onnxruntime-node to the probabilities POST /v1/jobs/{id}/predict answers, within 1e-5.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -109,4 +109,26 @@ describe('GET /v1/jobs/{id}/weights?format=onnx', () => {
       expect(Buffer.from(readFileSync(out)).equals(Buffer.from(file))).toBe(true);
     },
   );
+
+  it("runs docs/clients.md's ONNX blocks as shown: the CLI downloads the file, the Node snippet runs it to /predict's answer", async () => {
+    const { id } = await convoy.submit(pixelsJob as never);
+    expect((await convoy.waitFor(id)).status).toBe('succeeded');
+    const doc = /## ONNX[\s\S]*?```sh\n([\s\S]*?)```\s*```js\n([\s\S]*?)```/.exec(readFileSync('docs/clients.md', 'utf8'))!;
+    // `convoy` on PATH as `npm link` makes it; onnxruntime-node installed beside the snippet
+    const work = mkdtempSync(join(dir, 'doc-'));
+    writeFileSync(join(work, 'convoy'), `#!/bin/sh\nexec "${process.execPath}" "${resolve('dist/src/cli/convoy.js')}" "$@"\n`, {
+      mode: 0o755,
+    });
+    symlinkSync(resolve('node_modules'), join(work, 'node_modules'));
+    writeFileSync(join(work, 'predict.mjs'), doc[2]!);
+    const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', doc[1]!], {
+      cwd: work,
+      env: { PATH: `${work}:${process.env.PATH}`, ID: id, CONVOY_URL: stack.url, CONVOY_API_KEY: TEST_ADMIN_KEY },
+      timeout: 60_000,
+    });
+    const printed = stdout.trim().split('\n').at(-1)!.split(' ').map(Number);
+    const { predictions } = await convoy.predict(id, [Array(28 * 28).fill(0)]);
+    expect(printed).toHaveLength(10);
+    expect(maxAbsDiff(printed, predictions[0]!.probabilities)).toBeLessThanOrEqual(5.1e-5); // printed to 4 decimals
+  });
 });
