@@ -10,12 +10,14 @@ that PyTorch gives the probabilities POST /v1/jobs/{id}/predict gives, within 1e
 CONVOY_URL defaults to http://127.0.0.1:3000. Exits 1 when the job does not succeed or the
 probabilities differ.
 """
+import http.client
 import json
 import math
 import os
 import random
 import struct
 import sys
+import urllib.error
 import urllib.request
 
 import torch
@@ -33,20 +35,39 @@ def call(method, path, body=None, accept="application/json"):
 
 
 def events(job_id):
-    """The job's events as (type, data), from its server-sent event stream, until the job ends."""
-    with call("GET", f"/v1/jobs/{job_id}/events", accept="text/event-stream") as stream:
-        kind, data = None, []
-        for raw in stream:
-            line = raw.decode().rstrip("\r\n")
-            if line.startswith("event:"):
-                kind = line[6:].strip()
-            elif line.startswith("data:"):
-                data.append(line[5:].strip())
-            elif line == "" and data:
-                yield kind, json.loads("\n".join(data))
-                if kind in ("completed", "failed", "cancelled"):
-                    return
-                kind, data = None, []
+    """The job's events as (type, data), from its server-sent event stream, until the job ends.
+    A dropped connection is reopened with Last-Event-ID: no event is lost or seen twice."""
+    last_id, retries = None, 0
+    while True:
+        headers = {"Last-Event-ID": last_id} if last_id else {}
+        try:
+            request = urllib.request.Request(URL + f"/v1/jobs/{job_id}/events", headers={**AUTH, **headers, "Accept": "text/event-stream"})
+            with urllib.request.urlopen(request, timeout=60) as stream:
+                kind, data, event_id = None, [], None
+                for raw in stream:
+                    if not raw.endswith(b"\n"):
+                        break  # cut mid-line: the event is incomplete
+                    line = raw.decode().rstrip("\r\n")
+                    if line.startswith("event:"):
+                        kind = line[6:].strip()
+                    elif line.startswith("data:"):
+                        data.append(line[5:].strip())
+                    elif line.startswith("id:"):
+                        event_id = line[3:].strip()
+                    elif line == "" and data:  # the event is complete: only now does its id count
+                        last_id = event_id or last_id
+                        yield kind, json.loads("\n".join(data))
+                        if kind in ("completed", "failed", "cancelled"):
+                            return
+                        kind, data, event_id = None, [], None
+        except urllib.error.HTTPError:
+            raise  # an answer (401, 404): reconnecting will not change it
+        except (OSError, http.client.HTTPException):
+            pass  # a dropped connection, a timeout: as a stream that ended early
+        retries += 1
+        if retries > 5:
+            sys.exit("the event stream kept closing before the job ended")
+        print(f"the stream closed before the job ended; resuming after event {last_id}", file=sys.stderr)
 
 
 def read_safetensors(raw):
