@@ -6,7 +6,10 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY scripts ./scripts
 COPY assembly ./assembly
-RUN npm ci
+# onnxruntime-node (a dev dependency: the ONNX export's tests) ships its CPU binaries; its install
+# script only downloads CUDA ones. npm 11 skips the script (package.json `allowScripts`); this
+# image's npm 10 is told to by the script's own switch.
+RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci
 COPY tsconfig.json ./
 COPY src ./src
 COPY workers ./workers

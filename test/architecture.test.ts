@@ -5,6 +5,8 @@
 //        └──► src/store ──┘ ◄────────────┘
 //
 // - the server reaches the engine only for pure spec checks: describe.ts, spec.ts, presets.ts, memory.ts
+// - src/onnx (the ONNX export, which the server serves) is pure too: of the engine it reads the
+//   spec (describe.ts, spec.ts, shape.ts) and the weights file (safetensors.ts), nothing else of ours
 // - the engine imports no Node module and nothing of server, store, workers, contracts, datasets
 // - src/store imports only contracts (its datasets.ts also the pure dataset codec, src/datasets)
 // - server and workers never import each other; nothing imports the process entry points
@@ -26,6 +28,18 @@ const forbidden: IForbiddenRuleType[] = [
     severity: 'error',
     from: { path: '^src/server/' },
     to: { path: '^src/engine/', pathNot: '^src/engine/(describe|spec|spec-fields|presets|memory)\\.ts$' },
+  },
+  {
+    name: 'onnx-export-reads-only-spec-and-weights-file',
+    severity: 'error',
+    from: { path: '^src/onnx/' },
+    to: { path: '^(src|workers)/', pathNot: '^src/(onnx/|engine/(describe|spec|shape|safetensors)\\.ts$)' },
+  },
+  {
+    name: 'onnx-export-imports-no-node-modules',
+    severity: 'error',
+    from: { path: '^src/onnx/' },
+    to: { dependencyTypes: ['core'] },
   },
   {
     name: 'server-and-workers-apart',
@@ -113,5 +127,6 @@ describe('architecture', () => {
     const edges = output.modules.flatMap((m) => m.dependencies.map((d) => `${m.source} -> ${d.resolved}`));
     expect(edges).toContain('workers/thread.ts -> src/engine/index.ts');
     expect(edges).toContain('src/server/validate.ts -> src/engine/describe.ts');
+    expect(edges).toContain('src/onnx/index.ts -> src/engine/safetensors.ts');
   });
 });

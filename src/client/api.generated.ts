@@ -493,13 +493,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The final (or partial, when cancelled) weights: JSON tensors or safetensors bytes
-         * @description safetensors with `?format=safetensors` or `Accept: application/octet-stream`. ETag is the sha256 of the safetensors bytes.
+         * The final (or partial, when cancelled) weights: JSON tensors, safetensors bytes or an ONNX model
+         * @description safetensors with `?format=safetensors` or `Accept: application/octet-stream`; `?format=onnx`: the model and its weights as an ONNX file (opset 13; input `input` [N, C, H, W] taking the values POST /v1/jobs/{id}/predict takes, outputs `logits` and `probabilities`, the probabilities predict answers). ETag is the sha256 of the safetensors bytes (with `.onnx` appended for ONNX).
          */
         get: {
             parameters: {
                 query?: {
-                    format?: "json" | "safetensors";
+                    format?: "json" | "safetensors" | "onnx";
                 };
                 header?: never;
                 path: {
@@ -522,6 +522,7 @@ export interface paths {
                             tensors: components["schemas"]["TensorOutput"][];
                         };
                         "application/octet-stream": string;
+                        "application/onnx": string;
                     };
                 };
                 /** @description not modified (If-None-Match) */
@@ -538,6 +539,7 @@ export interface paths {
                     };
                     content: {
                         "application/octet-stream": components["schemas"]["Problem"];
+                        "application/onnx": components["schemas"]["Problem"];
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
@@ -548,6 +550,7 @@ export interface paths {
                     };
                     content: {
                         "application/octet-stream": components["schemas"]["Problem"];
+                        "application/onnx": components["schemas"]["Problem"];
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
@@ -558,6 +561,7 @@ export interface paths {
                     };
                     content: {
                         "application/octet-stream": components["schemas"]["Problem"];
+                        "application/onnx": components["schemas"]["Problem"];
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };

@@ -1,10 +1,11 @@
-// Weights (JSON tensors, safetensors bytes, ETag = sha256, 409 before they exist), predict over
+// Weights (JSON tensors, safetensors bytes, an ONNX file, ETag = sha256, 409 before they exist), predict over
 // the convoy-predict queue (answered here by a stand-in BullMQ worker: the real consumer and its
 // end-to-end tests belong to workers/), and the health and metrics routes.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Worker } from 'bullmq';
 import { encodeSafetensors } from '../../src/engine/safetensors.js';
+import { decodeModel } from '../../src/onnx/index.js';
 import { PREDICT_QUEUE, type PredictJobData, type PredictResult } from '../../src/contracts/index.js';
 import { WorkerRegistry } from '../../src/store/index.js';
 import { startApp, tinyJob, type TestApp } from './helpers.js';
@@ -67,6 +68,33 @@ describe('GET /v1/jobs/{id}/weights', () => {
     const cached = await t.app.inject({ url: `/v1/jobs/${id}/weights`, headers: { 'if-none-match': `"${sha}"` } });
     expect(cached.statusCode).toBe(304);
     expect(cached.body).toBe('');
+  });
+});
+
+describe('GET /v1/jobs/{id}/weights?format=onnx', () => {
+  it('is an ONNX file of the job (application/onnx, its own ETag, 304), 409 before weights, 400 for an unknown format', async () => {
+    const { id: early } = (await t.app.inject({ method: 'POST', url: '/v1/jobs', payload: tinyJob() })).json();
+    expect((await t.app.inject({ url: `/v1/jobs/${early}/weights?format=onnx` })).json()).toMatchObject({
+      status: 409,
+      code: 'no-weights',
+    });
+    const bad = await t.app.inject({ url: `/v1/jobs/${early}/weights?format=tflite` });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toMatch(/format/);
+
+    const { id, bytes } = await jobWithWeights();
+    const res = await t.app.inject({ url: `/v1/jobs/${id}/weights?format=onnx` });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('application/onnx');
+    expect(res.headers['content-disposition']).toBe(`attachment; filename="${id}.onnx"`);
+    const etag = `"${createHash('sha256').update(bytes).digest('hex')}.onnx"`;
+    expect(res.headers.etag).toBe(etag);
+    const onnx = decodeModel(res.rawPayload);
+    expect(onnx.graph.name).toBe(id);
+    expect(onnx.graph.node.map((n) => n.op_type)).toEqual(['Flatten', 'Gemm', 'Identity', 'Softmax']);
+    expect(onnx.graph.initializer.map((i) => i.name)).toEqual(['layers.1.weight', 'layers.1.bias']);
+    expect(Buffer.from(onnx.graph.initializer[0]!.raw_data).equals(Buffer.from(weight.buffer))).toBe(true);
+    expect((await t.app.inject({ url: `/v1/jobs/${id}/weights?format=onnx`, headers: { 'if-none-match': etag } })).statusCode).toBe(304);
   });
 });
 
