@@ -672,6 +672,10 @@ export interface components {
             /** @description a tenant name: a-z, 0-9, _ and - */
             tenant: string;
             name: string | null;
+            /** @description the submission's metadata ({} when it gave none) */
+            metadata?: {
+                [key: string]: string;
+            };
             /** @enum {unknown} */
             status: "queued" | "running" | "cancelling" | "succeeded" | "failed" | "cancelled";
             /** @enum {unknown} */
@@ -706,7 +710,12 @@ export interface components {
             training: components["schemas"]["Training"];
             stopping?: components["schemas"]["Stopping"];
             initialWeights?: components["schemas"]["InitialWeights"];
+            /** @description GET /v1/jobs?name= finds it by prefix */
             name?: string;
+            /** @description up to 16 string pairs (keys: 1-64 of A-Z a-z 0-9 _ . : / -; values: at most 512 characters), returned with the job; GET /v1/jobs?tag=key=value finds it */
+            metadata?: {
+                [key: string]: string;
+            };
             /** @description lower runs first; default 1000 */
             priority?: number;
             webhook?: components["schemas"]["Webhook"];
@@ -717,7 +726,12 @@ export interface components {
             training: components["schemas"]["Training"];
             stopping?: components["schemas"]["Stopping"];
             initialWeights?: components["schemas"]["InitialWeights"];
+            /** @description GET /v1/jobs?name= finds it by prefix */
             name?: string;
+            /** @description up to 16 string pairs (keys: 1-64 of A-Z a-z 0-9 _ . : / -; values: at most 512 characters), returned with the job; GET /v1/jobs?tag=key=value finds it */
+            metadata?: {
+                [key: string]: string;
+            };
             /** @description lower runs first; default 1000 */
             priority?: number;
             webhook?: components["schemas"]["Webhook"];
@@ -727,6 +741,10 @@ export interface components {
             /** @description a tenant name: a-z, 0-9, _ and - */
             tenant: string;
             name: string | null;
+            /** @description up to 16 string pairs (keys: 1-64 of A-Z a-z 0-9 _ . : / -; values: at most 512 characters), returned with the job; GET /v1/jobs?tag=key=value finds it */
+            metadata?: {
+                [key: string]: string;
+            };
             /** @enum {unknown} */
             status: "queued" | "running" | "cancelling" | "succeeded" | "failed" | "cancelled";
             /** @enum {unknown} */
@@ -1418,8 +1436,16 @@ export interface operations {
                 status?: "queued" | "running" | "cancelling" | "succeeded" | "failed" | "cancelled";
                 /** @description admin only: one tenant's jobs (default: every tenant's) */
                 tenant?: string;
+                /** @description key=value: only jobs whose metadata has this pair (repeat for more: all must match) */
+                tag?: string[];
+                /** @description only jobs whose name starts with this */
+                name?: string;
+                /** @description only jobs created at or after this time (ISO 8601) */
+                createdAfter?: string;
+                /** @description only jobs created before this time (ISO 8601) */
+                createdBefore?: string;
                 limit?: number;
-                /** @description nextCursor of the previous page */
+                /** @description nextCursor of the previous page (with the same filters) */
                 cursor?: string;
             };
             header?: never;

@@ -5,6 +5,7 @@ import { LIMITS } from './limits.js';
 import { ModelInputSchema, ModelSpecSchema, discriminated } from './model.js';
 import { IdSchema, ImageShapeSchema } from './common.js';
 import { AugmentSchema } from './augment.js';
+import { MetadataSchema } from './metadata.js';
 
 export const BUILTIN_DATASETS = ['fashion-mnist', 'mnist'] as const;
 
@@ -179,7 +180,8 @@ const submissionFields = {
   training: TrainingSchema,
   stopping: Type.Optional(StoppingSchema),
   initialWeights: Type.Optional(InitialWeightsSchema),
-  name: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.nameLength })),
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.nameLength, description: 'GET /v1/jobs?name= finds it by prefix' })),
+  metadata: Type.Optional(MetadataSchema),
   priority: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.priority, description: 'lower runs first; default 1000' })),
   webhook: Type.Optional(WebhookSchema),
 };

@@ -121,4 +121,36 @@ describe('convoy CLI', () => {
     expect((await convoy('rm', id)).stdout).toContain(`deleted ${id}`);
     expect((await convoy('get', id)).code).toBe(2); // 404
   });
+
+  it('tags jobs on submit and finds them: jobs --tag k=v (repeatable), --status, --name; bad filters exit 2', async () => {
+    const run = `cli-${Date.now()}`;
+    writeFileSync(join(dir, 'toy.json'), JSON.stringify(toySpec({ epochs: 1 })));
+    writeFileSync(join(dir, 'long.json'), JSON.stringify(toySpec({ epochs: 500 })));
+    const done = await convoy('submit', 'toy.json', '--follow', '--name', 'tagged-a', '--tag', `run=${run}`, '--tag', 'team=vision');
+    expect(done.code, done.stderr).toBe(0);
+    const a = /^job (\S+)$/m.exec(done.stderr)![1]!;
+    const b = (await convoy('submit', 'long.json', '--name', 'tagged-b', '--tag', `run=${run}`)).stdout.trim();
+    await convoy('cancel', b);
+    expect((await convoy('logs', b, '--follow')).code).toBe(1); // cancelled
+
+    const ids = async (...args: string[]) => {
+      const res = await convoy('jobs', '--tag', `run=${run}`, ...args, '--json');
+      expect(res.code, res.stderr).toBe(0);
+      return (JSON.parse(res.stdout) as { items: { id: string }[] }).items.map((j) => j.id);
+    };
+    expect(await ids()).toEqual([b, a]);
+    expect(await ids('--status', 'succeeded')).toEqual([a]);
+    expect(await ids('--status', 'cancelled')).toEqual([b]);
+    expect(await ids('--name', 'tagged-b')).toEqual([b]);
+    const table = await convoy('jobs', '--tag', `run=${run}`, '--tag', 'team=vision');
+    expect(table.stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(new RegExp(`^${a}  succeeded .*tagged-a  run=${run}  team=vision$`)),
+    ]);
+
+    expect((await convoy('jobs', '--tag', 'novalue')).stderr).toContain('expected key=value');
+    expect((await convoy('jobs', '--tag', 'novalue')).code).toBe(2);
+    expect((await convoy('jobs', '--status', 'done')).code).toBe(2);
+    const late = await convoy('jobs', '--created-after', 'yesterday');
+    expect([late.code, late.stderr]).toEqual([2, expect.stringContaining('(querystring/createdAfter)')]);
+  });
 });

@@ -22,6 +22,7 @@ import { cancelJob } from '../cancel.js';
 import { submitJob } from '../enqueue.js';
 import { ProblemError, invalidField, problems } from '../errors.js';
 import { jobLinks } from '../links.js';
+import { jobFilterOf } from '../job-list-query.js';
 import { stableStringify } from '../stable-json.js';
 import { analyzeSubmission, type ValidateContext } from '../validate.js';
 import { checkWebhookUrl } from '../webhooks/destination.js';
@@ -171,7 +172,8 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
     async (request) => {
       const { status, limit = 20, cursor } = request.query;
       const tenant = listedTenant(request, request.query.tenant);
-      const page = await app.store.list({ tenant, ...(status ? { status } : {}), limit, ...(cursor ? { cursor } : {}) });
+      const filter = jobFilterOf(request.query);
+      const page = await app.store.list({ tenant, ...(status ? { status } : {}), ...filter, limit, ...(cursor ? { cursor } : {}) });
       return { items: page.jobs.map(withLinks), nextCursor: page.nextCursor ?? null };
     },
   );
