@@ -60,6 +60,31 @@ describe('convoy CLI', () => {
     expect(stdout).toMatch(/^deleted /m);
   });
 
+  it("runs README's CLI walk-through, with first-lenet in place of the 8-minute reference run", async () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const script = /## Walk-through \(the `convoy` CLI\)[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)![1]!;
+    expect(script).toContain('convoy submit examples/fashion-cnn.json --follow');
+    // The reference run's file is one the API accepts as it is.
+    const check = await fetch(`${stack.url}/v1/jobs/validate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: readFileSync('examples/fashion-cnn.json'),
+    });
+    expect([check.status, ((await check.json()) as { valid: boolean }).valid]).toEqual([200, true]);
+    const bin = mkdtempSync(join(tmpdir(), 'convoy-bin-'));
+    writeFileSync(join(bin, 'convoy'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, { mode: 0o755 });
+    const work = mkdtempSync(join(tmpdir(), 'convoy-readme-cli-'));
+    mkdirSync(join(work, 'examples'));
+    copyFileSync(resolve('examples/first-lenet.json'), join(work, 'examples/fashion-cnn.json'));
+    const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script], {
+      cwd: work,
+      env: { PATH: `${bin}:${process.env.PATH}`, CONVOY_URL: stack.url, CONVOY_API_KEY: TEST_ADMIN_KEY },
+      timeout: 180_000,
+    });
+    expect(stdout).toMatch(/^completed \(epochs\)/m);
+    expect(stdout).toMatch(/^\S+ {2}succeeded .*first-lenet {2}run=reference$/m);
+  });
+
   it('submit --follow trains examples/first-lenet.json to the end; jobs, get, logs, weights and predict read it', async () => {
     const run = await convoy('submit', resolve('examples/first-lenet.json'), '--follow');
     expect(run.code, run.stderr).toBe(0);
