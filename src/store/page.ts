@@ -27,7 +27,9 @@ export const MAX_SCANNED = 1000;
 
 export async function newestFirst(redis: Redis, key: string, limit: number, cursor?: string, filter: PageFilter = {}): Promise<Page> {
   const after = cursor === undefined ? undefined : decodeCursor(cursor);
-  const max = after ? String(after.score) : filter.belowScore !== undefined ? `(${filter.belowScore}` : '+inf';
+  // From the cursor on, and below the time bound (a cursor taken with other filters may sit above it).
+  const below = filter.belowScore !== undefined ? `(${filter.belowScore}` : '+inf';
+  const max = after && (filter.belowScore === undefined || after.score < filter.belowScore) ? String(after.score) : below;
   const min = filter.minScore !== undefined ? String(filter.minScore) : '-inf';
   const ids: string[] = [];
   const scores: number[] = [];

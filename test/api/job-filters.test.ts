@@ -96,6 +96,11 @@ describe('GET /v1/jobs filters', () => {
       cursor = page.body.nextCursor;
     } while (cursor);
     expect(seen).toEqual(['lenet-a', 'resnet-b', 'resnet-a']);
+    // a cursor taken without the time bound still keeps to it
+    const newest = await list(`${q}&limit=1`);
+    expect(names(newest.body)).toEqual(['lenet-b']);
+    const older = await list(`${q}&createdBefore=2026-01-03T00:00:00Z&cursor=${newest.body.nextCursor}`);
+    expect(names(older.body)).toEqual(['resnet-b', 'resnet-a']);
   });
 
   it("keeps a member to its tenant's jobs", async () => {
