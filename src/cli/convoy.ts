@@ -27,7 +27,7 @@ function client(): Convoy {
 class UsageError extends Error {}
 
 /** Repeatable options: commander calls this once per occurrence. */
-const collect = (value: string, all: string[]) => [...all, value];
+const collect = (value: string, all: string[] = []) => [...all, value];
 
 /** `key=value` -> [key, value] (the value may hold more `=`). */
 function tagPair(tag: string): [string, string] {
@@ -38,7 +38,7 @@ function tagPair(tag: string): [string, string] {
 
 interface JobsOptions {
   status?: JobListQuery['status'];
-  tag: string[];
+  tag?: string[];
   name?: string;
   createdAfter?: string;
   createdBefore?: string;
@@ -84,12 +84,12 @@ program
   .option('--json', 'with --follow: every event as a JSON line')
   .option('--idempotency-key <key>', 'resubmitting with the same key returns the same job')
   .option('--name <name>', "the job's name (over the file's)")
-  .option('--tag <key=value>', "a metadata pair (repeatable; over the file's): `convoy jobs --tag` finds the job by it", collect, [])
-  .action(async (file: string, o: { follow?: boolean; json?: boolean; idempotencyKey?: string; name?: string; tag: string[] }) => {
+  .option('--tag <key=value>', "a metadata pair (repeatable; over the file's): `convoy jobs --tag` finds the job by it", collect)
+  .action(async (file: string, o: { follow?: boolean; json?: boolean; idempotencyKey?: string; name?: string; tag?: string[] }) => {
     const api = client();
     const spec = readJson(file) as JobSubmission;
     if (o.name) spec.name = o.name;
-    if (o.tag.length) spec.metadata = { ...spec.metadata, ...Object.fromEntries(o.tag.map(tagPair)) };
+    if (o.tag) spec.metadata = { ...spec.metadata, ...Object.fromEntries(o.tag.map(tagPair)) };
     const job = await api.submit(spec, o.idempotencyKey ? { idempotencyKey: o.idempotencyKey } : {});
     if (!o.follow) return console.log(job.id);
     console.error(`job ${job.id}`);
@@ -109,7 +109,7 @@ program
       'cancelled',
     ]),
   )
-  .option('--tag <key=value>', 'only jobs with this metadata pair (repeatable: all must match)', collect, [])
+  .option('--tag <key=value>', 'only jobs with this metadata pair (repeatable: all must match)', collect)
   .option('--name <prefix>', 'only jobs whose name starts with this')
   .option('--created-after <time>', 'only jobs created at or after this ISO time')
   .option('--created-before <time>', 'only jobs created before this ISO time')
@@ -117,11 +117,11 @@ program
   .option('--cursor <cursor>', 'the next page: the nextCursor of --json')
   .option('--json', 'the JSON page')
   .action(async (o: JobsOptions) => {
-    for (const t of o.tag) tagPair(t); // a bad pair is bad input (exit 2) before any request
+    for (const t of o.tag ?? []) tagPair(t); // a bad pair is bad input (exit 2) before any request
     const page = await client().jobs({
       limit: o.limit,
       ...(o.status ? { status: o.status } : {}),
-      ...(o.tag.length ? { tag: o.tag } : {}),
+      ...(o.tag ? { tag: o.tag } : {}),
       ...(o.name ? { name: o.name } : {}),
       ...(o.createdAfter ? { createdAfter: o.createdAfter } : {}),
       ...(o.createdBefore ? { createdBefore: o.createdBefore } : {}),
