@@ -391,50 +391,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The job's webhook delivery attempts, oldest first */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description oldest first */
-                            items: components["schemas"]["Delivery"][];
-                        };
-                    };
-                };
-                /** @description No valid API key (or stream token) */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * The job's webhook delivery attempts, oldest first
+         * @description Every attempt to POST the job's end to its webhook: the webhook-id, URL, the receiver's status (or the error), and whether another attempt is scheduled.
+         */
+        get: operations["listJobDeliveries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -450,106 +411,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A tenant's default webhook URL and signing secret (created on first read) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description a tenant name: a-z, 0-9, _ and - */
-                    tenant: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["TenantWebhook"];
-                    };
-                };
-                /** @description No valid API key (or stream token) */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description This key may not do that */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        /** Set (or, with null, remove) the tenant's default webhook URL */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description a tenant name: a-z, 0-9, _ and - */
-                    tenant: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description null removes the default */
-                        url: string | null;
-                    };
-                };
-            };
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["TenantWebhook"];
-                    };
-                };
-                /** @description Invalid request: the problem names the field */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description No valid API key (or stream token) */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description This key may not do that */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * A tenant's default webhook URL and signing secret (created on first read)
+         * @description The URL used for the tenant's jobs that name no webhook, and the secret that signs every delivery (created on first read). Admins: any tenant; members: their own.
+         */
+        get: operations["getTenantWebhook"];
+        /**
+         * Set (or, with null, remove) the tenant's default webhook URL
+         * @description Sets the tenant's default webhook URL (checked against WEBHOOK_ALLOWED_HOSTS) or, with null, removes it; answers the settings.
+         */
+        put: operations["updateTenantWebhook"];
         post?: never;
         delete?: never;
         options?: never;
@@ -566,48 +437,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Rotate the tenant's signing secret: deliveries from now on (retries included) use the new one */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description a tenant name: a-z, 0-9, _ and - */
-                    tenant: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["TenantWebhook"];
-                    };
-                };
-                /** @description No valid API key (or stream token) */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description This key may not do that */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * Rotate the tenant's signing secret: deliveries from now on (retries included) use the new one
+         * @description Replaces the tenant's signing secret; every delivery from now on, retries of earlier events included, is signed with the new one. Answers the settings with the new secret.
+         */
+        post: operations["rotateTenantWebhookSecret"];
         delete?: never;
         options?: never;
         head?: never;
@@ -629,35 +463,7 @@ export interface webhooks {
          * A job ended: succeeded, failed or was cancelled
          * @description Sent to the job's webhook.url, else its tenant's default URL (PUT /v1/tenants/{tenant}/webhook), signed the Standard Webhooks way with the tenant's secret. Retried with exponential backoff until a 2xx answer, up to WEBHOOK_ATTEMPTS tries.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    /** @description the same on every attempt of one message: dedupe on it */
-                    "webhook-id": string;
-                    /** @description seconds since the epoch, this attempt's */
-                    "webhook-timestamp": string;
-                    /** @description v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">, keyed with the base64 bytes after whsec_ */
-                    "webhook-signature": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["WebhookPayload"];
-                };
-            };
-            responses: {
-                /** @description accepted (any 2xx); any other answer, or none, is retried */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        post: operations["jobEnded"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2831,6 +2637,217 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+            };
+        };
+    };
+    listJobDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description oldest first */
+                        items: components["schemas"]["Delivery"][];
+                    };
+                };
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTenantWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a tenant name: a-z, 0-9, _ and - */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantWebhook"];
+                };
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This key may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateTenantWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a tenant name: a-z, 0-9, _ and - */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description null removes the default */
+                    url: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantWebhook"];
+                };
+            };
+            /** @description Invalid request: the problem names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This key may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateTenantWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a tenant name: a-z, 0-9, _ and - */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantWebhook"];
+                };
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This key may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    jobEnded: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the same on every attempt of one message: dedupe on it */
+                "webhook-id": string;
+                /** @description seconds since the epoch, this attempt's */
+                "webhook-timestamp": string;
+                /** @description v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">, keyed with the base64 bytes after whsec_ */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookPayload"];
+            };
+        };
+        responses: {
+            /** @description accepted (any 2xx); any other answer, or none, is retried */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

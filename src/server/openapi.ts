@@ -66,6 +66,7 @@ const header = (name: string, description: string) => ({ name, in: 'header', req
 const WEBHOOKS = {
   jobEnded: {
     post: {
+      operationId: 'jobEnded',
       summary: 'A job ended: succeeded, failed or was cancelled',
       description:
         "Sent to the job's webhook.url, else its tenant's default URL (PUT /v1/tenants/{tenant}/webhook), signed the Standard Webhooks way " +
