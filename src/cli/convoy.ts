@@ -6,7 +6,7 @@
 // what is wrong, an unreadable file, bad arguments).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { Convoy, ConvoyError, type JobSubmission } from '../client/index.js';
+import { Convoy, ConvoyError, type JobListQuery, type JobSubmission } from '../client/index.js';
 import { followView } from './follow-view.js';
 import { ImageError, imageInput } from './images.js';
 
@@ -25,6 +25,27 @@ function client(): Convoy {
 }
 
 class UsageError extends Error {}
+
+/** Repeatable options: commander calls this once per occurrence. */
+const collect = (value: string, all: string[] = []) => [...all, value];
+
+/** `key=value` -> [key, value] (the value may hold more `=`). */
+function tagPair(tag: string): [string, string] {
+  const at = tag.indexOf('=');
+  if (at < 1) throw new UsageError(`--tag ${tag}: expected key=value`);
+  return [tag.slice(0, at), tag.slice(at + 1)];
+}
+
+interface JobsOptions {
+  status?: JobListQuery['status'];
+  tag?: string[];
+  name?: string;
+  createdAfter?: string;
+  createdBefore?: string;
+  limit: number;
+  cursor?: string;
+  json?: boolean;
+}
 
 function readJson(file: string): unknown {
   try {
@@ -62,9 +83,14 @@ program
   .option('-f, --follow', 'follow it to its end: a progress bar per epoch, then the final metrics')
   .option('--json', 'with --follow: every event as a JSON line')
   .option('--idempotency-key <key>', 'resubmitting with the same key returns the same job')
-  .action(async (file: string, o: { follow?: boolean; json?: boolean; idempotencyKey?: string }) => {
+  .option('--name <name>', "the job's name (over the file's)")
+  .option('--tag <key=value>', "a metadata pair (repeatable; over the file's): `convoy jobs --tag` finds the job by it", collect)
+  .action(async (file: string, o: { follow?: boolean; json?: boolean; idempotencyKey?: string; name?: string; tag?: string[] }) => {
     const api = client();
-    const job = await api.submit(readJson(file) as JobSubmission, o.idempotencyKey ? { idempotencyKey: o.idempotencyKey } : {});
+    const spec = readJson(file) as JobSubmission;
+    if (o.name) spec.name = o.name;
+    if (o.tag) spec.metadata = { ...spec.metadata, ...Object.fromEntries(o.tag.map(tagPair)) };
+    const job = await api.submit(spec, o.idempotencyKey ? { idempotencyKey: o.idempotencyKey } : {});
     if (!o.follow) return console.log(job.id);
     console.error(`job ${job.id}`);
     process.exitCode = await follow(api, job.id, o.json === true);
@@ -83,17 +109,36 @@ program
       'cancelled',
     ]),
   )
+  .option('--tag <key=value>', 'only jobs with this metadata pair (repeatable: all must match)', collect)
+  .option('--name <prefix>', 'only jobs whose name starts with this')
+  .option('--created-after <time>', 'only jobs created at or after this ISO time')
+  .option('--created-before <time>', 'only jobs created before this ISO time')
   .option('--limit <n>', 'how many', (v) => Number(v), 20)
+  .option('--cursor <cursor>', 'the next page: the nextCursor of --json')
   .option('--json', 'the JSON page')
-  .action(async (o: { status?: 'queued'; limit: number; json?: boolean }) => {
-    const page = await client().jobs({ limit: o.limit, ...(o.status ? { status: o.status } : {}) });
+  .action(async (o: JobsOptions) => {
+    for (const t of o.tag ?? []) tagPair(t); // a bad pair is bad input (exit 2) before any request
+    const page = await client().jobs({
+      limit: o.limit,
+      ...(o.status ? { status: o.status } : {}),
+      ...(o.tag ? { tag: o.tag } : {}),
+      ...(o.name ? { name: o.name } : {}),
+      ...(o.createdAfter ? { createdAfter: o.createdAfter } : {}),
+      ...(o.createdBefore ? { createdBefore: o.createdBefore } : {}),
+      ...(o.cursor ? { cursor: o.cursor } : {}),
+    });
     if (o.json) return console.log(JSON.stringify(page, null, 2));
     for (const j of page.items) {
       const acc = j.metrics.testAccuracy ?? j.metrics.accuracy;
       console.log(
-        [j.id, j.status.padEnd(10), `${j.progress.percent.toFixed(0).padStart(3)}%`, acc == null ? '-' : acc.toFixed(4), j.name ?? ''].join(
-          '  ',
-        ),
+        [
+          j.id,
+          j.status.padEnd(10),
+          `${j.progress.percent.toFixed(0).padStart(3)}%`,
+          acc == null ? '-' : acc.toFixed(4),
+          j.name ?? '',
+          ...Object.entries(j.metadata ?? {}).map(([k, v]) => `${k}=${v}`),
+        ].join('  '),
       );
     }
   });

@@ -7,152 +7,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List jobs, newest first */
-        get: {
-            parameters: {
-                query?: {
-                    status?: "queued" | "running" | "cancelling" | "succeeded" | "failed" | "cancelled";
-                    /** @description admin only: one tenant's jobs (default: every tenant's) */
-                    tenant?: string;
-                    limit?: number;
-                    /** @description nextCursor of the previous page */
-                    cursor?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: components["schemas"]["JobSummary"][];
-                            nextCursor: string | null;
-                        };
-                    };
-                };
-                /** @description Invalid request: the problem names the field */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * List jobs, newest first
+         * @description The caller's jobs (an admin's: every tenant's, or one with `?tenant=`), newest first, filtered by status, metadata pairs (`?tag=key=value`, repeatable: all must match), name prefix and creation time. Follow `nextCursor` for the next page; a filtered page looks at a bounded number of jobs, so it may hold fewer than `limit` items while `nextCursor` is still set.
+         */
+        get: operations["listJobs"];
         put?: never;
-        /** Submit a training job */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description same key + same body returns the same job; same key + another body is 422 */
-                    "idempotency-key"?: string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["JobSubmission"];
-                };
-            };
-            responses: {
-                /** @description Accepted */
-                202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            /** @enum {unknown} */
-                            status: "queued" | "running" | "cancelling" | "succeeded" | "failed" | "cancelled";
-                            links: components["schemas"]["JobLinks"];
-                        };
-                    };
-                };
-                /** @description Invalid request: the problem names the field */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Conflict with the current state */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Well-formed but not acceptable (quota, idempotency key reuse, prediction error) */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Service unavailable */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * Submit a training job
+         * @description Validates the body (shapes, quotas), stores the job and queues it. Answers 202 with the job's id and links; `Idempotency-Key` makes a retry safe. `metadata` (at most 16 string pairs) and `name` let `GET /v1/jobs` find it again.
+         */
+        post: operations["createJob"];
         delete?: never;
         options?: never;
         head?: never;
@@ -168,49 +33,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Check a job without submitting it: shapes, parameters, FLOPs, quotas */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["JobSubmission"];
-                };
-            };
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationReport"];
-                    };
-                };
-                /** @description Invalid request: the problem names the field */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * Check a job without submitting it: shapes, parameters, FLOPs, quotas
+         * @description The same checks as `POST /v1/jobs` (shapes, parameter count, FLOPs, memory, quotas) without storing or queuing anything; `valid` says whether a submission would be accepted.
+         */
+        post: operations["validateJob"];
         delete?: never;
         options?: never;
         head?: never;
@@ -224,97 +51,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A job: status, stage, progress, metrics, history, transitions */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["JobDocument"];
-                    };
-                };
-                /** @description Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * A job: status, stage, progress, metrics, history, transitions
+         * @description The job document: its spec, status and stage, progress, metrics, per-epoch history, status transitions and, once trained, where its weights are.
+         */
+        get: operations["getJob"];
         put?: never;
         post?: never;
-        /** Delete a finished job and its events, weights and checkpoint */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No Content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Conflict with the current state */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * Delete a finished job and its events, weights and checkpoint
+         * @description Removes a succeeded, failed or cancelled job with everything it owns; a job still queued or running answers 409 (cancel it first).
+         */
+        delete: operations["deleteJob"];
         options?: never;
         head?: never;
         patch?: never;
@@ -329,60 +77,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel a job: a queued job ends at once, a running one at its next batch */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Accepted */
-                202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            /** @enum {unknown} */
-                            status: "queued" | "running" | "cancelling" | "succeeded" | "failed" | "cancelled";
-                        };
-                    };
-                };
-                /** @description Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Conflict with the current state */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * Cancel a job: a queued job ends at once, a running one at its next batch
+         * @description Asks for the job to stop. A queued job is cancelled at once; a running one stops at its next batch and keeps its partial weights. A finished job answers 409.
+         */
+        post: operations["cancelJob"];
         delete?: never;
         options?: never;
         head?: never;
@@ -400,83 +99,7 @@ export interface paths {
          * The job event log: text/event-stream (default) or JSON (Accept: application/json)
          * @description SSE: a `snapshot` event, then `status`, `progress`, `epoch` and one terminal event (`completed`, `failed`, `cancelled`), each with its Redis stream id as `id`. With no cursor the stream starts at the newest event (the snapshot holds the history; `?after=0-0` replays it all). Reconnect with `Last-Event-ID` (or `?after=`) to receive exactly what was missed, from any API process.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description a stream id: return events after it (like Last-Event-ID) */
-                    after?: string;
-                    /** @description JSON only; default 1000 */
-                    limit?: number;
-                };
-                header?: {
-                    "last-event-id"?: string;
-                };
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description the event log */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["EventLog"];
-                        "text/event-stream": string;
-                    };
-                };
-                /** @description the job has finished and the client already has its whole log: do not reconnect */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Invalid request: the problem names the field */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/event-stream": components["schemas"]["Problem"];
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/event-stream": components["schemas"]["Problem"];
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/event-stream": components["schemas"]["Problem"];
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/event-stream": components["schemas"]["Problem"];
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["streamJobEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -496,77 +119,7 @@ export interface paths {
          * The final (or partial, when cancelled) weights: JSON tensors, safetensors bytes or an ONNX model
          * @description safetensors with `?format=safetensors` or `Accept: application/octet-stream`; `?format=onnx`: the model and its weights as an ONNX file (opset 13; input `input` [N, C, H, W] taking the values POST /v1/jobs/{id}/predict takes, outputs `logits` and `probabilities`, the probabilities predict answers). ETag is the sha256 of the safetensors bytes (with `.onnx` appended for ONNX).
          */
-        get: {
-            parameters: {
-                query?: {
-                    format?: "json" | "safetensors" | "onnx";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description the weights */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            sha256: string;
-                            bytes: number;
-                            tensors: components["schemas"]["TensorOutput"][];
-                        };
-                        "application/octet-stream": string;
-                        "application/onnx": string;
-                    };
-                };
-                /** @description not modified (If-None-Match) */
-                304: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/octet-stream": components["schemas"]["Problem"];
-                        "application/onnx": components["schemas"]["Problem"];
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/octet-stream": components["schemas"]["Problem"];
-                        "application/onnx": components["schemas"]["Problem"];
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Conflict with the current state */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/octet-stream": components["schemas"]["Problem"];
-                        "application/onnx": components["schemas"]["Problem"];
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["getJobWeights"];
         put?: never;
         post?: never;
         delete?: never;
@@ -584,96 +137,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Class probabilities for inputs, with the job's weights (computed by a worker) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["PredictRequest"];
-                };
-            };
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["PredictResponse"];
-                    };
-                };
-                /** @description Invalid request: the problem names the field */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Conflict with the current state */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Well-formed but not acceptable (quota, idempotency key reuse, prediction error) */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Service unavailable */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Timed out */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * Class probabilities for inputs, with the job's weights (computed by a worker)
+         * @description Runs the inputs through the trained model on a worker thread and answers each input's label and class probabilities. 409 while the job has no weights; 504 when no worker answers in time.
+         */
+        post: operations["predict"];
         delete?: never;
         options?: never;
         head?: never;
@@ -687,162 +155,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List uploaded datasets, newest first */
-        get: {
-            parameters: {
-                query?: {
-                    limit?: number;
-                    /** @description nextCursor of the previous page */
-                    cursor?: string;
-                    /** @description a tenant name: a-z, 0-9, _ and - */
-                    tenant?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: components["schemas"]["DatasetInfo"][];
-                            nextCursor: string | null;
-                        };
-                    };
-                };
-                /** @description Invalid request: the problem names the field */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * List uploaded datasets, newest first
+         * @description The caller's uploaded datasets (an admin's: every tenant's, or one with `?tenant=`), newest first, paged with `nextCursor`.
+         */
+        get: operations["listDatasets"];
         put?: never;
         /**
          * Upload a dataset: IDX images + labels, or a CSV (gzipped or not)
          * @description multipart/form-data with files `images` and `labels` (IDX) or `file` (CSV), optional fields `name`, `shape`; or a raw `text/csv` / `application/gzip` body with `?name=` and `?shape=`.
          */
-        post: {
-            parameters: {
-                query?: {
-                    name?: string;
-                    /** @description CSV only: c,h,w of each row (default 1,s,s where s*s = pixels per row) */
-                    shape?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "multipart/form-data": {
-                        /**
-                         * Format: binary
-                         * @description IDX images (magic 0x00000803), optionally gzipped
-                         */
-                        images?: string;
-                        /**
-                         * Format: binary
-                         * @description IDX labels (magic 0x00000801), optionally gzipped
-                         */
-                        labels?: string;
-                        /**
-                         * Format: binary
-                         * @description CSV `label,p0,p1,...`, optionally gzipped
-                         */
-                        file?: string;
-                        name?: string;
-                        /** @description CSV only: c,h,w */
-                        shape?: string;
-                    };
-                    "text/csv": unknown;
-                    "application/gzip": unknown;
-                };
-            };
-            responses: {
-                /** @description Created */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["DatasetInfo"];
-                    };
-                };
-                /** @description Invalid request: the problem names the field */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Too large */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Unsupported media type */
-                415: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        post: operations["uploadDataset"];
         delete?: never;
         options?: never;
         head?: never;
@@ -856,88 +179,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An uploaded dataset */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["DatasetInfo"];
-                    };
-                };
-                /** @description Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * An uploaded dataset
+         * @description An uploaded dataset's shape, classes, sample count and size.
+         */
+        get: operations["getDataset"];
         put?: never;
         post?: never;
-        /** Delete an uploaded dataset (jobs that have loaded it keep training; queued jobs that use it will fail) */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No Content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * Delete an uploaded dataset (jobs that have loaded it keep training; queued jobs that use it will fail)
+         * @description Removes the dataset. Jobs that have already loaded it keep training; queued jobs that name it will fail when they start.
+         */
+        delete: operations["deleteDataset"];
         options?: never;
         head?: never;
         patch?: never;
@@ -950,30 +203,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: the process answers */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @constant */
-                            status: "ok";
-                        };
-                    };
-                };
-            };
-        };
+        /**
+         * Liveness: the process answers
+         * @description Answers 200 as long as the process runs; it checks nothing else. No key needed.
+         */
+        get: operations["getHealth"];
         put?: never;
         post?: never;
         delete?: never;
@@ -989,42 +223,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: Redis answers and at least one worker sent a heartbeat recently */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @constant */
-                            status: "ready";
-                            /** @constant */
-                            redis: "ok";
-                            workers: number;
-                        };
-                    };
-                };
-                /** @description Service unavailable */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * Readiness: Redis answers and at least one worker sent a heartbeat recently
+         * @description Answers 200 when Redis answers and at least one worker sent a heartbeat within READY_WORKER_WITHIN_MS; otherwise 503 with the reason. No key needed.
+         */
+        get: operations["getReadiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1040,45 +243,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics (an admin key or METRICS_TOKEN as Bearer) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Prometheus text exposition format */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/plain": string;
-                    };
-                };
-                /** @description Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/plain": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/plain": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * Prometheus metrics (an admin key or METRICS_TOKEN as Bearer)
+         * @description Process and service metrics in the Prometheus text format, for an admin key or the METRICS_TOKEN as a Bearer token.
+         */
+        get: operations["getMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1094,150 +263,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List API keys (admin); never their secrets */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description a tenant name: a-z, 0-9, _ and - */
-                    tenant?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                id: string;
-                                /** @description a tenant name: a-z, 0-9, _ and - */
-                                tenant: string;
-                                /**
-                                 * @description admin: every tenant and the key/tenant routes; member: its own tenant
-                                 * @enum {unknown}
-                                 */
-                                role: "admin" | "member";
-                                name: string;
-                                /** Format: date-time */
-                                createdAt: string;
-                                lastUsedAt: string | null;
-                            }[];
-                        };
-                    };
-                };
-                /** @description Invalid request: the problem names the field */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * List API keys (admin); never their secrets
+         * @description Every key (or one tenant's with `?tenant=`): id, tenant, role, name and last use, never the secret.
+         */
+        get: operations["listKeys"];
         put?: never;
-        /** Create an API key for a tenant (admin); the key is in this answer only */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description a tenant name: a-z, 0-9, _ and - */
-                        tenant: string;
-                        /** @description what the key is for, e.g. "ci" */
-                        name: string;
-                        /**
-                         * @description admin: every tenant and the key/tenant routes; member: its own tenant
-                         * @enum {unknown}
-                         */
-                        role?: "admin" | "member";
-                    };
-                };
-            };
-            responses: {
-                /** @description Created */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            id: string;
-                            /** @description a tenant name: a-z, 0-9, _ and - */
-                            tenant: string;
-                            /**
-                             * @description admin: every tenant and the key/tenant routes; member: its own tenant
-                             * @enum {unknown}
-                             */
-                            role: "admin" | "member";
-                            name: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            lastUsedAt: string | null;
-                            /** @description the secret: shown once, never again */
-                            key: string;
-                        };
-                    };
-                };
-                /** @description Invalid request: the problem names the field */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * Create an API key for a tenant (admin); the key is in this answer only
+         * @description Creates a member or admin key for a tenant (creating the tenant if new). The secret is in this answer only; the store keeps its hash.
+         */
+        post: operations["createKey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1254,54 +290,11 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke an API key (admin): refused at once by every API process */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No Content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * Revoke an API key (admin): refused at once by every API process
+         * @description Revokes the key: every API process refuses it from the next request on.
+         */
+        delete: operations["revokeKey"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1314,72 +307,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every tenant with its quotas and usage (admin) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            items: {
-                                /** @description a tenant name: a-z, 0-9, _ and - */
-                                tenant: string;
-                                quotas: {
-                                    /** @description queued + running jobs; 0 = none allowed */
-                                    maxActiveJobs: number;
-                                    /** @description jobs training at once; 0 = none allowed */
-                                    maxRunningJobs: number;
-                                    /** @description bytes of uploaded datasets and job weights; 0 = none allowed */
-                                    maxStoredBytes: number;
-                                    /** @description uploaded datasets; 0 = none allowed */
-                                    maxDatasets: number;
-                                };
-                                overrides: {
-                                    maxActiveJobs?: number;
-                                    maxRunningJobs?: number;
-                                    maxStoredBytes?: number;
-                                    maxDatasets?: number;
-                                };
-                                usage: {
-                                    activeJobs: number;
-                                    runningJobs: number;
-                                    storedBytes: number;
-                                    datasets: number;
-                                };
-                            }[];
-                        };
-                    };
-                };
-                /** @description Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * Every tenant with its quotas and usage (admin)
+         * @description Every tenant with its effective quotas and current usage.
+         */
+        get: operations["listTenants"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1395,158 +327,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A tenant's quotas and usage (admins: any tenant; members: their own) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description a tenant name: a-z, 0-9, _ and - */
-                    tenant: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description a tenant name: a-z, 0-9, _ and - */
-                            tenant: string;
-                            quotas: {
-                                /** @description queued + running jobs; 0 = none allowed */
-                                maxActiveJobs: number;
-                                /** @description jobs training at once; 0 = none allowed */
-                                maxRunningJobs: number;
-                                /** @description bytes of uploaded datasets and job weights; 0 = none allowed */
-                                maxStoredBytes: number;
-                                /** @description uploaded datasets; 0 = none allowed */
-                                maxDatasets: number;
-                            };
-                            overrides: {
-                                maxActiveJobs?: number;
-                                maxRunningJobs?: number;
-                                maxStoredBytes?: number;
-                                maxDatasets?: number;
-                            };
-                            usage: {
-                                activeJobs: number;
-                                runningJobs: number;
-                                storedBytes: number;
-                                datasets: number;
-                            };
-                        };
-                    };
-                };
-                /** @description Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        /** Override a tenant's quotas (admin); null restores the default */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description a tenant name: a-z, 0-9, _ and - */
-                    tenant: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        maxActiveJobs?: number | null;
-                        maxRunningJobs?: number | null;
-                        maxStoredBytes?: number | null;
-                        maxDatasets?: number | null;
-                    };
-                };
-            };
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description a tenant name: a-z, 0-9, _ and - */
-                            tenant: string;
-                            quotas: {
-                                /** @description queued + running jobs; 0 = none allowed */
-                                maxActiveJobs: number;
-                                /** @description jobs training at once; 0 = none allowed */
-                                maxRunningJobs: number;
-                                /** @description bytes of uploaded datasets and job weights; 0 = none allowed */
-                                maxStoredBytes: number;
-                                /** @description uploaded datasets; 0 = none allowed */
-                                maxDatasets: number;
-                            };
-                            overrides: {
-                                maxActiveJobs?: number;
-                                maxRunningJobs?: number;
-                                maxStoredBytes?: number;
-                                maxDatasets?: number;
-                            };
-                            usage: {
-                                activeJobs: number;
-                                runningJobs: number;
-                                storedBytes: number;
-                                datasets: number;
-                            };
-                        };
-                    };
-                };
-                /** @description Invalid request: the problem names the field */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * A tenant's quotas and usage (admins: any tenant; members: their own)
+         * @description A tenant's effective quotas (defaults with its overrides) and current usage. A member may read only its own tenant.
+         */
+        get: operations["getTenant"];
+        /**
+         * Override a tenant's quotas (admin); null restores the default
+         * @description Sets quota overrides for the tenant; a null value restores that quota's default. Answers the tenant's new quotas and usage.
+         */
+        put: operations["updateTenant"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1563,43 +353,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A short-lived read-only token for EventSource (?token= on the event routes) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Created */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description pass as ?token= on GET /v1/jobs/{id}/events and GET /v1/events */
-                            token: string;
-                            /** @description a tenant name: a-z, 0-9, _ and - */
-                            tenant: string;
-                            /** Format: date-time */
-                            expiresAt: string;
-                        };
-                    };
-                };
-                /** @description Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * A short-lived read-only token for EventSource (?token= on the event routes)
+         * @description A browser's EventSource cannot send an Authorization header: this token, given as `?token=` on the event routes only, reads the caller's tenant's streams until it expires or the key that asked for it is revoked.
+         */
+        post: operations["createStreamToken"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1617,91 +375,7 @@ export interface paths {
          * Every job of the tenant on one stream: text/event-stream (default) or JSON (Accept: application/json)
          * @description SSE: a `snapshot` ({tenant, jobs}), then each job event as `data: {jobId, jobEventId, data}` with the tenant log's id as `id`. Reconnect with `Last-Event-ID` (or `?after=`), from any API process. `?status=` and `?jobs=` narrow it; admins pick a tenant with `?tenant=`.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description only jobs with this status (joining and leaving as it changes) */
-                    status?: "queued" | "running" | "cancelling" | "succeeded" | "failed" | "cancelled";
-                    /** @description only these jobs: comma-separated ids (at most 100) */
-                    jobs?: string;
-                    /** @description admin only: another tenant's stream */
-                    tenant?: string;
-                    /** @description a stream id: return events after it (like Last-Event-ID) */
-                    after?: string;
-                    /** @description JSON only; default 1000 */
-                    limit?: number;
-                };
-                header?: {
-                    "last-event-id"?: string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description the tenant's events */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            events: {
-                                id: string;
-                                /** @enum {unknown} */
-                                type: "snapshot" | "status" | "progress" | "epoch" | "completed" | "failed" | "cancelled";
-                                jobId: string;
-                                jobEventId: string;
-                                data: unknown;
-                            }[];
-                            /** @description pass as ?after= to get what follows */
-                            nextCursor: string | null;
-                        };
-                        "text/event-stream": string;
-                    };
-                };
-                /** @description Invalid request: the problem names the field */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/event-stream": components["schemas"]["Problem"];
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/event-stream": components["schemas"]["Problem"];
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/event-stream": components["schemas"]["Problem"];
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/event-stream": components["schemas"]["Problem"];
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        get: operations["streamTenantEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1717,50 +391,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The job's webhook delivery attempts, oldest first */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @description oldest first */
-                            items: components["schemas"]["Delivery"][];
-                        };
-                    };
-                };
-                /** @description Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Not found */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * The job's webhook delivery attempts, oldest first
+         * @description Every attempt to POST the job's end to its webhook: the webhook-id, URL, the receiver's status (or the error), and whether another attempt is scheduled.
+         */
+        get: operations["listJobDeliveries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1776,106 +411,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A tenant's default webhook URL and signing secret (created on first read) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description a tenant name: a-z, 0-9, _ and - */
-                    tenant: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["TenantWebhook"];
-                    };
-                };
-                /** @description Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
-        /** Set (or, with null, remove) the tenant's default webhook URL */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description a tenant name: a-z, 0-9, _ and - */
-                    tenant: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @description null removes the default */
-                        url: string | null;
-                    };
-                };
-            };
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["TenantWebhook"];
-                    };
-                };
-                /** @description Invalid request: the problem names the field */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * A tenant's default webhook URL and signing secret (created on first read)
+         * @description The URL used for the tenant's jobs that name no webhook, and the secret that signs every delivery (created on first read). Admins: any tenant; members: their own.
+         */
+        get: operations["getTenantWebhook"];
+        /**
+         * Set (or, with null, remove) the tenant's default webhook URL
+         * @description Sets the tenant's default webhook URL (checked against WEBHOOK_ALLOWED_HOSTS) or, with null, removes it; answers the settings.
+         */
+        put: operations["updateTenantWebhook"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1892,48 +437,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Rotate the tenant's signing secret: deliveries from now on (retries included) use the new one */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    /** @description a tenant name: a-z, 0-9, _ and - */
-                    tenant: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["TenantWebhook"];
-                    };
-                };
-                /** @description Response */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-                /** @description Response */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/problem+json": components["schemas"]["Problem"];
-                    };
-                };
-            };
-        };
+        /**
+         * Rotate the tenant's signing secret: deliveries from now on (retries included) use the new one
+         * @description Replaces the tenant's signing secret; every delivery from now on, retries of earlier events included, is signed with the new one. Answers the settings with the new secret.
+         */
+        post: operations["rotateTenantWebhookSecret"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1955,35 +463,7 @@ export interface webhooks {
          * A job ended: succeeded, failed or was cancelled
          * @description Sent to the job's webhook.url, else its tenant's default URL (PUT /v1/tenants/{tenant}/webhook), signed the Standard Webhooks way with the tenant's secret. Retried with exponential backoff until a 2xx answer, up to WEBHOOK_ATTEMPTS tries.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    /** @description the same on every attempt of one message: dedupe on it */
-                    "webhook-id": string;
-                    /** @description seconds since the epoch, this attempt's */
-                    "webhook-timestamp": string;
-                    /** @description v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">, keyed with the base64 bytes after whsec_ */
-                    "webhook-signature": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["WebhookPayload"];
-                };
-            };
-            responses: {
-                /** @description accepted (any 2xx); any other answer, or none, is retried */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        post: operations["jobEnded"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1998,6 +478,10 @@ export interface components {
             /** @description a tenant name: a-z, 0-9, _ and - */
             tenant: string;
             name: string | null;
+            /** @description the submission's metadata ({} when it gave none) */
+            metadata?: {
+                [key: string]: string;
+            };
             /** @enum {unknown} */
             status: "queued" | "running" | "cancelling" | "succeeded" | "failed" | "cancelled";
             /** @enum {unknown} */
@@ -2032,7 +516,12 @@ export interface components {
             training: components["schemas"]["Training"];
             stopping?: components["schemas"]["Stopping"];
             initialWeights?: components["schemas"]["InitialWeights"];
+            /** @description GET /v1/jobs?name= finds it by prefix */
             name?: string;
+            /** @description up to 16 string pairs (keys: 1-64 of A-Z a-z 0-9 _ . : / -; values: at most 512 characters), returned with the job; GET /v1/jobs?tag=key=value finds it */
+            metadata?: {
+                [key: string]: string;
+            };
             /** @description lower runs first; default 1000 */
             priority?: number;
             webhook?: components["schemas"]["Webhook"];
@@ -2043,7 +532,12 @@ export interface components {
             training: components["schemas"]["Training"];
             stopping?: components["schemas"]["Stopping"];
             initialWeights?: components["schemas"]["InitialWeights"];
+            /** @description GET /v1/jobs?name= finds it by prefix */
             name?: string;
+            /** @description up to 16 string pairs (keys: 1-64 of A-Z a-z 0-9 _ . : / -; values: at most 512 characters), returned with the job; GET /v1/jobs?tag=key=value finds it */
+            metadata?: {
+                [key: string]: string;
+            };
             /** @description lower runs first; default 1000 */
             priority?: number;
             webhook?: components["schemas"]["Webhook"];
@@ -2053,6 +547,10 @@ export interface components {
             /** @description a tenant name: a-z, 0-9, _ and - */
             tenant: string;
             name: string | null;
+            /** @description up to 16 string pairs (keys: 1-64 of A-Z a-z 0-9 _ . : / -; values: at most 512 characters), returned with the job; GET /v1/jobs?tag=key=value finds it */
+            metadata?: {
+                [key: string]: string;
+            };
             /** @enum {unknown} */
             status: "queued" | "running" | "cancelling" | "succeeded" | "failed" | "cancelled";
             /** @enum {unknown} */
@@ -2136,119 +634,7 @@ export interface components {
         /** @description one layer; `type` picks the kind */
         LayerSpec: {
             type: string;
-        } & ({
-            /** @constant */
-            type: "conv2d";
-            filters: number;
-            /** @description n means [n, n]; [h, w] otherwise */
-            kernelSize: number | [
-                number,
-                number
-            ];
-            /** @description n means [n, n]; [h, w] otherwise */
-            stride?: number | [
-                number,
-                number
-            ];
-            /** @description 'valid' = none, 'same' = output is ceil(input / stride), n = n zeros on every side */
-            padding?: ("valid" | "same") | number;
-            useBias?: boolean;
-            /**
-             * @description element-wise activation
-             * @enum {unknown}
-             */
-            activation?: "relu" | "leakyRelu" | "elu" | "sigmoid" | "tanh";
-            /** @description leakyRelu slope (default 0.01) or elu alpha (default 1) */
-            alpha?: number;
-            /**
-             * @description weight initialiser; default He normal before a relu-family activation, Glorot uniform otherwise
-             * @enum {unknown}
-             */
-            init?: "heNormal" | "heUniform" | "glorotNormal" | "glorotUniform";
-        } | {
-            /** @enum {unknown} */
-            type: "maxPool2d" | "avgPool2d";
-            /** @description n means [n, n]; [h, w] otherwise */
-            poolSize: number | [
-                number,
-                number
-            ];
-            /** @description n means [n, n]; [h, w] otherwise */
-            stride?: number | [
-                number,
-                number
-            ];
-            /** @description 'valid' = none, 'same' = output is ceil(input / stride), n = n zeros on every side */
-            padding?: ("valid" | "same") | number;
-        } | {
-            /** @constant */
-            type: "dense";
-            units: number;
-            useBias?: boolean;
-            /**
-             * @description element-wise activation
-             * @enum {unknown}
-             */
-            activation?: "relu" | "leakyRelu" | "elu" | "sigmoid" | "tanh";
-            /** @description leakyRelu slope (default 0.01) or elu alpha (default 1) */
-            alpha?: number;
-            /**
-             * @description weight initialiser; default He normal before a relu-family activation, Glorot uniform otherwise
-             * @enum {unknown}
-             */
-            init?: "heNormal" | "heUniform" | "glorotNormal" | "glorotUniform";
-        } | {
-            /** @constant */
-            type: "flatten";
-        } | {
-            /** @constant */
-            type: "dropout";
-            /** @description probability of zeroing, in [0, 1) */
-            rate: number;
-        } | {
-            /**
-             * @description element-wise activation
-             * @enum {unknown}
-             */
-            type: "relu" | "leakyRelu" | "elu" | "sigmoid" | "tanh";
-            /** @description leakyRelu slope (default 0.01) or elu alpha (default 1) */
-            alpha?: number;
-        } | {
-            /**
-             * @description batchNorm2d on [C, H, W], batchNorm1d on flat [F]
-             * @enum {unknown}
-             */
-            type: "batchNorm2d" | "batchNorm1d";
-            /** @description running = (1 - momentum) running + momentum * batch statistic; default 0.1 */
-            momentum?: number;
-            /** @description added to the variance; default 1e-5 */
-            eps?: number;
-        } | {
-            /**
-             * @description the mean of each channel: [C, H, W] -> [C]
-             * @constant
-             */
-            type: "globalAvgPool2d";
-        } | {
-            /** @constant */
-            type: "dropout2d";
-            /** @description probability of zeroing a whole channel, in [0, 1) */
-            rate: number;
-        } | {
-            /** @constant */
-            type: "residual";
-            /** @description the block: output = layers(x) + shortcut(x) */
-            layers: components["schemas"]["LayerSpec"][];
-            /** @description a 1x1 conv2d with this stride to the block's output channels; default: the identity */
-            shortcut?: {
-                /** @description n means [n, n]; [h, w] otherwise */
-                stride?: number | [
-                    number,
-                    number
-                ];
-                useBias?: boolean;
-            };
-        });
+        } & (components["schemas"]["Conv2dSpec"] | components["schemas"]["Pool2dSpec"] | components["schemas"]["DenseSpec"] | components["schemas"]["FlattenSpec"] | components["schemas"]["DropoutSpec"] | components["schemas"]["ActivationSpec"] | components["schemas"]["BatchNormSpec"] | components["schemas"]["GlobalAvgPool2dSpec"] | components["schemas"]["Dropout2dSpec"] | components["schemas"]["ResidualSpec"]);
         /** @description exactly one of {builtin}, {id} (an uploaded dataset) or {inline} */
         DatasetRef: {
             /** @enum {unknown} */
@@ -2342,26 +728,7 @@ export interface components {
         /** @description learning-rate schedule over the whole run */
         Schedule: {
             type: string;
-        } & ({
-            /** @constant */
-            type: "constant";
-            /** @description linear warm-up from 0 over this many steps */
-            warmupSteps?: number;
-        } | {
-            /** @constant */
-            type: "step";
-            /** @description multiply by gamma every this many epochs */
-            stepEpochs: number;
-            gamma: number;
-            /** @description linear warm-up from 0 over this many steps */
-            warmupSteps?: number;
-        } | {
-            /** @constant */
-            type: "cosine";
-            minLearningRate?: number;
-            /** @description linear warm-up from 0 over this many steps */
-            warmupSteps?: number;
-        });
+        } & (components["schemas"]["ConstantSchedule"] | components["schemas"]["StepSchedule"] | components["schemas"]["CosineSchedule"]);
         Stopping: {
             maxRuntimeSeconds?: number;
             targetAccuracy?: number;
@@ -2391,12 +758,7 @@ export interface components {
             data: string;
         };
         EventLog: {
-            events: {
-                id: string;
-                /** @enum {unknown} */
-                type: "snapshot" | "status" | "progress" | "epoch" | "completed" | "failed" | "cancelled";
-                data: unknown;
-            }[];
+            events: components["schemas"]["JobEvent"][];
             /** @description pass as ?after= to get what follows */
             nextCursor: string | null;
             /** @description true when the log holds a terminal event: nothing will follow */
@@ -2533,6 +895,254 @@ export interface components {
             /** @description whsec_ + base64 of the HMAC-SHA256 key */
             secret: string;
         };
+        Conv2dSpec: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "conv2d";
+            filters: number;
+            /** @description n means [n, n]; [h, w] otherwise */
+            kernelSize: number | [
+                number,
+                number
+            ];
+            /** @description n means [n, n]; [h, w] otherwise */
+            stride?: number | [
+                number,
+                number
+            ];
+            /** @description 'valid' = none, 'same' = output is ceil(input / stride), n = n zeros on every side */
+            padding?: ("valid" | "same") | number;
+            useBias?: boolean;
+            /**
+             * @description element-wise activation
+             * @enum {unknown}
+             */
+            activation?: "relu" | "leakyRelu" | "elu" | "sigmoid" | "tanh";
+            /** @description leakyRelu slope (default 0.01) or elu alpha (default 1) */
+            alpha?: number;
+            /**
+             * @description weight initialiser; default He normal before a relu-family activation, Glorot uniform otherwise
+             * @enum {unknown}
+             */
+            init?: "heNormal" | "heUniform" | "glorotNormal" | "glorotUniform";
+        };
+        Pool2dSpec: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "maxPool2d" | "avgPool2d";
+            /** @description n means [n, n]; [h, w] otherwise */
+            poolSize: number | [
+                number,
+                number
+            ];
+            /** @description n means [n, n]; [h, w] otherwise */
+            stride?: number | [
+                number,
+                number
+            ];
+            /** @description 'valid' = none, 'same' = output is ceil(input / stride), n = n zeros on every side */
+            padding?: ("valid" | "same") | number;
+        };
+        DenseSpec: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "dense";
+            units: number;
+            useBias?: boolean;
+            /**
+             * @description element-wise activation
+             * @enum {unknown}
+             */
+            activation?: "relu" | "leakyRelu" | "elu" | "sigmoid" | "tanh";
+            /** @description leakyRelu slope (default 0.01) or elu alpha (default 1) */
+            alpha?: number;
+            /**
+             * @description weight initialiser; default He normal before a relu-family activation, Glorot uniform otherwise
+             * @enum {unknown}
+             */
+            init?: "heNormal" | "heUniform" | "glorotNormal" | "glorotUniform";
+        };
+        FlattenSpec: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "flatten";
+        };
+        DropoutSpec: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "dropout";
+            /** @description probability of zeroing, in [0, 1) */
+            rate: number;
+        };
+        ActivationSpec: {
+            /**
+             * @description element-wise activation (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "relu" | "leakyRelu" | "elu" | "sigmoid" | "tanh";
+            /** @description leakyRelu slope (default 0.01) or elu alpha (default 1) */
+            alpha?: number;
+        };
+        BatchNormSpec: {
+            /**
+             * @description batchNorm2d on [C, H, W], batchNorm1d on flat [F] (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "batchNorm2d" | "batchNorm1d";
+            /** @description running = (1 - momentum) running + momentum * batch statistic; default 0.1 */
+            momentum?: number;
+            /** @description added to the variance; default 1e-5 */
+            eps?: number;
+        };
+        GlobalAvgPool2dSpec: {
+            /**
+             * @description the mean of each channel: [C, H, W] -> [C] (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "globalAvgPool2d";
+        };
+        Dropout2dSpec: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "dropout2d";
+            /** @description probability of zeroing a whole channel, in [0, 1) */
+            rate: number;
+        };
+        ResidualSpec: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "residual";
+            /** @description the block: output = layers(x) + shortcut(x) */
+            layers: components["schemas"]["LayerSpec"][];
+            /** @description a 1x1 conv2d with this stride to the block's output channels; default: the identity */
+            shortcut?: {
+                /** @description n means [n, n]; [h, w] otherwise */
+                stride?: number | [
+                    number,
+                    number
+                ];
+                useBias?: boolean;
+            };
+        };
+        ConstantSchedule: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "constant";
+            /** @description linear warm-up from 0 over this many steps */
+            warmupSteps?: number;
+        };
+        StepSchedule: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "step";
+            /** @description multiply by gamma every this many epochs */
+            stepEpochs: number;
+            gamma: number;
+            /** @description linear warm-up from 0 over this many steps */
+            warmupSteps?: number;
+        };
+        CosineSchedule: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "cosine";
+            minLearningRate?: number;
+            /** @description linear warm-up from 0 over this many steps */
+            warmupSteps?: number;
+        };
+        /** @description one entry of a job's event log; `type` picks the payload */
+        JobEvent: {
+            type: string;
+        } & (components["schemas"]["SnapshotJobEvent"] | components["schemas"]["StatusJobEvent"] | components["schemas"]["ProgressJobEvent"] | components["schemas"]["EpochJobEvent"] | components["schemas"]["CompletedJobEvent"] | components["schemas"]["FailedJobEvent"] | components["schemas"]["CancelledJobEvent"]);
+        SnapshotJobEvent: {
+            /** @description none: the snapshot is not logged */
+            id?: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "snapshot";
+            data: components["schemas"]["JobDocument"];
+        };
+        StatusJobEvent: {
+            /** @description the Redis stream id (Last-Event-ID) */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "status";
+            data: components["schemas"]["StatusEvent"];
+        };
+        ProgressJobEvent: {
+            /** @description the Redis stream id (Last-Event-ID) */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "progress";
+            data: components["schemas"]["ProgressEvent"];
+        };
+        EpochJobEvent: {
+            /** @description the Redis stream id (Last-Event-ID) */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "epoch";
+            data: components["schemas"]["EpochEvent"];
+        };
+        CompletedJobEvent: {
+            /** @description the Redis stream id (Last-Event-ID) */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "completed";
+            data: components["schemas"]["CompletedEvent"];
+        };
+        FailedJobEvent: {
+            /** @description the Redis stream id (Last-Event-ID) */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "failed";
+            data: components["schemas"]["FailedEvent"];
+        };
+        CancelledJobEvent: {
+            /** @description the Redis stream id (Last-Event-ID) */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "cancelled";
+            data: components["schemas"]["CancelledEvent"];
+        };
         StatusEvent: {
             /** @enum {unknown} */
             status: "queued" | "running" | "cancelling" | "succeeded" | "failed" | "cancelled";
@@ -2613,33 +1223,7 @@ export interface components {
                     /** @enum {unknown} */
                     type: "completed" | "failed" | "cancelled";
                     /** @description the event as GET /v1/jobs/{id}/events gives it (by `type`), without inline weight tensors */
-                    data: {
-                        metrics: components["schemas"]["Metrics"];
-                        history: components["schemas"]["EpochMetrics"][];
-                        weights: {
-                            href: string;
-                            sha256: string;
-                            bytes: number;
-                            tensors?: components["schemas"]["TensorOutput"][];
-                        };
-                        /**
-                         * @description why training stopped
-                         * @enum {unknown}
-                         */
-                        reason?: "epochs" | "target-accuracy" | "patience" | "max-runtime";
-                    } | {
-                        error: components["schemas"]["JobError"];
-                        attempt: number;
-                    } | {
-                        metrics: components["schemas"]["Metrics"];
-                        /** @description partial weights, null if none were trained */
-                        weights: {
-                            href: string;
-                            sha256: string;
-                            bytes: number;
-                            tensors?: components["schemas"]["TensorOutput"][];
-                        } | null;
-                    };
+                    data: components["schemas"]["CompletedEvent"] | components["schemas"]["FailedEvent"] | components["schemas"]["CancelledEvent"];
                 };
             };
         };
@@ -2651,4 +1235,1620 @@ export interface components {
     pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+    listJobs: {
+        parameters: {
+            query?: {
+                status?: "queued" | "running" | "cancelling" | "succeeded" | "failed" | "cancelled";
+                /** @description admin only: one tenant's jobs (default: every tenant's) */
+                tenant?: string;
+                /** @description key=value: only jobs whose metadata has this pair (repeat for more: all must match) */
+                tag?: string[];
+                /** @description only jobs whose name starts with this */
+                name?: string;
+                /** @description only jobs created at or after this time (ISO 8601) */
+                createdAfter?: string;
+                /** @description only jobs created before this time (ISO 8601) */
+                createdBefore?: string;
+                limit?: number;
+                /** @description nextCursor of the previous page (with the same filters) */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["JobSummary"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid request: the problem names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This key may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createJob: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description same key + same body returns the same job; same key + another body is 422 */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JobSubmission"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {unknown} */
+                        status: "queued" | "running" | "cancelling" | "succeeded" | "failed" | "cancelled";
+                        links: components["schemas"]["JobLinks"];
+                    };
+                };
+            };
+            /** @description Invalid request: the problem names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but not acceptable (quota, idempotency key reuse, prediction error) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests, or a tenant quota reached */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    validateJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JobSubmission"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationReport"];
+                };
+            };
+            /** @description Invalid request: the problem names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobDocument"];
+                };
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @enum {unknown} */
+                        status: "queued" | "running" | "cancelling" | "succeeded" | "failed" | "cancelled";
+                    };
+                };
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    streamJobEvents: {
+        parameters: {
+            query?: {
+                /** @description a stream id: return events after it (like Last-Event-ID) */
+                after?: string;
+                /** @description JSON only; default 1000 */
+                limit?: number;
+            };
+            header?: {
+                "last-event-id"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the event log */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventLog"];
+                    "text/event-stream": string;
+                };
+            };
+            /** @description the job has finished and the client already has its whole log: do not reconnect */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid request: the problem names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests, or a tenant quota reached */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getJobWeights: {
+        parameters: {
+            query?: {
+                format?: "json" | "safetensors" | "onnx";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the weights */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        sha256: string;
+                        bytes: number;
+                        tensors: components["schemas"]["TensorOutput"][];
+                    };
+                    "application/octet-stream": string;
+                    "application/onnx": string;
+                };
+            };
+            /** @description not modified (If-None-Match) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    predict: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PredictRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PredictResponse"];
+                };
+            };
+            /** @description Invalid request: the problem names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Well-formed but not acceptable (quota, idempotency key reuse, prediction error) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Timed out */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDatasets: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                /** @description a tenant name: a-z, 0-9, _ and - */
+                tenant?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["DatasetInfo"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Invalid request: the problem names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This key may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    uploadDataset: {
+        parameters: {
+            query?: {
+                name?: string;
+                /** @description CSV only: c,h,w of each row (default 1,s,s where s*s = pixels per row) */
+                shape?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description IDX images (magic 0x00000803), optionally gzipped
+                     */
+                    images?: string;
+                    /**
+                     * Format: binary
+                     * @description IDX labels (magic 0x00000801), optionally gzipped
+                     */
+                    labels?: string;
+                    /**
+                     * Format: binary
+                     * @description CSV `label,p0,p1,...`, optionally gzipped
+                     */
+                    file?: string;
+                    name?: string;
+                    /** @description CSV only: c,h,w */
+                    shape?: string;
+                };
+                "text/csv": unknown;
+                "application/gzip": unknown;
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetInfo"];
+                };
+            };
+            /** @description Invalid request: the problem names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported media type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests, or a tenant quota reached */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDataset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetInfo"];
+                };
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteDataset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        status: "ok";
+                    };
+                };
+            };
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        status: "ready";
+                        /** @constant */
+                        redis: "ok";
+                        workers: number;
+                    };
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition format */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This key may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listKeys: {
+        parameters: {
+            query?: {
+                /** @description a tenant name: a-z, 0-9, _ and - */
+                tenant?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: string;
+                            /** @description a tenant name: a-z, 0-9, _ and - */
+                            tenant: string;
+                            /**
+                             * @description admin: every tenant and the key/tenant routes; member: its own tenant
+                             * @enum {unknown}
+                             */
+                            role: "admin" | "member";
+                            name: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            lastUsedAt: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Invalid request: the problem names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This key may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description a tenant name: a-z, 0-9, _ and - */
+                    tenant: string;
+                    /** @description what the key is for, e.g. "ci" */
+                    name: string;
+                    /**
+                     * @description admin: every tenant and the key/tenant routes; member: its own tenant
+                     * @enum {unknown}
+                     */
+                    role?: "admin" | "member";
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        /** @description a tenant name: a-z, 0-9, _ and - */
+                        tenant: string;
+                        /**
+                         * @description admin: every tenant and the key/tenant routes; member: its own tenant
+                         * @enum {unknown}
+                         */
+                        role: "admin" | "member";
+                        name: string;
+                        /** Format: date-time */
+                        createdAt: string;
+                        lastUsedAt: string | null;
+                        /** @description the secret: shown once, never again */
+                        key: string;
+                    };
+                };
+            };
+            /** @description Invalid request: the problem names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This key may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This key may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTenants: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description a tenant name: a-z, 0-9, _ and - */
+                            tenant: string;
+                            quotas: {
+                                /** @description queued + running jobs; 0 = none allowed */
+                                maxActiveJobs: number;
+                                /** @description jobs training at once; 0 = none allowed */
+                                maxRunningJobs: number;
+                                /** @description bytes of uploaded datasets and job weights; 0 = none allowed */
+                                maxStoredBytes: number;
+                                /** @description uploaded datasets; 0 = none allowed */
+                                maxDatasets: number;
+                            };
+                            overrides: {
+                                maxActiveJobs?: number;
+                                maxRunningJobs?: number;
+                                maxStoredBytes?: number;
+                                maxDatasets?: number;
+                            };
+                            usage: {
+                                activeJobs: number;
+                                runningJobs: number;
+                                storedBytes: number;
+                                datasets: number;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This key may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a tenant name: a-z, 0-9, _ and - */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description a tenant name: a-z, 0-9, _ and - */
+                        tenant: string;
+                        quotas: {
+                            /** @description queued + running jobs; 0 = none allowed */
+                            maxActiveJobs: number;
+                            /** @description jobs training at once; 0 = none allowed */
+                            maxRunningJobs: number;
+                            /** @description bytes of uploaded datasets and job weights; 0 = none allowed */
+                            maxStoredBytes: number;
+                            /** @description uploaded datasets; 0 = none allowed */
+                            maxDatasets: number;
+                        };
+                        overrides: {
+                            maxActiveJobs?: number;
+                            maxRunningJobs?: number;
+                            maxStoredBytes?: number;
+                            maxDatasets?: number;
+                        };
+                        usage: {
+                            activeJobs: number;
+                            runningJobs: number;
+                            storedBytes: number;
+                            datasets: number;
+                        };
+                    };
+                };
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This key may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateTenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a tenant name: a-z, 0-9, _ and - */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    maxActiveJobs?: number | null;
+                    maxRunningJobs?: number | null;
+                    maxStoredBytes?: number | null;
+                    maxDatasets?: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description a tenant name: a-z, 0-9, _ and - */
+                        tenant: string;
+                        quotas: {
+                            /** @description queued + running jobs; 0 = none allowed */
+                            maxActiveJobs: number;
+                            /** @description jobs training at once; 0 = none allowed */
+                            maxRunningJobs: number;
+                            /** @description bytes of uploaded datasets and job weights; 0 = none allowed */
+                            maxStoredBytes: number;
+                            /** @description uploaded datasets; 0 = none allowed */
+                            maxDatasets: number;
+                        };
+                        overrides: {
+                            maxActiveJobs?: number;
+                            maxRunningJobs?: number;
+                            maxStoredBytes?: number;
+                            maxDatasets?: number;
+                        };
+                        usage: {
+                            activeJobs: number;
+                            runningJobs: number;
+                            storedBytes: number;
+                            datasets: number;
+                        };
+                    };
+                };
+            };
+            /** @description Invalid request: the problem names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This key may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createStreamToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description pass as ?token= on GET /v1/jobs/{id}/events and GET /v1/events */
+                        token: string;
+                        /** @description a tenant name: a-z, 0-9, _ and - */
+                        tenant: string;
+                        /** Format: date-time */
+                        expiresAt: string;
+                    };
+                };
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    streamTenantEvents: {
+        parameters: {
+            query?: {
+                /** @description only jobs with this status (joining and leaving as it changes) */
+                status?: "queued" | "running" | "cancelling" | "succeeded" | "failed" | "cancelled";
+                /** @description only these jobs: comma-separated ids (at most 100) */
+                jobs?: string;
+                /** @description admin only: another tenant's stream */
+                tenant?: string;
+                /** @description a stream id: return events after it (like Last-Event-ID) */
+                after?: string;
+                /** @description JSON only; default 1000 */
+                limit?: number;
+            };
+            header?: {
+                "last-event-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the tenant's events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        events: {
+                            id: string;
+                            /** @enum {unknown} */
+                            type: "snapshot" | "status" | "progress" | "epoch" | "completed" | "failed" | "cancelled";
+                            jobId: string;
+                            jobEventId: string;
+                            data: unknown;
+                        }[];
+                        /** @description pass as ?after= to get what follows */
+                        nextCursor: string | null;
+                    };
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Invalid request: the problem names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This key may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests, or a tenant quota reached */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listJobDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description oldest first */
+                        items: components["schemas"]["Delivery"][];
+                    };
+                };
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTenantWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a tenant name: a-z, 0-9, _ and - */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantWebhook"];
+                };
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This key may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateTenantWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a tenant name: a-z, 0-9, _ and - */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description null removes the default */
+                    url: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantWebhook"];
+                };
+            };
+            /** @description Invalid request: the problem names the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This key may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateTenantWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a tenant name: a-z, 0-9, _ and - */
+                tenant: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantWebhook"];
+                };
+            };
+            /** @description No valid API key (or stream token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This key may not do that */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    jobEnded: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description the same on every attempt of one message: dedupe on it */
+                "webhook-id": string;
+                /** @description seconds since the epoch, this attempt's */
+                "webhook-timestamp": string;
+                /** @description v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">, keyed with the base64 bytes after whsec_ */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookPayload"];
+            };
+        };
+        responses: {
+            /** @description accepted (any 2xx); any other answer, or none, is retried */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+}

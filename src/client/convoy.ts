@@ -16,19 +16,11 @@ export type DatasetInfo = Schemas['DatasetInfo'];
 export type JobList = paths['/v1/jobs']['get']['responses']['200']['content']['application/json'];
 export type JobListQuery = NonNullable<paths['/v1/jobs']['get']['parameters']['query']>;
 
+/** One event of a job's stream (openapi.yaml's JobEvent, keyed on `type`); the snapshot has no id. */
+export type JobEvent = Schemas['JobEvent'];
+export type EventType = JobEvent['type'];
 /** Each event type's payload (docs/api.md, "Follow it live"). */
-export interface EventPayloads {
-  snapshot: JobDocument;
-  status: Schemas['StatusEvent'];
-  progress: Schemas['ProgressEvent'];
-  epoch: Schemas['EpochEvent'];
-  completed: Schemas['CompletedEvent'];
-  failed: Schemas['FailedEvent'];
-  cancelled: Schemas['CancelledEvent'];
-}
-export type EventType = keyof EventPayloads;
-/** One event of a job's stream; the snapshot has no id. */
-export type JobEvent = { [K in EventType]: { id: string | undefined; type: K; data: EventPayloads[K] } }[EventType];
+export type EventPayloads = { [K in EventType]: Extract<JobEvent, { type: K }>['data'] };
 /** One event of the tenant's stream (GET /v1/events): a job's event, or the first snapshot. */
 export type TenantEvent =
   | { id: undefined; type: 'snapshot'; jobId: undefined; data: { tenant: string; jobs: Schemas['JobSummary'][] } }

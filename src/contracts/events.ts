@@ -1,7 +1,8 @@
 // Job events: the entries of the per-job event log (Redis stream `convoy:job:{id}:events`, fields
 // `type` and `data` = JSON of the payload below). SSE frames carry `event: <type>`, `id: <stream id>`,
 // `data: <payload JSON>`. `snapshot` is not stored: the API sends it first on every connection.
-import Type, { type Static } from 'typebox';
+import Type, { type Static, type TSchema } from 'typebox';
+import { discriminated } from './model.js';
 import {
   EpochMetricsSchema,
   JobDocumentSchema,
@@ -128,6 +129,35 @@ export const EVENT_PAYLOAD_SCHEMAS = {
   failed: FailedEventSchema,
   cancelled: CancelledEventSchema,
 } as const;
+
+/** One entry of a job's log: the SSE frame's `event:` is `type`, `id:` is `id`, `data:` the JSON of `data`. */
+const entry = (type: JobEventType, data: TSchema) =>
+  Type.Object({
+    id:
+      type === 'snapshot'
+        ? Type.Optional(Type.String({ description: 'none: the snapshot is not logged' }))
+        : Type.String({ description: 'the Redis stream id (Last-Event-ID)' }),
+    type: Type.Literal(type),
+    data,
+  });
+
+/** The entry forms by name: openapi.yaml's JobEvent is their `oneOf`, keyed on `type` (docs/api.md). */
+export const JOB_EVENT_FORMS = {
+  SnapshotJobEvent: entry('snapshot', SnapshotEventSchema),
+  StatusJobEvent: entry('status', StatusEventSchema),
+  ProgressJobEvent: entry('progress', ProgressEventSchema),
+  EpochJobEvent: entry('epoch', EpochEventSchema),
+  CompletedJobEvent: entry('completed', CompletedEventSchema),
+  FailedJobEvent: entry('failed', FailedEventSchema),
+  CancelledJobEvent: entry('cancelled', CancelledEventSchema),
+} as const;
+
+/** A job event as the stream and the JSON pages carry it (documentation: the routes send stored entries as they are). */
+export const JobEventSchema = discriminated(
+  Type.Union(Object.values(JOB_EVENT_FORMS)),
+  'type',
+  "one entry of a job's event log; `type` picks the payload",
+);
 
 /** GET /v1/jobs/{id}/events with Accept: application/json. */
 export const EventLogSchema = Type.Object({

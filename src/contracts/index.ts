@@ -5,6 +5,7 @@ export * from './common.js';
 export * from './problem.js';
 export * from './model.js';
 export * from './augment.js';
+export * from './metadata.js';
 export * from './submission.js';
 export * from './jobs.js';
 export * from './events.js';

@@ -5,6 +5,7 @@ import { LIMITS } from './limits.js';
 import { IdSchema, NullableNumber, NullableTimestampSchema, TimestampSchema } from './common.js';
 import { JobSpecSchema } from './submission.js';
 import { TenantSchema } from './auth.js';
+import { MetadataSchema, TagQuerySchema } from './metadata.js';
 
 // ---- status vocabulary -------------------------------------------------------------------------
 
@@ -94,6 +95,7 @@ export const JobDocumentSchema = Type.Object({
   id: IdSchema,
   tenant: TenantSchema,
   name: Type.Union([Type.String(), Type.Null()]),
+  metadata: Type.Optional({ ...MetadataSchema, description: "the submission's metadata ({} when it gave none)" }),
   status: JobStatusSchema,
   stage: JobStageSchema,
   attempt: Type.Integer({ minimum: 0, description: '1 for the first run; goes up when a job is resumed' }),
@@ -117,6 +119,7 @@ export const JobSummarySchema = Type.Object({
   id: IdSchema,
   tenant: TenantSchema,
   name: Type.Union([Type.String(), Type.Null()]),
+  metadata: Type.Optional(MetadataSchema),
   status: JobStatusSchema,
   stage: JobStageSchema,
   attempt: Type.Integer({ minimum: 0 }),
@@ -139,8 +142,12 @@ export const JobListQuerySchema = Type.Object(
   {
     status: Type.Optional(JobStatusSchema),
     tenant: Type.Optional({ ...TenantSchema, description: "admin only: one tenant's jobs (default: every tenant's)" }),
+    tag: Type.Optional(TagQuerySchema),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.nameLength, description: 'only jobs whose name starts with this' })),
+    createdAfter: Type.Optional(Type.String({ format: 'date-time', description: 'only jobs created at or after this time (ISO 8601)' })),
+    createdBefore: Type.Optional(Type.String({ format: 'date-time', description: 'only jobs created before this time (ISO 8601)' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 20 })),
-    cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor of the previous page' })),
+    cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor of the previous page (with the same filters)' })),
   },
   { additionalProperties: false },
 );

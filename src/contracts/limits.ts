@@ -24,4 +24,7 @@ export const LIMITS = {
   idLength: 64,
   tensors: 1024,
   predictInputs: 1024,
+  metadataPairs: 16, // as OpenAI and SageMaker allow
+  metadataKeyLength: 64,
+  metadataValueLength: 512,
 } as const;

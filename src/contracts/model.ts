@@ -151,6 +151,20 @@ const layerUnion = Type.Union([
   ResidualSpecSchema,
 ]);
 
+/** The layer forms by name: openapi.yaml makes each a component the discriminator's mapping names. */
+export const LAYER_FORMS = {
+  Conv2dSpec: Conv2dSpecSchema,
+  Pool2dSpec: Pool2dSpecSchema,
+  DenseSpec: DenseSpecSchema,
+  FlattenSpec: FlattenSpecSchema,
+  DropoutSpec: DropoutSpecSchema,
+  ActivationSpec: ActivationSpecSchema,
+  BatchNormSpec: BatchNormSpecSchema,
+  GlobalAvgPool2dSpec: GlobalAvgPool2dSpecSchema,
+  Dropout2dSpec: Dropout2dSpecSchema,
+  ResidualSpec: ResidualSpecSchema,
+} as const;
+
 /**
  * A `oneOf` + `discriminator` on `type`, typed as the union. Ajv (with `discriminator: true`) and
  * OpenAPI 3.1 tools both pick the branch by `type`, so errors name the right layer fields.

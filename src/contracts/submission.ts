@@ -5,6 +5,7 @@ import { LIMITS } from './limits.js';
 import { ModelInputSchema, ModelSpecSchema, discriminated } from './model.js';
 import { IdSchema, ImageShapeSchema } from './common.js';
 import { AugmentSchema } from './augment.js';
+import { MetadataSchema } from './metadata.js';
 
 export const BUILTIN_DATASETS = ['fashion-mnist', 'mnist'] as const;
 
@@ -64,26 +65,31 @@ const WarmupSteps = Type.Optional(
   Type.Integer({ minimum: 0, maximum: 10_000_000, description: 'linear warm-up from 0 over this many steps' }),
 );
 
-const scheduleUnion = Type.Union([
-  Type.Object({ type: Type.Literal('constant'), warmupSteps: WarmupSteps }, { additionalProperties: false }),
-  Type.Object(
-    {
-      type: Type.Literal('step'),
-      stepEpochs: Type.Integer({ minimum: 1, maximum: LIMITS.epochs, description: 'multiply by gamma every this many epochs' }),
-      gamma: Type.Number({ exclusiveMinimum: 0, maximum: 1 }),
-      warmupSteps: WarmupSteps,
-    },
-    { additionalProperties: false },
-  ),
-  Type.Object(
-    {
-      type: Type.Literal('cosine'),
-      minLearningRate: Type.Optional(Type.Number({ minimum: 0, maximum: LIMITS.learningRate })),
-      warmupSteps: WarmupSteps,
-    },
-    { additionalProperties: false },
-  ),
-]);
+const ConstantScheduleSchema = Type.Object({ type: Type.Literal('constant'), warmupSteps: WarmupSteps }, { additionalProperties: false });
+const StepScheduleSchema = Type.Object(
+  {
+    type: Type.Literal('step'),
+    stepEpochs: Type.Integer({ minimum: 1, maximum: LIMITS.epochs, description: 'multiply by gamma every this many epochs' }),
+    gamma: Type.Number({ exclusiveMinimum: 0, maximum: 1 }),
+    warmupSteps: WarmupSteps,
+  },
+  { additionalProperties: false },
+);
+const CosineScheduleSchema = Type.Object(
+  {
+    type: Type.Literal('cosine'),
+    minLearningRate: Type.Optional(Type.Number({ minimum: 0, maximum: LIMITS.learningRate })),
+    warmupSteps: WarmupSteps,
+  },
+  { additionalProperties: false },
+);
+/** The schedule forms by name: openapi.yaml makes each a component the discriminator's mapping names. */
+export const SCHEDULE_FORMS = {
+  ConstantSchedule: ConstantScheduleSchema,
+  StepSchedule: StepScheduleSchema,
+  CosineSchedule: CosineScheduleSchema,
+} as const;
+const scheduleUnion = Type.Union([ConstantScheduleSchema, StepScheduleSchema, CosineScheduleSchema]);
 export const ScheduleSchema = discriminated(scheduleUnion, 'type', 'learning-rate schedule over the whole run');
 export type Schedule = Static<typeof ScheduleSchema>;
 
@@ -174,7 +180,8 @@ const submissionFields = {
   training: TrainingSchema,
   stopping: Type.Optional(StoppingSchema),
   initialWeights: Type.Optional(InitialWeightsSchema),
-  name: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.nameLength })),
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: LIMITS.nameLength, description: 'GET /v1/jobs?name= finds it by prefix' })),
+  metadata: Type.Optional(MetadataSchema),
   priority: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.priority, description: 'lower runs first; default 1000' })),
   webhook: Type.Optional(WebhookSchema),
 };

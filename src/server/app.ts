@@ -99,7 +99,10 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
         description:
           'Train convolutional neural networks over HTTP. Submit a job, follow its events (SSE), fetch the weights, predict. ' +
           'Errors are RFC 9457 problem details (application/problem+json).',
+        license: { name: 'MIT', identifier: 'MIT' },
       },
+      // The committed document names the local default; a deployment's served copy names PUBLIC_URL.
+      servers: [{ url: config.api.publicUrl ?? 'http://127.0.0.1:3000', description: 'the Convoy API' }],
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'an API key (cvy_...): the admin key, or one from POST /v1/keys' },

@@ -127,6 +127,9 @@ function depth(path: string): number {
 
 function describeError(e: ErrorObject): { path: string; message: string } {
   const path = e.instancePath;
+  // A key refused by `propertyNames` (metadata): name the key, not just its object.
+  const key = (e as { propertyName?: string }).propertyName ?? (e.params as { propertyName?: string }).propertyName;
+  if (key !== undefined) return { path: `${path}/${key}`, message: `is not an allowed key: it ${e.message ?? 'is invalid'}` };
   switch (e.keyword) {
     case 'additionalProperties': {
       const prop = (e.params as { additionalProperty: string }).additionalProperty;

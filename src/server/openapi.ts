@@ -4,10 +4,14 @@
 // 2. The contract schemas are written inline in the routes; every copy of a named one
 //    (src/contracts, see NAMED) is replaced by a `$ref` to `components/schemas`, so the document
 //    reads like the contracts instead of repeating them.
-// 3. A contract schema with an `$id` (LayerSpec: recursive, residual blocks hold layers) is lifted
+// 3. Each form of a discriminated union (layers, schedules, job events) is its own component, and
+//    the discriminator maps every `type` value to it (openapi-unions.ts).
+// 4. Problem answers are served as application/problem+json only, whatever the route produces.
+// 5. A contract schema with an `$id` (LayerSpec: recursive, residual blocks hold layers) is lifted
 //    into components/schemas/<$id> by @fastify/swagger in the routes (app.ts, refResolver); the
 //    contract copies get the same treatment (liftIds), so both still compare equal.
 import * as contracts from '../contracts/index.js';
+import { describeJobEvents, mapDiscriminators } from './openapi-unions.js';
 
 /** The contract schemas given a name in the document, largest first. */
 const NAMED: Record<string, unknown> = {
@@ -41,10 +45,12 @@ const NAMED: Record<string, unknown> = {
   Webhook: contracts.WebhookSchema,
   Delivery: contracts.DeliverySchema,
   TenantWebhook: contracts.TenantWebhookSchema,
-};
-
-/** Event payload schemas: not used by a route body, listed so clients can generate types for them. */
-const EVENTS: Record<string, unknown> = {
+  ...contracts.LAYER_FORMS,
+  ...contracts.SCHEDULE_FORMS,
+  // Job events: not a route body (the routes send stored entries as they are); EventLog and the
+  // event stream's x-itemSchema name them (openapi-unions.ts), so clients get their types.
+  JobEvent: contracts.JobEventSchema,
+  ...contracts.JOB_EVENT_FORMS,
   StatusEvent: contracts.StatusEventSchema,
   ProgressEvent: contracts.ProgressEventSchema,
   EpochEvent: contracts.EpochEventSchema,
@@ -60,6 +66,7 @@ const header = (name: string, description: string) => ({ name, in: 'header', req
 const WEBHOOKS = {
   jobEnded: {
     post: {
+      operationId: 'jobEnded',
       summary: 'A job ended: succeeded, failed or was cancelled',
       description:
         "Sent to the job's webhook.url, else its tenant's default URL (PUT /v1/tenants/{tenant}/webhook), signed the Standard Webhooks way " +
@@ -135,11 +142,14 @@ const DESCRIPTIONS: Record<string, string> = {
   '204': 'No Content',
   '304': 'Not Modified',
   '400': 'Invalid request: the problem names the field',
+  '401': 'No valid API key (or stream token)',
+  '403': 'This key may not do that',
   '404': 'Not found',
   '409': 'Conflict with the current state',
   '413': 'Too large',
   '415': 'Unsupported media type',
   '422': 'Well-formed but not acceptable (quota, idempotency key reuse, prediction error)',
+  '429': 'Too many requests, or a tenant quota reached',
   '503': 'Service unavailable',
   '504': 'Timed out',
 };
@@ -151,11 +161,8 @@ function fixResponses(paths: Record<string, Record<string, { responses?: Record<
       for (const [code, res] of Object.entries(op.responses ?? {})) {
         if (res.description === 'Default Response') res.description = DESCRIPTIONS[code] ?? 'Response';
         const content = res.content as Record<string, { schema?: { $ref?: string } }> | undefined;
-        const json = content?.['application/json'];
-        if (content && json?.schema?.$ref === '#/components/schemas/Problem') {
-          delete content['application/json'];
-          content['application/problem+json'] = json;
-        }
+        const problem = Object.values(content ?? {}).find((media) => media.schema?.$ref === '#/components/schemas/Problem');
+        if (problem) res.content = { 'application/problem+json': problem };
       }
     }
   }
@@ -168,10 +175,10 @@ export function toOpenApi31<T>(doc: T): T {
   for (const [name, schema] of named) byShape.set(canonical(schema), name);
   const schemas: Record<string, unknown> = {};
   for (const [name, schema] of named) schemas[name] = refify(schema, byShape, name);
-  for (const [name, schema] of Object.entries(EVENTS))
-    schemas[name] = refify(liftIds(fixTuples(JSON.parse(JSON.stringify(schema)))), byShape);
+  mapDiscriminators(schemas);
   const paths = refify(fixed.paths, byShape) as Parameters<typeof fixResponses>[0];
   fixResponses(paths);
+  describeJobEvents(schemas, paths);
   const components = { ...((fixed.components as Record<string, unknown>) ?? {}), schemas };
   return { ...fixed, paths, webhooks: WEBHOOKS, components } as T;
 }

@@ -5,6 +5,8 @@ export * from './errors.js';
 export * from './event-log.js';
 export * from './events.js';
 export * from './jobs.js';
+export { MAX_SCANNED } from './page.js';
+export type { JobFilter } from './job-filter.js';
 export * from './redis.js';
 export * from './new-job.js';
 export * from './workers.js';

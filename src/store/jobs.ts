@@ -13,6 +13,7 @@ import { EventLogs, readRange, type NewEvent, type StoredEvent } from './event-l
 import { createKeys, type Keys } from './keys.js';
 import { applyPatch, isTerminal, type JobPatch } from './merge.js';
 import { newestFirst } from './page.js';
+import { jobPageFilter, type JobFilter } from './job-filter.js';
 import {
   commitCall,
   createCall,
@@ -55,7 +56,7 @@ export interface UpdateResult {
   eventId: string | undefined;
 }
 
-export interface ListOptions {
+export interface ListOptions extends JobFilter {
   /** One tenant's jobs; undefined = every tenant's. */
   tenant?: string;
   status?: string;
@@ -163,7 +164,7 @@ export class JobStore {
     return this.cmd.convoyCommit(keys.length, ...keys, ...argv);
   }
 
-  /** Jobs newest first; `status` filters; `nextCursor` is set when more remain. */
+  /** Jobs newest first, filtered (job-filter.ts); `nextCursor` is set when more remain (page.ts). */
   async list(options: ListOptions = {}): Promise<{ jobs: JobDocument[]; nextCursor: string | undefined }> {
     const limit = Math.max(1, Math.min(options.limit ?? 20, 1000));
     const { tenant, status } = options;
@@ -176,7 +177,7 @@ export class JobStore {
         : status
           ? k.tenantJobsByStatus(tenant, status)
           : k.tenantJobs(tenant);
-    const page = await newestFirst(this.redis, key, limit, options.cursor);
+    const page = await newestFirst(this.redis, key, limit, options.cursor, jobPageFilter(this.redis, k, options));
     const docs = await Promise.all(page.ids.map((id) => this.get(id)));
     return { jobs: docs.filter((d): d is JobDocument => d !== null), nextCursor: page.nextCursor };
   }

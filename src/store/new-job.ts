@@ -13,6 +13,7 @@ export function queuedJobDocument(
     id,
     tenant,
     name: spec.name ?? null,
+    metadata: spec.metadata ?? {},
     status: 'queued',
     stage: 'queued',
     attempt: 0,

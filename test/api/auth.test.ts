@@ -53,6 +53,7 @@ function call(method: string, path: string): { url: string; payload?: object } {
     '/v1/jobs/validate': tinyJob(),
     '/v1/keys': { tenant: 'tenant-b', name: 'sneaky', role: 'admin' },
     '/v1/tenants/{tenant}': { maxActiveJobs: 1000 },
+    '/v1/tenants/{tenant}/webhook': { url: null },
     '/v1/jobs/{id}/predict': { inputs: [Array(16).fill(0)] },
   };
   return { url, payload: bodies[path] ?? {} };

@@ -6,6 +6,13 @@ import { generateOpenApiYaml } from '../../src/server/openapi-document.js';
 import { clientTypes } from '../../scripts/client-types.js';
 import { startApp } from './helpers.js';
 
+interface Operation {
+  operationId?: string;
+  summary?: string;
+  description?: string;
+  responses: Record<string, { content?: Record<string, unknown> }>;
+}
+
 describe('openapi.yaml', () => {
   it('matches the document generated from the code (run `npm run openapi` after changing a route or contract)', async () => {
     const generated = await generateOpenApiYaml();
@@ -77,6 +84,33 @@ describe('openapi.yaml', () => {
         $ref: '#/components/schemas/Problem',
       });
       expect(JSON.stringify(doc)).not.toContain('additionalItems');
+      // The contract as generators read it (npm run lint:openapi lints the rest): every operation
+      // named and described, a 4xx on every one but the two probes (redocly.yaml), problems only
+      // as problem+json (what the server sends, also on the stream and bytes routes).
+      const ops = Object.entries(doc.paths as Record<string, Record<string, Operation>>).flatMap(([p, m]) =>
+        Object.entries(m).map(([method, op]) => ({ at: `${method.toUpperCase()} ${p}`, ...op })),
+      );
+      const ids = ops.map((o) => o.operationId);
+      expect(ids.every((id) => typeof id === 'string') && new Set(ids).size === ops.length, ids.join(' ')).toBe(true);
+      for (const op of ops) {
+        expect(op.summary && op.description, `${op.at}: summary and description`).toBeTruthy();
+        const codes = Object.keys(op.responses);
+        if (!['GET /healthz', 'GET /readyz'].includes(op.at))
+          expect(
+            codes.some((c) => c.startsWith('4')),
+            op.at,
+          ).toBe(true);
+        for (const c of codes.filter((c) => Number(c) >= 400)) {
+          expect(Object.keys(op.responses[c]!.content ?? {}), `${op.at} ${c}`).toEqual(['application/problem+json']);
+        }
+      }
+      // Unions: each form a component, the discriminator mapping every `type` to one.
+      expect(doc.components.schemas.LayerSpec.discriminator.mapping.conv2d).toBe('#/components/schemas/Conv2dSpec');
+      expect(doc.components.schemas.LayerSpec.oneOf.every((b: { $ref?: string }) => b.$ref)).toBe(true);
+      expect(doc.components.schemas.JobEvent.discriminator.mapping.completed).toBe('#/components/schemas/CompletedJobEvent');
+      const events = doc.paths['/v1/jobs/{id}/events'].get.responses['200'].content;
+      expect(events['text/event-stream']['x-itemSchema']).toEqual({ $ref: '#/components/schemas/JobEvent' });
+      expect(doc.components.schemas.EventLog.properties.events.items).toEqual({ $ref: '#/components/schemas/JobEvent' });
       const ui = await t.app.inject({ url: '/docs/' });
       expect(ui.statusCode).toBe(200);
       expect(ui.body).toContain('swagger');

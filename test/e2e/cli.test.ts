@@ -60,6 +60,31 @@ describe('convoy CLI', () => {
     expect(stdout).toMatch(/^deleted /m);
   });
 
+  it("runs README's CLI walk-through, with first-lenet in place of the 8-minute reference run", async () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const script = /## Walk-through \(the `convoy` CLI\)[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)![1]!;
+    expect(script).toContain('convoy submit examples/fashion-cnn.json --follow');
+    // The reference run's file is one the API accepts as it is.
+    const check = await fetch(`${stack.url}/v1/jobs/validate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: readFileSync('examples/fashion-cnn.json'),
+    });
+    expect([check.status, ((await check.json()) as { valid: boolean }).valid]).toEqual([200, true]);
+    const bin = mkdtempSync(join(tmpdir(), 'convoy-bin-'));
+    writeFileSync(join(bin, 'convoy'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`, { mode: 0o755 });
+    const work = mkdtempSync(join(tmpdir(), 'convoy-readme-cli-'));
+    mkdirSync(join(work, 'examples'));
+    copyFileSync(resolve('examples/first-lenet.json'), join(work, 'examples/fashion-cnn.json'));
+    const { stdout } = await promisify(execFile)('bash', ['-euo', 'pipefail', '-c', script], {
+      cwd: work,
+      env: { PATH: `${bin}:${process.env.PATH}`, CONVOY_URL: stack.url, CONVOY_API_KEY: TEST_ADMIN_KEY },
+      timeout: 180_000,
+    });
+    expect(stdout).toMatch(/^completed \(epochs\)/m);
+    expect(stdout).toMatch(/^\S+ {2}succeeded .*first-lenet {2}run=reference$/m);
+  });
+
   it('submit --follow trains examples/first-lenet.json to the end; jobs, get, logs, weights and predict read it', async () => {
     const run = await convoy('submit', resolve('examples/first-lenet.json'), '--follow');
     expect(run.code, run.stderr).toBe(0);
@@ -120,5 +145,37 @@ describe('convoy CLI', () => {
     expect(end.code).toBe(1); // cancelled
     expect((await convoy('rm', id)).stdout).toContain(`deleted ${id}`);
     expect((await convoy('get', id)).code).toBe(2); // 404
+  });
+
+  it('tags jobs on submit and finds them: jobs --tag k=v (repeatable), --status, --name; bad filters exit 2', async () => {
+    const run = `cli-${Date.now()}`;
+    writeFileSync(join(dir, 'toy.json'), JSON.stringify(toySpec({ epochs: 1 })));
+    writeFileSync(join(dir, 'long.json'), JSON.stringify(toySpec({ epochs: 500 })));
+    const done = await convoy('submit', 'toy.json', '--follow', '--name', 'tagged-a', '--tag', `run=${run}`, '--tag', 'team=vision');
+    expect(done.code, done.stderr).toBe(0);
+    const a = /^job (\S+)$/m.exec(done.stderr)![1]!;
+    const b = (await convoy('submit', 'long.json', '--name', 'tagged-b', '--tag', `run=${run}`)).stdout.trim();
+    await convoy('cancel', b);
+    expect((await convoy('logs', b, '--follow')).code).toBe(1); // cancelled
+
+    const ids = async (...args: string[]) => {
+      const res = await convoy('jobs', '--tag', `run=${run}`, ...args, '--json');
+      expect(res.code, res.stderr).toBe(0);
+      return (JSON.parse(res.stdout) as { items: { id: string }[] }).items.map((j) => j.id);
+    };
+    expect(await ids()).toEqual([b, a]);
+    expect(await ids('--status', 'succeeded')).toEqual([a]);
+    expect(await ids('--status', 'cancelled')).toEqual([b]);
+    expect(await ids('--name', 'tagged-b')).toEqual([b]);
+    const table = await convoy('jobs', '--tag', `run=${run}`, '--tag', 'team=vision');
+    expect(table.stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(new RegExp(`^${a}  succeeded .*tagged-a  run=${run}  team=vision$`)),
+    ]);
+
+    expect((await convoy('jobs', '--tag', 'novalue')).stderr).toContain('expected key=value');
+    expect((await convoy('jobs', '--tag', 'novalue')).code).toBe(2);
+    expect((await convoy('jobs', '--status', 'done')).code).toBe(2);
+    const late = await convoy('jobs', '--created-after', 'yesterday');
+    expect([late.code, late.stderr]).toEqual([2, expect.stringContaining('(querystring/createdAfter)')]);
   });
 });

@@ -39,6 +39,7 @@ const datasetsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx
       bodyLimit: maxBytes,
       schema: {
         summary: 'Upload a dataset: IDX images + labels, or a CSV (gzipped or not)',
+        operationId: 'uploadDataset',
         description:
           'multipart/form-data with files `images` and `labels` (IDX) or `file` (CSV), optional fields `name`, `shape`; ' +
           'or a raw `text/csv` / `application/gzip` body with `?name=` and `?shape=`.',
@@ -83,6 +84,9 @@ const datasetsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx
     {
       schema: {
         summary: 'List uploaded datasets, newest first',
+        operationId: 'listDatasets',
+        description:
+          "The caller's uploaded datasets (an admin's: every tenant's, or one with `?tenant=`), newest first, paged with `nextCursor`.",
         tags: ['datasets'],
         querystring: Type.Object(
           { ...PaginationQuerySchema.properties, tenant: Type.Optional(TenantSchema) },
@@ -102,6 +106,8 @@ const datasetsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx
     {
       schema: {
         summary: 'An uploaded dataset',
+        operationId: 'getDataset',
+        description: "An uploaded dataset's shape, classes, sample count and size.",
         tags: ['datasets'],
         params: IdParamsSchema,
         response: { 200: DatasetInfoSchema, ...problems(401, 404) },
@@ -115,6 +121,9 @@ const datasetsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx
     {
       schema: {
         summary: 'Delete an uploaded dataset (jobs that have loaded it keep training; queued jobs that use it will fail)',
+        operationId: 'deleteDataset',
+        description:
+          'Removes the dataset. Jobs that have already loaded it keep training; queued jobs that name it will fail when they start.',
         tags: ['datasets'],
         params: IdParamsSchema,
         response: { 204: Type.Null(), ...problems(401, 404) },

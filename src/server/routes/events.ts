@@ -31,6 +31,7 @@ const eventsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) 
       config: { streamToken: true },
       schema: {
         summary: 'The job event log: text/event-stream (default) or JSON (Accept: application/json)',
+        operationId: 'streamJobEvents',
         description:
           'SSE: a `snapshot` event, then `status`, `progress`, `epoch` and one terminal event ' +
           '(`completed`, `failed`, `cancelled`), each with its Redis stream id as `id`. With no cursor the stream starts at ' +

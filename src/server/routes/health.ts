@@ -11,6 +11,8 @@ const healthRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) 
     {
       schema: {
         summary: 'Liveness: the process answers',
+        operationId: 'getHealth',
+        description: 'Answers 200 as long as the process runs; it checks nothing else. No key needed.',
         security: [],
         tags: ['health'],
         response: { 200: Type.Object({ status: Type.Literal('ok') }) },
@@ -24,6 +26,9 @@ const healthRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) 
     {
       schema: {
         summary: 'Readiness: Redis answers and at least one worker sent a heartbeat recently',
+        operationId: 'getReadiness',
+        description:
+          'Answers 200 when Redis answers and at least one worker sent a heartbeat within READY_WORKER_WITHIN_MS; otherwise 503 with the reason. No key needed.',
         security: [],
         tags: ['health'],
         response: {
@@ -66,6 +71,8 @@ const healthRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) 
       config: { access: 'metrics' },
       schema: {
         summary: 'Prometheus metrics (an admin key or METRICS_TOKEN as Bearer)',
+        operationId: 'getMetrics',
+        description: 'Process and service metrics in the Prometheus text format, for an admin key or the METRICS_TOKEN as a Bearer token.',
         tags: ['health'],
         produces: ['text/plain'],
         response: { 200: Type.String({ description: 'Prometheus text exposition format' }), 401: ProblemSchema, 403: ProblemSchema },

@@ -22,6 +22,7 @@ import { cancelJob } from '../cancel.js';
 import { submitJob } from '../enqueue.js';
 import { ProblemError, invalidField, problems } from '../errors.js';
 import { jobLinks } from '../links.js';
+import { jobFilterOf } from '../job-list-query.js';
 import { stableStringify } from '../stable-json.js';
 import { analyzeSubmission, type ValidateContext } from '../validate.js';
 import { checkWebhookUrl } from '../webhooks/destination.js';
@@ -63,6 +64,9 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
     {
       schema: {
         summary: 'Submit a training job',
+        operationId: 'createJob',
+        description:
+          "Validates the body (shapes, quotas), stores the job and queues it. Answers 202 with the job's id and links; `Idempotency-Key` makes a retry safe. `metadata` (at most 16 string pairs) and `name` let `GET /v1/jobs` find it again.",
         tags: ['jobs'],
         headers: IdempotencyHeaders,
         body: JobSubmissionSchema,
@@ -120,6 +124,9 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
     {
       schema: {
         summary: 'Check a job without submitting it: shapes, parameters, FLOPs, quotas',
+        operationId: 'validateJob',
+        description:
+          'The same checks as `POST /v1/jobs` (shapes, parameter count, FLOPs, memory, quotas) without storing or queuing anything; `valid` says whether a submission would be accepted.',
         tags: ['jobs'],
         body: JobSubmissionSchema,
         response: { 200: ValidationReportSchema, ...problems(400, 401) },
@@ -138,6 +145,9 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
     {
       schema: {
         summary: 'A job: status, stage, progress, metrics, history, transitions',
+        operationId: 'getJob',
+        description:
+          'The job document: its spec, status and stage, progress, metrics, per-epoch history, status transitions and, once trained, where its weights are.',
         tags: ['jobs'],
         params: IdParamsSchema,
         response: { 200: JobDocumentSchema, ...problems(401, 404) },
@@ -151,6 +161,9 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
     {
       schema: {
         summary: 'List jobs, newest first',
+        operationId: 'listJobs',
+        description:
+          "The caller's jobs (an admin's: every tenant's, or one with `?tenant=`), newest first, filtered by status, metadata pairs (`?tag=key=value`, repeatable: all must match), name prefix and creation time. Follow `nextCursor` for the next page; a filtered page looks at a bounded number of jobs, so it may hold fewer than `limit` items while `nextCursor` is still set.",
         tags: ['jobs'],
         querystring: JobListQuerySchema,
         response: { 200: JobListSchema, ...problems(400, 401, 403) },
@@ -159,7 +172,8 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
     async (request) => {
       const { status, limit = 20, cursor } = request.query;
       const tenant = listedTenant(request, request.query.tenant);
-      const page = await app.store.list({ tenant, ...(status ? { status } : {}), limit, ...(cursor ? { cursor } : {}) });
+      const filter = jobFilterOf(request.query);
+      const page = await app.store.list({ tenant, ...(status ? { status } : {}), ...filter, limit, ...(cursor ? { cursor } : {}) });
       return { items: page.jobs.map(withLinks), nextCursor: page.nextCursor ?? null };
     },
   );
@@ -169,6 +183,9 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
     {
       schema: {
         summary: 'Cancel a job: a queued job ends at once, a running one at its next batch',
+        operationId: 'cancelJob',
+        description:
+          'Asks for the job to stop. A queued job is cancelled at once; a running one stops at its next batch and keeps its partial weights. A finished job answers 409.',
         tags: ['jobs'],
         params: IdParamsSchema,
         response: { 202: CancelAcceptedSchema, ...problems(401, 404, 409) },
@@ -182,6 +199,9 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
     {
       schema: {
         summary: 'Delete a finished job and its events, weights and checkpoint',
+        operationId: 'deleteJob',
+        description:
+          'Removes a succeeded, failed or cancelled job with everything it owns; a job still queued or running answers 409 (cancel it first).',
         tags: ['jobs'],
         params: IdParamsSchema,
         response: { 204: Type.Null(), ...problems(401, 404, 409) },

@@ -14,6 +14,9 @@ const keysRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app) => {
       config: admin,
       schema: {
         summary: 'Create an API key for a tenant (admin); the key is in this answer only',
+        operationId: 'createKey',
+        description:
+          'Creates a member or admin key for a tenant (creating the tenant if new). The secret is in this answer only; the store keeps its hash.',
         tags: ['keys'],
         body: ApiKeyCreateSchema,
         response: { 201: ApiKeyCreatedSchema, ...problems(400, 401, 403) },
@@ -33,6 +36,8 @@ const keysRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app) => {
       config: admin,
       schema: {
         summary: 'List API keys (admin); never their secrets',
+        operationId: 'listKeys',
+        description: "Every key (or one tenant's with `?tenant=`): id, tenant, role, name and last use, never the secret.",
         tags: ['keys'],
         querystring: Type.Object({ tenant: Type.Optional(TenantSchema) }, { additionalProperties: false }),
         response: { 200: ApiKeyListSchema, ...problems(400, 401, 403) },
@@ -47,6 +52,8 @@ const keysRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app) => {
       config: admin,
       schema: {
         summary: 'Revoke an API key (admin): refused at once by every API process',
+        operationId: 'revokeKey',
+        description: 'Revokes the key: every API process refuses it from the next request on.',
         tags: ['keys'],
         params: ApiKeyIdParamsSchema,
         response: { 204: Type.Null(), ...problems(401, 403, 404) },

@@ -13,6 +13,9 @@ const streamTokensRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app,
     {
       schema: {
         summary: 'A short-lived read-only token for EventSource (?token= on the event routes)',
+        operationId: 'createStreamToken',
+        description:
+          "A browser's EventSource cannot send an Authorization header: this token, given as `?token=` on the event routes only, reads the caller's tenant's streams until it expires or the key that asked for it is revoked.",
         tags: ['events'],
         response: { 201: StreamTokenSchema, ...problems(401) },
       },

@@ -62,6 +62,7 @@ const tenantEventsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app,
       config: { streamToken: true },
       schema: {
         summary: 'Every job of the tenant on one stream: text/event-stream (default) or JSON (Accept: application/json)',
+        operationId: 'streamTenantEvents',
         description:
           'SSE: a `snapshot` ({tenant, jobs}), then each job event as `data: {jobId, jobEventId, data}` with the ' +
           "tenant log's id as `id`. Reconnect with `Last-Event-ID` (or `?after=`), from any API process. " +

@@ -12,6 +12,8 @@ const tenantsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app) => {
       config: { access: 'admin' },
       schema: {
         summary: 'Every tenant with its quotas and usage (admin)',
+        operationId: 'listTenants',
+        description: 'Every tenant with its effective quotas and current usage.',
         tags: ['tenants'],
         response: { 200: TenantListSchema, ...problems(401, 403) },
       },
@@ -24,6 +26,8 @@ const tenantsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app) => {
     {
       schema: {
         summary: "A tenant's quotas and usage (admins: any tenant; members: their own)",
+        operationId: 'getTenant',
+        description: "A tenant's effective quotas (defaults with its overrides) and current usage. A member may read only its own tenant.",
         tags: ['tenants'],
         params: TenantParamsSchema,
         response: { 200: TenantInfoSchema, ...problems(401, 403) },
@@ -38,6 +42,9 @@ const tenantsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app) => {
       config: { access: 'admin' },
       schema: {
         summary: "Override a tenant's quotas (admin); null restores the default",
+        operationId: 'updateTenant',
+        description:
+          "Sets quota overrides for the tenant; a null value restores that quota's default. Answers the tenant's new quotas and usage.",
         tags: ['tenants'],
         params: TenantParamsSchema,
         body: QuotaOverridesSchema,

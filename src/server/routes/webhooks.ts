@@ -25,6 +25,9 @@ const webhooksRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, { c
     {
       schema: {
         summary: "The job's webhook delivery attempts, oldest first",
+        operationId: 'listJobDeliveries',
+        description:
+          "Every attempt to POST the job's end to its webhook: the webhook-id, URL, the receiver's status (or the error), and whether another attempt is scheduled.",
         tags: ['webhooks'],
         params: IdParamsSchema,
         response: { 200: DeliveryListSchema, ...problems(401, 404) },
@@ -38,6 +41,9 @@ const webhooksRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, { c
     {
       schema: {
         summary: "A tenant's default webhook URL and signing secret (created on first read)",
+        operationId: 'getTenantWebhook',
+        description:
+          "The URL used for the tenant's jobs that name no webhook, and the secret that signs every delivery (created on first read). Admins: any tenant; members: their own.",
         tags: ['webhooks'],
         params: TenantParamsSchema,
         response: { 200: TenantWebhookSchema, ...problems(401, 403) },
@@ -51,6 +57,9 @@ const webhooksRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, { c
     {
       schema: {
         summary: "Set (or, with null, remove) the tenant's default webhook URL",
+        operationId: 'updateTenantWebhook',
+        description:
+          "Sets the tenant's default webhook URL (checked against WEBHOOK_ALLOWED_HOSTS) or, with null, removes it; answers the settings.",
         tags: ['webhooks'],
         params: TenantParamsSchema,
         body: TenantWebhookUpdateSchema,
@@ -72,6 +81,9 @@ const webhooksRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, { c
     {
       schema: {
         summary: "Rotate the tenant's signing secret: deliveries from now on (retries included) use the new one",
+        operationId: 'rotateTenantWebhookSecret',
+        description:
+          "Replaces the tenant's signing secret; every delivery from now on, retries of earlier events included, is signed with the new one. Answers the settings with the new secret.",
         tags: ['webhooks'],
         params: TenantParamsSchema,
         response: { 200: TenantWebhookSchema, ...problems(401, 403) },

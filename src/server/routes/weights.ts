@@ -37,6 +37,7 @@ const weightsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx)
     {
       schema: {
         summary: 'The final (or partial, when cancelled) weights: JSON tensors, safetensors bytes or an ONNX model',
+        operationId: 'getJobWeights',
         description:
           'safetensors with `?format=safetensors` or `Accept: application/octet-stream`; `?format=onnx`: the model and its ' +
           'weights as an ONNX file (opset 13; input `input` [N, C, H, W] taking the values POST /v1/jobs/{id}/predict takes, ' +
@@ -96,6 +97,9 @@ const weightsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx)
     {
       schema: {
         summary: "Class probabilities for inputs, with the job's weights (computed by a worker)",
+        operationId: 'predict',
+        description:
+          "Runs the inputs through the trained model on a worker thread and answers each input's label and class probabilities. 409 while the job has no weights; 504 when no worker answers in time.",
         tags: ['jobs'],
         params: IdParamsSchema,
         body: PredictRequestSchema,
