@@ -32,7 +32,7 @@ export function mapDiscriminators(schemas: Record<string, unknown>): void {
 
 type Paths = Record<string, Record<string, { responses?: Record<string, { content?: Record<string, Record<string, unknown>> }> }>>;
 
-/** EventLog's entries and the job event stream's frames are JobEvent. */
+/** EventLog's entries and the job event stream's frames are JobEvent; the tenant stream's frames wrap them. */
 export function describeJobEvents(schemas: Record<string, unknown>, paths: Paths): void {
   const jobEvent = { $ref: '#/components/schemas/JobEvent' };
   const log = schemas.EventLog as { properties: { events: { items: unknown } } };
@@ -40,4 +40,25 @@ export function describeJobEvents(schemas: Record<string, unknown>, paths: Paths
   const stream = paths['/v1/jobs/{id}/events']?.get?.responses?.['200']?.content?.['text/event-stream'];
   if (!stream) throw new Error('GET /v1/jobs/{id}/events has no text/event-stream answer');
   stream['x-itemSchema'] = jobEvent;
+  const tenantStream = paths['/v1/events']?.get?.responses?.['200']?.content?.['text/event-stream'];
+  if (!tenantStream) throw new Error('GET /v1/events has no text/event-stream answer');
+  // Inline, not a component: Redocly counts no $ref inside an x- extension as a use of a component.
+  tenantStream['x-itemSchema'] = {
+    type: 'object',
+    description: "A frame of the tenant stream: the SSE event's name is the job event's type; `snapshot` first.",
+    required: ['id', 'type', 'data'],
+    properties: {
+      id: { type: 'string', description: "The tenant stream's id (resume with Last-Event-ID)" },
+      type: { type: 'string', description: 'snapshot, or a JobEvent type' },
+      data: {
+        type: 'object',
+        required: ['jobId', 'jobEventId', 'data'],
+        properties: {
+          jobId: { type: 'string' },
+          jobEventId: { type: 'string', description: "The event's id in the job's own stream" },
+          data: { description: "The job event's payload: the `data` of the JobEvent form named by `type`" },
+        },
+      },
+    },
+  };
 }
