@@ -34,12 +34,13 @@ type Paths = Record<string, Record<string, { responses?: Record<string, { conten
 
 /** EventLog's entries and the job event stream's frames are JobEvent; the tenant stream's frames wrap them. */
 export function describeJobEvents(schemas: Record<string, unknown>, paths: Paths): void {
-  const jobEvent = { $ref: '#/components/schemas/JobEvent' };
+  // a fresh object per use: a shared one comes out of the YAML writer as an anchor and alias
+  const jobEvent = () => ({ $ref: '#/components/schemas/JobEvent' });
   const log = schemas.EventLog as { properties: { events: { items: unknown } } };
-  log.properties.events.items = jobEvent;
+  log.properties.events.items = jobEvent();
   const stream = paths['/v1/jobs/{id}/events']?.get?.responses?.['200']?.content?.['text/event-stream'];
   if (!stream) throw new Error('GET /v1/jobs/{id}/events has no text/event-stream answer');
-  stream['x-itemSchema'] = jobEvent;
+  stream['x-itemSchema'] = jobEvent();
   const tenantStream = paths['/v1/events']?.get?.responses?.['200']?.content?.['text/event-stream'];
   if (!tenantStream) throw new Error('GET /v1/events has no text/event-stream answer');
   // Inline, not a component: Redocly counts no $ref inside an x- extension as a use of a component.
