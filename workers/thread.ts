@@ -125,7 +125,8 @@ function grad(task: GradTask): GradResult {
     const n = task.to - task.from;
     toFloatBatch(c.train, c.order, c.x, task.from, task.to);
     const { augment } = task.ctx;
-    if (augment) augmentBatch(augment, c.x, n, c.train.shape, { seed: task.ctx.seed, epoch: task.epoch, indices: c.order, from: task.from });
+    if (augment)
+      augmentBatch(augment, c.x, n, c.train.shape, { seed: task.ctx.seed, epoch: task.epoch, indices: c.order, from: task.from });
     gatherLabels(c.train, c.order, c.labels, task.from, task.to);
     result = c.model.computeGradients({
       x: c.x,

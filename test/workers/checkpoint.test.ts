@@ -72,7 +72,9 @@ describe('checkpoint', () => {
     expect(c.optimizer.step).toBe(27);
     expect(c.running).toBeUndefined();
     // and the next checkpoint carries none of the dropped fields twice
-    const again = decodeCheckpoint(encodeCheckpoint(c.state, { jobId: 'j1', attempt: 2 }, { weights: c.weights, running: floats(), optimizer: c.optimizer }));
+    const again = decodeCheckpoint(
+      encodeCheckpoint(c.state, { jobId: 'j1', attempt: 2 }, { weights: c.weights, running: floats(), optimizer: c.optimizer }),
+    );
     expect(again.state).toEqual(state);
     expect(again.attempt).toBe(2);
   });
