@@ -20,9 +20,6 @@ import {
   loadWeights,
   predict,
   updateRunningStats,
-  type AugmentSpec,
-  type LayerSpec,
-  type ModelSpec,
   type NamedTensor,
 } from '../../src/engine/index.js';
 import { createOptimizer } from '../../src/engine/optim/index.js';
@@ -30,7 +27,7 @@ import { connectRedis, JobStore } from '../../src/store/index.js';
 import { decodeCheckpoint } from '../../workers/checkpoint.js';
 import { epochOrder } from '../../workers/job-plan.js';
 import { ConvoyWorker } from '../../workers/worker.js';
-import { submit, toySpec, waitForEnd, waitForEvents } from '../helpers/jobs.js';
+import { resnetToySpec, submit, toySpec, waitForEnd, waitForEvents } from '../helpers/jobs.js';
 
 let redis: Redis;
 const workers: ConvoyWorker[] = [];
@@ -72,45 +69,6 @@ const sha = (buf: Buffer | null) =>
     .digest('hex');
 
 const bytesOf = (t: Float32Array) => Buffer.from(t.buffer, t.byteOffset, t.byteLength);
-
-/** fashion-resnet in miniature: a stem with batch norm, an identity block, a projecting block, global pooling. */
-const tinyResnet: ModelSpec = {
-  input: [1, 4, 4],
-  layers: [
-    { type: 'conv2d', filters: 4, kernelSize: 3, padding: 1, useBias: false },
-    { type: 'batchNorm2d' },
-    { type: 'relu' },
-    {
-      type: 'residual',
-      layers: [
-        { type: 'conv2d', filters: 4, kernelSize: 3, padding: 1, useBias: false },
-        { type: 'batchNorm2d' },
-        { type: 'relu' },
-        { type: 'conv2d', filters: 4, kernelSize: 3, padding: 1, useBias: false },
-        { type: 'batchNorm2d' },
-      ],
-    },
-    { type: 'relu' },
-    {
-      type: 'residual',
-      layers: [{ type: 'conv2d', filters: 8, kernelSize: 3, stride: 2, padding: 1, useBias: false }, { type: 'batchNorm2d' }],
-      shortcut: { stride: 2 },
-    },
-    { type: 'relu' },
-    { type: 'globalAvgPool2d' },
-    { type: 'batchNorm1d' },
-    { type: 'dense', units: 4 },
-  ],
-};
-
-const augment: AugmentSpec = { randomCrop: { padding: 1 }, horizontalFlip: true, randomErasing: { probability: 0.5 } };
-
-/** 50 samples in batches of 12 (the last of 2) and micro-shards of 4: three shards a step, a ragged end. */
-function resnetSpec(epochs: number, count = 50): JobSpec {
-  const spec = toySpec({ epochs, batchSize: 12, microShardSize: 4, labelSmoothing: 0.1, augment }, count);
-  spec.model = structuredClone(tinyResnet);
-  return spec;
-}
 
 /** The definition: per epoch the seeded order; per batch, shards of `shard` augmented from
  *  (seed, epoch, sample index), each with its own batch statistics and gradient; gradients summed
@@ -156,7 +114,7 @@ function reference(spec: JobSpec, shard: number): NamedTensor[] {
 
 describe('deep models through the worker', () => {
   it('trains a batch-norm residual model with augmentation and label smoothing to the same bits as a plain loop, on 1, 2 and 3 threads', async () => {
-    const spec = resnetSpec(3);
+    const spec = resnetToySpec(3);
     const want = reference(spec, 4);
     const initial = exportWeights(createModel(spec.model, { seed: spec.training.seed! }));
     const hashes: string[] = [];
@@ -182,15 +140,8 @@ describe('deep models through the worker', () => {
   });
 
   it('hands a job back mid-epoch and resumes it, augmentation and running statistics included, to the same bits', async () => {
-    const spec = resnetSpec(30);
     // slow running averages, so what the checkpoint held still shows in the final statistics
-    const slow = (layers: LayerSpec[]): void => {
-      for (const l of layers) {
-        if (l.type === 'residual') slow(l.layers);
-        else if (l.type === 'batchNorm2d' || l.type === 'batchNorm1d') l.momentum = 0.01;
-      }
-    };
-    slow(spec.model.layers);
+    const spec = resnetToySpec(30, { bnMomentum: 0.01 });
     const { store: s1, id: a } = await run(spec, {}, 'deep-resume');
     const prefix = `d-${randomUUID().slice(0, 8)}`;
     const first = await startWorker(prefix, { PROGRESS_INTERVAL_MS: '0' });
@@ -224,9 +175,9 @@ describe('deep models through the worker', () => {
     expect(p.at(-1)).toBeLessThan(floor);
     expect(s[0]).not.toBe(p[0]);
 
-    const bare = resnetSpec(1);
+    const bare = resnetToySpec(1);
     bare.training.augment = undefined;
-    const { store: s1, id: a } = await run(resnetSpec(1));
+    const { store: s1, id: a } = await run(resnetToySpec(1));
     const { store: s2, id: b } = await run(bare);
     expect(sha(await s1.getWeights(a))).not.toBe(sha(await s2.getWeights(b)));
   });
