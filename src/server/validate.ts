@@ -168,7 +168,8 @@ function checkTraining(sub: JobSubmission): void {
 
 /** What the schema cannot say: label smoothing needs the cross-entropy, erasing's ranges are [min, max]. */
 function checkAugment(t: JobSubmission['training']): void {
-  if (t.labelSmoothing && t.loss === 'mse') throw invalidField('/training/labelSmoothing', 'applies to the cross-entropy loss only, not mse');
+  if (t.labelSmoothing && t.loss === 'mse')
+    throw invalidField('/training/labelSmoothing', 'applies to the cross-entropy loss only, not mse');
   const erasing = t.augment?.randomErasing;
   for (const key of ['scale', 'ratio'] as const) {
     const range = erasing?.[key];
