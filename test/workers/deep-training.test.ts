@@ -1,7 +1,7 @@
 // Batch norm, residual blocks, augmentation and label smoothing through the real worker (a real
 // Redis, a real Piscina pool on dist/workers/thread.js): the weights, running statistics included,
 // are the bits a plain sequential loop over the engine computes, whatever the thread count and
-// across a hand-back and resume; evaluation and predict normalise with the trained running
+// across a hand-back and resume (and the fashion-resnet preset itself on 1, 2 and 3 threads); evaluation and predict normalise with the trained running
 // statistics; label smoothing and augmentation change what is trained.
 import { createHash, randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
@@ -19,6 +19,7 @@ import {
   exportWeights,
   loadWeights,
   predict,
+  presetSpec,
   updateRunningStats,
   type NamedTensor,
 } from '../../src/engine/index.js';
@@ -137,6 +138,35 @@ describe('deep models through the worker', () => {
       const init = initial.find((i) => i.name === t.name)!;
       expect(bytesOf(t.data).equals(bytesOf(init.data)), `${t.name} moved`).toBe(false);
     }
+  });
+
+  it('trains the fashion-resnet preset itself, augmented and label-smoothed, to the same bits on 1, 2 and 3 threads', async () => {
+    const spec = {
+      model: presetSpec('fashion-resnet'),
+      dataset: { builtin: 'fashion-mnist', trainSize: 24, testSize: 0 },
+      training: {
+        epochs: 1,
+        batchSize: 24,
+        microShardSize: 8,
+        optimizer: { type: 'sgd', learningRate: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
+        labelSmoothing: 0.1,
+        augment: { randomCrop: { padding: 2 }, horizontalFlip: true, randomErasing: { probability: 0.5 } },
+        seed: 5,
+      },
+    } as JobSpec;
+    const hashes = new Set<string>();
+    let tensors: NamedTensor[] = [];
+    for (const threads of ['1', '2', '3']) {
+      const { store, id } = await run(spec, { POOL_THREADS: threads }, 'resnet-preset');
+      const bytes = await store.getWeights(id);
+      hashes.add(sha(bytes));
+      tensors = decodeSafetensors(bytes!).tensors;
+    }
+    expect(hashes.size).toBe(1);
+    const initial = createModel(spec.model, { seed: 5 });
+    const mean = tensors.find((t) => t.name === 'layers.1.running_mean')!;
+    expect(mean.data).toHaveLength(32);
+    expect(bytesOf(mean.data).equals(bytesOf(initial.bufferValues.subarray(0, 32)))).toBe(false);
   });
 
   it('hands a job back mid-epoch and resumes it, augmentation and running statistics included, to the same bits', async () => {
