@@ -1,8 +1,9 @@
 // Batch norm, residual blocks, augmentation and label smoothing through the real worker (a real
 // Redis, a real Piscina pool on dist/workers/thread.js): the weights, running statistics included,
 // are the bits a plain sequential loop over the engine computes, whatever the thread count and
-// across a hand-back and resume (and the fashion-resnet preset itself on 1, 2 and 3 threads); evaluation and predict normalise with the trained running
-// statistics; label smoothing and augmentation change what is trained.
+// across a hand-back and resume; the fashion-resnet preset itself gives the same bits on 1, 2 and
+// 3 threads; evaluation and predict normalise with the trained running statistics; label
+// smoothing and augmentation change what is trained.
 import { createHash, randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
