@@ -3,17 +3,21 @@
 //
 //   tensors   `weights` [P]                     the model's flat weights (model.params order)
 //             `optimizer.<buffer>` [P]          the optimizer's per-element state (momentum, or m and v)
+//             `buffers` [B]                     batch norm's running statistics (model.buffers order),
+//                                               when the model has any
 //   metadata  format  "convoy-checkpoint/1"
 //             state   JSON: TrainState, plus who wrote it (jobId, attempt, savedAt) and the
 //                     optimizer's config and update count
 //
 // Resuming from it reproduces an uninterrupted run bit for bit: the shuffle of epoch e is drawn from
-// Rng(hashSeed(seed, e)) and dropout from (seed, step, sample), so weights + optimizer state + the
-// position (epoch, step) are the whole training state. The training loop (train.ts) holds one
+// Rng(hashSeed(seed, e)), dropout from (seed, step, sample) and augmentation from (seed, epoch,
+// sample), so weights + running statistics + optimizer state + the position (epoch, step) are the
+// whole training state. The training loop (train.ts) holds one
 // TrainState and checkpoints it as it is; resuming assigns the decoded one.
 //
 // Compatibility: checkpoints of earlier builds also carry `rng` (the shuffle stream's state, never
-// read back: the order is recomputed from seed and epoch); decoding drops it.
+// read back: the order is recomputed from seed and epoch); decoding drops it. Checkpoints written
+// before the workers kept running statistics have no `buffers`: the model's initial ones stay.
 import { decodeSafetensors, encodeSafetensors, type NamedTensor, type OptimizerState } from '../src/engine/index.js';
 import type { EpochMetrics } from '../src/contracts/index.js';
 import type { StopReason } from './stopping.js';
@@ -72,22 +76,29 @@ interface StoredState extends TrainState {
   savedAt: string;
 }
 
+/** The tensors of a training state: an attempt's (shared) buffers, or a checkpoint's copies. */
+export interface TrainTensors {
+  weights: Float32Array;
+  /** Batch norm's running statistics (empty when the model has none). */
+  running: Float32Array;
+  optimizer: OptimizerState;
+}
+
 export interface Checkpoint {
   state: TrainState;
   /** The attempt that wrote it. */
   attempt: number;
   weights: Float32Array;
+  /** Absent in checkpoints of earlier builds. */
+  running: Float32Array | undefined;
   optimizer: OptimizerState;
 }
 
-export function encodeCheckpoint(
-  state: TrainState,
-  by: { jobId: string; attempt: number },
-  weights: Float32Array,
-  optimizer: OptimizerState,
-): Uint8Array {
+export function encodeCheckpoint(state: TrainState, by: { jobId: string; attempt: number }, t: TrainTensors): Uint8Array {
+  const { weights, running, optimizer } = t;
   const { buffers, ...counters } = optimizer;
   const tensors: NamedTensor[] = [{ name: 'weights', shape: [weights.length], data: weights }];
+  if (running.length > 0) tensors.push({ name: 'buffers', shape: [running.length], data: running });
   for (const [name, data] of Object.entries(buffers)) tensors.push({ name: `optimizer.${name}`, shape: [data.length], data });
   const stored: StoredState = { ...by, ...state, optimizer: counters, savedAt: new Date().toISOString() };
   return encodeSafetensors(tensors, { format: FORMAT, state: JSON.stringify(stored) });
@@ -98,19 +109,22 @@ export function decodeCheckpoint(bytes: Uint8Array): Checkpoint {
   if (metadata.format !== FORMAT) throw new Error(`checkpoint: format ${JSON.stringify(metadata.format)}, expected ${FORMAT}`);
   const stored = JSON.parse(metadata.state ?? 'null') as (StoredState & { rng?: unknown }) | null;
   const weights = tensors.find((t) => t.name === 'weights')?.data;
+  const running = tensors.find((t) => t.name === 'buffers')?.data;
   if (!stored || !weights) throw new Error('checkpoint: missing state or weights');
   const { jobId: _jobId, attempt, optimizer, savedAt: _savedAt, rng: _rng, ...state } = stored;
   const buffers: Record<string, Float32Array> = {};
   for (const t of tensors) if (t.name.startsWith('optimizer.')) buffers[t.name.slice('optimizer.'.length)] = t.data;
-  return { state, attempt, weights, optimizer: { ...optimizer, buffers } };
+  return { state, attempt, weights, running, optimizer: { ...optimizer, buffers } };
 }
 
 /**
- * Copies a checkpoint's weights and optimizer state into an attempt's (shared) buffers, in place.
- * Throws when they do not fit: another model or optimizer than the job's spec describes.
+ * Copies a checkpoint's weights, running statistics and optimizer state into an attempt's (shared)
+ * buffers, in place. Throws when they do not fit: another model or optimizer than the job's spec describes.
  */
-export function restoreTensors(c: Checkpoint, weights: Float32Array, optimizer: OptimizerState): void {
+export function restoreTensors(c: Checkpoint, to: TrainTensors): void {
+  const { weights, running, optimizer } = to;
   if (c.weights.length !== weights.length) throw new Error('checkpoint does not match the model');
+  if (c.running && c.running.length !== running.length) throw new Error('checkpoint does not match the model');
   const saved = c.optimizer;
   if (saved.config.type !== optimizer.config.type || saved.size !== optimizer.size) {
     throw new Error('checkpoint does not match the optimizer');
@@ -121,6 +135,7 @@ export function restoreTensors(c: Checkpoint, weights: Float32Array, optimizer: 
     buffer.set(from);
   }
   weights.set(c.weights);
+  if (c.running) running.set(c.running);
   optimizer.step = saved.step;
 }
 

@@ -5,8 +5,12 @@
 //          each; the same tasks sum the slots in shard order and, without clipping, step the
 //          optimizer chunk by chunk (step-sync.ts). With clipping, the global norm (the chunks'
 //          sums of squares added in chunk order) scales the sum first: 'apply' tasks.
+//          Batch norm: each shard wrote its batch statistics to its own slot; once every shard
+//          is done, they are folded into the running statistics here, in shard order (a few
+//          values per channel, so the main thread does it: the same bits on any thread count).
 //   eval:  a split in tasks of EVAL_TASK samples ──► summed loss and correct predictions
 import { performance } from 'node:perf_hooks';
+import { updateRunningStats, type ShardStats } from '../src/engine/index.js';
 import { means, sumLosses, type Means } from './metrics.js';
 import type { Pool } from './pool.js';
 import type { Position } from './progress.js';
@@ -33,6 +37,8 @@ export interface StepInput {
   to: number;
   /** Update number (0-based): seeds dropout. */
   globalStep: number;
+  /** 0-based epoch: seeds augmentation. */
+  epoch: number;
   lr: number;
   clipNorm: number | undefined;
   /** Where the step is, for a divergence's message. */
@@ -60,8 +66,11 @@ export async function trainStep(pool: Pool, w: Workspace, s: StepInput): Promise
   const shards = Math.ceil(samples / ctx.shardSize);
   sync.reset(shards);
   const tasks: Promise<GradResult>[] = [];
+  const stats: ShardStats[] = [];
+  const B = ctx.bufferCount;
   for (let slot = 0, a = s.from; a < s.to; slot++, a += ctx.shardSize) {
     const to = Math.min(a + ctx.shardSize, s.to);
+    stats.push({ stats: w.batchStats.subarray(slot * B, (slot + 1) * B), n: to - a });
     const task: GradTask = {
       kind: 'grad',
       ctx,
@@ -71,11 +80,13 @@ export async function trainStep(pool: Pool, w: Workspace, s: StepInput): Promise
       to,
       scale: 1 / samples,
       step: s.globalStep,
+      epoch: s.epoch,
       update: fused ? update : undefined,
     };
     tasks.push(pool.run<GradResult>(task));
   }
   const grads = await Promise.all(tasks);
+  if (B > 0) updateRunningStats(w.model, stats); // w.model's buffers are w.running
   const t1 = performance.now();
   const { lossSum, correct } = sumLosses(grads);
   const where = (what: string) => new Diverged(s.at.epoch + 1, s.at.step + 1, what);

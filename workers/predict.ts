@@ -6,7 +6,7 @@
 import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { ModelSpec, PredictJobData, PredictResult } from '../src/contracts/index.js';
-import { createModel, decodeSafetensors, inferenceRows, loadWeights } from '../src/engine/index.js';
+import { createModel, decodeSafetensors, inferenceRows, loadWeights, WeightsError } from '../src/engine/index.js';
 import type { JobStore, PredictRequests } from '../src/store/index.js';
 import type { Pool } from './pool.js';
 
@@ -14,6 +14,8 @@ interface PredictModel {
   key: string;
   spec: ModelSpec;
   weights: SharedArrayBuffer;
+  /** Batch norm's running statistics: inference normalises with them. */
+  running: SharedArrayBuffer;
   inputSize: number;
   classes: number;
   inputScale: number;
@@ -70,6 +72,7 @@ export class Predictor {
         key: m.key,
         model: m.spec,
         weights: m.weights,
+        running: m.running,
         inputs: x.slice(from * m.inputSize, (from + n) * m.inputSize),
         n,
       });
@@ -105,11 +108,25 @@ export class Predictor {
     const { tensors, metadata } = decodeSafetensors(bytes);
     const model = createModel(doc.spec.model);
     const weights = new SharedArrayBuffer(model.paramCount * 4);
-    loadWeights({ params: model.params, weights: new Float32Array(weights) }, tensors);
+    const running = new SharedArrayBuffer(Math.max(1, model.bufferCount) * 4);
+    const owner = {
+      params: model.params,
+      weights: new Float32Array(weights),
+      buffers: model.buffers,
+      bufferValues: new Float32Array(running, 0, model.bufferCount),
+    };
+    try {
+      loadWeights(owner, tensors);
+    } catch (err) {
+      // e.g. a batch-norm model's file without running statistics (written before the workers kept them)
+      if (err instanceof WeightsError) throw new PredictRefused(`job ${jobId}'s weights do not fit its model: ${err.message}`);
+      throw err;
+    }
     const entry: PredictModel = {
       key,
       spec: doc.spec.model,
       weights,
+      running,
       inputSize: model.inputSize,
       classes: model.classes,
       inputScale: Number(metadata.input_scale ?? '1') || 1,

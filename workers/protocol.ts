@@ -8,6 +8,9 @@
 //   gradSum   Float32 [P]            shard 0 writes its gradient here, the other shards' are added to it
 //   slots     Float32 [(S-1) x P]    one gradient slot per further micro-shard; shard s writes slot s-1
 //   optimizer Float32 [P] each       the optimizer's state (Adam m and v, SGD momentum)
+//   running   Float32 [B]            batch norm's running statistics (model.buffers order): read by
+//                                    eval and predict; written by the main thread between steps
+//   batchStats Float32 [S x B]       one slot per micro-shard: the batch statistics of its forward
 //   order     Uint32  [train count]  this epoch's sample order (the seeded shuffle)
 //   sync      step-sync.ts           the step's rendezvous: which shards ran, which chunks are summed
 //   datasets  images + labels        train / validation / test, shared once per job
@@ -16,8 +19,13 @@
 // order[batchStart + s*shard .. ) and writes only its own buffer; the grad tasks then sum them in
 // shard order (float32 adds) over parameter chunks of a fixed size (REDUCE_CHUNK), each chunk's sum
 // of squares is kept apart and added in chunk order, and the optimizer is element-wise, so which
-// thread ran what never changes a bit of the result. The main thread only orchestrates.
+// thread ran what never changes a bit of the result. Batch norm is ghost batch norm: each shard
+// normalises with its own statistics and writes them to its slot; after the step the main thread
+// folds the slots into the running statistics in shard order (pool-step.ts). Augmentation draws
+// from (seed, epoch, dataset index of the sample), never from the thread or the shard.
+// The main thread only orchestrates.
 import type { ModelSpec } from '../src/engine/spec.js';
+import type { AugmentSpec } from '../src/engine/index.js';
 import type { ResolvedOptimizerConfig } from '../src/engine/optim/index.js';
 
 /** Parameters per chunk of the gradient sum: fixed, so the gradient norm's summation order is too
@@ -56,8 +64,16 @@ export interface JobContext {
   model: ModelSpec;
   seed: number;
   loss: 'cross-entropy' | 'mse';
+  /** training.labelSmoothing (0: none). */
+  labelSmoothing: number;
+  /** training.augment: applied to each training sample in the grad task. */
+  augment: AugmentSpec | undefined;
   paramCount: number;
   weights: SharedArrayBuffer;
+  /** Batch norm's running statistics [bufferCount] and the shards' batch statistics [maxShards x bufferCount]. */
+  bufferCount: number;
+  running: SharedArrayBuffer;
+  batchStats: SharedArrayBuffer;
   slots: SharedArrayBuffer;
   gradSum: SharedArrayBuffer;
   optimizer: { config: ResolvedOptimizerConfig; buffers: Record<string, SharedArrayBuffer> };
@@ -87,7 +103,9 @@ export interface GradTask {
   to: number;
   /** 1 / (samples in the whole batch): shard gradients add up to the batch mean. */
   scale: number;
+  /** Update number (dropout masks) and 0-based epoch (augmentation). */
   step: number;
+  epoch: number;
   update?: Update | undefined;
 }
 
@@ -122,6 +140,8 @@ export interface PredictTask {
   key: string;
   model: ModelSpec;
   weights: SharedArrayBuffer;
+  /** Batch norm's running statistics (model.buffers order). */
+  running: SharedArrayBuffer;
   inputs: Float32Array;
   n: number;
 }

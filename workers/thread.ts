@@ -1,11 +1,15 @@
 // The Piscina task: runs in a pool thread. Holds one engine model per job (keyed by job id and
 // attempt) whose weights are a view over the job's SharedArrayBuffer; each task computes one
-// micro-shard's gradients into its slot and helps sum the step's slots and step the optimizer
+// micro-shard's gradients into its slot (and its batch-norm statistics into its statistics slot)
+// and helps sum the step's slots and step the optimizer
 // (step-sync.ts), applies a clipped update to a parameter range, or evaluates a range.
+// Training samples are augmented here, each from (seed, epoch, its dataset index): which thread or
+// shard it lands in changes nothing. Evaluation and predict run in inference mode, normalising
+// with the running statistics (shared; the main thread folds each step's shards into them).
 // No Redis, no queue: only the engine and the shared buffers (protocol.ts).
 import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
-import { createModel, evaluate, inferenceRows, predict, sumInto, type Model } from '../src/engine/index.js';
+import { augmentBatch, createModel, evaluate, inferenceRows, predict, sumInto, type Model } from '../src/engine/index.js';
 import { optimizerOver } from '../src/engine/optim/index.js';
 import { toFloatBatch, gatherLabels, type Dataset } from '../src/datasets/index.js';
 import {
@@ -36,6 +40,8 @@ interface Cached {
   weights: Float32Array;
   slots: Float32Array;
   gradSum: Float32Array;
+  /** Per-shard batch statistics: shard s writes [s * B, (s + 1) * B). */
+  batchStats: Float32Array;
   optimizer: Record<string, Float32Array>;
   sync: StepSync;
   /** Samples per evaluation chunk: at most the engine's INFERENCE_CHUNK_BYTES of buffers (memory.ts). */
@@ -79,6 +85,8 @@ function context(ctx: JobContext): Cached {
       const model = createModel(ctx.model);
       const weights = new Float32Array(ctx.weights);
       model.bindWeights(weights);
+      const B = ctx.bufferCount;
+      model.bindBuffers(new Float32Array(ctx.running, 0, B));
       const evalRows = inferenceRows(model.resolved);
       const rows = Math.max(ctx.shardSize, evalRows);
       return {
@@ -92,6 +100,7 @@ function context(ctx: JobContext): Cached {
         weights,
         slots: new Float32Array(ctx.slots),
         gradSum: new Float32Array(ctx.gradSum),
+        batchStats: new Float32Array(ctx.batchStats, 0, ctx.maxShards * B),
         optimizer: Object.fromEntries(Object.entries(ctx.optimizer.buffers).map(([k, b]) => [k, new Float32Array(b)])),
         sync: new StepSync(ctx.sync, ctx.maxShards, ctx.paramCount),
         evalRows,
@@ -111,8 +120,13 @@ function grad(task: GradTask): GradResult {
   let result: { lossSum: number; correct: number };
   try {
     c.model.bindGrads(slot);
+    const B = task.ctx.bufferCount;
+    if (B > 0) c.model.bindBatchStats(c.batchStats.subarray(task.slot * B, (task.slot + 1) * B));
     const n = task.to - task.from;
     toFloatBatch(c.train, c.order, c.x, task.from, task.to);
+    const { augment } = task.ctx;
+    if (augment)
+      augmentBatch(augment, c.x, n, c.train.shape, { seed: task.ctx.seed, epoch: task.epoch, indices: c.order, from: task.from });
     gatherLabels(c.train, c.order, c.labels, task.from, task.to);
     result = c.model.computeGradients({
       x: c.x,
@@ -121,6 +135,7 @@ function grad(task: GradTask): GradResult {
       scale: task.scale,
       accumulate: false, // the slot still holds an earlier step's gradient: overwrite it
       loss: task.ctx.loss,
+      labelSmoothing: task.ctx.labelSmoothing,
       seed: task.ctx.seed,
       step: task.step,
       sampleOffset: task.from,
@@ -195,6 +210,7 @@ function runPredict(task: PredictTask): Float32Array {
     () => {
       const m = createModel(task.model);
       m.bindWeights(new Float32Array(task.weights));
+      m.bindBuffers(new Float32Array(task.running, 0, m.bufferCount));
       return m;
     },
     predictModels,

@@ -13,7 +13,7 @@
 // The run's state is one TrainState (checkpoint.ts): a checkpoint is that object with the tensors,
 // and resuming is taking the checkpoint's. Every write carries the attempt as a fence (job-writer.ts).
 import type { TensorNorm } from '../src/contracts/index.js';
-import { l2Norm, resolveSpec, trainingThreadBytes } from '../src/engine/index.js';
+import { l2Norm, resolveSpec, trainingThreadBytes, type WeightsOwner } from '../src/engine/index.js';
 import { admit, settle, type Admitted } from './admission.js';
 import type { TrainDeps, TrainOutcome } from './attempt.js';
 import { checkpointDue, encodeCheckpoint, initialTrainState, restoreTensors, type TrainState } from './checkpoint.js';
@@ -45,6 +45,11 @@ function releaseThreads(a: Admitted, deps: TrainDeps): void {
   const { batchSize } = a.spec.training;
   const bytes = trainingThreadBytes(resolveSpec(a.spec.model), { batchSize, shardSize: microShardSize(a.spec) }).total;
   if (deps.pool.release(bytes)) a.log.info({ perThreadBytes: bytes }, 'pool threads replaced to give memory back');
+}
+
+/** The attempt's tensors under their file names: parameters, then batch norm's running statistics. */
+function weightsOf(w: Workspace): WeightsOwner {
+  return { params: w.model.params, weights: w.weights, buffers: w.model.buffers, bufferValues: w.running };
 }
 
 /** One attempt at one job: its state, its shared memory, the loop. */
@@ -85,11 +90,11 @@ class Run {
     const w = createWorkspace(`${a.id}#${a.attempt}`, a.spec, jobSeed(a.id, a.spec), data, shardSize);
     let state: TrainState;
     if (c) {
-      restoreTensors(c, w.weights, w.optimizer);
+      restoreTensors(c, w);
       state = c.state;
       a.log.info({ epoch: state.epoch + 1, step: state.step, globalStep: state.globalStep, from: c.attempt }, 'resumed from checkpoint');
     } else {
-      await loadInitialWeights(a.spec, deps.store, { params: w.model.params, weights: w.weights });
+      await loadInitialWeights(a.spec, deps.store, weightsOf(w));
       state = initialTrainState(shardSize);
     }
     await a.writer.stage('training');
@@ -125,7 +130,8 @@ class Run {
     const from = state.step * plan.batchSize;
     const to = Math.min(from + plan.batchSize, plan.samples);
     const lr = stepLr(plan, state.globalStep);
-    const r = await trainStep(this.deps.pool, this.w, { from, to, globalStep: state.globalStep, lr, clipNorm: plan.clipNorm, at: state });
+    const { globalStep, epoch } = state;
+    const r = await trainStep(this.deps.pool, this.w, { from, to, globalStep, epoch, lr, clipNorm: plan.clipNorm, at: state });
     const waitFrom = performance.now();
     await this.progressWrite; // the last step's, written while this one computed
     this.timing.record({ gradMs: r.gradMs, applyMs: r.applyMs, redisMs: performance.now() - waitFrom }, r.grads, r.applied);
@@ -188,7 +194,7 @@ class Run {
 
   private checkpointBytes(): Buffer {
     this.tick();
-    const bytes = encodeCheckpoint(this.state, { jobId: this.a.id, attempt: this.a.attempt }, this.w.weights, this.w.optimizer);
+    const bytes = encodeCheckpoint(this.state, { jobId: this.a.id, attempt: this.a.attempt }, this.w);
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
@@ -210,8 +216,7 @@ class Run {
   }
 
   private packWeights(): PackedWeights {
-    const { model, weights } = this.w;
-    return packWeights(this.a.id, { params: model.params, weights }, this.data.inputScale, this.deps.settings.weightsInlineMaxBytes);
+    return packWeights(this.a.id, weightsOf(this.w), this.data.inputScale, this.deps.settings.weightsInlineMaxBytes);
   }
 
   private async finish(reason: StopReason): Promise<TrainOutcome> {

@@ -12,6 +12,10 @@ export interface Workspace {
    *  them, the initial weights copied into `weights`). */
   model: Model;
   weights: Float32Array;
+  /** Batch norm's running statistics, bound as the model's buffers (shared with the threads), and
+   *  the step's per-shard batch statistics, one slot of model.bufferCount values per shard. */
+  running: Float32Array;
+  batchStats: Float32Array;
   /** The summed gradient of the last step (its per-tensor norms go into the `epoch` event). */
   gradSum: Float32Array;
   /** The optimizer's state; its buffers are views of SharedArrayBuffers the threads update. */
@@ -36,17 +40,27 @@ export function createWorkspace(key: string, spec: JobSpec, seed: number, data: 
   const weights = sharedFloats(P);
   weights.set(model.weights);
   const gradSum = sharedFloats(P);
+  const B = model.bufferCount;
+  const running = sharedFloats(B);
+  running.set(model.bufferValues);
+  model.bindBuffers(running);
   const shards = Math.ceil(spec.training.batchSize / shardSize);
   const order = new Uint32Array(new SharedArrayBuffer(data.train.count * 4));
   const config = resolveOptimizerConfig(optimizerConfig(spec));
+  const batchStats = sharedFloats(shards * B);
   const buffers = Object.fromEntries(bufferNames(config).map((name) => [name, sharedFloats(P)]));
   const ctx: JobContext = {
     key,
     model: spec.model,
     seed,
     loss: spec.training.loss ?? 'cross-entropy',
+    labelSmoothing: spec.training.labelSmoothing ?? 0,
+    augment: spec.training.augment,
     paramCount: P,
     weights: weights.buffer as SharedArrayBuffer,
+    bufferCount: B,
+    running: running.buffer as SharedArrayBuffer,
+    batchStats: batchStats.buffer as SharedArrayBuffer,
     slots: new SharedArrayBuffer(Math.max(1, (shards - 1) * P) * 4),
     gradSum: gradSum.buffer as SharedArrayBuffer,
     optimizer: {
@@ -62,5 +76,5 @@ export function createWorkspace(key: string, spec: JobSpec, seed: number, data: 
     test: data.test && share(data.test),
   };
   const optimizer: OptimizerState = { config, size: P, step: 0, buffers };
-  return { model, weights, gradSum, optimizer, order, ctx, sync: new StepSync(ctx.sync, shards, P) };
+  return { model, weights, running, batchStats, gradSum, optimizer, order, ctx, sync: new StepSync(ctx.sync, shards, P) };
 }

@@ -159,9 +159,23 @@ function checkTraining(sub: JobSubmission): void {
       throw invalidField('/training/optimizer/nesterov', 'needs momentum > 0');
     }
   }
+  checkAugment(sub.training);
   const s = sub.training.schedule;
   if (s?.type === 'cosine' && s.minLearningRate !== undefined && s.minLearningRate > o.learningRate) {
     throw invalidField('/training/schedule/minLearningRate', `must be <= learningRate (${o.learningRate})`);
+  }
+}
+
+/** What the schema cannot say: label smoothing needs the cross-entropy, erasing's ranges are [min, max]. */
+function checkAugment(t: JobSubmission['training']): void {
+  if (t.labelSmoothing && t.loss === 'mse')
+    throw invalidField('/training/labelSmoothing', 'applies to the cross-entropy loss only, not mse');
+  const erasing = t.augment?.randomErasing;
+  for (const key of ['scale', 'ratio'] as const) {
+    const range = erasing?.[key];
+    if (range && range[0] > range[1]) {
+      throw invalidField(`/training/augment/randomErasing/${key}`, `must be [min, max], got [${range.join(', ')}]`);
+    }
   }
 }
 

@@ -109,5 +109,14 @@ describe('residual blocks and batch norm over HTTP', () => {
     expect(extra.json()).toMatchObject({ status: 400, field: '/training/augment/rotate' });
     const smoothing = await validate(tinyJob({ training: { ...training, labelSmoothing: 1 } }));
     expect(smoothing.json()).toMatchObject({ status: 400, field: '/training/labelSmoothing' });
+    const mse = await validate(tinyJob({ training: { ...training, loss: 'mse', labelSmoothing: 0.1 } }));
+    expect(mse.json()).toMatchObject({ status: 400, field: '/training/labelSmoothing', detail: expect.stringMatching(/cross-entropy/) });
+    for (const [key, range] of [
+      ['scale', [0.3, 0.1]],
+      ['ratio', [2, 0.5]],
+    ] as const) {
+      const erasing = await validate(tinyJob({ training: { ...training, augment: { randomErasing: { [key]: range } } } }));
+      expect(erasing.json()).toMatchObject({ status: 400, field: `/training/augment/randomErasing/${key}` });
+    }
   });
 });

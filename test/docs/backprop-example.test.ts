@@ -54,6 +54,7 @@ const LINKED_CODE: Record<string, string[]> = {
   'batch-norm.ts: dgamma, dbeta': ['sumDyXhat +=', 'this.dbeta[c]', 'this.dgamma[c]'],
   'batch-norm.ts: dx': ['meanDy', 'meanDyXhat', 'dx[i] = k * (dy[i]! - meanDy'],
   'running-stats.ts: update': ['m * stats[i]! + (1 - m) * running[i]!'],
+  'pool-step.ts: fold': ['updateRunningStats(w.model, stats)'],
   'residual.ts: join': ['y[i] = a[i]! + s[i]!'],
   'residual.ts: fork': ['.backward(', 'this.dxShortcut[i]', 'dx[i]! + dy[i]!'],
   'sgd.ts: update': ['momentum * b[i]', 'nesterov ?', 'weights[i] = w - lr'],

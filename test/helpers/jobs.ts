@@ -5,6 +5,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { TRAIN_JOB_NAME, TRAIN_QUEUE, type JobDocument, type JobSpec } from '../../src/contracts/index.js';
 import { Rng } from '../../src/engine/rng.js';
+import type { AugmentSpec, LayerSpec, ModelSpec } from '../../src/engine/index.js';
 import { queuedJobDocument, type JobStore, type StoredEvent } from '../../src/store/index.js';
 
 /** A separable toy problem: class = which quadrant of a 4x4 image is brightest. Float samples. */
@@ -45,6 +46,53 @@ export function toySpec(overrides: Partial<JobSpec['training']> = {}, count = 19
     dataset: { inline: toyDataset(count) },
     training: { epochs: 3, batchSize: 32, optimizer: { type: 'adam', learningRate: 0.01 }, seed: 7, ...overrides },
   } as JobSpec;
+}
+
+/** fashion-resnet in miniature: a stem with batch norm, an identity block, a projecting block, global pooling. */
+export const tinyResnet: ModelSpec = {
+  input: [1, 4, 4],
+  layers: [
+    { type: 'conv2d', filters: 4, kernelSize: 3, padding: 1, useBias: false },
+    { type: 'batchNorm2d' },
+    { type: 'relu' },
+    {
+      type: 'residual',
+      layers: [
+        { type: 'conv2d', filters: 4, kernelSize: 3, padding: 1, useBias: false },
+        { type: 'batchNorm2d' },
+        { type: 'relu' },
+        { type: 'conv2d', filters: 4, kernelSize: 3, padding: 1, useBias: false },
+        { type: 'batchNorm2d' },
+      ],
+    },
+    { type: 'relu' },
+    {
+      type: 'residual',
+      layers: [{ type: 'conv2d', filters: 8, kernelSize: 3, stride: 2, padding: 1, useBias: false }, { type: 'batchNorm2d' }],
+      shortcut: { stride: 2 },
+    },
+    { type: 'relu' },
+    { type: 'globalAvgPool2d' },
+    { type: 'batchNorm1d' },
+    { type: 'dense', units: 4 },
+  ],
+};
+
+export const toyAugment: AugmentSpec = { randomCrop: { padding: 1 }, horizontalFlip: true, randomErasing: { probability: 0.5 } };
+
+/** 50 samples in batches of 12 (the last of 2) and micro-shards of 4: three shards a step, a ragged end. */
+export function resnetToySpec(epochs: number, options: { count?: number; bnMomentum?: number } = {}): JobSpec {
+  const spec = toySpec({ epochs, batchSize: 12, microShardSize: 4, labelSmoothing: 0.1, augment: toyAugment }, options.count ?? 50);
+  spec.model = structuredClone(tinyResnet);
+  const { bnMomentum } = options;
+  const setMomentum = (layers: LayerSpec[]): void => {
+    for (const l of layers) {
+      if (l.type === 'residual') setMomentum(l.layers);
+      else if (bnMomentum !== undefined && (l.type === 'batchNorm2d' || l.type === 'batchNorm1d')) l.momentum = bnMomentum;
+    }
+  };
+  setMomentum(spec.model.layers);
+  return spec;
 }
 
 export function newJobDocument(id: string, spec: JobSpec): JobDocument {

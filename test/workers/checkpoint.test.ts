@@ -1,5 +1,6 @@
 // The checkpoint format (workers/checkpoint.ts): the loop's TrainState goes in as it is and comes
-// back as it was; checkpoints of earlier builds still resume; one that does not fit is refused.
+// back as it was, with the weights, batch norm's running statistics and the optimizer state;
+// checkpoints of earlier builds still resume; one that does not fit is refused.
 import { describe, expect, it } from 'vitest';
 import { encodeSafetensors, type OptimizerState } from '../../src/engine/index.js';
 import { checkpointDue, decodeCheckpoint, encodeCheckpoint, initialTrainState, restoreTensors } from '../../workers/checkpoint.js';
@@ -34,14 +35,16 @@ function midEpochState() {
 }
 
 describe('checkpoint', () => {
-  it('round-trips the TrainState, the attempt that wrote it, the weights and the optimizer state bit for bit', () => {
+  it('round-trips the TrainState, the attempt that wrote it, the weights, running statistics and optimizer state bit for bit', () => {
     const state = { ...midEpochState(), finished: 'patience' as const };
     const weights = floats(0.1, -0.2, Math.PI, 1e-30, -0, 7);
-    const bytes = encodeCheckpoint(state, { jobId: 'j1', attempt: 3 }, weights, adam(27, 0.25));
+    const running = floats(0.01, 1.25, -3e-7);
+    const bytes = encodeCheckpoint(state, { jobId: 'j1', attempt: 3 }, { weights, running, optimizer: adam(27, 0.25) });
     const c = decodeCheckpoint(bytes);
     expect(c.state).toEqual(state);
     expect(c.attempt).toBe(3);
     expect(Buffer.from(c.weights.buffer).equals(Buffer.from(weights.buffer))).toBe(true);
+    expect(Buffer.from(c.running!.buffer).equals(Buffer.from(running.buffer))).toBe(true);
     expect(c.optimizer.step).toBe(27);
     expect(c.optimizer.config.type).toBe('adam');
     expect([...c.optimizer.buffers.m!]).toEqual(new Array(P).fill(0.25));
@@ -67,8 +70,11 @@ describe('checkpoint', () => {
     expect(c.state).toEqual(state);
     expect(c.attempt).toBe(1);
     expect(c.optimizer.step).toBe(27);
+    expect(c.running).toBeUndefined();
     // and the next checkpoint carries none of the dropped fields twice
-    const again = decodeCheckpoint(encodeCheckpoint(c.state, { jobId: 'j1', attempt: 2 }, c.weights, c.optimizer));
+    const again = decodeCheckpoint(
+      encodeCheckpoint(c.state, { jobId: 'j1', attempt: 2 }, { weights: c.weights, running: floats(), optimizer: c.optimizer }),
+    );
     expect(again.state).toEqual(state);
     expect(again.attempt).toBe(2);
   });
@@ -81,21 +87,28 @@ describe('checkpoint', () => {
   });
 
   it('restores the tensors in place, and only when they fit the model and the optimizer', () => {
-    const c = decodeCheckpoint(encodeCheckpoint(midEpochState(), { jobId: 'j1', attempt: 1 }, floats(1, 2, 3, 4, 5, 6), adam(27, 3)));
+    const saved = { weights: floats(1, 2, 3, 4, 5, 6), running: floats(0.5, 2), optimizer: adam(27, 3) };
+    const c = decodeCheckpoint(encodeCheckpoint(midEpochState(), { jobId: 'j1', attempt: 1 }, saved));
     const weights = new Float32Array(P);
+    const running = floats(0, 1);
     const opt = adam(0);
     const m = opt.buffers.m;
-    restoreTensors(c, weights, opt);
+    restoreTensors(c, { weights, running, optimizer: opt });
     expect([...weights]).toEqual([1, 2, 3, 4, 5, 6]);
+    expect([...running]).toEqual([0.5, 2]);
     expect(opt.buffers.m).toBe(m); // the shared buffer itself, written in place
     expect([...m!]).toEqual(new Array(P).fill(3));
     expect(opt.step).toBe(27);
 
     const bigger = new Float32Array(P + 1);
-    expect(() => restoreTensors(c, bigger, { ...adam(0), size: P + 1 })).toThrow('checkpoint does not match the model');
+    expect(() => restoreTensors(c, { weights: bigger, running, optimizer: { ...adam(0), size: P + 1 } })).toThrow(
+      'checkpoint does not match the model',
+    );
+    const moreStats = new Float32Array(3);
+    expect(() => restoreTensors(c, { weights, running: moreStats, optimizer: adam(0) })).toThrow('checkpoint does not match the model');
     const sgd: OptimizerState = { config: { type: 'sgd' } as OptimizerState['config'], size: P, step: 0, buffers: {} };
     const untouched = new Float32Array(P);
-    expect(() => restoreTensors(c, untouched, sgd)).toThrow('checkpoint does not match the optimizer');
+    expect(() => restoreTensors(c, { weights: untouched, running, optimizer: sgd })).toThrow('checkpoint does not match the optimizer');
     expect([...untouched]).toEqual(new Array(P).fill(0));
   });
 

@@ -47,7 +47,7 @@ async function measure(model: ModelSpec, batch: number, shard: number): Promise<
   for (let slot = 0; slot < shards; slot++) {
     const from = slot * shard;
     const to = Math.min(from + shard, batch);
-    tasks.push({ kind: 'grad', ctx: w.ctx, slot, shards, from, to, scale: 1 / batch, step: 0, update: { lr: 1e-3, step: 0 } });
+    tasks.push({ kind: 'grad', ctx: w.ctx, slot, shards, from, to, scale: 1 / batch, step: 0, epoch: 0, update: { lr: 1e-3, step: 0 } });
   }
   tasks.push({ kind: 'eval', ctx: w.ctx, split: 'validation', from: 0, to: 300 });
   const harness = new URL('./memory-harness.ts', import.meta.url).href;
