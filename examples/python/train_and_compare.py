@@ -234,11 +234,11 @@ def main():
     tensors, metadata = read_safetensors(raw)
     model, _ = build(spec["layers"], list(spec["input"]))
     # The file names layers.{i}.weight (layers.{i}.layers.{j}.* inside a block): the Sequential's
-    # own names with "layers." in front. Batch norm's running statistics are in it once the worker
-    # saves them; until then the model keeps their start values (mean 0, variance 1), as /predict.
+    # own names with "layers." in front, batch norm's running mean and variance included (PyTorch's
+    # num_batches_tracked counter is the only name the file does not carry).
     state = {name.removeprefix("layers."): t for name, t in tensors.items()}
     missing, unexpected = model.load_state_dict(state, strict=False)
-    assert not unexpected and all(".running_" in n or n.endswith("num_batches_tracked") for n in missing), (missing, unexpected)
+    assert not unexpected and all(n.endswith("num_batches_tracked") for n in missing), (missing, unexpected)
     model.eval()
     print(f"weights: {len(raw)} bytes, {len(tensors)} tensors, {sum(p.numel() for p in model.parameters())} parameters")
 

@@ -28,7 +28,8 @@ export class GraphBuilder {
   /**
    * The weights file's tensor `name`, checked against the shape the spec gives it, as an initializer.
    * A buffer with a `start` value (batch norm's running statistics) that the file lacks holds that
-   * value throughout, as in the engine's model that /predict loads from the same file.
+   * value throughout: files written before the workers saved running statistics (/predict refuses
+   * those with a 422; the export still gives the graph a user can fill in).
    */
   weight(name: string, shape: readonly number[], start?: number): string {
     const size = shape.reduce((a, b) => a * b, 1);

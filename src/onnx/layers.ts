@@ -7,8 +7,8 @@
 //   flatten          Flatten (axis 1: [N, C, H, W] -> [N, C*H*W], row-major as the engine)
 //   dropout(2d)      Identity (inverted dropout is the identity at inference)
 //   relu ... tanh    Relu, LeakyRelu (alpha), Elu (alpha), Sigmoid, Tanh
-//   batchNorm2d/1d   BatchNormalization with the running mean and variance, epsilon = eps (a weights
-//                    file without them: mean 0 and variance 1, their start values, as /predict)
+//   batchNorm2d/1d   BatchNormalization with the running mean and variance, epsilon = eps (a file
+//                    from before workers saved them: mean 0 and variance 1, their start values)
 //   globalAvgPool2d  GlobalAveragePool, then Flatten ([N, C, 1, 1] -> [N, C])
 //   residual         the block's layers on x, the shortcut Conv 1x1 on x (or x itself), Add
 //
