@@ -26,17 +26,20 @@ export function microShardSize(spec: JobSpec): number {
   return Math.min(spec.training.batchSize, spec.training.microShardSize ?? DEFAULT_MICRO_SHARD_SIZE);
 }
 
+/** The fields of `obj` named in `keys` that are set (the engine's defaults stand for the rest). */
+const pickDefined = <K extends string>(obj: Record<string, unknown>, keys: K[]) =>
+  Object.fromEntries(keys.filter((k) => obj[k] !== undefined).map((k) => [k, obj[k]]));
+
 export function optimizerConfig(spec: JobSpec): OptimizerConfig {
   const o = spec.training.optimizer;
-  const pick = <K extends string>(obj: Record<string, unknown>, keys: K[]) =>
-    Object.fromEntries(keys.filter((k) => obj[k] !== undefined).map((k) => [k, obj[k]]));
-  if (o.type === 'sgd') return { type: 'sgd', ...pick(o, ['momentum', 'nesterov', 'weightDecay']) };
-  return { type: o.type, ...pick(o, ['beta1', 'beta2', 'weightDecay']) };
+  if (o.type === 'sgd') return { type: 'sgd', ...pickDefined(o, ['momentum', 'nesterov', 'weightDecay']) };
+  return { type: o.type, ...pickDefined(o, ['beta1', 'beta2', 'weightDecay']) };
 }
 
 export function lrSchedule(spec: JobSpec, stepsPerEpoch: number): LrSchedule {
   const s = spec.training.schedule;
   if (!s) return { type: 'constant' };
+  if (s.type === 'oneCycle') return { type: 'oneCycle', ...pickDefined(s, ['pctStart', 'divFactor', 'finalDivFactor']) };
   const warmup = s.warmupSteps !== undefined ? { warmupSteps: s.warmupSteps } : {};
   switch (s.type) {
     case 'constant':

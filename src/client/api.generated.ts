@@ -728,7 +728,7 @@ export interface components {
         /** @description learning-rate schedule over the whole run */
         Schedule: {
             type: string;
-        } & (components["schemas"]["ConstantSchedule"] | components["schemas"]["StepSchedule"] | components["schemas"]["CosineSchedule"]);
+        } & (components["schemas"]["ConstantSchedule"] | components["schemas"]["StepSchedule"] | components["schemas"]["CosineSchedule"] | components["schemas"]["OneCycleSchedule"]);
         Stopping: {
             maxRuntimeSeconds?: number;
             targetAccuracy?: number;
@@ -1068,6 +1068,19 @@ export interface components {
             minLearningRate?: number;
             /** @description linear warm-up from 0 over this many steps */
             warmupSteps?: number;
+        };
+        OneCycleSchedule: {
+            /**
+             * @description PyTorch's OneCycleLR (cosine): up from learningRate / divFactor to learningRate, then down; its own warm-up (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            type: "oneCycle";
+            /** @description share of the run spent rising; default 0.3 */
+            pctStart?: number;
+            /** @description first rate = learningRate / divFactor; default 25 */
+            divFactor?: number;
+            /** @description last rate = first rate / finalDivFactor; default 1e4 */
+            finalDivFactor?: number;
         };
         /** @description one entry of a job's event log; `type` picks the payload */
         JobEvent: {

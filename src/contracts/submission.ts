@@ -83,13 +83,27 @@ const CosineScheduleSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+const OneCycleScheduleSchema = Type.Object(
+  {
+    type: Type.Literal('oneCycle', {
+      description: "PyTorch's OneCycleLR (cosine): up from learningRate / divFactor to learningRate, then down; its own warm-up",
+    }),
+    pctStart: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'share of the run spent rising; default 0.3' })),
+    divFactor: Type.Optional(Type.Number({ minimum: 1, maximum: 1e6, description: 'first rate = learningRate / divFactor; default 25' })),
+    finalDivFactor: Type.Optional(
+      Type.Number({ minimum: 1, maximum: 1e9, description: 'last rate = first rate / finalDivFactor; default 1e4' }),
+    ),
+  },
+  { additionalProperties: false },
+);
 /** The schedule forms by name: openapi.yaml makes each a component the discriminator's mapping names. */
 export const SCHEDULE_FORMS = {
   ConstantSchedule: ConstantScheduleSchema,
   StepSchedule: StepScheduleSchema,
   CosineSchedule: CosineScheduleSchema,
+  OneCycleSchedule: OneCycleScheduleSchema,
 } as const;
-const scheduleUnion = Type.Union([ConstantScheduleSchema, StepScheduleSchema, CosineScheduleSchema]);
+const scheduleUnion = Type.Union([ConstantScheduleSchema, StepScheduleSchema, CosineScheduleSchema, OneCycleScheduleSchema]);
 export const ScheduleSchema = discriminated(scheduleUnion, 'type', 'learning-rate schedule over the whole run');
 export type Schedule = Static<typeof ScheduleSchema>;
 

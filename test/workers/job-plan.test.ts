@@ -51,6 +51,16 @@ describe('job plan', () => {
     const step = toySpec({ schedule: { type: 'step', stepEpochs: 2, gamma: 0.5, warmupSteps: 3 } });
     expect(lrSchedule(step, 6)).toEqual({ type: 'step', stepSize: 12, gamma: 0.5, warmupSteps: 3 });
     expect(lrSchedule(toySpec({ schedule: { type: 'cosine', minLearningRate: 0.001 } }), 6)).toEqual({ type: 'cosine', minLr: 0.001 });
+    expect(lrSchedule(toySpec({ schedule: { type: 'oneCycle', pctStart: 0.25 } }), 6)).toEqual({ type: 'oneCycle', pctStart: 0.25 });
+  });
+
+  it('runs a one-cycle job from learningRate / divFactor up to learningRate and down', () => {
+    const plan = trainPlan(toySpec({ epochs: 2, batchSize: 10, schedule: { type: 'oneCycle', pctStart: 0.25, divFactor: 10 } }), 100);
+    const rates = Array.from({ length: 20 }, (_, s) => stepLr(plan, s));
+    expect(rates[0]).toBeCloseTo(0.001, 12); // 0.01 / 10
+    expect(Math.max(...rates)).toBeCloseTo(0.01, 12);
+    expect(rates.indexOf(Math.max(...rates))).toBe(4); // U = 0.25 * 20 - 1
+    expect(rates[19]).toBeCloseTo(0.001 / 1e4, 12);
   });
 
   it("gives the loop its step counts and each update's learning rate", () => {
