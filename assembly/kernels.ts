@@ -767,3 +767,72 @@ export function sumInto(pDst: usize, pSrc: usize, count: i32, srcStride: usize, 
   }
   return sum;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Max pooling, 2x2 windows, stride 2, no padding (src/engine/kernels/pool-ref.ts is the definition)
+
+/** v beats the running maximum m: larger, or NaN over a number (NaN propagates, as in PyTorch). */
+@inline function beats4(v: v128, m: v128): v128 {
+  return v128.or(f32x4.gt(v, m), v128.andnot(f32x4.ne(v, v), f32x4.ne(m, m)));
+}
+
+/**
+ * planes of x[H, W] -> y[OH, OW]: the maximum of each 2x2 window, visited (0,0) (0,1) (1,0) (1,1),
+ * the first maximum winning; sw[...] = its index into x plus `first` (the switch backward scatters to).
+ * Four windows at a time: two v128 loads per input row, deinterleaved into even and odd columns.
+ */
+export function maxPool2x2(planes: i32, H: i32, W: i32, OH: i32, OW: i32, pX: usize, pY: usize, pSw: usize, first: i32): void {
+  const offW = i32x4.splat(W);
+  const offW1 = i32x4.splat(W + 1);
+  const one = i32x4.splat(1);
+  const lanes = i32x4(0, 2, 4, 6);
+  for (let plane = 0; plane < planes; plane++) {
+    const base = plane * H * W;
+    for (let oy = 0; oy < OH; oy++) {
+      const row = base + 2 * oy * W; // index of the window row's first input
+      const r0 = pX + ((<usize>row) << 2);
+      const r1 = r0 + ((<usize>W) << 2);
+      let ox = 0;
+      for (; ox + 4 <= OW; ox += 4) {
+        const o = (<usize>(2 * ox)) << 2;
+        const a = v128.load(r0 + o);
+        const b = v128.load(r0 + o, 16);
+        const c = v128.load(r1 + o);
+        const d = v128.load(r1 + o, 16);
+        let m = v128.shuffle<f32>(a, b, 0, 2, 4, 6);
+        let off = i32x4.splat(0);
+        let v = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+        let k = beats4(v, m);
+        m = v128.bitselect(v, m, k);
+        off = v128.bitselect(one, off, k);
+        v = v128.shuffle<f32>(c, d, 0, 2, 4, 6);
+        k = beats4(v, m);
+        m = v128.bitselect(v, m, k);
+        off = v128.bitselect(offW, off, k);
+        v = v128.shuffle<f32>(c, d, 1, 3, 5, 7);
+        k = beats4(v, m);
+        m = v128.bitselect(v, m, k);
+        off = v128.bitselect(offW1, off, k);
+        const out = (<usize>((plane * OH + oy) * OW + ox)) << 2;
+        v128.store(pY + out, m);
+        v128.store(pSw + out, i32x4.add(i32x4.add(i32x4.splat(first + row + 2 * ox), lanes), off));
+      }
+      for (; ox < OW; ox++) {
+        const i = row + 2 * ox;
+        let best = i;
+        let max = load<f32>(pX + ((<usize>i) << 2));
+        for (let q = 1; q < 4; q++) {
+          const j = q == 1 ? i + 1 : q == 2 ? i + W : i + W + 1;
+          const v = load<f32>(pX + ((<usize>j) << 2));
+          if (v > max || (v != v && max == max)) {
+            max = v;
+            best = j;
+          }
+        }
+        const out = (<usize>((plane * OH + oy) * OW + ox)) << 2;
+        store<f32>(pY + out, max);
+        store<i32>(pSw + out, first + best);
+      }
+    }
+  }
+}

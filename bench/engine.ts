@@ -11,7 +11,8 @@
 // in alternation within one process: a warm-up, then `rounds` rounds in which every contender
 // trains for `seconds`; the median images/s over the rounds is reported. With torch, each round also
 // prints Convoy's ratio to it, and the median of those per-round ratios is THE figure (both ran
-// within seconds of each other, so a noisy minute hits both). Inference (the /predict path:
+// within seconds of each other, so a noisy minute hits both); the same per images per CPU-second
+// (each process's own CPU time), steadier when other work shares the cores. Inference (the /predict path:
 // predict() on chunks of 256, softmax; torch.no_grad) is timed after training, Convoy vs torch. Achieved GFLOP/s counts a
 // training step as 3x the forward FLOPs of describe(). Images per CPU-second (process CPU time)
 // are printed too: on a shared, loaded machine they vary less than wall-clock rates. Peak RSS of Convoy training M2 alone is
@@ -204,6 +205,7 @@ async function main(): Promise<void> {
     for (const c of list) await runners.get(c)!.train(warmup);
     const results = new Map<Contender, Timing[]>(list.map((c) => [c, []]));
     const roundRatios: number[] = [];
+    const cpuRatios: number[] = [];
     for (let r = 0; r < rounds; r++) {
       const line: string[] = [];
       for (const c of list) {
@@ -212,8 +214,10 @@ async function main(): Promise<void> {
         line.push(`${c} ${timing.imagesPerSecond.toFixed(0)} img/s (loss ${timing.loss.toFixed(3)})`);
       }
       if (results.has('torch') && results.has('convoy')) {
-        roundRatios.push(results.get('convoy')![r]!.imagesPerSecond / results.get('torch')![r]!.imagesPerSecond);
-        line.push(`convoy/torch ${roundRatios.at(-1)!.toFixed(2)}x`);
+        const [c, t] = [results.get('convoy')![r]!, results.get('torch')![r]!];
+        roundRatios.push(c.imagesPerSecond / t.imagesPerSecond);
+        cpuRatios.push(c.imagesPerCpuSecond / t.imagesPerCpuSecond);
+        line.push(`convoy/torch ${roundRatios.at(-1)!.toFixed(2)}x (CPU-s ${cpuRatios.at(-1)!.toFixed(2)}x)`);
       }
       console.log(`${preset} round ${r + 1}: ${line.join(', ')}`);
     }
@@ -228,7 +232,9 @@ async function main(): Promise<void> {
     }
     if (roundRatios.length > 0) {
       const infer = predictSeconds > 0 ? await inferenceRatio(runners, preset) : '';
-      peerRows.push(`| ${preset} | ${median(roundRatios).toFixed(2)}x | ${roundRatios.map((x) => x.toFixed(2)).join(' ')} | ${infer} |`);
+      const list = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
+      const ratios = `${median(roundRatios).toFixed(2)}x | ${list(roundRatios)} | ${median(cpuRatios).toFixed(2)}x | ${list(cpuRatios)}`;
+      peerRows.push(`| ${preset} | ${ratios} | ${infer} |`);
     }
     for (const runner of runners.values()) runner.close?.();
   }
@@ -250,8 +256,8 @@ async function main(): Promise<void> {
   for (const row of rows) console.log(row);
   if (peerRows.length > 0) {
     console.log('\nConvoy / PyTorch, one thread (training: median of the per-round ratios; inference: alternating rounds)');
-    console.log('| model | training ratio | per round | inference img/s convoy / torch (ratio) |');
-    console.log('|---|---|---|---|');
+    console.log('| model | training ratio | per round | ratio per CPU-s | per round | inference img/s convoy / torch (ratio) |');
+    console.log('|---|---|---|---|---|---|');
     for (const row of peerRows) console.log(row);
   }
   console.log(`\nThis process peak RSS (all contenders): ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);

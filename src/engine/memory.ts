@@ -17,6 +17,7 @@
 // thread's model's weights and gradients), the gradient sum and one slot per further micro-shard,
 // the optimizer state, the sample order, a checkpoint being encoded, and the dataset.
 import type { ResolvedLayer, ResolvedSpec } from './describe.js';
+import { fuseActivations } from './fuse.js';
 import { shapeSize } from './shape.js';
 import { assertNever } from './spec.js';
 
@@ -59,7 +60,7 @@ export function threadBytes(model: ResolvedSpec, work: ThreadWork): ThreadBytes 
   let widest = shapeSize(model.outputShape);
   let layerScratch = 0;
   let kernel = 0;
-  for (const l of model.layers) {
+  for (const l of fuseActivations(model.layers)) {
     const out = shapeSize(l.outShape);
     outputs += out;
     widest = Math.max(widest, out);
@@ -241,7 +242,15 @@ function kernelBytes(l: ResolvedLayer, n: number, backward: boolean, first: bool
       // Inside a block every layer computes its input gradient (the block's dx needs it).
       return Math.max(0, ...inner.map((x) => kernelBytes(x, n, backward, false)));
     }
-    case 'maxPool2d':
+    case 'maxPool2d': {
+      // the 2x2 stride-2 kernel (kernels/wasm.ts maxPool2x2): x, y and switches, in chunks of planes
+      const { kh, kw, sh, sw, padTop, padLeft } = l.window;
+      if (backward || kh !== 2 || kw !== 2 || sh !== 2 || sw !== 2 || padTop !== 0 || padLeft !== 0) return 0;
+      const [c, h, w] = l.inShape as [number, number, number];
+      const [, oh, ow] = l.outShape as [number, number, number];
+      const chunk = Math.max(1, Math.min(n * c, Math.floor(CONV_CHUNK_BYTES / ((h * w + 2 * oh * ow) * F32))));
+      return align(chunk * h * w * F32) + 2 * align(chunk * oh * ow * F32);
+    }
     case 'avgPool2d':
     case 'globalAvgPool2d':
     case 'batchNorm2d':

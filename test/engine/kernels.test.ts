@@ -7,6 +7,7 @@ import {
   activationBackwardRef,
   adamUpdateRef,
   sumIntoRef,
+  maxPool2x2Ref,
   type AdamCoefficients,
   conv2dBackwardRef,
   conv2dForwardRef,
@@ -48,7 +49,7 @@ function expectClose(actual: Float32Array, expected: Float32Array, what: string,
 const variants = (['wasm-simd', 'wasm-relaxed-simd'] as const).map((v) => loadWasmKernels(v)).filter((k): k is WasmKernels => k !== null);
 // [name, kernels]: each variant, plus plain SIMD made to split conv calls into 1-2 sample chunks
 const cases: Array<[string, WasmKernels]> = variants.map((k) => [k.variant, k]);
-cases.push(['wasm-simd, conv in small chunks', loadWasmKernels('wasm-simd', { chunkBytes: 4000 })!]);
+cases.push(['wasm-simd, conv and pooling in small chunks', loadWasmKernels('wasm-simd', { chunkBytes: 4000 })!]);
 
 describe('kernels', () => {
   it('picks a WebAssembly implementation on Node', () => {
@@ -222,6 +223,27 @@ describe('kernels', () => {
             expect(Buffer.from(dst.buffer).equals(Buffer.from(ref.buffer)), `${shards} shards, length ${len}`).toBe(true);
             expect(Math.abs(actual - expected) / expected, `sum of squares, ${shards} shards, length ${len}`).toBeLessThan(1e-12);
           }
+        }
+      });
+
+      it("maxPool2x2 gives the reference's maxima and switches (ties, NaN, odd sizes, chunks of planes)", () => {
+        for (const [planes, h, w] of [
+          [1, 2, 2],
+          [3, 7, 9],
+          [5, 24, 24],
+          [70, 28, 28],
+        ] as const) {
+          const [oh, ow] = [Math.floor(h / 2), Math.floor(w / 2)];
+          const x = random(planes * h * w, 80 + w).map((v) => Math.round(v * 4) / 4); // coarse: many ties
+          x[3] = Number.NaN;
+          x[x.length - 1] = Number.NaN;
+          const [y, sw] = [new Float32Array(planes * oh * ow), new Int32Array(planes * oh * ow)];
+          const [yRef, swRef] = [new Float32Array(planes * oh * ow), new Int32Array(planes * oh * ow)];
+          maxPool2x2Ref(planes, h, w, oh, ow, x, yRef, swRef);
+          k.maxPool2x2(planes, h, w, oh, ow, x, y, sw);
+          expect(Buffer.from(y.buffer).equals(Buffer.from(yRef.buffer)), `y ${planes}x${h}x${w}`).toBe(true);
+          expect([...sw], `switches ${planes}x${h}x${w}`).toEqual([...swRef]);
+          expect(yRef.some(Number.isNaN), 'NaN propagates').toBe(true);
         }
       });
 

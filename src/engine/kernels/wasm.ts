@@ -11,6 +11,7 @@ import type { Conv2dBackward, Conv2dForward, ConvShape } from './conv-ref.js';
 import { ACTIVATION_CODES, type ActivationBackward, type ActivationForward, type FusedActivation } from './activation-ref.js';
 import type { AdamUpdate } from './adam-ref.js';
 import type { SumInto } from './sum-ref.js';
+import type { MaxPool2x2 } from './pool-ref.js';
 import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './wasm/kernels.generated.js';
 
 // @types/node 20 does not declare the WebAssembly namespace: the part used here.
@@ -37,6 +38,7 @@ interface Exports {
   activationBackward: Fn;
   adam: Fn;
   sumInto: Fn;
+  maxPool2x2: Fn;
   convWorkBytes: Fn;
   packedABytes: Fn;
   packedBBytes: Fn;
@@ -55,6 +57,7 @@ export interface WasmKernels {
   activationBackward: ActivationBackward;
   adamUpdate: AdamUpdate;
   sumInto: SumInto;
+  maxPool2x2: MaxPool2x2;
   /** Current size of the linear memory in bytes. */
   memoryBytes(): number;
 }
@@ -231,6 +234,22 @@ export function loadWasmKernels(variant: WasmVariant, options: { chunkBytes?: nu
     return sumsq;
   };
 
+  // In chunks of planes (CHUNK_BYTES of x, y and switches); switches index the whole x.
+  const maxPool2x2: MaxPool2x2 = (planes, h, w, oh, ow, x, y, sw) => {
+    const [inPer, outPer] = [h * w, oh * ow];
+    const chunk = Math.max(1, Math.min(planes, Math.floor(CHUNK_BYTES / ((inPer + 2 * outPer) * 4))));
+    const pY = base + align(chunk * inPer * 4);
+    const pSw = pY + align(chunk * outPer * 4);
+    reserve(pSw - base + align(chunk * outPer * 4));
+    for (let from = 0; from < planes; from += chunk) {
+      const m = Math.min(chunk, planes - from);
+      copyIn(x.subarray(from * inPer), m * inPer, base);
+      ex.maxPool2x2(m, h, w, oh, ow, base, pY, pSw, from * inPer);
+      copyOut(pY, m * outPer, y.subarray(from * outPer));
+      sw.set(new Int32Array(f32.buffer, pSw, m * outPer), from * outPer);
+    }
+  };
+
   function workBytes(s: ConvShape): number {
     return align(ex.convWorkBytes(s.inC, s.kH, s.kW, s.outC, s.outH, s.outW)) + 512;
   }
@@ -245,6 +264,7 @@ export function loadWasmKernels(variant: WasmVariant, options: { chunkBytes?: nu
     activationBackward,
     adamUpdate,
     sumInto,
+    maxPool2x2,
     memoryBytes: () => ex.memory.buffer.byteLength,
   };
 }
