@@ -218,7 +218,9 @@ function kernelBytes(l: ResolvedLayer, n: number, backward: boolean, first: bool
       const work = align(convWorkBytes(c * l.window.kh * l.window.kw, f, oh, ow)) + 512;
       if (!backward) {
         const chunk = Math.max(1, Math.min(n, Math.floor(CONV_CHUNK_BYTES / ((xPer + yPer) * F32))));
-        return wBytes + align(f * F32) + align(chunk * xPer * F32) + align(chunk * yPer * F32) + work;
+        const fixed = wBytes + align(f * F32) + align(chunk * xPer * F32) + align(chunk * yPer * F32);
+        if (winogradForward(l)) return fixed + winogradBytes(c, f, oh, ow);
+        return fixed + work;
       }
       const act = l.activation !== null;
       const perSample = (xPer * (first ? 1 : 2) + yPer * (act ? 2 : 1)) * F32;
@@ -280,4 +282,16 @@ function convWorkBytes(r: number, f: number, oh: number, ow: number): number {
   const a = Math.max(packedA(f, r), packedA(r, f));
   const b = Math.max(packedB(pb, r), packedB(r, pb), packedB(pb, f));
   return a + b + packedA(f, pb) + 2 * f * pb * F32 + 2 * r * pb * F32 + 1024;
+}
+
+/** kernels/wasm-conv.ts: 3x3 stride-1 convolutions with >= 8 input channels run forward as Winograd. */
+function winogradForward(l: Extract<ResolvedLayer, { type: 'conv2d' }>): boolean {
+  const { kh, kw, sh, sw, padTop, padLeft } = l.window;
+  return kh === 3 && kw === 3 && sh === 1 && sw === 1 && l.inShape[0]! >= 8 && padTop <= 2 && padLeft <= 2;
+}
+
+/** Winograd's transformed weights, their scratch and one sample's tiles (assembly/kernels.ts). */
+function winogradBytes(c: number, f: number, oh: number, ow: number): number {
+  const t = roundUp(((oh + 1) >> 1) * roundUp((ow + 1) >> 1, 4), 8);
+  return align(16 * packedA(f, c)) + align(16 * f * c * F32) + align(16 * (c + f) * t * F32 + 1024);
 }

@@ -253,6 +253,22 @@ describe('kernels', () => {
         ['2x3 stride 2,1 pad 1', { inC: 4, inH: 8, inW: 11, outC: 9, kH: 2, kW: 3, strideH: 2, strideW: 1, padTop: 1, padLeft: 1 }, 2],
         ['1x1', { inC: 7, inH: 5, inW: 5, outC: 3, kH: 1, kW: 1, strideH: 1, strideW: 1, padTop: 0, padLeft: 0 }, 1],
         ['3x3 stride 3 pad 2', { inC: 2, inH: 10, inW: 9, outC: 4, kH: 3, kW: 3, strideH: 3, strideW: 3, padTop: 2, padLeft: 2 }, 3],
+        // Winograd F(2x2, 3x3) (>= 8 channels, kernels/wasm-conv.ts): odd sizes (partial tiles), padding
+        [
+          'Winograd 3x3 same, odd sizes',
+          { inC: 9, inH: 7, inW: 9, outC: 10, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 1, padLeft: 1 },
+          3,
+        ],
+        [
+          'Winograd 3x3 valid, 5 outputs',
+          { inC: 8, inH: 11, inW: 7, outC: 12, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 0, padLeft: 0 },
+          2,
+        ],
+        [
+          'Winograd 3x3 pad 2, forward only',
+          { inC: 16, inH: 5, inW: 6, outC: 3, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 2, padLeft: 2 },
+          2,
+        ],
         [
           'fashion-cnn conv2 (8 of 32 channels)',
           { inC: 8, inH: 26, inW: 26, outC: 64, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 0, padLeft: 0 },
