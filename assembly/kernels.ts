@@ -767,3 +767,314 @@ export function sumInto(pDst: usize, pSrc: usize, count: i32, srcStride: usize, 
   }
   return sum;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Max pooling, 2x2 windows, stride 2, no padding (src/engine/kernels/pool-ref.ts is the definition)
+
+/** v beats the running maximum m: larger, or NaN over a number (NaN propagates, as in PyTorch). */
+@inline function beats4(v: v128, m: v128): v128 {
+  return v128.or(f32x4.gt(v, m), v128.andnot(f32x4.ne(v, v), f32x4.ne(m, m)));
+}
+
+/**
+ * planes of x[H, W] -> y[OH, OW]: the maximum of each 2x2 window, visited (0,0) (0,1) (1,0) (1,1),
+ * the first maximum winning; sw[...] = its index into x plus `first` (the switch backward scatters to).
+ * Four windows at a time: two v128 loads per input row, deinterleaved into even and odd columns.
+ */
+export function maxPool2x2(planes: i32, H: i32, W: i32, OH: i32, OW: i32, pX: usize, pY: usize, pSw: usize, first: i32): void {
+  const offW = i32x4.splat(W);
+  const offW1 = i32x4.splat(W + 1);
+  const one = i32x4.splat(1);
+  const lanes = i32x4(0, 2, 4, 6);
+  for (let plane = 0; plane < planes; plane++) {
+    const base = plane * H * W;
+    for (let oy = 0; oy < OH; oy++) {
+      const row = base + 2 * oy * W; // index of the window row's first input
+      const r0 = pX + ((<usize>row) << 2);
+      const r1 = r0 + ((<usize>W) << 2);
+      let ox = 0;
+      for (; ox + 4 <= OW; ox += 4) {
+        const o = (<usize>(2 * ox)) << 2;
+        const a = v128.load(r0 + o);
+        const b = v128.load(r0 + o, 16);
+        const c = v128.load(r1 + o);
+        const d = v128.load(r1 + o, 16);
+        let m = v128.shuffle<f32>(a, b, 0, 2, 4, 6);
+        let off = i32x4.splat(0);
+        let v = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+        let k = beats4(v, m);
+        m = v128.bitselect(v, m, k);
+        off = v128.bitselect(one, off, k);
+        v = v128.shuffle<f32>(c, d, 0, 2, 4, 6);
+        k = beats4(v, m);
+        m = v128.bitselect(v, m, k);
+        off = v128.bitselect(offW, off, k);
+        v = v128.shuffle<f32>(c, d, 1, 3, 5, 7);
+        k = beats4(v, m);
+        m = v128.bitselect(v, m, k);
+        off = v128.bitselect(offW1, off, k);
+        const out = (<usize>((plane * OH + oy) * OW + ox)) << 2;
+        v128.store(pY + out, m);
+        v128.store(pSw + out, i32x4.add(i32x4.add(i32x4.splat(first + row + 2 * ox), lanes), off));
+      }
+      for (; ox < OW; ox++) {
+        const i = row + 2 * ox;
+        let best = i;
+        let max = load<f32>(pX + ((<usize>i) << 2));
+        for (let q = 1; q < 4; q++) {
+          const j = q == 1 ? i + 1 : q == 2 ? i + W : i + W + 1;
+          const v = load<f32>(pX + ((<usize>j) << 2));
+          if (v > max || (v != v && max == max)) {
+            max = v;
+            best = j;
+          }
+        }
+        const out = (<usize>((plane * OH + oy) * OW + ox)) << 2;
+        store<f32>(pY + out, max);
+        store<i32>(pSw + out, first + best);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Winograd F(2x2, 3x3): 3x3 stride-1 convolutions with 16 multiplications per 2x2 output tile and
+// channel pair instead of 36 (2.25x fewer). Lavin & Gray's transforms:
+//   U = G g G^T (weights, 4x4)   V = B^T d B (4x4 input tile)   y = A^T [U . V] A (2x2 outputs)
+//   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]   G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1]
+//   A^T = [1 1 1 0; 0 1 -1 -1]
+// The sum over input channels is 16 GEMMs, one per tile position xi: M_xi[F, T] = U_xi[F, C] . V_xi[C, T]
+// (T tiles of one sample), on the packed 4x8 micro-kernel above. The input gradient of a 3x3 stride-1
+// convolution is itself one (dz padded by 2 - pad, weights flipped and transposed: winogradWeights'
+// `flip`), so both passes use it; the weight gradient stays im2col.
+
+/** Bytes of the transformed weights of F x C 3x3 kernels: 16 packed A matrices [F, C]. */
+export function winogradWeightBytes(F: i32, C: i32): i32 {
+  return 16 * packedABytes(F, C);
+}
+
+/**
+ * U_xi = (G g G^T)_xi for every (f, c), packed as A. g = w[f][c] ([F, C, 3, 3]), or, with flip, the
+ * input gradient's kernel g'[c][f] = w[f][c] rotated 180 degrees (then the GEMM's rows are C).
+ */
+export function winogradWeights(F: i32, C: i32, pW: usize, flip: i32, pU: usize, pScratch: usize): void {
+  const rows = flip ? C : F; // output channels of the convolution these weights compute
+  const cols = flip ? F : C;
+  const mat = (<usize>(rows * cols)) << 2; // one xi's [rows, cols] row-major in scratch
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < cols; k++) {
+      const f = flip ? k : r;
+      const c = flip ? r : k;
+      const g = pW + (<usize>((f * C + c) * 9)) * 4;
+      // g[i][j], rotated when flipped
+      const g00 = load<f32>(g + (flip ? 32 : 0)), g01 = load<f32>(g + (flip ? 28 : 4)), g02 = load<f32>(g + (flip ? 24 : 8));
+      const g10 = load<f32>(g + (flip ? 20 : 12)), g11 = load<f32>(g + 16), g12 = load<f32>(g + (flip ? 12 : 20));
+      const g20 = load<f32>(g + (flip ? 8 : 24)), g21 = load<f32>(g + (flip ? 4 : 28)), g22 = load<f32>(g + (flip ? 0 : 32));
+      // u = G g (4x3), row by row
+      const u00 = g00, u01 = g01, u02 = g02;
+      const u10 = (g00 + g10 + g20) * 0.5, u11 = (g01 + g11 + g21) * 0.5, u12 = (g02 + g12 + g22) * 0.5;
+      const u20 = (g00 - g10 + g20) * 0.5, u21 = (g01 - g11 + g21) * 0.5, u22 = (g02 - g12 + g22) * 0.5;
+      const u30 = g20, u31 = g21, u32 = g22;
+      const o = pScratch + (<usize>(r * cols + k)) * 4;
+      // U = u G^T: column j of G^T is (1, .5, .5, 0)... per row i: [a, (a+b+c)/2, (a-b+c)/2, c]
+      store<f32>(o + 0 * mat, u00);
+      store<f32>(o + 1 * mat, (u00 + u01 + u02) * 0.5);
+      store<f32>(o + 2 * mat, (u00 - u01 + u02) * 0.5);
+      store<f32>(o + 3 * mat, u02);
+      store<f32>(o + 4 * mat, u10);
+      store<f32>(o + 5 * mat, (u10 + u11 + u12) * 0.5);
+      store<f32>(o + 6 * mat, (u10 - u11 + u12) * 0.5);
+      store<f32>(o + 7 * mat, u12);
+      store<f32>(o + 8 * mat, u20);
+      store<f32>(o + 9 * mat, (u20 + u21 + u22) * 0.5);
+      store<f32>(o + 10 * mat, (u20 - u21 + u22) * 0.5);
+      store<f32>(o + 11 * mat, u22);
+      store<f32>(o + 12 * mat, u30);
+      store<f32>(o + 13 * mat, (u30 + u31 + u32) * 0.5);
+      store<f32>(o + 14 * mat, (u30 - u31 + u32) * 0.5);
+      store<f32>(o + 15 * mat, u32);
+    }
+  }
+  const packed = <usize>packedABytes(rows, cols);
+  for (let xi = 0; xi < 16; xi++) packA(0, rows, cols, pScratch + (<usize>xi) * mat, pU + (<usize>xi) * packed);
+}
+
+/** Working bytes of winogradConv3x3 (per sample: V and M for its tiles; 256 B of edge scratch). */
+export function winogradWorkBytes(C: i32, F: i32, OH: i32, OW: i32): i32 {
+  const T = roundUp(((OH + 1) >> 1) * roundUp((OW + 1) >> 1, 4), 8);
+  return 16 * C * T * 4 + 16 * F * T * 4 + 1024;
+}
+
+@inline function at(p: usize, H: i32, W: i32, iy: i32, ix: i32): f32 {
+  return iy >= 0 && iy < H && ix >= 0 && ix < W ? load<f32>(p + ((<usize>(iy * W + ix)) << 2)) : 0;
+}
+
+/**
+ * y[n, F, OH, OW] = act(conv3x3(x[n, C, H, W]) (+ b)), stride 1, padding PT/PL (out-of-bounds
+ * inputs are 0), with U from winogradWeights (rows F, cols C).
+ * Tiles are numbered t = ty * TWp + tx with the tile row padded to TWp (a multiple of 4), so that
+ * four tiles side by side are four lanes: the input transform reads three v128 per input row and
+ * deinterleaves them, the output transform writes two v128 per output row. Edge groups copy their
+ * inputs through a small scratch with bounds checks (zeros outside). No arrays: `--runtime stub`
+ * would allocate them where JS keeps its data.
+ */
+export function winogradConv3x3(
+  n: i32, C: i32, H: i32, W: i32, F: i32, PT: i32, PL: i32, OH: i32, OW: i32,
+  pX: usize, pU: usize, pBias: usize, pY: usize, act: i32, alpha: f32, pWork: usize,
+): void {
+  const TH = (OH + 1) >> 1;
+  const TW = (OW + 1) >> 1;
+  const TWp = roundUp(TW, 4);
+  const T = roundUp(TH * TWp, 8);
+  const vBytes = (<usize>(C * T)) << 2; // one xi's packed V [C, T]
+  const mBytes = (<usize>(F * T)) << 2; // one xi's M [F, T]
+  const pV = pWork;
+  const pM = pV + 16 * vBytes;
+  const pEdge = pM + 16 * mBytes; // edge inputs (192 B), B^T d (at 192), D (at 512)
+  const uBytes = <usize>packedABytes(F, C);
+  const xBytes = (<usize>(C * H * W)) << 2;
+  const yBytes = (<usize>(F * OH * OW)) << 2;
+  const rowBytes = (<usize>W) << 2;
+  for (let s = 0; s < n; s++) {
+    const xs = pX + (<usize>s) * xBytes;
+    const ys = pY + (<usize>s) * yBytes;
+    if (T > TH * TWp) {
+      // the padding tiles of the last panel: zero in every V_xi
+      for (let c = 0; c < C; c++) {
+        for (let t = TH * TWp; t < T; t++) {
+          const o = (<usize>(t >> 3)) * (<usize>C) * 32 + (<usize>c) * 32 + ((<usize>(t & 7)) << 2);
+          for (let xi = 0; xi < 16; xi++) store<f32>(pV + (<usize>xi) * vBytes + o, 0);
+        }
+      }
+    }
+    for (let c = 0; c < C; c++) {
+      const xc = xs + (<usize>(c * H * W)) * 4;
+      for (let ty = 0; ty < TH; ty++) {
+        const iy = 2 * ty - PT;
+        for (let tx = 0; tx < TWp; tx += 4) {
+          const ix = 2 * tx - PL;
+          const t = ty * TWp + tx;
+          const o = (<usize>(t >> 3)) * (<usize>C) * 32 + (<usize>c) * 32 + ((<usize>(t & 7)) << 2);
+          // d_rj: lane l = input (iy + r, ix + 2l + j) of tile tx + l
+          let src: usize;
+          let stride: usize;
+          if (iy >= 0 && iy + 3 < H && ix >= 0 && ix + 12 <= W) {
+            src = xc + (<usize>(iy * W + ix)) * 4;
+            stride = rowBytes;
+          } else {
+            for (let r = 0; r < 4; r++) {
+              for (let e = 0; e < 12; e++) store<f32>(pEdge + (<usize>(r * 12 + e)) * 4, at(xc, H, W, iy + r, ix + e));
+            }
+            src = pEdge;
+            stride = 48;
+          }
+          // D[r][j] at pEdge + 512: column j of the four tiles in input row r
+          const pD = pEdge + 512;
+          for (let r = 0; r < 4; r++) deinterleave(src + (<usize>r) * stride, pD + ((<usize>r) << 6));
+          // B^T d: per column j
+          for (let j = 0; j < 4; j++) {
+            const qd = pD + ((<usize>j) << 4);
+            const d0 = v128.load(qd);
+            const d1 = v128.load(qd, 64);
+            const d2 = v128.load(qd, 128);
+            const d3 = v128.load(qd, 192);
+            const t0 = f32x4.sub(d0, d2);
+            const t1 = f32x4.add(d1, d2);
+            const t2 = f32x4.sub(d2, d1);
+            const t3 = f32x4.sub(d1, d3);
+            // (B^T d)[r][j] at pEdge + 192
+            const q = pEdge + 192 + ((<usize>j) << 4);
+            v128.store(q, t0);
+            v128.store(q, t1, 64);
+            v128.store(q, t2, 128);
+            v128.store(q, t3, 192);
+          }
+          // (B^T d) B: per row r, v_r = [t0 - t2, t1 + t2, t2 - t1, t1 - t3]
+          for (let r = 0; r < 4; r++) {
+            const q = pEdge + 192 + ((<usize>r) << 6);
+            const t0 = v128.load(q);
+            const t1 = v128.load(q, 16);
+            const t2 = v128.load(q, 32);
+            const t3 = v128.load(q, 48);
+            const base = pV + (<usize>(r * 4)) * vBytes + o;
+            v128.store(base, f32x4.sub(t0, t2));
+            v128.store(base + vBytes, f32x4.add(t1, t2));
+            v128.store(base + 2 * vBytes, f32x4.sub(t2, t1));
+            v128.store(base + 3 * vBytes, f32x4.sub(t1, t3));
+          }
+        }
+      }
+    }
+    for (let xi = 0; xi < 16; xi++) {
+      gemmPacked(F, T, C, pU + (<usize>xi) * uBytes, pV + (<usize>xi) * vBytes, pM + (<usize>xi) * mBytes, 0);
+    }
+    // y = A^T M A, four tiles of a tile row at a time
+    for (let f = 0; f < F; f++) {
+      const b4 = f32x4.splat(pBias ? load<f32>(pBias + ((<usize>f) << 2)) : 0);
+      const yf = ys + (<usize>(f * OH * OW)) * 4;
+      const mf = pM + (<usize>(f * T)) * 4;
+      for (let ty = 0; ty < TH; ty++) {
+        const oy = 2 * ty;
+        for (let tx = 0; tx < TWp; tx += 4) {
+          const q = mf + ((<usize>(ty * TWp + tx)) << 2);
+          const m0 = v128.load(q), m1 = v128.load(q + mBytes), m2 = v128.load(q + 2 * mBytes), m3 = v128.load(q + 3 * mBytes);
+          const m4 = v128.load(q + 4 * mBytes), m5 = v128.load(q + 5 * mBytes), m6 = v128.load(q + 6 * mBytes), m7 = v128.load(q + 7 * mBytes);
+          const m8 = v128.load(q + 8 * mBytes), m9 = v128.load(q + 9 * mBytes), m10 = v128.load(q + 10 * mBytes), m11 = v128.load(q + 11 * mBytes);
+          const m12 = v128.load(q + 12 * mBytes), m13 = v128.load(q + 13 * mBytes), m14 = v128.load(q + 14 * mBytes), m15 = v128.load(q + 15 * mBytes);
+          // s = A^T m (2x4): row 0 = m_0j + m_1j + m_2j, row 1 = m_1j - m_2j - m_3j
+          const s00 = f32x4.add(f32x4.add(m0, m4), m8), s01 = f32x4.add(f32x4.add(m1, m5), m9);
+          const s02 = f32x4.add(f32x4.add(m2, m6), m10), s03 = f32x4.add(f32x4.add(m3, m7), m11);
+          const s10 = f32x4.sub(f32x4.sub(m4, m8), m12), s11 = f32x4.sub(f32x4.sub(m5, m9), m13);
+          const s12 = f32x4.sub(f32x4.sub(m6, m10), m14), s13 = f32x4.sub(f32x4.sub(m7, m11), m15);
+          const y00 = f32x4.add(f32x4.add(f32x4.add(s00, s01), s02), b4);
+          const y01 = f32x4.add(f32x4.sub(f32x4.sub(s01, s02), s03), b4);
+          const y10 = f32x4.add(f32x4.add(f32x4.add(s10, s11), s12), b4);
+          const y11 = f32x4.add(f32x4.sub(f32x4.sub(s11, s12), s13), b4);
+          const ox = 2 * tx;
+          const p = yf + (<usize>(oy * OW + ox)) * 4;
+          const p1 = p + ((<usize>OW) << 2);
+          if (ox + 8 <= OW && oy + 2 <= OH) {
+            v128.store(p, v128.shuffle<f32>(y00, y01, 0, 4, 1, 5));
+            v128.store(p, v128.shuffle<f32>(y00, y01, 2, 6, 3, 7), 16);
+            v128.store(p1, v128.shuffle<f32>(y10, y11, 0, 4, 1, 5));
+            v128.store(p1, v128.shuffle<f32>(y10, y11, 2, 6, 3, 7), 16);
+          } else {
+            for (let l = 0; l < 4; l++) {
+              const x0 = ox + 2 * l;
+              if (x0 >= OW) break;
+              const right = x0 + 1 < OW;
+              const below = oy + 1 < OH;
+              const pl = p + ((<usize>(2 * l)) << 2);
+              store<f32>(pl, lane(y00, l));
+              if (right) store<f32>(pl, lane(y01, l), 4);
+              if (below) {
+                const pl1 = pl + ((<usize>OW) << 2);
+                store<f32>(pl1, lane(y10, l));
+                if (right) store<f32>(pl1, lane(y11, l), 4);
+              }
+            }
+          }
+        }
+      }
+    }
+    activate(act, alpha, ys, F * OH * OW);
+  }
+}
+
+/** dst[j] (v128, j = 0..3) = elements 2l + j, l = 0..3, of the 12 floats at p: column j of four tiles. */
+@inline function deinterleave(p: usize, dst: usize): void {
+  const v0 = v128.load(p);
+  const v1 = v128.load(p, 16);
+  const v2 = v128.load(p, 32);
+  v128.store(dst, v128.shuffle<f32>(v0, v1, 0, 2, 4, 6));
+  v128.store(dst, v128.shuffle<f32>(v0, v1, 1, 3, 5, 7), 16);
+  v128.store(dst, v128.shuffle<f32>(v0, v128.shuffle<f32>(v1, v2, 0, 2, 4, 6), 2, 4, 5, 6), 32);
+  v128.store(dst, v128.shuffle<f32>(v0, v128.shuffle<f32>(v1, v2, 1, 3, 5, 7), 3, 4, 5, 6), 48);
+}
+
+@inline function lane(v: v128, l: i32): f32 {
+  if (l == 0) return f32x4.extract_lane(v, 0);
+  if (l == 1) return f32x4.extract_lane(v, 1);
+  if (l == 2) return f32x4.extract_lane(v, 2);
+  return f32x4.extract_lane(v, 3);
+}

@@ -19,6 +19,10 @@
 // The speed-up is the median over rounds of each round's ratio to the first thread count (the two
 // measured back to back, so a noisy minute on this shared machine hits both); every round's ratio
 // is printed too.
+// PyTorch row: when `python3 -c "import torch"` works (bench/torch-peer.ts), every round also trains
+// fashion-cnn at batch 64 with Adam in PyTorch with the same thread counts (torch.set_num_threads(t),
+// OpenBLAS with one thread) for --torch-seconds (10), right after Convoy's jobs, and the table ends
+// with Convoy / PyTorch per thread count (median of the per-round ratios). --torch=0 skips it.
 // Options (flag or env): --rounds=3 (BENCH_ROUNDS), --samples=3840 (BENCH_SAMPLES),
 // --threads=1,2 (BENCH_THREADS), --shard=<training.microShardSize> (BENCH_SHARD; default: the
 // contract's default; a list, e.g. 16,32, compares micro-shard sizes in alternation).
@@ -35,6 +39,7 @@ import { resolveRedis } from '../src/redis-bootstrap.js';
 import { connectRedis, JobStore, queuedJobDocument } from '../src/store/index.js';
 import type { StepTimingSummary as Timing } from '../workers/step-timing.js';
 import { ConvoyWorker } from '../workers/worker.js';
+import { TorchPeer, torchAvailable } from './torch-peer.js';
 
 function option(name: string, env: string, fallback: string): string {
   const flag = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -45,6 +50,19 @@ const samples = Number(option('samples', 'BENCH_SAMPLES', '3840'));
 const WARM_UP_SAMPLES = 320;
 const threadCounts = option('threads', 'BENCH_THREADS', '1,2').split(',').map(Number);
 const shards = option('shard', 'BENCH_SHARD', String(DEFAULT_MICRO_SHARD_SIZE)).split(',').map(Number);
+const torchSeconds = Number(option('torch-seconds', 'BENCH_TORCH_SECONDS', '10'));
+const torchWanted = option('torch', 'BENCH_TORCH', '1') !== '0';
+const torchInfo = torchWanted ? torchAvailable() : { version: null, reason: 'skipped (--torch=0)' };
+console.error(torchInfo.version ? `PyTorch ${torchInfo.version} alongside` : `PyTorch ABSENT, not measured: ${torchInfo.reason}`);
+const torchPeers = new Map<number, TorchPeer>();
+if (torchInfo.version) {
+  for (const t of threadCounts) {
+    const peer = await TorchPeer.start('fashion-cnn', 64, t);
+    await peer.train(2); // warm-up
+    torchPeers.set(t, peer);
+  }
+}
+const torchSps = new Map<number, number[]>(threadCounts.map((t) => [t, []]));
 
 const dir = mkdtempSync(join(tmpdir(), 'convoy-bench-'));
 const quiet = pino({ level: 'silent' });
@@ -123,6 +141,13 @@ for (let round = 0; round <= rounds; round++) {
     }
     await worker.close();
   }
+  if (round > 0) {
+    for (const [t, peer] of torchPeers) {
+      const ips = (await peer.train(torchSeconds)).imagesPerSecond;
+      torchSps.get(t)!.push(ips);
+      console.error(`round ${round} PyTorch, threads ${t}: ${ips.toFixed(1)} images/s`);
+    }
+  }
 }
 
 console.log(`\nfashion-cnn, batch 64, ${samples} samples per job, median of ${rounds} rounds (ms per step)`);
@@ -147,6 +172,17 @@ for (const c of configs) {
     `${ms(t.optimizerMs)} (${ms(t.optimizerWorkMs)})`,
   );
   console.log([...row, `${ms(t.overheadMs)} (${(t.overhead * 100).toFixed(1)}%)`, ratios.map((r) => r.toFixed(2)).join(' ')].join(' | '));
+}
+if (torchPeers.size > 0) {
+  console.log('\nConvoy / PyTorch (same rounds; PyTorch: torch.set_num_threads(t), OpenBLAS 1 thread)');
+  console.log('shard | threads | Convoy images/s | PyTorch images/s | ratio (median per round) | per round');
+  for (const c of configs) {
+    const torch = torchSps.get(c.threads)!;
+    const ratios = c.sps.map((sps, i) => sps / torch[i]!);
+    const row = [c.shard, c.threads, median(c.sps).toFixed(1), median(torch).toFixed(1), `${median(ratios).toFixed(2)}x`];
+    console.log([...row, ratios.map((r) => r.toFixed(2)).join(' ')].join(' | '));
+  }
+  for (const peer of torchPeers.values()) peer.close();
 }
 await redis.quit();
 await redisInfo.stop();

@@ -2,6 +2,7 @@
 //
 //   finished or deleted? ─ skip
 //   crashed too often (crash-account.ts)? ─ claim, fail with `crash-loop`
+//   checkpointed by another kernel variant than this process runs (FMA or not)? ─ defer (refused)
 //   a seat in this process (placement.ts; a job recovering from a crash runs alone) ─ else defer
 //   claim: attempt + 1 becomes the fencing token ─ mark how it runs (alone/shared) ─ read the
 //   checkpoint again (now that the attempt before is fenced off) ─ run
@@ -10,7 +11,7 @@
 import type { Logger } from 'pino';
 import { isTerminalStatus, type JobDocument, type JobError, type JobSpec } from '../src/contracts/index.js';
 import { DatasetError } from '../src/datasets/index.js';
-import { WeightsError } from '../src/engine/index.js';
+import { kernelVariant, WeightsError } from '../src/engine/index.js';
 import { FencedError, JobFinishedError, QuotaExceededError, statusEvent } from '../src/store/index.js';
 import type { TrainDeps, TrainOutcome } from './attempt.js';
 import { decodeCheckpoint, type Checkpoint } from './checkpoint.js';
@@ -57,6 +58,14 @@ export async function admit(id: string, deps: TrainDeps, run: (a: Admitted) => P
     return new JobWriter(store, id, attempt, log.child({ jobId: id, attempt })).failed({ code: 'crash-loop', message: verdict });
   }
 
+  // Weights computed with FMA kernels and resumed without them (or the reverse) would no longer be
+  // the bits any single variant gives: refuse, so that a worker running the job's variant takes it.
+  const refusal = variantRefusal(checkpoint);
+  if (refusal) {
+    log.warn({ jobId: id, recorded: checkpoint?.state.kernelVariant, kernelVariant }, refusal);
+    return { kind: 'deferred', why: refusal };
+  }
+
   // A job that crashed before runs alone (placement.ts) until past the point of its crash: the
   // jobs here are evicted first.
   const seat = deps.placement.take(account.crashes > 0);
@@ -77,6 +86,8 @@ export async function admit(id: string, deps: TrainDeps, run: (a: Admitted) => P
     // checkpointed (a worker frozen past its lock and woken up), and resuming from the older
     // checkpoint would publish its epoch events a second time.
     const latest = await readCheckpoint(id, deps);
+    const late = variantRefusal(latest); // the attempt before checkpointed with another variant meanwhile
+    if (late) return new JobWriter(store, id, attempt, jlog).failed({ code: 'internal', message: late });
     if (latest?.state.globalStep !== checkpoint?.state.globalStep) {
       jlog.info(
         { before: checkpoint?.state.globalStep ?? 0, now: latest?.state.globalStep ?? 0 },
@@ -147,6 +158,18 @@ export function jobError(err: unknown): JobError {
   if (err instanceof WeightsError) return { code: 'invalid-weights', message: `initialWeights: ${err.message}` };
   return { code: 'internal', message: err instanceof Error ? err.message : String(err) };
 }
+
+/** Why this process must not resume from `c` (another kernel variant computed it), or null. */
+export function variantRefusal(c: Checkpoint | undefined): string | null {
+  const recorded = c?.state.kernelVariant;
+  if (!recorded || recorded === kernelVariant) return null;
+  return `kernel variant mismatch: the job's checkpoint was computed with ${recorded}, this worker runs ${kernelVariant} (${VARIANT_HINT[recorded] ?? 'start a worker running it'})`;
+}
+
+const VARIANT_HINT: Record<string, string> = {
+  'wasm-relaxed-simd': 'start a worker with node --experimental-wasm-relaxed-simd, as npm run start:worker does',
+  'wasm-simd': 'start a worker without --experimental-wasm-relaxed-simd',
+};
 
 async function readCheckpoint(id: string, { store, log }: TrainDeps): Promise<Checkpoint | undefined> {
   const bytes = await store.getCheckpoint(id);

@@ -46,12 +46,16 @@ export interface TrainState {
   handoffs: number;
   /** Samples per micro-shard: part of the arithmetic, so a resumed run keeps the one it started with. */
   shardSize: number;
+  /** The engine's kernel variant that computed these weights (src/engine/kernels/index.ts): part of
+   *  the arithmetic too (FMA rounds once, plain SIMD twice), so only a process running the same
+   *  variant resumes the job (admission.ts). Absent in checkpoints of earlier builds. */
+  kernelVariant?: string;
   /** Set when training is over and only saving remains: why it stopped. */
   finished?: StopReason;
 }
 
 /** The state of a job that has not trained yet. */
-export function initialTrainState(shardSize: number): TrainState {
+export function initialTrainState(shardSize: number, kernelVariant?: string): TrainState {
   return {
     epoch: 0,
     step: 0,
@@ -65,6 +69,7 @@ export function initialTrainState(shardSize: number): TrainState {
     epochsWithoutImprovement: 0,
     handoffs: 0,
     shardSize,
+    ...(kernelVariant ? { kernelVariant } : {}),
   };
 }
 

@@ -13,7 +13,7 @@
 // The run's state is one TrainState (checkpoint.ts): a checkpoint is that object with the tensors,
 // and resuming is taking the checkpoint's. Every write carries the attempt as a fence (job-writer.ts).
 import type { TensorNorm } from '../src/contracts/index.js';
-import { l2Norm, resolveSpec, trainingThreadBytes, type WeightsOwner } from '../src/engine/index.js';
+import { kernelVariant, l2Norm, resolveSpec, trainingThreadBytes, type WeightsOwner } from '../src/engine/index.js';
 import { admit, settle, type Admitted } from './admission.js';
 import type { TrainDeps, TrainOutcome } from './attempt.js';
 import { checkpointDue, encodeCheckpoint, initialTrainState, restoreTensors, type TrainState } from './checkpoint.js';
@@ -92,10 +92,11 @@ class Run {
     if (c) {
       restoreTensors(c, w);
       state = c.state;
+      state.kernelVariant ??= kernelVariant; // a checkpoint of an earlier build: this variant from now on
       a.log.info({ epoch: state.epoch + 1, step: state.step, globalStep: state.globalStep, from: c.attempt }, 'resumed from checkpoint');
     } else {
       await loadInitialWeights(a.spec, deps.store, weightsOf(w));
-      state = initialTrainState(shardSize);
+      state = initialTrainState(shardSize, kernelVariant);
     }
     await a.writer.stage('training');
     return new Run(a, deps, data, w, state, startedAt);

@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { PREDICT_QUEUE, TRAIN_QUEUE, type PredictJobData, type PredictResult, type TrainJobData } from '../src/contracts/index.js';
 import { loadConfig, type TenantQuotas, type WorkerConfig } from '../src/config.js';
+import { kernelVariant } from '../src/engine/index.js';
 import { DatasetStore } from '../src/store/datasets.js';
 import { connectRedis, JobStore, PredictRequests, TenantStore, WorkerRegistry, type LogLimits } from '../src/store/index.js';
 import { Placement } from './placement.js';
@@ -116,7 +117,7 @@ export class ConvoyWorker {
       if (!(err instanceof DelayedError)) this.log.warn({ jobId: job?.data.id, err: err.message }, 'train job failed in the queue');
     });
     await Promise.all([this.trainWorker.waitUntilReady(), this.predictWorker.waitUntilReady()]);
-    this.log.info({ threads: this.pool.threads, concurrency: config.concurrency }, 'worker ready');
+    this.log.info({ threads: this.pool.threads, concurrency: config.concurrency, kernelVariant }, 'worker ready');
   }
 
   private async train(job: Job<TrainJobData>, token: string | undefined, settings: TrainSettings): Promise<TrainOutcome> {

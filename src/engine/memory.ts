@@ -17,6 +17,7 @@
 // thread's model's weights and gradients), the gradient sum and one slot per further micro-shard,
 // the optimizer state, the sample order, a checkpoint being encoded, and the dataset.
 import type { ResolvedLayer, ResolvedSpec } from './describe.js';
+import { fuseActivations } from './fuse.js';
 import { shapeSize } from './shape.js';
 import { assertNever } from './spec.js';
 
@@ -59,7 +60,7 @@ export function threadBytes(model: ResolvedSpec, work: ThreadWork): ThreadBytes 
   let widest = shapeSize(model.outputShape);
   let layerScratch = 0;
   let kernel = 0;
-  for (const l of model.layers) {
+  for (const l of fuseActivations(model.layers)) {
     const out = shapeSize(l.outShape);
     outputs += out;
     widest = Math.max(widest, out);
@@ -217,7 +218,9 @@ function kernelBytes(l: ResolvedLayer, n: number, backward: boolean, first: bool
       const work = align(convWorkBytes(c * l.window.kh * l.window.kw, f, oh, ow)) + 512;
       if (!backward) {
         const chunk = Math.max(1, Math.min(n, Math.floor(CONV_CHUNK_BYTES / ((xPer + yPer) * F32))));
-        return wBytes + align(f * F32) + align(chunk * xPer * F32) + align(chunk * yPer * F32) + work;
+        const fixed = wBytes + align(f * F32) + align(chunk * xPer * F32) + align(chunk * yPer * F32);
+        if (winogradForward(l)) return fixed + winogradBytes(c, f, oh, ow);
+        return fixed + work;
       }
       const act = l.activation !== null;
       const perSample = (xPer * (first ? 1 : 2) + yPer * (act ? 2 : 1)) * F32;
@@ -241,7 +244,15 @@ function kernelBytes(l: ResolvedLayer, n: number, backward: boolean, first: bool
       // Inside a block every layer computes its input gradient (the block's dx needs it).
       return Math.max(0, ...inner.map((x) => kernelBytes(x, n, backward, false)));
     }
-    case 'maxPool2d':
+    case 'maxPool2d': {
+      // the 2x2 stride-2 kernel (kernels/wasm.ts maxPool2x2): x, y and switches, in chunks of planes
+      const { kh, kw, sh, sw, padTop, padLeft } = l.window;
+      if (backward || kh !== 2 || kw !== 2 || sh !== 2 || sw !== 2 || padTop !== 0 || padLeft !== 0) return 0;
+      const [c, h, w] = l.inShape as [number, number, number];
+      const [, oh, ow] = l.outShape as [number, number, number];
+      const chunk = Math.max(1, Math.min(n * c, Math.floor(CONV_CHUNK_BYTES / ((h * w + 2 * oh * ow) * F32))));
+      return align(chunk * h * w * F32) + 2 * align(chunk * oh * ow * F32);
+    }
     case 'avgPool2d':
     case 'globalAvgPool2d':
     case 'batchNorm2d':
@@ -271,4 +282,16 @@ function convWorkBytes(r: number, f: number, oh: number, ow: number): number {
   const a = Math.max(packedA(f, r), packedA(r, f));
   const b = Math.max(packedB(pb, r), packedB(r, pb), packedB(pb, f));
   return a + b + packedA(f, pb) + 2 * f * pb * F32 + 2 * r * pb * F32 + 1024;
+}
+
+/** kernels/wasm-conv.ts: 3x3 stride-1 convolutions with >= 8 input channels run forward as Winograd. */
+function winogradForward(l: Extract<ResolvedLayer, { type: 'conv2d' }>): boolean {
+  const { kh, kw, sh, sw, padTop, padLeft } = l.window;
+  return kh === 3 && kw === 3 && sh === 1 && sw === 1 && l.inShape[0]! >= 8 && padTop <= 2 && padLeft <= 2;
+}
+
+/** Winograd's transformed weights, their scratch and one sample's tiles (assembly/kernels.ts). */
+function winogradBytes(c: number, f: number, oh: number, ow: number): number {
+  const t = roundUp(((oh + 1) >> 1) * roundUp((ow + 1) >> 1, 4), 8);
+  return align(16 * packedA(f, c)) + align(16 * f * c * F32) + align(16 * (c + f) * t * F32 + 1024);
 }

@@ -14,6 +14,7 @@
 // Activation buffers belong to the model and grow with the largest n seen; no step allocates.
 
 import { resolveSpec, summarize, type ModelDescription, type ResolvedSpec } from './describe.js';
+import { fuseActivations } from './fuse.js';
 import { initWeights } from './init.js';
 import { createLayer, type BackwardContext, type ForwardContext, type Layer } from './layers/index.js';
 import { computeLoss, countCorrect, type Labels, type LossName } from './losses.js';
@@ -63,7 +64,7 @@ export class Model {
   constructor(spec: ModelSpec, options: CreateModelOptions = {}) {
     this.resolved = resolveSpec(spec);
     this.spec = structuredClone(spec);
-    this.layers = this.resolved.layers.map(createLayer);
+    this.layers = fuseActivations(this.resolved.layers).map(createLayer); // fuse.ts: same bits, fewer passes
     this.inputSize = shapeSize(this.resolved.input);
     this.classes = shapeSize(this.resolved.outputShape);
     const params: ParamInfo[] = [];

@@ -7,6 +7,7 @@ import {
   activationBackwardRef,
   adamUpdateRef,
   sumIntoRef,
+  maxPool2x2Ref,
   type AdamCoefficients,
   conv2dBackwardRef,
   conv2dForwardRef,
@@ -48,7 +49,7 @@ function expectClose(actual: Float32Array, expected: Float32Array, what: string,
 const variants = (['wasm-simd', 'wasm-relaxed-simd'] as const).map((v) => loadWasmKernels(v)).filter((k): k is WasmKernels => k !== null);
 // [name, kernels]: each variant, plus plain SIMD made to split conv calls into 1-2 sample chunks
 const cases: Array<[string, WasmKernels]> = variants.map((k) => [k.variant, k]);
-cases.push(['wasm-simd, conv in small chunks', loadWasmKernels('wasm-simd', { chunkBytes: 4000 })!]);
+cases.push(['wasm-simd, conv and pooling in small chunks', loadWasmKernels('wasm-simd', { chunkBytes: 4000 })!]);
 
 describe('kernels', () => {
   it('picks a WebAssembly implementation on Node', () => {
@@ -225,12 +226,49 @@ describe('kernels', () => {
         }
       });
 
+      it("maxPool2x2 gives the reference's maxima and switches (ties, NaN, odd sizes, chunks of planes)", () => {
+        for (const [planes, h, w] of [
+          [1, 2, 2],
+          [3, 7, 9],
+          [5, 24, 24],
+          [70, 28, 28],
+        ] as const) {
+          const [oh, ow] = [Math.floor(h / 2), Math.floor(w / 2)];
+          const x = random(planes * h * w, 80 + w).map((v) => Math.round(v * 4) / 4); // coarse: many ties
+          x[3] = Number.NaN;
+          x[x.length - 1] = Number.NaN;
+          const [y, sw] = [new Float32Array(planes * oh * ow), new Int32Array(planes * oh * ow)];
+          const [yRef, swRef] = [new Float32Array(planes * oh * ow), new Int32Array(planes * oh * ow)];
+          maxPool2x2Ref(planes, h, w, oh, ow, x, yRef, swRef);
+          k.maxPool2x2(planes, h, w, oh, ow, x, y, sw);
+          expect(Buffer.from(y.buffer).equals(Buffer.from(yRef.buffer)), `y ${planes}x${h}x${w}`).toBe(true);
+          expect([...sw], `switches ${planes}x${h}x${w}`).toEqual([...swRef]);
+          expect(yRef.some(Number.isNaN), 'NaN propagates').toBe(true);
+        }
+      });
+
       const convCases: Array<[string, Omit<ConvShape, 'outH' | 'outW'>, number]> = [
         ['3x3 valid', { inC: 3, inH: 9, inW: 7, outC: 5, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 0, padLeft: 0 }, 3],
         ['5x5 same', { inC: 1, inH: 12, inW: 12, outC: 6, kH: 5, kW: 5, strideH: 1, strideW: 1, padTop: 2, padLeft: 2 }, 2],
         ['2x3 stride 2,1 pad 1', { inC: 4, inH: 8, inW: 11, outC: 9, kH: 2, kW: 3, strideH: 2, strideW: 1, padTop: 1, padLeft: 1 }, 2],
         ['1x1', { inC: 7, inH: 5, inW: 5, outC: 3, kH: 1, kW: 1, strideH: 1, strideW: 1, padTop: 0, padLeft: 0 }, 1],
         ['3x3 stride 3 pad 2', { inC: 2, inH: 10, inW: 9, outC: 4, kH: 3, kW: 3, strideH: 3, strideW: 3, padTop: 2, padLeft: 2 }, 3],
+        // Winograd F(2x2, 3x3) (>= 8 channels, kernels/wasm-conv.ts): odd sizes (partial tiles), padding
+        [
+          'Winograd 3x3 same, odd sizes',
+          { inC: 9, inH: 7, inW: 9, outC: 10, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 1, padLeft: 1 },
+          3,
+        ],
+        [
+          'Winograd 3x3 valid, 5 outputs',
+          { inC: 8, inH: 11, inW: 7, outC: 12, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 0, padLeft: 0 },
+          2,
+        ],
+        [
+          'Winograd 3x3 pad 2, forward only',
+          { inC: 16, inH: 5, inW: 6, outC: 3, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 2, padLeft: 2 },
+          2,
+        ],
         [
           'fashion-cnn conv2 (8 of 32 channels)',
           { inC: 8, inH: 26, inW: 26, outC: 64, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 0, padLeft: 0 },

@@ -69,8 +69,8 @@ export class Stack {
     };
   }
 
-  private spawnProc(kind: Proc['kind'], entry: string, env: NodeJS.ProcessEnv): Proc {
-    const child = spawn(process.execPath, [entry], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  private spawnProc(kind: Proc['kind'], entry: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Proc {
+    const child = spawn(process.execPath, [...nodeArgs, entry], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: string[] = [];
     let partial = '';
     const onData = (chunk: Buffer) => {
@@ -102,8 +102,9 @@ export class Stack {
     return proc;
   }
 
-  async addWorker(env: Record<string, string> = {}): Promise<Proc> {
-    const proc = this.spawnProc('worker', WORKER_ENTRY, this.env({ ...this.options.workerEnv, ...env }));
+  /** nodeArgs: flags for node itself, e.g. `--experimental-wasm-relaxed-simd` (the FMA kernels). */
+  async addWorker(env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<Proc> {
+    const proc = this.spawnProc('worker', WORKER_ENTRY, this.env({ ...this.options.workerEnv, ...env }), nodeArgs);
     this.workers.push(proc);
     await waitFor(
       async () => {

@@ -13,6 +13,7 @@ import { gemmRef, type Gemm } from './gemm-ref.js';
 import { conv2dBackwardRef, conv2dForwardRef, type Conv2dBackward, type Conv2dForward } from './conv-ref.js';
 import { adamUpdateRef, type AdamUpdate } from './adam-ref.js';
 import { sumIntoRef, type SumInto } from './sum-ref.js';
+import { maxPool2x2Ref, type MaxPool2x2 } from './pool-ref.js';
 import { loadWasmKernels, type WasmKernels } from './wasm.js';
 import { activationBackwardRefFn, activationForwardRef, type ActivationBackward, type ActivationForward } from './activation-ref.js';
 
@@ -24,6 +25,7 @@ export { activateRef, activationBackwardRef, activationForwardRef, activationBac
 export { gemmRef } from './gemm-ref.js';
 export { adamUpdateRef, type AdamCoefficients, type AdamUpdate } from './adam-ref.js';
 export { sumIntoRef, type SumInto } from './sum-ref.js';
+export { maxPool2x2Ref, beats, type MaxPool2x2 } from './pool-ref.js';
 export { conv2dForwardRef, conv2dBackwardRef } from './conv-ref.js';
 
 const wasm: WasmKernels | null = loadWasmKernels('wasm-relaxed-simd') ?? loadWasmKernels('wasm-simd');
@@ -36,3 +38,4 @@ export const activationForward: ActivationForward = wasm ? wasm.activationForwar
 export const activationBackward: ActivationBackward = wasm ? wasm.activationBackward : activationBackwardRefFn;
 export const adamUpdate: AdamUpdate = wasm ? wasm.adamUpdate : adamUpdateRef;
 export const sumInto: SumInto = wasm ? wasm.sumInto : sumIntoRef;
+export const maxPool2x2: MaxPool2x2 = wasm ? wasm.maxPool2x2 : maxPool2x2Ref;

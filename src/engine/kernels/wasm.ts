@@ -7,10 +7,12 @@
 // operands from heapBase() upwards (64-byte aligned), copies inputs in with Float32Array.set
 // (memcpy), runs, and copies outputs out. Memory only grows (peak = the largest call).
 import type { Gemm } from './gemm-ref.js';
-import type { Conv2dBackward, Conv2dForward, ConvShape } from './conv-ref.js';
+import type { Conv2dBackward, Conv2dForward } from './conv-ref.js';
 import { ACTIVATION_CODES, type ActivationBackward, type ActivationForward, type FusedActivation } from './activation-ref.js';
+import { wasmConv, type ConvExports } from './wasm-conv.js';
 import type { AdamUpdate } from './adam-ref.js';
 import type { SumInto } from './sum-ref.js';
+import type { MaxPool2x2 } from './pool-ref.js';
 import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './wasm/kernels.generated.js';
 
 // @types/node 20 does not declare the WebAssembly namespace: the part used here.
@@ -25,19 +27,17 @@ interface WasmApi {
 }
 const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
-type Fn = (...args: number[]) => number;
-interface Exports {
+export type Fn = (...args: number[]) => number;
+interface Exports extends ConvExports {
   memory: WasmMemory;
   heapBase: Fn;
   relaxed: Fn;
   gemm: Fn;
-  conv2dForward: Fn;
-  conv2dBackward: Fn;
   activate: Fn;
   activationBackward: Fn;
   adam: Fn;
   sumInto: Fn;
-  convWorkBytes: Fn;
+  maxPool2x2: Fn;
   packedABytes: Fn;
   packedBBytes: Fn;
 }
@@ -55,6 +55,7 @@ export interface WasmKernels {
   activationBackward: ActivationBackward;
   adamUpdate: AdamUpdate;
   sumInto: SumInto;
+  maxPool2x2: MaxPool2x2;
   /** Current size of the linear memory in bytes. */
   memoryBytes(): number;
 }
@@ -66,7 +67,7 @@ function decodeBase64(text: string): Uint8Array {
   return bytes;
 }
 
-const align = (n: number): number => (n + 63) & ~63;
+export const align = (n: number): number => (n + 63) & ~63;
 
 /** Elements per block of the element-wise optimizer kernels: a block's arrays (4 x 64 KB for Adam)
  *  stay in the core's L2 cache between copy-in, update and copy-out. */
@@ -113,61 +114,7 @@ export function loadWasmKernels(variant: WasmVariant, options: { chunkBytes?: nu
     copyOut(pC, M * N, C);
   };
 
-  // Convolutions run in chunks of samples so that the linear memory stays near CHUNK_BYTES
-  // whatever n is (inference over a large set, say); weights stay put across chunks.
-  const conv2dForward: Conv2dForward = (s, n, x, w, b, y, act) => {
-    if (n <= 0) return;
-    const xPer = s.inC * s.inH * s.inW;
-    const yPer = s.outC * s.outH * s.outW;
-    const wCount = s.outC * s.inC * s.kH * s.kW;
-    const chunk = Math.max(1, Math.min(n, Math.floor(CHUNK_BYTES / ((xPer + yPer) * 4))));
-    const pW = base;
-    const pB = pW + align(wCount * 4);
-    const pX = pB + align(s.outC * 4);
-    const pY = pX + align(chunk * xPer * 4);
-    const pWork = pY + align(chunk * yPer * 4);
-    reserve(pWork - base + workBytes(s));
-    copyIn(w, wCount, pW);
-    if (b) copyIn(b, s.outC, pB);
-    for (let from = 0; from < n; from += chunk) {
-      const m = Math.min(chunk, n - from);
-      copyIn(x.subarray(from * xPer), m * xPer, pX);
-      ex.conv2dForward(m, ...geometry(s), pX, pW, b ? pB : 0, pY, ...actArgs(act), pWork);
-      copyOut(pY, m * yPer, y.subarray(from * yPer));
-    }
-  };
-
-  const conv2dBackward: Conv2dBackward = (s, n, x, w, dy, dx, dw, db, act) => {
-    if (n <= 0) return;
-    const xPer = s.inC * s.inH * s.inW;
-    const yPer = s.outC * s.outH * s.outW;
-    const wCount = s.outC * s.inC * s.kH * s.kW;
-    const perSample = (xPer * (dx ? 2 : 1) + yPer * (act ? 2 : 1)) * 4;
-    const chunk = Math.max(1, Math.min(n, Math.floor(CHUNK_BYTES / perSample)));
-    const pW = base;
-    const pDW = pW + align(wCount * 4);
-    const pDB = pDW + align(wCount * 4);
-    const pX = pDB + align(s.outC * 4);
-    const pY = pX + align(chunk * xPer * 4);
-    const pDY = pY + (act ? align(chunk * yPer * 4) : 0);
-    const pDX = pDY + align(chunk * yPer * 4);
-    const pWork = pDX + (dx ? align(chunk * xPer * 4) : 0);
-    reserve(pWork - base + workBytes(s));
-    copyIn(w, wCount, pW);
-    copyIn(dw, wCount, pDW);
-    if (db) copyIn(db, s.outC, pDB);
-    for (let from = 0; from < n; from += chunk) {
-      const m = Math.min(chunk, n - from);
-      copyIn(x.subarray(from * xPer), m * xPer, pX);
-      if (act) copyIn(act.y.subarray(from * yPer), m * yPer, pY);
-      copyIn(dy.subarray(from * yPer), m * yPer, pDY);
-      const args = [pX, pW, pY, pDY, dx ? pDX : 0, pDW, db ? pDB : 0];
-      ex.conv2dBackward(m, ...geometry(s), ...args, ...actArgs(act), pWork);
-      if (dx) copyOut(pDX, m * xPer, dx.subarray(from * xPer));
-    }
-    copyOut(pDW, wCount, dw);
-    if (db) copyOut(pDB, s.outC, db);
-  };
+  const { conv2dForward, conv2dBackward } = wasmConv({ ex, base, chunkBytes: CHUNK_BYTES, reserve, copyIn, copyOut });
 
   function activate(act: FusedActivation, buf: Float32Array, len: number): void {
     reserve(align(len * 4));
@@ -231,9 +178,21 @@ export function loadWasmKernels(variant: WasmVariant, options: { chunkBytes?: nu
     return sumsq;
   };
 
-  function workBytes(s: ConvShape): number {
-    return align(ex.convWorkBytes(s.inC, s.kH, s.kW, s.outC, s.outH, s.outW)) + 512;
-  }
+  // In chunks of planes (CHUNK_BYTES of x, y and switches); switches index the whole x.
+  const maxPool2x2: MaxPool2x2 = (planes, h, w, oh, ow, x, y, sw) => {
+    const [inPer, outPer] = [h * w, oh * ow];
+    const chunk = Math.max(1, Math.min(planes, Math.floor(CHUNK_BYTES / ((inPer + 2 * outPer) * 4))));
+    const pY = base + align(chunk * inPer * 4);
+    const pSw = pY + align(chunk * outPer * 4);
+    reserve(pSw - base + align(chunk * outPer * 4));
+    for (let from = 0; from < planes; from += chunk) {
+      const m = Math.min(chunk, planes - from);
+      copyIn(x.subarray(from * inPer), m * inPer, base);
+      ex.maxPool2x2(m, h, w, oh, ow, base, pY, pSw, from * inPer);
+      copyOut(pY, m * outPer, y.subarray(from * outPer));
+      sw.set(new Int32Array(f32.buffer, pSw, m * outPer), from * outPer);
+    }
+  };
 
   return {
     variant,
@@ -245,14 +204,7 @@ export function loadWasmKernels(variant: WasmVariant, options: { chunkBytes?: nu
     activationBackward,
     adamUpdate,
     sumInto,
+    maxPool2x2,
     memoryBytes: () => ex.memory.buffer.byteLength,
   };
-}
-
-function actArgs(act: FusedActivation | null | undefined): [number, number] {
-  return act ? [ACTIVATION_CODES[act.kind], act.alpha] : [0, 0];
-}
-
-function geometry(s: ConvShape): number[] {
-  return [s.inC, s.inH, s.inW, s.outC, s.kH, s.kW, s.strideH, s.strideW, s.padTop, s.padLeft, s.outH, s.outW];
 }

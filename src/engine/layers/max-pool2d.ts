@@ -5,6 +5,7 @@
 //             the "switch" s (absolute index into x) is kept for backward
 //   backward: dx = 0;  dx[s] += dy[n, c, i, j]  (the gradient goes to the argmax only)
 
+import { beats, maxPool2x2 } from '../kernels/index.js';
 import { growInt, type ForwardContext, type Layer, type ParamSlot } from './layer.js';
 import { poolGeometry, type PoolGeometry, type PoolSpec } from './pool2d.js';
 
@@ -16,7 +17,7 @@ export class MaxPool2d implements Layer {
   readonly paramSlots: readonly ParamSlot[] = [];
   private readonly g: PoolGeometry;
   private switches: Int32Array = new Int32Array(0); // [N, C, OH, OW] indices into x
-  private readonly is2x2: boolean; // 2x2 window, stride 2, no padding: the unrolled fast path
+  private readonly is2x2: boolean; // 2x2 window, stride 2, no padding: the maxPool2x2 kernel
 
   constructor(spec: PoolSpec) {
     this.index = spec.index;
@@ -35,7 +36,7 @@ export class MaxPool2d implements Layer {
     this.switches = growInt(this.switches, n * this.outSize);
     const sw = this.switches;
     if (this.is2x2) {
-      this.forward2x2(x, y, n);
+      maxPool2x2(n * c, h, w, oh, ow, x, y, sw); // kernels: WebAssembly SIMD, four windows at a time
       return;
     }
     let out = 0;
@@ -71,42 +72,4 @@ export class MaxPool2d implements Layer {
     const sw = this.switches;
     for (let i = 0, len = n * this.outSize; i < len; i++) dx[sw[i]!] = dx[sw[i]!]! + dy[i]!;
   }
-  /** forward for 2x2 windows, stride 2, no padding (every window inside): same result, unrolled. */
-  private forward2x2(x: Float32Array, y: Float32Array, n: number): void {
-    const { c, h, w, oh, ow } = this.g;
-    const sw = this.switches;
-    let out = 0;
-    for (let plane = 0; plane < n * c; plane++) {
-      const base = plane * h * w;
-      for (let oy = 0; oy < oh; oy++) {
-        for (let ox = 0, i = base + 2 * oy * w; ox < ow; ox++, out++, i += 2) {
-          // visit order (0,0) (0,1) (1,0) (1,1): the first maximum wins, NaN propagates
-          let best = i;
-          let max = x[i]!;
-          let v = x[i + 1]!;
-          if (beats(v, max)) {
-            max = v;
-            best = i + 1;
-          }
-          v = x[i + w]!;
-          if (beats(v, max)) {
-            max = v;
-            best = i + w;
-          }
-          v = x[i + w + 1]!;
-          if (beats(v, max)) {
-            max = v;
-            best = i + w + 1;
-          }
-          y[out] = max;
-          sw[out] = best;
-        }
-      }
-    }
-  }
-}
-
-/** v replaces the running maximum: larger, or NaN over a number (NaN propagates, as in PyTorch). */
-function beats(v: number, max: number): boolean {
-  return v > max || (Number.isNaN(v) && !Number.isNaN(max));
 }
