@@ -88,7 +88,9 @@ const OneCycleScheduleSchema = Type.Object(
     type: Type.Literal('oneCycle', {
       description: "PyTorch's OneCycleLR (cosine): up from learningRate / divFactor to learningRate, then down; its own warm-up",
     }),
-    pctStart: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'share of the run spent rising; default 0.3' })),
+    pctStart: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'share of the run spent rising; default 0.3' }),
+    ),
     divFactor: Type.Optional(Type.Number({ minimum: 1, maximum: 1e6, description: 'first rate = learningRate / divFactor; default 25' })),
     finalDivFactor: Type.Optional(
       Type.Number({ minimum: 1, maximum: 1e9, description: 'last rate = first rate / finalDivFactor; default 1e4' }),
