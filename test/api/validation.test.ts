@@ -257,12 +257,19 @@ describe('semantic validation', () => {
 });
 
 describe('problem shape elsewhere', () => {
-  it('unknown routes and jobs are 404 problems', async () => {
-    for (const url of ['/v2/nothing', '/v1/jobs/does-not-exist']) {
-      const res = await t.app.inject({ url });
+  it('unknown routes and jobs are 404 problems, both with the code not-found', async () => {
+    const cases = [{ url: '/v2/nothing' }, { url: '/v1/jobs/does-not-exist' }, { url: '/v1/jobs/', method: 'DELETE' as const }];
+    for (const { url, method = 'GET' as const } of cases) {
+      const res = await t.app.inject({ url, method });
       expect(res.statusCode).toBe(404);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-      expect(res.json()).toMatchObject({ status: 404, title: 'Not Found', type: expect.any(String), detail: expect.any(String) });
+      expect(res.json()).toMatchObject({
+        status: 404,
+        title: 'Not Found',
+        type: expect.any(String),
+        detail: expect.any(String),
+        code: 'not-found',
+      });
     }
   });
 
