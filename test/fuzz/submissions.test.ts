@@ -1,10 +1,13 @@
 // Fuzz: POST /v1/jobs and /v1/jobs/validate with generated bodies (the examples, presets and random
 // model specs, mutated: wrong types, edge numbers, unknown fields, deep nesting, long arrays,
-// broken JSON). Never a 5xx; a rejection is a problem with a code and leaves Redis and the queue
-// as they were; validate never stores anything; an accepted job can be cancelled and deleted.
+// broken JSON), and the other JSON bodies (keys, tenant quotas, predict, stream tokens) mutated the
+// same way. Never a 5xx; a rejection is a problem with a code and leaves Redis and the queue as they
+// were; validate never stores anything; an accepted job can be cancelled and deleted.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { submissionBody } from './arbitraries/submissions.js';
+import { encode, encoding, mutate, mutation, shown } from './arbitraries/values.js';
+import { tinyJob } from '../api/helpers.js';
 import { announceSeed, fuzzParams, fuzzTimeout, startFuzzApp, type FuzzApp } from './harness.js';
 
 let f: FuzzApp;
@@ -78,5 +81,39 @@ describe('fuzz: job submissions', () => {
       await f.expectAlive();
     },
     fuzzTimeout(VALIDATES),
+  );
+
+  const OTHERS = 500;
+  it(
+    'the other JSON bodies (keys, tenant quotas, predict, stream tokens): never 5xx; rejections store nothing',
+    async () => {
+      const job = (await f.app.inject({ method: 'POST', url: '/v1/jobs', payload: tinyJob() })).json() as { id: string };
+      const targets = [
+        { url: '/v1/keys', method: 'POST', doc: { tenant: 'acme', name: 'fuzz', role: 'member' } },
+        { url: '/v1/tenants/acme', method: 'PUT', doc: { maxActiveJobs: 5, maxStoredBytes: null, maxDatasets: 3 } },
+        { url: `/v1/jobs/${job.id}/predict`, method: 'POST', doc: { inputs: [new Array(16).fill(0), new Array(16).fill(255)] } },
+        { url: '/v1/stream-tokens', method: 'POST', doc: {} },
+      ] as const;
+      const cases = fc
+        .tuple(fc.constantFrom(...targets), fc.array(mutation, { maxLength: 3 }), encoding)
+        .map(([target, mutations, how]) => {
+          const body = encode(mutate(target.doc, mutations), how);
+          return shown({ ...target, body }, `${target.method} ${target.url} ${body}`);
+        });
+      await fc.assert(
+        fc.asyncProperty(cases, async ({ url, method, body }) => {
+          const before = await f.state();
+          const res = await f.app.inject({ method, url, headers: { 'content-type': 'application/json' }, payload: body });
+          await f.check(res, before, `${method} ${url} ${body.slice(0, 300)}`);
+          if (url === '/v1/keys' && res.statusCode === 201) {
+            const del = await f.app.inject({ method: 'DELETE', url: `/v1/keys/${(res.json() as { id: string }).id}` });
+            expect(del.statusCode, del.body).toBe(204);
+          }
+        }),
+        fuzzParams(OTHERS),
+      );
+      await f.expectAlive();
+    },
+    fuzzTimeout(OTHERS),
   );
 });
