@@ -5,7 +5,7 @@
 // were; validate never stores anything; an accepted job can be cancelled and deleted.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { submissionBody } from './arbitraries/submissions.js';
+import { VALID_BODIES, submissionBody } from './arbitraries/submissions.js';
 import { encode, encoding, mutate, mutation, shown } from './arbitraries/values.js';
 import { tinyJob } from '../api/helpers.js';
 import { announceSeed, fuzzParams, fuzzTimeout, startFuzzApp, type FuzzApp } from './harness.js';
@@ -31,6 +31,14 @@ async function retire(id: string): Promise<void> {
 }
 
 describe('fuzz: job submissions', () => {
+  it('the generators start from bodies the API accepts', async () => {
+    for (const body of VALID_BODIES) {
+      const res = await f.app.inject({ method: 'POST', url: '/v1/jobs/validate', payload: body });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json().valid, res.body).toBe(true);
+    }
+  });
+
   const SUBMITS = 1200;
   it(
     'POST /v1/jobs: never 5xx; rejections are problems that store and queue nothing',

@@ -10,12 +10,26 @@ const example = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(new URL(`../../../examples/${name}.json`, import.meta.url), 'utf8')) as Record<string, unknown>;
 
 const training = { epochs: 1, batchSize: 8, optimizer: { type: 'adam', learningRate: 0.001 } };
+const float32Base64 = (n: number) => Buffer.from(new Float32Array(n).fill(0.25).buffer).toString('base64');
+const tiny = tinyJob() as { dataset: { inline: { samples: number[][] } } };
 
 /** Valid submissions the API accepts as they are. */
 export const VALID_BODIES: Record<string, unknown>[] = [
   example('first-lenet'),
   example('fashion-cnn'),
   tinyJob(),
+  // Warm-start tensors (as arrays and as base64) for tinyJob's dense layer, and an inline dataset of floats.
+  tinyJob({
+    initialWeights: {
+      tensors: [
+        { name: 'layers.1.weight', shape: [2, 16], data: new Array(32).fill(0.01) },
+        { name: 'layers.1.bias', shape: [2], data: float32Base64(2) },
+      ],
+    },
+  }),
+  tinyJob({
+    dataset: { inline: { ...tiny.dataset.inline, samples: tiny.dataset.inline.samples.map((s) => s.map((v) => v / 255 - 0.5)) } },
+  }),
   ...PRESET_NAMES.map((preset) => ({ model: { preset }, dataset: { builtin: 'fashion-mnist', trainSize: 64 }, training })),
   {
     name: 'every-field',
