@@ -133,6 +133,25 @@ export const modelSpec = fc
     layers: head ? [...layers, { type: 'flatten' }, { type: 'dense', units: 10 }] : layers,
   }));
 
+/** A model at the schema's limits: quotas (parameters, FLOPs, memory), not crashes, must stop it. */
+export const hugeModel = fc
+  .record({
+    input: fc.tuple(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 1024 }), fc.integer({ min: 1, max: 1024 })),
+    filters: fc.integer({ min: 1, max: 4096 }),
+    kernel: fc.integer({ min: 1, max: 64 }),
+    units: fc.integer({ min: 1, max: 65_536 }),
+    blocks: fc.integer({ min: 1, max: 256 }),
+  })
+  .map(({ input, filters, kernel, units, blocks }) => ({
+    input,
+    layers: [
+      ...Array.from({ length: blocks }, () => ({ type: 'conv2d', filters, kernelSize: kernel, padding: 'same' })),
+      { type: 'flatten' },
+      { type: 'dense', units },
+      { type: 'dense', units: 10 },
+    ],
+  }));
+
 /** Residual blocks nested hundreds deep: recursion in the validator and the shape inference. */
 export const deepResidual = fc.integer({ min: 50, max: 600 }).map((depth) => {
   let layers: unknown[] = [{ type: 'relu' }];
@@ -147,6 +166,7 @@ export const submissionDocument: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...VALID_BODIES) },
   { weight: 4, arbitrary: modelSpec.map(withModel) },
   { weight: 1, arbitrary: deepResidual.map(withModel) },
+  { weight: 1, arbitrary: hugeModel.map(withModel) },
 );
 
 /** A body as sent: a document, zero to three mutations, and its encoding on the wire. */
