@@ -14,7 +14,7 @@ let f: FuzzApp;
 beforeAll(async () => {
   announceSeed('test/fuzz/submissions.test.ts');
   // Accepted jobs are cancelled and deleted at once; the quota stays out of the way all the same.
-  f = await startFuzzApp({ TENANT_MAX_ACTIVE_JOBS: '1000000' });
+  f = await startFuzzApp({ TENANT_MAX_ACTIVE_JOBS: '1000000', WEBHOOK_ALLOWED_HOSTS: 'hooks.example.com' });
 });
 afterAll(async () => {
   await f?.close();
@@ -93,7 +93,7 @@ describe('fuzz: job submissions', () => {
 
   const OTHERS = 500;
   it(
-    'the other JSON bodies (keys, tenant quotas, predict, stream tokens): never 5xx; rejections store nothing',
+    'the other JSON bodies (keys, tenant quotas and webhook, predict, stream tokens): never 5xx; rejections store nothing',
     async () => {
       const job = (await f.app.inject({ method: 'POST', url: '/v1/jobs', payload: tinyJob() })).json() as { id: string };
       const targets = [
@@ -101,6 +101,7 @@ describe('fuzz: job submissions', () => {
         { url: '/v1/tenants/acme', method: 'PUT', doc: { maxActiveJobs: 5, maxStoredBytes: null, maxDatasets: 3 } },
         { url: `/v1/jobs/${job.id}/predict`, method: 'POST', doc: { inputs: [new Array(16).fill(0), new Array(16).fill(255)] } },
         { url: '/v1/stream-tokens', method: 'POST', doc: {} },
+        { url: '/v1/tenants/acme/webhook', method: 'PUT', doc: { url: 'https://hooks.example.com/acme' } },
       ] as const;
       const cases = fc
         .tuple(fc.constantFrom(...targets), fc.array(mutation, { maxLength: 3 }), encoding)

@@ -30,6 +30,8 @@ export const VALID_BODIES: Record<string, unknown>[] = [
   tinyJob({
     dataset: { inline: { ...tiny.dataset.inline, samples: tiny.dataset.inline.samples.map((s) => s.map((v) => v / 255 - 0.5)) } },
   }),
+  // The fuzz app allows webhooks to hooks.example.com only (WEBHOOK_ALLOWED_HOSTS).
+  tinyJob({ webhook: { url: 'https://hooks.example.com/convoy' } }),
   ...PRESET_NAMES.map((preset) => ({ model: { preset }, dataset: { builtin: 'fashion-mnist', trainSize: 64 }, training })),
   {
     name: 'every-field',
@@ -159,6 +161,32 @@ export const deepResidual = fc.integer({ min: 50, max: 600 }).map((depth) => {
   return { input: [1, 28, 28], layers: [...layers, { type: 'flatten' }, { type: 'dense', units: 10 }] };
 });
 
+/** Webhook URLs around the one allowed host: ports, credentials, IPs, encodings, other schemes. */
+export const webhookUrl = fc.oneof(
+  fc.constantFrom(
+    'https://hooks.example.com/x',
+    'https://hooks.example.com:99999/',
+    'https://hooks.example.com:0/',
+    'https://user:pass@hooks.example.com/',
+    'https://HOOKS.EXAMPLE.COM./',
+    'https://hooks.example.com%00.evil.test/',
+    'https://hooks.example.com.evil.test/',
+    'https://hööks.example.com/',
+    'https://xn--hks-qoaa.example.com/',
+    'http://127.0.0.1:6379/',
+    'http://[::1]/',
+    'http://0x7f.1/',
+    'http://169.254.169.254/latest/meta-data',
+    'https:///nohost',
+    'https://',
+    'ftp://hooks.example.com/',
+    'javascript:alert(1)',
+    `https://hooks.example.com/${'a'.repeat(2100)}`,
+  ),
+  fc.webUrl({ withQueryParameters: true, withFragments: true }),
+  fc.string({ maxLength: 40 }).map((s) => `https://${s}`),
+);
+
 const withModel = (model: unknown) => ({ model, dataset: { builtin: 'fashion-mnist', trainSize: 64 }, training });
 
 /** A submission document before any mutation. */
@@ -167,6 +195,7 @@ export const submissionDocument: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: modelSpec.map(withModel) },
   { weight: 1, arbitrary: deepResidual.map(withModel) },
   { weight: 1, arbitrary: hugeModel.map(withModel) },
+  { weight: 1, arbitrary: webhookUrl.map((url) => tinyJob({ webhook: { url } })) },
 );
 
 /** A body as sent: a document, zero to three mutations, and its encoding on the wire. */
