@@ -7,7 +7,19 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tinyJob } from '../api/helpers.js';
 import { TEST_ADMIN_KEY } from '../helpers/auth.js';
-import { accept, authorization, contentType, headerText, idempotencyKey, pageCursor, query, streamIdLike } from './arbitraries/requests.js';
+import {
+  accept,
+  authorization,
+  contentType,
+  headerText,
+  idempotencyKey,
+  namePrefix,
+  pageCursor,
+  query,
+  streamIdLike,
+  tagFilter,
+  timestamp,
+} from './arbitraries/requests.js';
 import { announceSeed, fuzzParams, fuzzTimeout, startFuzzApp, type FuzzApp } from './harness.js';
 
 let f: FuzzApp;
@@ -72,13 +84,17 @@ const anyId = () => fc.oneof(fc.constantFrom(fixture.queued, fixture.finished, f
 describe('fuzz: cursors', () => {
   const LISTS = 500;
   it(
-    'GET /v1/jobs and /v1/datasets with generated ?cursor=, ?limit=, ?status=, ?tenant=',
+    'GET /v1/jobs and /v1/datasets with generated ?cursor=, ?limit=, ?status=, ?tenant=, ?tag=, ?name=, ?createdAfter=/Before=',
     async () => {
       const cursor = pageCursor(() => realCursors);
       const q = query({
         cursor,
         status: fc.constantFrom('queued', 'cancelled', 'nope', ''),
         tenant: fc.constantFrom('default', 'acme', 'x y', ''),
+        tag: tagFilter,
+        name: namePrefix,
+        createdAfter: timestamp,
+        createdBefore: timestamp,
       });
       await fc.assert(
         fc.asyncProperty(fc.constantFrom('/v1/jobs', '/v1/datasets'), q, authorization, async (path, qs, auth) => {

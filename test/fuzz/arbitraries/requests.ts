@@ -143,3 +143,32 @@ export const accept = fc.oneof(
 );
 
 export const idempotencyKey = fc.oneof(fc.constantFrom('', 'k', ' ', 'x'.repeat(255), 'x'.repeat(256)), headerText(20));
+
+/** `?tag=key=value` filters: valid pairs, patterns a store might treat specially, junk. */
+export const tagFilter = fc.oneof(
+  fc.tuple(fc.stringMatching(/^[A-Za-z0-9_.:/-]{1,8}$/), fc.string({ maxLength: 12 })).map(([k, v]) => `${k}=${v}`),
+  fc.constantFrom('team=vision', 'run/id=42', 'a.b:c=', '=x', 'k', 'k==', '*=*', 'team=*', 'team=[a-z]', 'team=\\', `k=${'v'.repeat(600)}`),
+  headerText(20),
+);
+
+/** `?name=` prefixes, with the characters lexicographic ranges and glob patterns give meaning to. */
+export const namePrefix = fc.oneof(
+  fc.constantFrom('tag', 't', '[', '(', '-', '+', '*', '?', '\\', '\xff', '\u{10ffff}', 'x'.repeat(201)),
+  fc.string({ maxLength: 12 }),
+);
+
+/** ISO timestamps at and past the edges of what Date and the store's scores hold. */
+export const timestamp = fc.oneof(
+  fc.date({ min: new Date(-8.64e15), max: new Date(8.64e15), noInvalidDate: true }).map((d) => d.toISOString()),
+  fc.constantFrom(
+    '1970-01-01T00:00:00Z',
+    '0000-01-01T00:00:00Z',
+    '9999-12-31T23:59:59.999Z',
+    '+275760-09-13T00:00:00.000Z',
+    '2026-02-30T00:00:00Z',
+    '2026-12-05T25:00:00Z',
+    '2026-12-05',
+    'now',
+    '',
+  ),
+);

@@ -30,6 +30,7 @@ export const VALID_BODIES: Record<string, unknown>[] = [
   tinyJob({
     dataset: { inline: { ...tiny.dataset.inline, samples: tiny.dataset.inline.samples.map((s) => s.map((v) => v / 255 - 0.5)) } },
   }),
+  tinyJob({ name: 'tagged', metadata: { team: 'vision', 'run/id': '42', 'a.b:c': '' } }),
   // The fuzz app allows webhooks to hooks.example.com only (WEBHOOK_ALLOWED_HOSTS).
   tinyJob({ webhook: { url: 'https://hooks.example.com/convoy' } }),
   ...PRESET_NAMES.map((preset) => ({ model: { preset }, dataset: { builtin: 'fashion-mnist', trainSize: 64 }, training })),
