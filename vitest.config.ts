@@ -9,6 +9,7 @@ const INTEGRATION = [
   'test/browser/**/*.test.ts',
   'test/chaos/**/*.test.ts',
   'test/e2e/**/*.test.ts',
+  'test/fuzz/**/*.test.ts',
   'test/store/**/*.test.ts',
   'test/docs/readme-walkthrough.test.ts',
   'test/redis-*.test.ts',

@@ -27,4 +27,6 @@ export const LIMITS = {
   metadataPairs: 16, // as OpenAI and SageMaker allow
   metadataKeyLength: 64,
   metadataValueLength: 512,
+  /** Levels of nesting in a JSON body: residual blocks nest (two levels each), the schema validator recurses per level. */
+  jsonDepth: 64,
 } as const;

@@ -14,6 +14,7 @@ import { fastifySSE as sse } from '@fastify/sse';
 import cors from '@fastify/cors';
 import type { Config } from '../config.js';
 import { errorHandler, notFoundHandler } from './errors.js';
+import { checkBodyDepth } from './body-depth.js';
 import { toOpenApi31 } from './openapi.js';
 import redisPlugin from './plugins/redis.js';
 import queuesPlugin from './plugins/queues.js';
@@ -86,6 +87,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   );
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  app.addHook('preValidation', checkBodyDepth);
 
   await app.register(swagger, {
     convertConstToEnum: false, // OpenAPI 3.1 has const

@@ -248,6 +248,7 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): F
     title: 'Not Found',
     status: 404,
     detail: `no route for ${request.method} ${request.url.split('?')[0]}`,
+    code: 'not-found',
     instance: request.url,
   });
 }

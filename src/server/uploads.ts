@@ -22,7 +22,8 @@ export async function readUpload(request: FastifyRequest, query: { name?: string
   let input: UploadInput;
   if (request.isMultipart()) {
     const files: Record<string, Buffer> = {};
-    for await (const part of request.parts()) {
+    const parts = readParts(request);
+    for await (const part of parts) {
       if (part.type === 'file') {
         if (!FILE_FIELDS.includes(part.fieldname)) {
           part.file.resume();
@@ -51,6 +52,26 @@ export async function readUpload(request: FastifyRequest, query: { name?: string
   }
   if (name !== undefined && (name.length < 1 || name.length > 200)) throw invalid('name', 'name must be 1 to 200 characters');
   return { input, format: 'csv' in input ? 'csv' : 'idx', name, shape: parseShape(shapeRaw, shapeField) };
+}
+
+/**
+ * The request's parts, with a body busboy cannot read (no boundary, cut short, not multipart at
+ * all) a 400 instead of the plain Error it throws; the plugin's limit errors (413) pass unchanged.
+ */
+async function* readParts(request: FastifyRequest) {
+  const iterator = request.parts()[Symbol.asyncIterator]();
+  for (;;) {
+    let next: Awaited<ReturnType<typeof iterator.next>>;
+    try {
+      next = await iterator.next();
+    } catch (err) {
+      const status = (err as { statusCode?: unknown }).statusCode;
+      if (err instanceof ProblemError || (typeof status === 'number' && status < 500)) throw err;
+      throw invalid('body', `the multipart body could not be read: ${(err as Error).message}`);
+    }
+    if (next.done) return;
+    yield next.value;
+  }
 }
 
 function parseShape(raw: string | undefined, field: string): ImageShape | undefined {

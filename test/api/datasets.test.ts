@@ -108,6 +108,20 @@ describe('POST /v1/datasets', () => {
     expect((await json(r4)).status).toBe(415);
   });
 
+  it('a multipart body busboy cannot read (no boundary, cut short) is a 400 naming the body, not a 500', async () => {
+    const cases = [
+      { ct: 'multipart/form-data', body: '', detail: /Boundary not found/ },
+      { ct: 'multipart/form-data; boundary=x', body: '--x\r\n', detail: /Unexpected end of multipart data/ },
+    ];
+    for (const { ct, body, detail } of cases) {
+      const res = await authedFetch(`${base}/v1/datasets`, { method: 'POST', body, headers: { 'content-type': ct } });
+      expect(res.status).toBe(400);
+      const p = await json(res);
+      expect(p).toMatchObject({ status: 400, field: 'body', code: 'invalid' });
+      expect(p.detail).toMatch(detail);
+    }
+  });
+
   it('lists newest first with a cursor, deletes, and jobs can train on an uploaded dataset', async () => {
     const up = await json(
       await authedFetch(`${base}/v1/datasets?name=for-job`, { method: 'POST', body: csvText(), headers: { 'content-type': 'text/csv' } }),

@@ -17,11 +17,15 @@ export interface TestApp {
 
 /**
  * The real app, started with the test admin key. Its `inject` sends that key unless the request
- * names an Authorization header itself (`authorization: undefined` sends none).
+ * names an Authorization header itself (`authorization: undefined` sends none). `url`: the run's
+ * private Redis unless a test brings its own (the fuzz suite does, to see every key it writes).
  */
-export async function startApp(env: Record<string, string> = {}, prefix = `t${randomUUID().slice(0, 8)}`): Promise<TestApp> {
+export async function startApp(
+  env: Record<string, string> = {},
+  prefix = `t${randomUUID().slice(0, 8)}`,
+  url = inject('redisUrl'),
+): Promise<TestApp> {
   const config = loadConfig({ LOG_LEVEL: 'silent', REDIS_PREFIX: prefix, CONVOY_ADMIN_KEY: TEST_ADMIN_KEY, ...env });
-  const url = inject('redisUrl');
   const app = await buildApp({ config, redisUrl: url, logger: env.LOG_LEVEL ? undefined : false });
   await app.ready();
   const plain = app.inject.bind(app);

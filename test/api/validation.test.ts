@@ -111,6 +111,24 @@ describe('schema validation', () => {
     );
   });
 
+  it('refuses bodies nested deeper than 64 levels: 300 nested residual blocks were a 500 (stack overflow in the validator)', async () => {
+    const nested = (depth: number) => {
+      let layers: unknown[] = [{ type: 'relu' }];
+      for (let i = 0; i < depth; i++) layers = [{ type: 'residual', layers }];
+      return { ...job, model: { input: [1, 4, 4], layers: [...layers, { type: 'flatten' }, { type: 'dense', units: 2 }] } };
+    };
+    // 30 blocks (62 levels with the body's own) are still a model; 300 are a 400, on both routes.
+    expect((await submit(nested(30), t, '/v1/jobs/validate')).statusCode).toBe(200);
+    const p = await expectProblem(
+      nested(300),
+      400,
+      expect.stringMatching(/^\/model(\/layers\/0)+\/layers$/) as never,
+      /nested deeper than 64 levels/,
+    );
+    expect(p.code).toBe('invalid');
+    expect((await submit(nested(300), t, '/v1/jobs/validate')).statusCode).toBe(400);
+  });
+
   it('reports missing required fields by name', async () => {
     const { training: _t, ...noTraining } = job;
     await expectProblem(noTraining, 400, '/training', '/training is required');
@@ -239,12 +257,19 @@ describe('semantic validation', () => {
 });
 
 describe('problem shape elsewhere', () => {
-  it('unknown routes and jobs are 404 problems', async () => {
-    for (const url of ['/v2/nothing', '/v1/jobs/does-not-exist']) {
-      const res = await t.app.inject({ url });
+  it('unknown routes and jobs are 404 problems, both with the code not-found', async () => {
+    const cases = [{ url: '/v2/nothing' }, { url: '/v1/jobs/does-not-exist' }, { url: '/v1/jobs/', method: 'DELETE' as const }];
+    for (const { url, method = 'GET' as const } of cases) {
+      const res = await t.app.inject({ url, method });
       expect(res.statusCode).toBe(404);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-      expect(res.json()).toMatchObject({ status: 404, title: 'Not Found', type: expect.any(String), detail: expect.any(String) });
+      expect(res.json()).toMatchObject({
+        status: 404,
+        title: 'Not Found',
+        type: expect.any(String),
+        detail: expect.any(String),
+        code: 'not-found',
+      });
     }
   });
 
