@@ -30,6 +30,10 @@ export interface ApiConfig {
   publicUrl: string | undefined;
   /** RECONCILE_INTERVAL_MS (5000; 0 = off): how often the leading API process reconciles job documents with the queue */
   reconcileIntervalMs: number;
+  /** DATASET_RETENTION_SECONDS (2592000; 0 keeps): a dataset no unfinished job needs is deleted this long after its last use */
+  datasetRetentionSeconds: number;
+  /** SWEEP_INTERVAL_MS (60000; 0 = off): how often the leading API process deletes expired jobs and datasets (src/server/janitor.ts) */
+  sweepIntervalMs: number;
 }
 
 /** Per-job quotas checked on submit and reported by /v1/jobs/validate. */
@@ -137,13 +141,15 @@ export interface Config {
   redisPrefix: string;
   /** LOG_LEVEL (info) */
   logLevel: string;
-  /** WEIGHTS_INLINE_MAX_BYTES (4 MiB): completed events carry the weights inline up to this size */
+  /** WEIGHTS_INLINE_MAX_BYTES (256 KiB): completed events carry the weights inline up to this size; beyond, a link and the sha256 */
   weightsInlineMaxBytes: number;
   eventLog: {
     /** EVENT_LOG_MAX_PROGRESS (5000): progress events a job's log keeps, the newest (status, epoch and terminal events are all kept) */
     maxProgressEvents: number;
     /** TENANT_EVENT_LOG_LENGTH (100000): about this many events of a tenant's jobs GET /v1/events can replay */
     tenantLogLength: number;
+    /** JOB_RETENTION_SECONDS (604800; 0 keeps): a finished job's document, events and weights expire this long after it ends */
+    jobRetentionSeconds: number;
   };
   api: ApiConfig;
   auth: AuthConfig;
@@ -192,10 +198,11 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: env.REDIS_URL || undefined,
     redisPrefix,
     logLevel,
-    weightsInlineMaxBytes: num(env, 'WEIGHTS_INLINE_MAX_BYTES', 4 * 1024 * 1024),
+    weightsInlineMaxBytes: num(env, 'WEIGHTS_INLINE_MAX_BYTES', 256 * 1024),
     eventLog: {
       maxProgressEvents: num(env, 'EVENT_LOG_MAX_PROGRESS', 5000, { min: 1 }),
       tenantLogLength: num(env, 'TENANT_EVENT_LOG_LENGTH', 100_000, { min: 100 }),
+      jobRetentionSeconds: num(env, 'JOB_RETENTION_SECONDS', 604_800),
     },
     api: {
       port: num(env, 'PORT', 3000, { max: 65_535 }),
@@ -210,6 +217,8 @@ export function loadConfig(env: Env = process.env): Config {
       idempotencyTtlSeconds: num(env, 'IDEMPOTENCY_TTL_SECONDS', 86_400, { min: 1 }),
       publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/+$/, '') : undefined,
       reconcileIntervalMs: num(env, 'RECONCILE_INTERVAL_MS', 5000),
+      datasetRetentionSeconds: num(env, 'DATASET_RETENTION_SECONDS', 2_592_000),
+      sweepIntervalMs: num(env, 'SWEEP_INTERVAL_MS', 60_000),
     },
     auth: {
       adminKey: env.CONVOY_ADMIN_KEY || undefined,

@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { LIMITS, TRAIN_JOB_NAME, type JobDocument, type JobSpec } from '../contracts/index.js';
 import { failedEvent, QuotaExceededError, queuedJobDocument, statusEvent } from '../store/index.js';
+import { datasetFromArrays } from '../datasets/index.js';
 import { ProblemError } from './errors.js';
 
 export function trainJobOptions(id: string, priority: number) {
@@ -34,7 +35,7 @@ export async function submitJob(app: FastifyInstance, id: string, spec: JobSpec,
   const [{ quotas }, usage] = await Promise.all([app.tenants.quotas(tenant), app.tenants.usage(tenant)]);
   // A job stores its weights when it ends: no room, no job.
   if (usage.storedBytes >= quotas.maxStoredBytes) throw new QuotaExceededError('maxStoredBytes', quotas.maxStoredBytes, usage.storedBytes);
-  const doc = queuedJobDocument(id, spec, stepsPerEpoch, tenant);
+  const doc = queuedJobDocument(id, await storeInlineDataset(app, spec, tenant, quotas.maxStoredBytes), stepsPerEpoch, tenant);
   const { tag } = await app.store.create(doc, statusEvent(doc), { maxActiveJobs: quotas.maxActiveJobs });
   try {
     await enqueueTraining(app, id, queuePriority(doc.priority, tag));
@@ -45,6 +46,17 @@ export async function submitJob(app: FastifyInstance, id: string, spec: JobSpec,
     await app.store.update(id, { status: 'failed', stage: 'done', error }, { event: failedEvent(error, 0) }).catch(() => undefined);
     throw new ProblemError(503, 'the queue is unavailable; try again', { code: 'queue-unavailable' });
   }
+}
+
+/**
+ * A spec's inline samples stored once as a dataset of the tenant (content-addressed: a resubmission
+ * shares it); the stored spec names it and keeps a summary, so reads of the job stay small and the
+ * worker loads the samples by id.
+ */
+async function storeInlineDataset(app: FastifyInstance, spec: JobSpec, tenant: string, maxStoredBytes: number): Promise<JobSpec> {
+  if (!('inline' in spec.dataset)) return spec;
+  const { info, summary } = await app.datasets.putInline(datasetFromArrays(spec.dataset.inline), tenant, { maxStoredBytes });
+  return { ...spec, dataset: { id: info.id, summary } };
 }
 
 /** Puts a job (back) on the training queue at its fair-share place. */

@@ -5,7 +5,14 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorObject } from 'ajv';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, ProblemSchema, type Problem } from '../contracts/index.js';
 import { DatasetError } from '../datasets/index.js';
-import { InvalidCursorError, JobFinishedError, JobNotFoundError, QuotaExceededError } from '../store/index.js';
+import {
+  DatasetGoneError,
+  DatasetInUseError,
+  InvalidCursorError,
+  JobFinishedError,
+  JobNotFoundError,
+  QuotaExceededError,
+} from '../store/index.js';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -92,6 +99,14 @@ export function domainProblem(err: unknown): ProblemError | undefined {
     return new ProblemError(400, 'querystring/cursor is not a cursor this API returned', { field: 'querystring/cursor', code: 'invalid' });
   }
   if (err instanceof QuotaExceededError) return quotaExceeded(err.quota, err.limit, err.used);
+  if (err instanceof DatasetGoneError) return invalidField('/dataset/id', `names no dataset (${err.datasetId}): deleted meanwhile?`);
+  if (err instanceof DatasetInUseError) {
+    return new ProblemError(409, `${err.message}; cancel them or wait for them to finish`, {
+      type: PROBLEM_TYPES.conflict,
+      code: 'dataset-in-use',
+      extra: { jobs: err.jobIds },
+    });
+  }
   if (err instanceof DatasetError) {
     return new ProblemError(400, err.message, {
       type: PROBLEM_TYPES.dataset,

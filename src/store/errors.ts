@@ -46,3 +46,22 @@ export class QuotaExceededError extends Error {
     this.name = 'QuotaExceededError';
   }
 }
+
+/** A job names a stored dataset that no longer exists (deleted, or expired, since it was checked). */
+export class DatasetGoneError extends Error {
+  constructor(readonly datasetId: string) {
+    super(`dataset ${datasetId} does not exist`);
+    this.name = 'DatasetGoneError';
+  }
+}
+
+/** A dataset that unfinished jobs still need cannot be deleted. */
+export class DatasetInUseError extends Error {
+  constructor(
+    readonly datasetId: string,
+    readonly jobIds: string[],
+  ) {
+    super(`dataset ${datasetId} is needed by ${jobIds.length} unfinished job(s)`);
+    this.name = 'DatasetInUseError';
+  }
+}

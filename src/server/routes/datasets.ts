@@ -120,13 +120,13 @@ const datasetsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx
     '/v1/datasets/:id',
     {
       schema: {
-        summary: 'Delete an uploaded dataset (jobs that have loaded it keep training; queued jobs that use it will fail)',
+        summary: 'Delete a dataset unless unfinished jobs need it',
         operationId: 'deleteDataset',
         description:
-          'Removes the dataset. Jobs that have already loaded it keep training; queued jobs that name it will fail when they start.',
+          'Removes the dataset and gives its tenant the room back. While unfinished jobs need it, answers 409 with code `dataset-in-use` naming them.',
         tags: ['datasets'],
         params: IdParamsSchema,
-        response: { 204: Type.Null(), ...problems(401, 404) },
+        response: { 204: Type.Null(), ...problems(401, 404, 409) },
       },
     },
     async (request, reply) => {

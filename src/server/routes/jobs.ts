@@ -52,7 +52,7 @@ function checkPriority(priority: number | undefined, p: Principal, lowest: numbe
 const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) => {
   const { config } = ctx;
   const base = config.api.publicUrl ?? '';
-  const withLinks = (doc: JobDocument) => ({ ...doc, links: jobLinks(base, doc.id) });
+  const withLinks = <D extends Pick<JobDocument, 'id'>>(doc: D) => ({ ...doc, links: jobLinks(base, doc.id) });
   const validateContext = (request: FastifyRequest): ValidateContext => {
     const p = principalOf(request);
     const sees = (t: string) => p.role === 'admin' || t === p.tenant;
