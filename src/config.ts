@@ -32,6 +32,8 @@ export interface ApiConfig {
   reconcileIntervalMs: number;
   /** DATASET_RETENTION_SECONDS (2592000; 0 keeps): a dataset no unfinished job needs is deleted this long after its last use */
   datasetRetentionSeconds: number;
+  /** REDIS_HIGH_WATER_RATIO (0.9): above this share of Redis's maxmemory, submit and upload answer 503 storage-full */
+  redisHighWaterRatio: number;
   /** SWEEP_INTERVAL_MS (60000; 0 = off): how often the leading API process deletes expired jobs and datasets (src/server/janitor.ts) */
   sweepIntervalMs: number;
 }
@@ -116,6 +118,8 @@ export interface WorkerConfig {
   shutdownGraceMs: number;
   /** WORKER_ID (host-pid): the name in heartbeats and logs */
   id: string | undefined;
+  /** FINAL_WRITE_RETRY_MS (120000): how long a job's last write (its result) waits out a full or unreachable Redis, with backoff */
+  finalWriteRetryMs: number;
   /** POOL_RECYCLE_BYTES (256 MiB): finished jobs' thread memory (src/engine/memory.ts) after which the pool's threads are replaced */
   poolRecycleBytes: number;
 }
@@ -219,6 +223,7 @@ export function loadConfig(env: Env = process.env): Config {
       reconcileIntervalMs: num(env, 'RECONCILE_INTERVAL_MS', 5000),
       datasetRetentionSeconds: num(env, 'DATASET_RETENTION_SECONDS', 2_592_000),
       sweepIntervalMs: num(env, 'SWEEP_INTERVAL_MS', 60_000),
+      redisHighWaterRatio: num(env, 'REDIS_HIGH_WATER_RATIO', 0.9, { min: 0.01, max: 1, integer: false }),
     },
     auth: {
       adminKey: env.CONVOY_ADMIN_KEY || undefined,
@@ -254,6 +259,7 @@ export function loadConfig(env: Env = process.env): Config {
       shutdownGraceMs: num(env, 'SHUTDOWN_GRACE_MS', 30_000, { min: 0 }),
       id: env.WORKER_ID || undefined,
       poolRecycleBytes: num(env, 'POOL_RECYCLE_BYTES', 256 * 1024 * 1024),
+      finalWriteRetryMs: num(env, 'FINAL_WRITE_RETRY_MS', 120_000),
     },
     webhooks: {
       allowedHosts: str(env, 'WEBHOOK_ALLOWED_HOSTS', '')

@@ -14,11 +14,8 @@ import { resolveAdminKey } from './server/admin-key.js';
 import { buildApp } from './server/app.js';
 import { requeueOrphans } from './server/enqueue.js';
 import { startReconciler, type Reconciler } from './server/reconciler.js';
-<<<<<<< HEAD
 import { startWebhooks, type WebhookDispatcher } from './server/webhooks/dispatcher.js';
-=======
 import { startJanitor, type Janitor } from './server/janitor.js';
->>>>>>> f26530e (Retention (issue 12): the terminal commit expires a finished job's hash, events and weights after JOB_RETENTION_SECONDS (7 days; 0 keeps) and records it for the sweep; the janitor (lease janitor, SWEEP_INTERVAL_MS) takes expired jobs out of the listings and usage, adopts jobs finished before, and deletes datasets unused for DATASET_RETENTION_SECONDS unless a job needs them; WEIGHTS_INLINE_MAX_BYTES defaults to 256 KiB (beyond: link + sha256))
 import { ConvoyWorker } from '../workers/worker.js';
 import { memoryReturnWarning } from '../workers/pool.js';
 
@@ -55,11 +52,8 @@ try {
 
 const app = await buildApp({ config, redisUrl: redis.url });
 let reconciler: Reconciler | undefined;
-<<<<<<< HEAD
 let webhooks: WebhookDispatcher | undefined;
-=======
 let janitor: Janitor | undefined;
->>>>>>> f26530e (Retention (issue 12): the terminal commit expires a finished job's hash, events and weights after JOB_RETENTION_SECONDS (7 days; 0 keeps) and records it for the sweep; the janitor (lease janitor, SWEEP_INTERVAL_MS) takes expired jobs out of the listings and usage, adopts jobs finished before, and deletes datasets unused for DATASET_RETENTION_SECONDS unless a job needs them; WEIGHTS_INLINE_MAX_BYTES defaults to 256 KiB (beyond: link + sha256))
 const worker = new ConvoyWorker({
   redisUrl: redis.url,
   prefix: config.redisPrefix,
@@ -75,11 +69,8 @@ closeWithGrace({ delay: config.worker.shutdownGraceMs + 5000, logger: log }, asy
   else log.info({ signal }, 'shutting down');
   await worker.close();
   await reconciler?.stop();
-<<<<<<< HEAD
   await webhooks?.stop();
-=======
   await janitor?.stop();
->>>>>>> f26530e (Retention (issue 12): the terminal commit expires a finished job's hash, events and weights after JOB_RETENTION_SECONDS (7 days; 0 keeps) and records it for the sweep; the janitor (lease janitor, SWEEP_INTERVAL_MS) takes expired jobs out of the listings and usage, adopts jobs finished before, and deletes datasets unused for DATASET_RETENTION_SECONDS unless a job needs them; WEIGHTS_INLINE_MAX_BYTES defaults to 256 KiB (beyond: link + sha256))
   await app.close();
   await redis.stop();
 });
@@ -91,11 +82,8 @@ try {
   await app.redis.connect();
   await requeueOrphans(app); // a job accepted just before a crash, but never queued
   reconciler = startReconciler(app, config);
-<<<<<<< HEAD
   webhooks = await startWebhooks(app, config); // every API process delivers webhooks
-=======
   janitor = startJanitor(app, config);
->>>>>>> f26530e (Retention (issue 12): the terminal commit expires a finished job's hash, events and weights after JOB_RETENTION_SECONDS (7 days; 0 keeps) and records it for the sweep; the janitor (lease janitor, SWEEP_INTERVAL_MS) takes expired jobs out of the listings and usage, adopts jobs finished before, and deletes datasets unused for DATASET_RETENTION_SECONDS unless a job needs them; WEIGHTS_INLINE_MAX_BYTES defaults to 256 KiB (beyond: link + sha256))
   await worker.start();
   await app.listen({ port: config.api.port, host: config.api.host });
   log.info({ port: config.api.port, redis: redis.source, docs: '/docs' }, 'convoy ready: API and worker in one process');

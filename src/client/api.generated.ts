@@ -837,7 +837,10 @@ export interface components {
         JobError: {
             /** @description diverged, invalid-dataset, invalid-weights, crash-loop (its worker kept dying: MAX_CRASHES), lost (its worker lost it and no checkpoint was left: docs/operations.md), internal */
             code: string;
+            /** @description for the caller: never internal text (an `internal` error names its errorId instead) */
             message: string;
+            /** @description internal: the id under which the worker log has what happened */
+            errorId?: string;
             epoch?: number;
             step?: number;
         };
@@ -890,6 +893,8 @@ export interface components {
             field?: string;
             /** @description a stable machine-readable code */
             code?: string;
+            /** @description on 5xx answers: the id under which the log has what happened */
+            errorId?: string;
         } & {
             [key: string]: unknown;
         };
@@ -1980,6 +1985,15 @@ export interface operations {
             };
             /** @description Too many requests, or a tenant quota reached */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

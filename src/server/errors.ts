@@ -3,7 +3,7 @@
 // no stack trace (the log has them).
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorObject } from 'ajv';
-import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, ProblemSchema, type Problem } from '../contracts/index.js';
+import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, ProblemSchema, newErrorId, type Problem } from '../contracts/index.js';
 import { DatasetError } from '../datasets/index.js';
 import {
   DatasetGoneError,
@@ -12,6 +12,7 @@ import {
   JobFinishedError,
   JobNotFoundError,
   QuotaExceededError,
+  isStorageFullError,
 } from '../store/index.js';
 
 const TITLES: Record<number, string> = {
@@ -126,6 +127,18 @@ export const quotaExceeded = (quota: string, limit: number, used: number) =>
     extra: { quota, limit, used },
   });
 
+/** Seconds a client is told to wait when storage is full. */
+export const STORAGE_RETRY_AFTER_SECONDS = 30;
+
+/** 503: Redis is full, or above REDIS_HIGH_WATER_RATIO (src/server/storage-guard.ts). */
+export const storageFull = (detail: string, errorId?: string) =>
+  new ProblemError(503, detail, {
+    type: PROBLEM_TYPES.storageFull,
+    code: 'storage-full',
+    extra: errorId ? { errorId } : {},
+    headers: { 'retry-after': String(STORAGE_RETRY_AFTER_SECONDS) },
+  });
+
 /** 409: the job has finished (succeeded, failed or cancelled) and cannot take this request. */
 export const jobFinished = (id: string, status: string) =>
   new ProblemError(409, `job ${id} has already finished (${status})`, {
@@ -216,6 +229,12 @@ export function sendProblem(reply: FastifyReply, problem: Problem, headers: Reco
 }
 
 export function errorHandler(thrown: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (isStorageFullError(thrown)) {
+    const errorId = newErrorId();
+    request.log.error({ err: thrown, errorId }, 'redis refused a write: full');
+    const problem = storageFull('storage is full (Redis refused the write); try again later', errorId);
+    return sendProblem(reply, problem.toProblem(request.url), problem.headers);
+  }
   const error = domainProblem(thrown) ?? thrown;
   if (error instanceof ProblemError) {
     if (error.status >= 500) request.log.error({ err: error }, 'request failed');
@@ -247,13 +266,15 @@ export function errorHandler(thrown: FastifyError, request: FastifyRequest, repl
       instance: request.url,
     });
   }
-  request.log.error({ err: error }, 'request failed');
+  const errorId = newErrorId();
+  request.log.error({ err: error, errorId }, 'request failed');
   return sendProblem(reply, {
     type: PROBLEM_TYPES.internal,
     title: TITLES[500]!,
     status: 500,
-    detail: 'An internal error occurred; it has been logged.',
+    detail: `An internal error occurred; it has been logged under ${errorId}.`,
     instance: request.url,
+    errorId,
   });
 }
 

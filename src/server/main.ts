@@ -8,11 +8,8 @@ import { resolveAdminKey } from './admin-key.js';
 import { buildApp } from './app.js';
 import { requeueOrphans } from './enqueue.js';
 import { startReconciler, type Reconciler } from './reconciler.js';
-<<<<<<< HEAD
 import { startWebhooks, type WebhookDispatcher } from './webhooks/dispatcher.js';
-=======
 import { startJanitor, type Janitor } from './janitor.js';
->>>>>>> f26530e (Retention (issue 12): the terminal commit expires a finished job's hash, events and weights after JOB_RETENTION_SECONDS (7 days; 0 keeps) and records it for the sweep; the janitor (lease janitor, SWEEP_INTERVAL_MS) takes expired jobs out of the listings and usage, adopts jobs finished before, and deletes datasets unused for DATASET_RETENTION_SECONDS unless a job needs them; WEIGHTS_INLINE_MAX_BYTES defaults to 256 KiB (beyond: link + sha256))
 
 let config: Config;
 try {
@@ -35,21 +32,15 @@ try {
 const redisUrl = config.redisUrl ?? 'redis://127.0.0.1:6379';
 const app = await buildApp({ config, redisUrl });
 let reconciler: Reconciler | undefined;
-<<<<<<< HEAD
 let webhooks: WebhookDispatcher | undefined;
-=======
 let janitor: Janitor | undefined;
->>>>>>> f26530e (Retention (issue 12): the terminal commit expires a finished job's hash, events and weights after JOB_RETENTION_SECONDS (7 days; 0 keeps) and records it for the sweep; the janitor (lease janitor, SWEEP_INTERVAL_MS) takes expired jobs out of the listings and usage, adopts jobs finished before, and deletes datasets unused for DATASET_RETENTION_SECONDS unless a job needs them; WEIGHTS_INLINE_MAX_BYTES defaults to 256 KiB (beyond: link + sha256))
 
 closeWithGrace({ delay: Number(process.env.CLOSE_GRACE_MS ?? 10_000) }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'convoy-api: shutting down after an error');
   else app.log.info({ signal }, 'convoy-api: shutting down');
   await reconciler?.stop();
-<<<<<<< HEAD
   await webhooks?.stop();
-=======
   await janitor?.stop();
->>>>>>> f26530e (Retention (issue 12): the terminal commit expires a finished job's hash, events and weights after JOB_RETENTION_SECONDS (7 days; 0 keeps) and records it for the sweep; the janitor (lease janitor, SWEEP_INTERVAL_MS) takes expired jobs out of the listings and usage, adopts jobs finished before, and deletes datasets unused for DATASET_RETENTION_SECONDS unless a job needs them; WEIGHTS_INLINE_MAX_BYTES defaults to 256 KiB (beyond: link + sha256))
   await app.close();
 });
 
@@ -59,11 +50,8 @@ try {
   });
   await requeueOrphans(app);
   reconciler = startReconciler(app, config);
-<<<<<<< HEAD
   webhooks = await startWebhooks(app, config); // every API process delivers webhooks
-=======
   janitor = startJanitor(app, config);
->>>>>>> f26530e (Retention (issue 12): the terminal commit expires a finished job's hash, events and weights after JOB_RETENTION_SECONDS (7 days; 0 keeps) and records it for the sweep; the janitor (lease janitor, SWEEP_INTERVAL_MS) takes expired jobs out of the listings and usage, adopts jobs finished before, and deletes datasets unused for DATASET_RETENTION_SECONDS unless a job needs them; WEIGHTS_INLINE_MAX_BYTES defaults to 256 KiB (beyond: link + sha256))
   await app.listen({ port: config.api.port, host: config.api.host });
   app.log.info({ redis: redisUrl.replace(/\/\/[^@]*@/, '//***@'), docs: '/docs' }, 'convoy-api: ready');
 } catch (err) {

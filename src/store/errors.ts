@@ -65,3 +65,19 @@ export class DatasetInUseError extends Error {
     this.name = 'DatasetInUseError';
   }
 }
+
+/**
+ * Whether a Redis error is one that passes: Redis out of memory under `noeviction` (`OOM ...`),
+ * loading, read-only during a failover, busy with a script, or the connection gone for a while.
+ * A write that met one can be tried again later; the raw message is for the log only.
+ */
+export function isTransientStorageError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'MaxRetriesPerRequestError') return true;
+  return /^(OOM|LOADING|READONLY|BUSY|TRYAGAIN|CLUSTERDOWN)\b|^Connection is closed|ECONNREFUSED|ECONNRESET/.test(err.message);
+}
+
+/** Redis refused a write because it is full (`OOM command not allowed when used memory > 'maxmemory'`). */
+export function isStorageFullError(err: unknown): boolean {
+  return err instanceof Error && /^OOM\b/.test(err.message);
+}

@@ -19,3 +19,4 @@ export * from './predict-requests.js';
 export * from './lease.js';
 export * from './webhooks.js';
 export * from './retention.js';
+export * from './redis-memory.js';

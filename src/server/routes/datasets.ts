@@ -22,6 +22,7 @@ import { principalOf } from '../plugins/auth.js';
 import { parseUpload } from '../../datasets/index.js';
 import { notFound, problems } from '../errors.js';
 import { readUpload } from '../uploads.js';
+import { storageGuard } from '../storage-guard.js';
 import type { ServerContext } from '../app.js';
 
 const RAW_TYPES = ['text/csv', 'application/gzip'];
@@ -37,6 +38,7 @@ const datasetsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx
     '/v1/datasets',
     {
       bodyLimit: maxBytes,
+      onRequest: storageGuard(app, ctx.config.api.redisHighWaterRatio),
       schema: {
         summary: 'Upload a dataset: IDX images + labels, or a CSV (gzipped or not)',
         operationId: 'uploadDataset',
@@ -63,7 +65,7 @@ const datasetsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx
             'application/gzip': { schema: { description: 'gzipped CSV' } },
           },
         },
-        response: { 201: DatasetInfoSchema, ...problems(400, 401, 413, 415, 429) },
+        response: { 201: DatasetInfoSchema, ...problems(400, 401, 413, 415, 429, 503) },
       },
     },
     async (request, reply) => {

@@ -28,6 +28,7 @@ import { analyzeSubmission, type ValidateContext } from '../validate.js';
 import { checkWebhookUrl } from '../webhooks/destination.js';
 import { quotaProblem } from '../quotas.js';
 import { listedTenant, loadJob } from '../access.js';
+import { storageGuard } from '../storage-guard.js';
 import { principalOf, type Principal } from '../plugins/auth.js';
 import type { ServerContext } from '../app.js';
 
@@ -62,6 +63,7 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
   app.post(
     '/v1/jobs',
     {
+      onRequest: storageGuard(app, config.api.redisHighWaterRatio),
       schema: {
         summary: 'Submit a training job',
         operationId: 'createJob',
