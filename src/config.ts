@@ -26,6 +26,12 @@ export interface ApiConfig {
   readyWorkerWithinMs: number;
   /** IDEMPOTENCY_TTL_SECONDS (86400): how long an Idempotency-Key is remembered */
   idempotencyTtlSeconds: number;
+  /** REQUEST_TIMEOUT_MS (120000; 0 = none): the whole request (headers and body) must arrive within this, else 408 */
+  requestTimeoutMs: number;
+  /** CONNECTION_TIMEOUT_MS (60000; 0 = none): a connection with no bytes either way for this long is closed (event streams send heartbeats) */
+  connectionTimeoutMs: number;
+  /** KEEP_ALIVE_TIMEOUT_MS (72000): how long an idle keep-alive connection waits for its next request */
+  keepAliveTimeoutMs: number;
   /** PUBLIC_URL (unset): absolute base for links; unset = relative links */
   publicUrl: string | undefined;
   /** RECONCILE_INTERVAL_MS (5000; 0 = off): how often the leading API process reconciles job documents with the queue */
@@ -219,6 +225,9 @@ export function loadConfig(env: Env = process.env): Config {
       predictTimeoutMs: num(env, 'PREDICT_TIMEOUT_MS', 30_000, { min: 10 }),
       readyWorkerWithinMs: num(env, 'READY_WORKER_WITHIN_MS', 30_000, { min: 10 }),
       idempotencyTtlSeconds: num(env, 'IDEMPOTENCY_TTL_SECONDS', 86_400, { min: 1 }),
+      requestTimeoutMs: num(env, 'REQUEST_TIMEOUT_MS', 120_000),
+      connectionTimeoutMs: num(env, 'CONNECTION_TIMEOUT_MS', 60_000),
+      keepAliveTimeoutMs: num(env, 'KEEP_ALIVE_TIMEOUT_MS', 72_000, { min: 1 }),
       publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/+$/, '') : undefined,
       reconcileIntervalMs: num(env, 'RECONCILE_INTERVAL_MS', 5000),
       datasetRetentionSeconds: num(env, 'DATASET_RETENTION_SECONDS', 2_592_000),

@@ -21,7 +21,7 @@ import { listedTenant, loadDataset } from '../access.js';
 import { principalOf } from '../plugins/auth.js';
 import { parseUpload } from '../../datasets/index.js';
 import { notFound, problems } from '../errors.js';
-import { readUpload } from '../uploads.js';
+import { checkParsedShape, readUpload } from '../uploads.js';
 import { storageGuard } from '../storage-guard.js';
 import type { ServerContext } from '../app.js';
 
@@ -71,6 +71,7 @@ const datasetsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx
     async (request, reply) => {
       const upload = await readUpload(request, request.query);
       const ds = parseUpload(upload.input, { maxBytes, ...(upload.shape ? { shape: upload.shape } : {}) });
+      checkParsedShape(ds.shape);
       const { tenant } = principalOf(request);
       const { quotas } = await app.tenants.quotas(tenant);
       const info = await app.datasets.put(ds, { name: upload.name, format: upload.format, tenant }, quotas);
