@@ -15,6 +15,7 @@ import cors from '@fastify/cors';
 import type { Config } from '../config.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { checkBodyDepth } from './body-depth.js';
+import { UploadParser } from './upload-parser.js';
 import { toOpenApi31 } from './openapi.js';
 import redisPlugin from './plugins/redis.js';
 import queuesPlugin from './plugins/queues.js';
@@ -166,6 +167,9 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(queuesPlugin, { prefix: config.redisPrefix });
   await app.register(eventsPlugin, { blockMs: config.api.sseBlockMs, maxStreamsPerTenant: config.auth.maxStreamsPerTenant });
   await app.register(metricsPlugin, { readyWithinMs: config.api.readyWorkerWithinMs });
+
+  app.decorate('uploadParser', new UploadParser());
+  app.addHook('onClose', () => app.uploadParser.close());
 
   const ctx: ServerContext = { config };
   await app.register(jobsRoutes, ctx);

@@ -12,7 +12,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { DEFAULT_TENANT, type DatasetInfo } from '../contracts/index.js';
-import { decodeDataset, encodeDataset, type Dataset } from '../datasets/index.js';
+import { decodeDataset, encodeDataset, readDatasetHeader, type Dataset } from '../datasets/index.js';
 import type { InlineDatasetSummary } from '../contracts/submission.js';
 import { DatasetInUseError, QuotaExceededError } from './errors.js';
 import { DELETE_DATASET, PUT_DATASET } from './dataset-scripts.js';
@@ -60,6 +60,16 @@ export class DatasetStore {
     return (await this.store(id, encodeDataset(ds), ds, meta, limits, false)).info;
   }
 
+  /** Stores a dataset already encoded (encodeDataset, e.g. by the API's upload thread); as put(). */
+  async putEncoded(
+    bytes: Uint8Array,
+    meta: { name?: string | undefined; format: DatasetInfo['format']; tenant: string },
+    limits: DatasetLimits = {},
+  ): Promise<DatasetInfo> {
+    const id = `ds_${randomUUID().replace(/-/g, '')}`;
+    return (await this.store(id, bytes, readDatasetHeader(bytes), meta, limits, false)).info;
+  }
+
   /**
    * Stores a job's inline samples once per tenant and content: the id is a hash of both, so a
    * resubmission shares the stored copy (and moves its last use). Counts against maxStoredBytes only.
@@ -83,7 +93,7 @@ export class DatasetStore {
   private async store(
     id: string,
     bytes: Uint8Array,
-    ds: Dataset,
+    ds: Pick<Dataset, 'count' | 'shape' | 'classes'>,
     meta: { name?: string | undefined; format: DatasetInfo['format']; tenant: string },
     limits: DatasetLimits,
     contentAddressed: boolean,

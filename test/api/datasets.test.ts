@@ -122,6 +122,19 @@ describe('POST /v1/datasets', () => {
     }
   });
 
+  it('parses uploads on the upload thread, off the event loop, and a few float rows store fine', async () => {
+    const before = t.app.uploadParser.completed;
+    const res = await authedFetch(`${base}/v1/datasets?name=floats`, {
+      method: 'POST',
+      body: '0,0.5,-1.25,3\n1,2.5,0.125,-4\n',
+      headers: { 'content-type': 'text/csv' },
+    });
+    expect(res.status).toBe(201);
+    expect(t.app.uploadParser.completed).toBe(before + 1);
+    const ds = await t.app.datasets.get((await json(res)).id);
+    expect(Array.from(ds!.images)).toEqual([0.5, -1.25, 3, 2.5, 0.125, -4]);
+  });
+
   it('answers 400 (never 500) for CSVs too wide and for numbers outside the grammar, naming where', async () => {
     const post = (body: string) =>
       authedFetch(`${base}/v1/datasets`, { method: 'POST', body, headers: { 'content-type': 'text/csv' } }).then(async (r) => ({
@@ -153,7 +166,7 @@ describe('POST /v1/datasets', () => {
     const page2 = await json(await authedFetch(`${base}/v1/datasets?limit=10&cursor=${encodeURIComponent(page1.nextCursor)}`));
     const all = [...page1.items, ...page2.items].map((d: { id: string }) => d.id);
     expect(new Set(all).size).toBe(all.length);
-    expect(all.length).toBe(4);
+    expect(all.length).toBe(5);
 
     const job = {
       model: { input: [1, 5, 5], layers: [{ type: 'flatten' }, { type: 'dense', units: 3 }] },

@@ -19,7 +19,7 @@ import {
 } from '../../contracts/index.js';
 import { listedTenant, loadDataset } from '../access.js';
 import { principalOf } from '../plugins/auth.js';
-import { parseUpload } from '../../datasets/index.js';
+import { readDatasetHeader } from '../../datasets/index.js';
 import { notFound, problems } from '../errors.js';
 import { checkParsedShape, readUpload } from '../uploads.js';
 import { storageGuard } from '../storage-guard.js';
@@ -70,11 +70,12 @@ const datasetsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx
     },
     async (request, reply) => {
       const upload = await readUpload(request, request.query);
-      const ds = parseUpload(upload.input, { maxBytes, ...(upload.shape ? { shape: upload.shape } : {}) });
-      checkParsedShape(ds.shape);
+      // Parsed on the upload thread (src/server/upload-parser.ts), never on the event loop.
+      const bytes = await app.uploadParser.parse(upload.input, { maxBytes, ...(upload.shape ? { shape: upload.shape } : {}) });
+      checkParsedShape(readDatasetHeader(bytes).shape);
       const { tenant } = principalOf(request);
       const { quotas } = await app.tenants.quotas(tenant);
-      const info = await app.datasets.put(ds, { name: upload.name, format: upload.format, tenant }, quotas);
+      const info = await app.datasets.putEncoded(bytes, { name: upload.name, format: upload.format, tenant }, quotas);
       return reply
         .code(201)
         .header('location', `${ctx.config.api.publicUrl ?? ''}/v1/datasets/${info.id}`)
