@@ -38,7 +38,8 @@ redis.call('HSET', KEYS[1], 'meta', ARGV[1], 'data', ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
 redis.call('ZADD', KEYS[6], ARGV[3], ARGV[4])
-redis.call('HINCRBY', KEYS[4], 'datasets', 1)
+-- A job's inline samples count against the tenant's stored bytes, not its datasets (it never uploaded them).
+if ARGV[9] ~= '1' then redis.call('HINCRBY', KEYS[4], 'datasets', 1) end
 redis.call('HINCRBY', KEYS[4], 'bytes', ARGV[5])
 redis.call('SADD', KEYS[5], ARGV[8])
 return {'ok'}
@@ -60,6 +61,7 @@ export const DELETE_DATASET = `--[[
 
   ARGV[1]  id
   ARGV[2]  bytes                    its stored size (from its meta)
+  ARGV[3]  "1": an uploaded dataset (counted in the tenant's datasets); "0": a job's inline samples
 
   Output: {"ok"} | {"gone"} | {"in-use", jobIds...}
 ]]
@@ -72,7 +74,7 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[6], ARGV[1])
 if redis.call('DEL', KEYS[1]) == 0 then return {'gone'} end
-redis.call('HINCRBY', KEYS[4], 'datasets', -1)
+if ARGV[3] == '1' then redis.call('HINCRBY', KEYS[4], 'datasets', -1) end
 redis.call('HINCRBY', KEYS[4], 'bytes', -tonumber(ARGV[2]))
 return {'ok'}
 `;

@@ -72,7 +72,8 @@ export class DatasetStore {
 
   /**
    * Stores a job's inline samples once per tenant and content: the id is a hash of both, so a
-   * resubmission shares the stored copy (and moves its last use). Counts against maxStoredBytes only.
+   * resubmission shares the stored copy (and moves its last use). Counts against maxStoredBytes only
+   * (the tenant's `datasets` count is its uploads).
    */
   async putInline(ds: Dataset, tenant: string, limits: DatasetLimits = {}): Promise<{ info: DatasetInfo; summary: InlineDatasetSummary }> {
     const bytes = encodeDataset(ds);
@@ -186,7 +187,7 @@ export class DatasetStore {
       k.datasetJobs(id),
       k.datasetsUsed(),
     ];
-    const reply = await this.cmd.convoyDeleteDataset(keys.length, ...keys, id, info.bytes);
+    const reply = await this.cmd.convoyDeleteDataset(keys.length, ...keys, id, info.bytes, info.format === 'inline' ? '0' : '1');
     if (reply[0] === 'in-use') throw new DatasetInUseError(id, reply.slice(1));
     return reply[0] === 'ok';
   }

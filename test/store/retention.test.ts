@@ -118,5 +118,7 @@ describe('dataset retention', () => {
     expect(await datasets.sweep(Date.now() + 61_000, 60)).toEqual([info.id]);
     expect(await datasets.info(info.id)).toBeNull();
     expect(await redis.hget(k.tenantUsage('acme'), 'bytes')).toBe('0');
+    // A job's inline samples count as stored bytes, never against the tenant's uploads (maxDatasets).
+    expect(await redis.hget(k.tenantUsage('acme'), 'datasets')).toBeNull();
   });
 });
