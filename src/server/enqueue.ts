@@ -35,8 +35,16 @@ export async function submitJob(app: FastifyInstance, id: string, spec: JobSpec,
   const [{ quotas }, usage] = await Promise.all([app.tenants.quotas(tenant), app.tenants.usage(tenant)]);
   // A job stores its weights when it ends: no room, no job.
   if (usage.storedBytes >= quotas.maxStoredBytes) throw new QuotaExceededError('maxStoredBytes', quotas.maxStoredBytes, usage.storedBytes);
-  const doc = queuedJobDocument(id, await storeInlineDataset(app, spec, tenant, quotas.maxStoredBytes), stepsPerEpoch, tenant);
-  const { tag } = await app.store.create(doc, statusEvent(doc), { maxActiveJobs: quotas.maxActiveJobs });
+  const stored = await storeInlineDataset(app, spec, tenant, quotas.maxStoredBytes);
+  const doc = queuedJobDocument(id, stored.spec, stepsPerEpoch, tenant);
+  let tag: number;
+  try {
+    ({ tag } = await app.store.create(doc, statusEvent(doc), { maxActiveJobs: quotas.maxActiveJobs }));
+  } catch (err) {
+    // A refused job leaves nothing behind: not the inline samples it alone had stored either.
+    if (stored.created) await app.datasets.delete(stored.created).catch(() => false);
+    throw err;
+  }
   try {
     await enqueueTraining(app, id, queuePriority(doc.priority, tag));
   } catch (err) {
@@ -53,10 +61,15 @@ export async function submitJob(app: FastifyInstance, id: string, spec: JobSpec,
  * shares it); the stored spec names it and keeps a summary, so reads of the job stay small and the
  * worker loads the samples by id.
  */
-async function storeInlineDataset(app: FastifyInstance, spec: JobSpec, tenant: string, maxStoredBytes: number): Promise<JobSpec> {
-  if (!('inline' in spec.dataset)) return spec;
-  const { info, summary } = await app.datasets.putInline(datasetFromArrays(spec.dataset.inline), tenant, { maxStoredBytes });
-  return { ...spec, dataset: { id: info.id, summary } };
+async function storeInlineDataset(
+  app: FastifyInstance,
+  spec: JobSpec,
+  tenant: string,
+  maxStoredBytes: number,
+): Promise<{ spec: JobSpec; created: string | undefined }> {
+  if (!('inline' in spec.dataset)) return { spec, created: undefined };
+  const { info, summary, created } = await app.datasets.putInline(datasetFromArrays(spec.dataset.inline), tenant, { maxStoredBytes });
+  return { spec: { ...spec, dataset: { id: info.id, summary } }, created: created ? info.id : undefined };
 }
 
 /** Puts a job (back) on the training queue at its fair-share place. */

@@ -75,12 +75,16 @@ export class DatasetStore {
    * resubmission shares the stored copy (and moves its last use). Counts against maxStoredBytes only
    * (the tenant's `datasets` count is its uploads).
    */
-  async putInline(ds: Dataset, tenant: string, limits: DatasetLimits = {}): Promise<{ info: DatasetInfo; summary: InlineDatasetSummary }> {
+  async putInline(
+    ds: Dataset,
+    tenant: string,
+    limits: DatasetLimits = {},
+  ): Promise<{ info: DatasetInfo; summary: InlineDatasetSummary; created: boolean }> {
     const bytes = encodeDataset(ds);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const id = `ds_${createHash('sha256').update(`${tenant}\n${sha256}`).digest('hex').slice(0, 40)}`;
     const { maxStoredBytes } = limits;
-    const { info } = await this.store(
+    const { info, created } = await this.store(
       id,
       bytes,
       ds,
@@ -88,7 +92,7 @@ export class DatasetStore {
       maxStoredBytes === undefined ? {} : { maxStoredBytes },
       true,
     );
-    return { info, summary: { samples: info.count, shape: info.shape, classes: info.classes, sha256, bytes: info.bytes } };
+    return { info, summary: { samples: info.count, shape: info.shape, classes: info.classes, sha256, bytes: info.bytes }, created };
   }
 
   private async store(
@@ -98,7 +102,7 @@ export class DatasetStore {
     meta: { name?: string | undefined; format: DatasetInfo['format']; tenant: string },
     limits: DatasetLimits,
     contentAddressed: boolean,
-  ): Promise<{ info: DatasetInfo }> {
+  ): Promise<{ info: DatasetInfo; created: boolean }> {
     const createdAt = new Date();
     const info: DatasetInfo = {
       id,
@@ -131,8 +135,8 @@ export class DatasetStore {
       const [, quota, used] = reply;
       throw new QuotaExceededError(quota, quota === 'maxDatasets' ? limits.maxDatasets! : limits.maxStoredBytes!, Number(used));
     }
-    if (reply[0] === 'exists') return { info: JSON.parse(reply[1]) as DatasetInfo };
-    return { info };
+    if (reply[0] === 'exists') return { info: JSON.parse(reply[1]) as DatasetInfo, created: false };
+    return { info, created: true };
   }
 
   async info(id: string): Promise<DatasetInfo | null> {

@@ -90,6 +90,24 @@ describe('lean reads', () => {
     expect(list.json().items.map((j: { id: string }) => j.id)).toContain(id);
   });
 
+  it('leaves no stored samples behind when the job is refused (active-jobs quota)', async () => {
+    const usage = (await t.app.inject({ url: '/v1/tenants/default' })).json().usage;
+    expect(
+      (await t.app.inject({ method: 'PUT', url: '/v1/tenants/default', payload: { maxActiveJobs: usage.activeJobs } })).statusCode,
+    ).toBe(200);
+    const datasets = async () => (await t.app.inject({ url: '/v1/datasets?limit=200' })).json().items.length;
+    const before = await datasets();
+    const samples = Array.from({ length: 5 }, (_, i) => Array.from({ length: 16 }, (_, j) => (i * 17 + j * 5) % 250));
+    const refused = await t.app.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      payload: tinyJob({ dataset: { inline: { shape: [1, 4, 4], samples, labels: samples.map((_, i) => i % 2) } } }),
+    });
+    expect(refused.statusCode).toBe(429);
+    expect(await datasets()).toBe(before);
+    expect((await t.app.inject({ method: 'PUT', url: '/v1/tenants/default', payload: { maxActiveJobs: null } })).statusCode).toBe(200);
+  });
+
   it('refuses to delete a dataset an unfinished job needs (409 naming it), and deletes it once the job ended', async () => {
     const samples = Array.from({ length: 6 }, (_, i) => Array.from({ length: 16 }, (_, j) => (i * 13 + j) % 200));
     const id = await submit(tinyJob({ dataset: { inline: { shape: [1, 4, 4], samples, labels: samples.map((_, i) => i % 2) } } }));
