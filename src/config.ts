@@ -26,10 +26,22 @@ export interface ApiConfig {
   readyWorkerWithinMs: number;
   /** IDEMPOTENCY_TTL_SECONDS (86400): how long an Idempotency-Key is remembered */
   idempotencyTtlSeconds: number;
+  /** REQUEST_TIMEOUT_MS (120000; 0 = none): the whole request (headers and body) must arrive within this, else 408 */
+  requestTimeoutMs: number;
+  /** CONNECTION_TIMEOUT_MS (60000; 0 = none): a connection with no bytes either way for this long is closed (event streams send heartbeats) */
+  connectionTimeoutMs: number;
+  /** KEEP_ALIVE_TIMEOUT_MS (72000): how long an idle keep-alive connection waits for its next request */
+  keepAliveTimeoutMs: number;
   /** PUBLIC_URL (unset): absolute base for links; unset = relative links */
   publicUrl: string | undefined;
   /** RECONCILE_INTERVAL_MS (5000; 0 = off): how often the leading API process reconciles job documents with the queue */
   reconcileIntervalMs: number;
+  /** DATASET_RETENTION_SECONDS (2592000; 0 keeps): a dataset no unfinished job needs is deleted this long after its last use */
+  datasetRetentionSeconds: number;
+  /** REDIS_HIGH_WATER_RATIO (0.9): above this share of Redis's maxmemory, submit and upload answer 503 storage-full */
+  redisHighWaterRatio: number;
+  /** SWEEP_INTERVAL_MS (60000; 0 = off): how often the leading API process deletes expired jobs and datasets (src/server/janitor.ts) */
+  sweepIntervalMs: number;
 }
 
 /** Per-job quotas checked on submit and reported by /v1/jobs/validate. */
@@ -112,6 +124,8 @@ export interface WorkerConfig {
   shutdownGraceMs: number;
   /** WORKER_ID (host-pid): the name in heartbeats and logs */
   id: string | undefined;
+  /** FINAL_WRITE_RETRY_MS (120000): how long a job's last write (its result) waits out a full or unreachable Redis, with backoff */
+  finalWriteRetryMs: number;
   /** POOL_RECYCLE_BYTES (256 MiB): finished jobs' thread memory (src/engine/memory.ts) after which the pool's threads are replaced */
   poolRecycleBytes: number;
 }
@@ -137,13 +151,15 @@ export interface Config {
   redisPrefix: string;
   /** LOG_LEVEL (info) */
   logLevel: string;
-  /** WEIGHTS_INLINE_MAX_BYTES (4 MiB): completed events carry the weights inline up to this size */
+  /** WEIGHTS_INLINE_MAX_BYTES (256 KiB): completed events carry the weights inline up to this size; beyond, a link and the sha256 */
   weightsInlineMaxBytes: number;
   eventLog: {
     /** EVENT_LOG_MAX_PROGRESS (5000): progress events a job's log keeps, the newest (status, epoch and terminal events are all kept) */
     maxProgressEvents: number;
     /** TENANT_EVENT_LOG_LENGTH (100000): about this many events of a tenant's jobs GET /v1/events can replay */
     tenantLogLength: number;
+    /** JOB_RETENTION_SECONDS (604800; 0 keeps): a finished job's document, events and weights expire this long after it ends */
+    jobRetentionSeconds: number;
   };
   api: ApiConfig;
   auth: AuthConfig;
@@ -192,10 +208,11 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: env.REDIS_URL || undefined,
     redisPrefix,
     logLevel,
-    weightsInlineMaxBytes: num(env, 'WEIGHTS_INLINE_MAX_BYTES', 4 * 1024 * 1024),
+    weightsInlineMaxBytes: num(env, 'WEIGHTS_INLINE_MAX_BYTES', 256 * 1024),
     eventLog: {
       maxProgressEvents: num(env, 'EVENT_LOG_MAX_PROGRESS', 5000, { min: 1 }),
       tenantLogLength: num(env, 'TENANT_EVENT_LOG_LENGTH', 100_000, { min: 100 }),
+      jobRetentionSeconds: num(env, 'JOB_RETENTION_SECONDS', 604_800),
     },
     api: {
       port: num(env, 'PORT', 3000, { max: 65_535 }),
@@ -208,8 +225,14 @@ export function loadConfig(env: Env = process.env): Config {
       predictTimeoutMs: num(env, 'PREDICT_TIMEOUT_MS', 30_000, { min: 10 }),
       readyWorkerWithinMs: num(env, 'READY_WORKER_WITHIN_MS', 30_000, { min: 10 }),
       idempotencyTtlSeconds: num(env, 'IDEMPOTENCY_TTL_SECONDS', 86_400, { min: 1 }),
+      requestTimeoutMs: num(env, 'REQUEST_TIMEOUT_MS', 120_000),
+      connectionTimeoutMs: num(env, 'CONNECTION_TIMEOUT_MS', 60_000),
+      keepAliveTimeoutMs: num(env, 'KEEP_ALIVE_TIMEOUT_MS', 72_000, { min: 1 }),
       publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/+$/, '') : undefined,
       reconcileIntervalMs: num(env, 'RECONCILE_INTERVAL_MS', 5000),
+      datasetRetentionSeconds: num(env, 'DATASET_RETENTION_SECONDS', 2_592_000),
+      sweepIntervalMs: num(env, 'SWEEP_INTERVAL_MS', 60_000),
+      redisHighWaterRatio: num(env, 'REDIS_HIGH_WATER_RATIO', 0.9, { min: 0.01, max: 1, integer: false }),
     },
     auth: {
       adminKey: env.CONVOY_ADMIN_KEY || undefined,
@@ -245,6 +268,7 @@ export function loadConfig(env: Env = process.env): Config {
       shutdownGraceMs: num(env, 'SHUTDOWN_GRACE_MS', 30_000, { min: 0 }),
       id: env.WORKER_ID || undefined,
       poolRecycleBytes: num(env, 'POOL_RECYCLE_BYTES', 256 * 1024 * 1024),
+      finalWriteRetryMs: num(env, 'FINAL_WRITE_RETRY_MS', 120_000),
     },
     webhooks: {
       allowedHosts: str(env, 'WEBHOOK_ALLOWED_HOSTS', '')

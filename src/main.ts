@@ -15,6 +15,7 @@ import { buildApp } from './server/app.js';
 import { requeueOrphans } from './server/enqueue.js';
 import { startReconciler, type Reconciler } from './server/reconciler.js';
 import { startWebhooks, type WebhookDispatcher } from './server/webhooks/dispatcher.js';
+import { startJanitor, type Janitor } from './server/janitor.js';
 import { ConvoyWorker } from '../workers/worker.js';
 import { memoryReturnWarning } from '../workers/pool.js';
 
@@ -52,6 +53,7 @@ try {
 const app = await buildApp({ config, redisUrl: redis.url });
 let reconciler: Reconciler | undefined;
 let webhooks: WebhookDispatcher | undefined;
+let janitor: Janitor | undefined;
 const worker = new ConvoyWorker({
   redisUrl: redis.url,
   prefix: config.redisPrefix,
@@ -68,6 +70,7 @@ closeWithGrace({ delay: config.worker.shutdownGraceMs + 5000, logger: log }, asy
   await worker.close();
   await reconciler?.stop();
   await webhooks?.stop();
+  await janitor?.stop();
   await app.close();
   await redis.stop();
 });
@@ -80,6 +83,7 @@ try {
   await requeueOrphans(app); // a job accepted just before a crash, but never queued
   reconciler = startReconciler(app, config);
   webhooks = await startWebhooks(app, config); // every API process delivers webhooks
+  janitor = startJanitor(app, config);
   await worker.start();
   await app.listen({ port: config.api.port, host: config.api.host });
   log.info({ port: config.api.port, redis: redis.source, docs: '/docs' }, 'convoy ready: API and worker in one process');

@@ -9,10 +9,10 @@
 //
 // Placement and crash accounting then ride along the loop on one per-step hook (StepHook).
 import type { Logger } from 'pino';
-import { isTerminalStatus, type JobDocument, type JobError, type JobSpec } from '../src/contracts/index.js';
+import { isTerminalStatus, newErrorId, type JobDocument, type JobError, type JobSpec } from '../src/contracts/index.js';
 import { DatasetError } from '../src/datasets/index.js';
 import { kernelVariant, WeightsError } from '../src/engine/index.js';
-import { FencedError, JobFinishedError, QuotaExceededError, statusEvent } from '../src/store/index.js';
+import { FencedError, isTransientStorageError, JobFinishedError, QuotaExceededError, statusEvent } from '../src/store/index.js';
 import type { TrainDeps, TrainOutcome } from './attempt.js';
 import { decodeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { crashAccount, crashLoopVerdict } from './crash-account.js';
@@ -55,7 +55,10 @@ export async function admit(id: string, deps: TrainDeps, run: (a: Admitted) => P
   if (verdict) {
     const attempt = await claim(id, deps, checkpoint, -1);
     if (attempt === null || attempt === 'quota') return { kind: 'skipped', why: 'finished' };
-    return new JobWriter(store, id, attempt, log.child({ jobId: id, attempt })).failed({ code: 'crash-loop', message: verdict });
+    return new JobWriter(store, id, attempt, log.child({ jobId: id, attempt }), deps.settings.finalWriteRetryMs).failed({
+      code: 'crash-loop',
+      message: verdict,
+    });
   }
 
   // Weights computed with FMA kernels and resumed without them (or the reverse) would no longer be
@@ -102,7 +105,7 @@ export async function admit(id: string, deps: TrainDeps, run: (a: Admitted) => P
       log: jlog,
     });
     // doc.spec: the claim's update() returns the document without its spec (kept apart: inline datasets can be large).
-    const writer = new JobWriter(store, id, attempt, jlog);
+    const writer = new JobWriter(store, id, attempt, jlog, deps.settings.finalWriteRetryMs);
     return await run({ id, attempt, spec: doc.spec, checkpoint: latest, hook, writer, log: jlog });
   } finally {
     seat.leave();
@@ -146,17 +149,25 @@ export async function settle(err: unknown, writer: JobWriter, log: Logger): Prom
     return { kind: 'fenced' };
   }
   if (err instanceof JobFinishedError) return { kind: 'skipped', why: err.status };
+  // Redis refused a write mid-run (full, failing over): not the job's fault. The queue entry fails
+  // with it, and the reconciler hands the job back to resume from its checkpoint once Redis is back.
+  if (isTransientStorageError(err)) throw err;
   const error = jobError(err);
-  if (error.code === 'internal') log.error({ err }, 'training failed');
+  if (error.code === 'internal') log.error({ err, errorId: error.errorId }, 'training failed');
   return writer.failed(error);
 }
 
-/** The job error an attempt's error stands for: the ones the job's input explains, else `internal`. */
+/**
+ * The job error an attempt's error stands for: the ones the job's input explains, else `internal`,
+ * whose message never carries the error's own text (a Redis reply, a stack): the log has it under the
+ * errorId the job error shows.
+ */
 export function jobError(err: unknown): JobError {
   if (err instanceof Diverged) return { code: 'diverged', message: err.message, epoch: err.epoch, step: err.step };
   if (err instanceof JobDataError || err instanceof DatasetError) return { code: 'invalid-dataset', message: err.message };
   if (err instanceof WeightsError) return { code: 'invalid-weights', message: `initialWeights: ${err.message}` };
-  return { code: 'internal', message: err instanceof Error ? err.message : String(err) };
+  const errorId = newErrorId();
+  return { code: 'internal', message: `an internal error stopped the job (logged by its worker as ${errorId})`, errorId };
 }
 
 /** Why this process must not resume from `c` (another kernel variant computed it), or null. */

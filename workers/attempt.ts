@@ -15,6 +15,8 @@ export interface TrainSettings {
   progressIntervalMs: number;
   /** The completed event carries the tensors inline up to this many safetensors bytes. */
   weightsInlineMaxBytes: number;
+  /** How long a terminal commit waits out a full or unreachable Redis (default 2 minutes). */
+  finalWriteRetryMs?: number;
   /** A job whose workers died this many times (not counting graceful hand-backs) fails. */
   maxCrashes: number;
   /** Where builtin datasets are cached (default src/datasets' choice). */

@@ -3,11 +3,13 @@
 // the job, the next one is refused with FencedError and this attempt stops without recording
 // anything. Document writes go out in order: the loop does not wait for a progress write (the next
 // step computes meanwhile), so each write queues behind the one before.
+import { setTimeout } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { EpochEvent, EpochMetrics, JobDocument, JobError, Metrics, Progress } from '../src/contracts/index.js';
 import {
   FencedError,
   failedEvent,
+  isTransientStorageError,
   JobFinishedError,
   statusEvent,
   type JobPatch,
@@ -19,6 +21,9 @@ import type { PackedWeights } from './job-weights.js';
 import type { Means } from './metrics.js';
 import type { Position } from './progress.js';
 
+/** How long a terminal commit waits out a full or unreachable Redis by default (FINAL_WRITE_RETRY_MS). */
+export const DEFAULT_FINAL_WRITE_RETRY_MS = 120_000;
+
 export class JobWriter {
   private writes: Promise<unknown> = Promise.resolve();
 
@@ -27,7 +32,26 @@ export class JobWriter {
     readonly id: string,
     readonly attempt: number,
     private readonly log: Logger,
+    private readonly finalWriteRetryMs = DEFAULT_FINAL_WRITE_RETRY_MS,
   ) {}
+
+  /**
+   * A terminal commit: the job's result is computed, so a Redis that refuses writes for a while
+   * (full under noeviction, failing over) is waited out with backoff rather than failing the job.
+   * Past the budget the error goes up (the reconciler then ends the job: docs/operations.md).
+   */
+  private async final<T>(write: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.finalWriteRetryMs;
+    for (let delay = 100; ; delay = Math.min(2 * delay, 5000)) {
+      try {
+        return await write();
+      } catch (err) {
+        if (!isTransientStorageError(err) || Date.now() + delay > deadline) throw err;
+        this.log.warn({ err: (err as Error).message, retryInMs: delay }, 'redis refused the final write; retrying');
+        await setTimeout(delay);
+      }
+    }
+  }
 
   private update(patch: JobPatch | ((d: JobDocument) => JobPatch | null), options: UpdateOptions = {}) {
     const write = this.writes.catch(() => undefined).then(() => this.store.update(this.id, patch, { ...options, fence: this.attempt }));
@@ -72,12 +96,14 @@ export class JobWriter {
     progress: Progress;
   }): Promise<TrainOutcome> {
     const { reason, metrics, history, weights, progress } = c;
-    await this.update(
-      { status: 'succeeded', stage: 'done', metrics, history, weights: weights.info, progress },
-      {
-        weights: weights.bytes,
-        event: { type: 'completed', data: { metrics, history, weights: weights.ref, reason } },
-      },
+    await this.final(() =>
+      this.update(
+        { status: 'succeeded', stage: 'done', metrics, history, weights: weights.info, progress },
+        {
+          weights: weights.bytes,
+          event: { type: 'completed', data: { metrics, history, weights: weights.ref, reason } },
+        },
+      ),
     );
     this.log.info({ reason, ...metrics }, 'job succeeded');
     return { kind: 'succeeded', reason };
@@ -89,12 +115,14 @@ export class JobWriter {
     c: { metrics: Metrics; history: EpochMetrics[]; weights: PackedWeights | undefined },
   ): Promise<TrainOutcome> {
     const { metrics, history, weights } = c;
-    await this.update(
-      { status: 'cancelled', stage: 'done', metrics, history, weights: weights ? { ...weights.info, partial: true } : null },
-      {
-        ...(weights ? { weights: weights.bytes } : {}),
-        event: { type: 'cancelled', data: { metrics, weights: weights?.ref ?? null } },
-      },
+    await this.final(() =>
+      this.update(
+        { status: 'cancelled', stage: 'done', metrics, history, weights: weights ? { ...weights.info, partial: true } : null },
+        {
+          ...(weights ? { weights: weights.bytes } : {}),
+          event: { type: 'cancelled', data: { metrics, weights: weights?.ref ?? null } },
+        },
+      ),
     );
     this.log.info({ epoch: at.epoch + 1, step: at.step }, 'job cancelled');
     return { kind: 'cancelled' };
@@ -111,7 +139,7 @@ export class JobWriter {
   /** Failed with `error`. The history stays what the epoch commits made it. */
   async failed(error: JobError): Promise<TrainOutcome> {
     try {
-      await this.update({ status: 'failed', stage: 'done', error }, { event: failedEvent(error, this.attempt) });
+      await this.final(() => this.update({ status: 'failed', stage: 'done', error }, { event: failedEvent(error, this.attempt) }));
     } catch (err) {
       if (err instanceof FencedError) return { kind: 'fenced' };
       if (err instanceof JobFinishedError) return { kind: 'skipped', why: err.status };

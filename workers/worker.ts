@@ -81,6 +81,7 @@ export class ConvoyWorker {
       progressIntervalMs: config.progressIntervalMs,
       weightsInlineMaxBytes: this.options.weightsInlineMaxBytes,
       maxCrashes: config.maxCrashes,
+      finalWriteRetryMs: config.finalWriteRetryMs,
       datasetCacheDir: this.options.datasetCacheDir,
     };
     await this.beat();

@@ -187,8 +187,8 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Delete an uploaded dataset (jobs that have loaded it keep training; queued jobs that use it will fail)
-         * @description Removes the dataset. Jobs that have already loaded it keep training; queued jobs that name it will fail when they start.
+         * Delete a dataset unless unfinished jobs need it
+         * @description Removes the dataset and gives its tenant the room back. While unfinished jobs need it, answers 409 with code `dataset-in-use` naming them.
          */
         delete: operations["deleteDataset"];
         options?: never;
@@ -528,7 +528,37 @@ export interface components {
         };
         JobSpec: {
             model: components["schemas"]["ModelSpec"];
-            dataset: components["schemas"]["DatasetRef"];
+            /** @description the submitted dataset; an inline one shows as {id, summary} */
+            dataset: {
+                /** @enum {unknown} */
+                builtin: "fashion-mnist" | "mnist";
+                /** @description first N training samples */
+                trainSize?: number;
+                /** @description first N test samples */
+                testSize?: number;
+                /** @description fraction of the training samples held out */
+                validationSplit?: number;
+            } | {
+                id: string;
+            } | {
+                id: string;
+                summary: {
+                    samples: number;
+                    /** @description [channels, height, width] */
+                    shape: [
+                        number,
+                        number,
+                        number
+                    ];
+                    classes: number;
+                    /** @description of the stored dataset bytes (the same samples give the same hash) */
+                    sha256: string;
+                    /** @description stored size */
+                    bytes: number;
+                };
+            } | {
+                inline: components["schemas"]["InlineDataset"];
+            };
             training: components["schemas"]["Training"];
             stopping?: components["schemas"]["Stopping"];
             initialWeights?: components["schemas"]["InitialWeights"];
@@ -807,7 +837,10 @@ export interface components {
         JobError: {
             /** @description diverged, invalid-dataset, invalid-weights, crash-loop (its worker kept dying: MAX_CRASHES), lost (its worker lost it and no checkpoint was left: docs/operations.md), internal */
             code: string;
+            /** @description for the caller: never internal text (an `internal` error names its errorId instead) */
             message: string;
+            /** @description internal: the id under which the worker log has what happened */
+            errorId?: string;
             epoch?: number;
             step?: number;
         };
@@ -824,7 +857,7 @@ export interface components {
             tenant: string;
             name: string | null;
             /** @enum {unknown} */
-            format: "idx" | "csv";
+            format: "idx" | "csv" | "inline";
             count: number;
             /** @description [channels, height, width] */
             shape: [
@@ -860,6 +893,8 @@ export interface components {
             field?: string;
             /** @description a stable machine-readable code */
             code?: string;
+            /** @description on 5xx answers: the id under which the log has what happened */
+            errorId?: string;
         } & {
             [key: string]: unknown;
         };
@@ -1957,6 +1992,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getDataset: {
@@ -2028,6 +2072,15 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

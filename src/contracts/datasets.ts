@@ -5,7 +5,8 @@ import { IdSchema, ImageShapeSchema, TimestampSchema } from './common.js';
 import { LIMITS } from './limits.js';
 import { TenantSchema } from './auth.js';
 
-export const DATASET_FORMATS = ['idx', 'csv'] as const;
+/** `inline`: the samples of a job submission, stored once per tenant and content (src/store/datasets.ts). */
+export const DATASET_FORMATS = ['idx', 'csv', 'inline'] as const;
 
 export const DatasetInfoSchema = Type.Object({
   id: IdSchema,

@@ -68,7 +68,8 @@ export const JobErrorSchema = Type.Object({
     description:
       'diverged, invalid-dataset, invalid-weights, crash-loop (its worker kept dying: MAX_CRASHES), lost (its worker lost it and no checkpoint was left: docs/operations.md), internal',
   }),
-  message: Type.String(),
+  message: Type.String({ description: 'for the caller: never internal text (an `internal` error names its errorId instead)' }),
+  errorId: Type.Optional(Type.String({ description: 'internal: the id under which the worker log has what happened' })),
   epoch: Type.Optional(Type.Integer({ minimum: 0 })),
   step: Type.Optional(Type.Integer({ minimum: 0 })),
 });

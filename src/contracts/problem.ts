@@ -10,12 +10,19 @@ export const ProblemSchema = Type.Object(
     instance: Type.Optional(Type.String()),
     field: Type.Optional(Type.String({ description: 'JSON pointer into the request body (or query) that is wrong' })),
     code: Type.Optional(Type.String({ description: 'a stable machine-readable code' })),
+    errorId: Type.Optional(Type.String({ description: 'on 5xx answers: the id under which the log has what happened' })),
   },
   { additionalProperties: true },
 );
 export type Problem = Static<typeof ProblemSchema>;
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/**
+ * A short id for an error whose details are for the operators only (a 5xx answer, a job's `internal`
+ * error): the public message shows it, the log line with what happened carries it too.
+ */
+export const newErrorId = (): string => `err_${globalThis.crypto.randomUUID().replace(/-/g, '').slice(0, 16)}`;
 
 /** Problem `type` URIs (relative to the API; documented in docs/api.md). */
 export const PROBLEM_TYPES = {
@@ -32,5 +39,6 @@ export const PROBLEM_TYPES = {
   unauthorized: '/problems/unauthorized',
   forbidden: '/problems/forbidden',
   rateLimited: '/problems/rate-limited',
+  storageFull: '/problems/storage-full',
   internal: 'about:blank',
 } as const;

@@ -47,6 +47,30 @@ export const DatasetRefSchema = Type.Union([BuiltinDatasetRefSchema, UploadedDat
 });
 export type DatasetRef = Static<typeof DatasetRefSchema>;
 
+/** What a stored job's spec shows of the inline dataset it was submitted with. */
+export const InlineDatasetSummarySchema = Type.Object({
+  samples: Type.Integer({ minimum: 1 }),
+  shape: ImageShapeSchema,
+  classes: Type.Integer({ minimum: 1 }),
+  sha256: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'of the stored dataset bytes (the same samples give the same hash)' }),
+  bytes: Type.Integer({ minimum: 0, description: 'stored size' }),
+});
+export type InlineDatasetSummary = Static<typeof InlineDatasetSummarySchema>;
+
+/** An inline dataset once submitted: stored as the dataset `id` (format `inline`); the spec keeps a summary. */
+export const StoredInlineDatasetRefSchema = Type.Object(
+  { id: IdSchema, summary: InlineDatasetSummarySchema },
+  { additionalProperties: false, description: 'the inline dataset of the submission, stored as dataset `id`' },
+);
+export type StoredInlineDatasetRef = Static<typeof StoredInlineDatasetRefSchema>;
+
+/** A stored job's dataset: inline samples are replaced by a reference (jobs stored before that keep them). */
+export const JobDatasetRefSchema = Type.Union(
+  [BuiltinDatasetRefSchema, UploadedDatasetRefSchema, StoredInlineDatasetRefSchema, InlineDatasetRefSchema],
+  { description: 'the submitted dataset; an inline one shows as {id, summary}' },
+);
+export type JobDatasetRef = Static<typeof JobDatasetRefSchema>;
+
 export const OptimizerSchema = Type.Object(
   {
     type: Type.Enum(['sgd', 'adam', 'adamw']),
@@ -207,7 +231,10 @@ export const JobSubmissionSchema = Type.Object({ model: ModelInputSchema, ...sub
 export type JobSubmission = Static<typeof JobSubmissionSchema>;
 
 /** A validated submission with the preset resolved: what the worker trains. Stored with the job. */
-export const JobSpecSchema = Type.Object({ model: ModelSpecSchema, ...submissionFields }, { additionalProperties: false });
+export const JobSpecSchema = Type.Object(
+  { model: ModelSpecSchema, ...submissionFields, dataset: JobDatasetRefSchema },
+  { additionalProperties: false },
+);
 export type JobSpec = Static<typeof JobSpecSchema>;
 
 export const DEFAULT_PRIORITY = 1000;

@@ -95,16 +95,18 @@ export function decodeDataset(bytes: Uint8Array, opts: { copy?: boolean } = {}):
   const n = h.count * sampleSize(h.shape);
   const start = bytes.byteOffset + DATASET_HEADER_BYTES;
   let images: Uint8Array | Float32Array;
+  // Copies go through new Uint8Array(view): on a Node Buffer (what Redis replies with) slice() is a
+  // view too, and its .buffer the whole shared pool, not the bytes asked for.
   if (h.float) {
     images =
       start % 4 === 0 && !opts.copy
         ? new Float32Array(bytes.buffer, start, n)
-        : new Float32Array(bytes.slice(DATASET_HEADER_BYTES, DATASET_HEADER_BYTES + 4 * n).buffer);
+        : new Float32Array(new Uint8Array(bytes.subarray(DATASET_HEADER_BYTES, DATASET_HEADER_BYTES + 4 * n)).buffer);
   } else {
     const view = bytes.subarray(DATASET_HEADER_BYTES, DATASET_HEADER_BYTES + n);
-    images = opts.copy ? view.slice() : view;
+    images = opts.copy ? new Uint8Array(view) : view;
   }
   const labelView = bytes.subarray(DATASET_HEADER_BYTES + images.byteLength);
-  const labels = opts.copy ? labelView.slice() : labelView;
+  const labels = opts.copy ? new Uint8Array(labelView) : labelView;
   return validateDataset({ shape: h.shape, classes: h.classes, count: h.count, images, labels });
 }

@@ -3,7 +3,10 @@
 // - An optional header line is recognised by a cell that is not a number
 //   (e.g. `label,pixel0,pixel1,...`); it must have the same number of columns.
 // - Blank lines are skipped; `\r\n` endings, a UTF-8 BOM and spaces around cells are fine.
-// - Labels are integers in [0, 255]. Pixels are finite numbers.
+// - Every cell follows one number grammar (NUMBER below): an optional sign, digits with an optional
+//   fraction (or a fraction alone), an optional exponent; the value must fit a float32. So `0x10`,
+//   `0b11`, `1_000`, `Infinity` and `1e39` are refused, naming the line and column.
+// - Labels are integers in [0, 255]. At most 65,535 columns.
 // - pixels 'auto' (default): when every pixel is an integer in [0, 255] the images
 //   are a Uint8Array (trainers see x/255), otherwise a Float32Array used as given.
 //   'bytes' demands 0-255 integers; 'float' always keeps a Float32Array.
@@ -42,6 +45,7 @@ export function parseCsvDataset(input: Uint8Array | string, opts: CsvOptions = {
   const firstCells = lines[first]!.split(',');
   const isHeader = firstCells.some((c) => !isNumberCell(c));
   const width = firstCells.length;
+  if (width > MAX_COLUMNS) fail('bad_length', first + 1, undefined, `${width} columns; at most ${MAX_COLUMNS} (label + pixels)`);
   if (width < 2) fail('bad_length', first + 1, undefined, 'a line needs a label and at least one pixel (label,p0,p1,...)');
   const pixelsPerRow = width - 1;
 
@@ -83,17 +87,17 @@ export function parseCsvDataset(input: Uint8Array | string, opts: CsvOptions = {
         `${cells.length} columns, expected ${width} (label + ${pixelsPerRow} pixels${isHeader ? ', as the header' : `, as line ${first + 1}`})`,
       );
     }
-    const label = Number(cells[0]!.trim());
-    if (!isNumberCell(cells[0]!) || !Number.isInteger(label) || label < 0 || label > 255) {
+    const label = parseNumber(cells[0]!);
+    if (label === undefined || !Number.isInteger(label) || label < 0 || label > 255) {
       fail('bad_value', i + 1, 1, `label ${JSON.stringify(cells[0]!.trim())} is not an integer in [0, 255]`);
     }
     labels[r] = label;
     const base = r * pixelsPerRow;
     for (let j = 1; j < width; j++) {
       const cell = cells[j]!;
-      const v = Number(cell);
-      if (!Number.isFinite(v) || cell.trim() === '') {
-        fail('bad_value', i + 1, j + 1, `${JSON.stringify(cell.trim())} is not a finite number`);
+      const v = parseNumber(cell);
+      if (v === undefined) {
+        fail('bad_value', i + 1, j + 1, `${JSON.stringify(cell.trim())} is not a number (such as 12, -0.5, 1e-3) within float32 range`);
       }
       if (allBytes && !(Number.isInteger(v) && v >= 0 && v <= 255)) {
         if (mode === 'bytes') fail('bad_value', i + 1, j + 1, `${cell.trim()} is not an integer pixel in [0, 255]`);
@@ -123,9 +127,24 @@ export function parseCsvDataset(input: Uint8Array | string, opts: CsvOptions = {
   return { shape, classes, count: rows, images, labels };
 }
 
+const MAX_COLUMNS = 65_535;
+/** The one grammar of a CSV number (decimal only: Number() alone would take 0x10, 0b11, '' and Infinity). */
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** The cell's value, or undefined when it is not a number of the grammar or overflows a float32. */
+function parseNumber(cell: string): number | undefined {
+  const t = cell.trim();
+  if (!NUMBER.test(t)) return undefined;
+  const v = Number(t);
+  return Math.abs(v) <= FLOAT32_MAX ? v : undefined;
+}
+
+/** Header detection: a line with a word in it (`label`, `pixel0`). A malformed number such as
+ *  0x10 or 1e39 is not a word: its line is data, and refused by parseNumber with its column. */
 function isNumberCell(cell: string): boolean {
   const t = cell.trim();
-  return t !== '' && Number.isFinite(Number(t));
+  return t !== '' && !Number.isNaN(Number(t));
 }
 
 /** 1-based line number of the index-th non-blank line from `start`. */

@@ -15,6 +15,7 @@ import cors from '@fastify/cors';
 import type { Config } from '../config.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { checkBodyDepth } from './body-depth.js';
+import { UploadParser } from './upload-parser.js';
 import { toOpenApi31 } from './openapi.js';
 import redisPlugin from './plugins/redis.js';
 import queuesPlugin from './plugins/queues.js';
@@ -68,6 +69,15 @@ function makeAjv(options: AjvOptions): Ajv {
   return ajv;
 }
 
+/** Node's own http options that go with REQUEST_TIMEOUT_MS (headers may not take longer than the request). */
+function requestCheck(timeoutMs: number) {
+  if (timeoutMs <= 0) return {};
+  return {
+    headersTimeout: Math.min(60_000, timeoutMs),
+    connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(timeoutMs / 4))),
+  };
+}
+
 export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
   const { config } = opts;
   const app = Fastify({
@@ -77,6 +87,12 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
       serializers: { req: (req) => ({ method: req.method, url: redactToken(req.url), remoteAddress: req.ip }) },
     },
     bodyLimit: config.api.bodyLimitBytes,
+    // A slow client (a 1 byte/s upload) must not hold a connection forever; Node checks for
+    // expired requests every connectionsCheckingInterval, so that follows the timeout.
+    requestTimeout: config.api.requestTimeoutMs,
+    connectionTimeout: config.api.connectionTimeoutMs,
+    keepAliveTimeout: config.api.keepAliveTimeoutMs,
+    http: requestCheck(config.api.requestTimeoutMs),
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -151,6 +167,9 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(queuesPlugin, { prefix: config.redisPrefix });
   await app.register(eventsPlugin, { blockMs: config.api.sseBlockMs, maxStreamsPerTenant: config.auth.maxStreamsPerTenant });
   await app.register(metricsPlugin, { readyWithinMs: config.api.readyWorkerWithinMs });
+
+  app.decorate('uploadParser', new UploadParser());
+  app.addHook('onClose', () => app.uploadParser.close());
 
   const ctx: ServerContext = { config };
   await app.register(jobsRoutes, ctx);

@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { LIMITS, TRAIN_JOB_NAME, type JobDocument, type JobSpec } from '../contracts/index.js';
 import { failedEvent, QuotaExceededError, queuedJobDocument, statusEvent } from '../store/index.js';
+import { datasetFromArrays } from '../datasets/index.js';
 import { ProblemError } from './errors.js';
 
 export function trainJobOptions(id: string, priority: number) {
@@ -34,8 +35,16 @@ export async function submitJob(app: FastifyInstance, id: string, spec: JobSpec,
   const [{ quotas }, usage] = await Promise.all([app.tenants.quotas(tenant), app.tenants.usage(tenant)]);
   // A job stores its weights when it ends: no room, no job.
   if (usage.storedBytes >= quotas.maxStoredBytes) throw new QuotaExceededError('maxStoredBytes', quotas.maxStoredBytes, usage.storedBytes);
-  const doc = queuedJobDocument(id, spec, stepsPerEpoch, tenant);
-  const { tag } = await app.store.create(doc, statusEvent(doc), { maxActiveJobs: quotas.maxActiveJobs });
+  const stored = await storeInlineDataset(app, spec, tenant, quotas.maxStoredBytes);
+  const doc = queuedJobDocument(id, stored.spec, stepsPerEpoch, tenant);
+  let tag: number;
+  try {
+    ({ tag } = await app.store.create(doc, statusEvent(doc), { maxActiveJobs: quotas.maxActiveJobs }));
+  } catch (err) {
+    // A refused job leaves nothing behind: not the inline samples it alone had stored either.
+    if (stored.created) await app.datasets.delete(stored.created).catch(() => false);
+    throw err;
+  }
   try {
     await enqueueTraining(app, id, queuePriority(doc.priority, tag));
   } catch (err) {
@@ -45,6 +54,22 @@ export async function submitJob(app: FastifyInstance, id: string, spec: JobSpec,
     await app.store.update(id, { status: 'failed', stage: 'done', error }, { event: failedEvent(error, 0) }).catch(() => undefined);
     throw new ProblemError(503, 'the queue is unavailable; try again', { code: 'queue-unavailable' });
   }
+}
+
+/**
+ * A spec's inline samples stored once as a dataset of the tenant (content-addressed: a resubmission
+ * shares it); the stored spec names it and keeps a summary, so reads of the job stay small and the
+ * worker loads the samples by id.
+ */
+async function storeInlineDataset(
+  app: FastifyInstance,
+  spec: JobSpec,
+  tenant: string,
+  maxStoredBytes: number,
+): Promise<{ spec: JobSpec; created: string | undefined }> {
+  if (!('inline' in spec.dataset)) return { spec, created: undefined };
+  const { info, summary, created } = await app.datasets.putInline(datasetFromArrays(spec.dataset.inline), tenant, { maxStoredBytes });
+  return { spec: { ...spec, dataset: { id: info.id, summary } }, created: created ? info.id : undefined };
 }
 
 /** Puts a job (back) on the training queue at its fair-share place. */

@@ -3,9 +3,17 @@
 // no stack trace (the log has them).
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorObject } from 'ajv';
-import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, ProblemSchema, type Problem } from '../contracts/index.js';
+import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES, ProblemSchema, newErrorId, type Problem } from '../contracts/index.js';
 import { DatasetError } from '../datasets/index.js';
-import { InvalidCursorError, JobFinishedError, JobNotFoundError, QuotaExceededError } from '../store/index.js';
+import {
+  DatasetGoneError,
+  DatasetInUseError,
+  InvalidCursorError,
+  JobFinishedError,
+  JobNotFoundError,
+  QuotaExceededError,
+  isStorageFullError,
+} from '../store/index.js';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -92,6 +100,14 @@ export function domainProblem(err: unknown): ProblemError | undefined {
     return new ProblemError(400, 'querystring/cursor is not a cursor this API returned', { field: 'querystring/cursor', code: 'invalid' });
   }
   if (err instanceof QuotaExceededError) return quotaExceeded(err.quota, err.limit, err.used);
+  if (err instanceof DatasetGoneError) return invalidField('/dataset/id', `names no dataset (${err.datasetId}): deleted meanwhile?`);
+  if (err instanceof DatasetInUseError) {
+    return new ProblemError(409, `${err.message}; cancel them or wait for them to finish`, {
+      type: PROBLEM_TYPES.conflict,
+      code: 'dataset-in-use',
+      extra: { jobs: err.jobIds },
+    });
+  }
   if (err instanceof DatasetError) {
     return new ProblemError(400, err.message, {
       type: PROBLEM_TYPES.dataset,
@@ -109,6 +125,18 @@ export const quotaExceeded = (quota: string, limit: number, used: number) =>
     type: PROBLEM_TYPES.quota,
     code: 'quota-exceeded',
     extra: { quota, limit, used },
+  });
+
+/** Seconds a client is told to wait when storage is full. */
+export const STORAGE_RETRY_AFTER_SECONDS = 30;
+
+/** 503: Redis is full, or above REDIS_HIGH_WATER_RATIO (src/server/storage-guard.ts). */
+export const storageFull = (detail: string, errorId?: string) =>
+  new ProblemError(503, detail, {
+    type: PROBLEM_TYPES.storageFull,
+    code: 'storage-full',
+    extra: errorId ? { errorId } : {},
+    headers: { 'retry-after': String(STORAGE_RETRY_AFTER_SECONDS) },
   });
 
 /** 409: the job has finished (succeeded, failed or cancelled) and cannot take this request. */
@@ -201,6 +229,12 @@ export function sendProblem(reply: FastifyReply, problem: Problem, headers: Reco
 }
 
 export function errorHandler(thrown: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (isStorageFullError(thrown)) {
+    const errorId = newErrorId();
+    request.log.error({ err: thrown, errorId }, 'redis refused a write: full');
+    const problem = storageFull('storage is full (Redis refused the write); try again later', errorId);
+    return sendProblem(reply, problem.toProblem(request.url), problem.headers);
+  }
   const error = domainProblem(thrown) ?? thrown;
   if (error instanceof ProblemError) {
     if (error.status >= 500) request.log.error({ err: error }, 'request failed');
@@ -232,13 +266,15 @@ export function errorHandler(thrown: FastifyError, request: FastifyRequest, repl
       instance: request.url,
     });
   }
-  request.log.error({ err: error }, 'request failed');
+  const errorId = newErrorId();
+  request.log.error({ err: error, errorId }, 'request failed');
   return sendProblem(reply, {
     type: PROBLEM_TYPES.internal,
     title: TITLES[500]!,
     status: 500,
-    detail: 'An internal error occurred; it has been logged.',
+    detail: `An internal error occurred; it has been logged under ${errorId}.`,
     instance: request.url,
+    errorId,
   });
 }
 

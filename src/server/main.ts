@@ -9,6 +9,7 @@ import { buildApp } from './app.js';
 import { requeueOrphans } from './enqueue.js';
 import { startReconciler, type Reconciler } from './reconciler.js';
 import { startWebhooks, type WebhookDispatcher } from './webhooks/dispatcher.js';
+import { startJanitor, type Janitor } from './janitor.js';
 
 let config: Config;
 try {
@@ -32,12 +33,14 @@ const redisUrl = config.redisUrl ?? 'redis://127.0.0.1:6379';
 const app = await buildApp({ config, redisUrl });
 let reconciler: Reconciler | undefined;
 let webhooks: WebhookDispatcher | undefined;
+let janitor: Janitor | undefined;
 
 closeWithGrace({ delay: Number(process.env.CLOSE_GRACE_MS ?? 10_000) }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'convoy-api: shutting down after an error');
   else app.log.info({ signal }, 'convoy-api: shutting down');
   await reconciler?.stop();
   await webhooks?.stop();
+  await janitor?.stop();
   await app.close();
 });
 
@@ -48,6 +51,7 @@ try {
   await requeueOrphans(app);
   reconciler = startReconciler(app, config);
   webhooks = await startWebhooks(app, config); // every API process delivers webhooks
+  janitor = startJanitor(app, config);
   await app.listen({ port: config.api.port, host: config.api.host });
   app.log.info({ redis: redisUrl.replace(/\/\/[^@]*@/, '//***@'), docs: '/docs' }, 'convoy-api: ready');
 } catch (err) {

@@ -1,7 +1,7 @@
 // What a POST /v1/datasets request carries, read into one shape: the files (multipart), or the
 // raw CSV body; the optional name and shape from form fields or the query.
 import type { FastifyRequest } from 'fastify';
-import { PROBLEM_TYPES, type DatasetInfo, type ImageShape } from '../contracts/index.js';
+import { LIMITS, PROBLEM_TYPES, type DatasetInfo, type ImageShape } from '../contracts/index.js';
 import type { UploadInput } from '../datasets/index.js';
 import { ProblemError } from './errors.js';
 
@@ -80,6 +80,16 @@ function parseShape(raw: string | undefined, field: string): ImageShape | undefi
   const dims = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [];
   if (!m || dims.some((d) => d < 1 || d > 65_535)) throw invalid(field, `${field} must be "channels,height,width" with positive integers`);
   return dims as ImageShape;
+}
+
+/** A parsed dataset's shape must fit the API's bounds (else its DatasetInfo could not be answered). */
+export function checkParsedShape([c, h, w]: readonly number[]): void {
+  if (c! <= LIMITS.channels && h! <= LIMITS.side && w! <= LIMITS.side) return;
+  throw new ProblemError(
+    400,
+    `samples of shape [${c}, ${h}, ${w}] are beyond the limits (${LIMITS.channels} channels, sides up to ${LIMITS.side}); a CSV row's pixels are [1, s, s] when square, else [1, 1, n]: give ?shape=c,h,w`,
+    { type: PROBLEM_TYPES.dataset, field: 'shape', code: 'bad_shape' },
+  );
 }
 
 const invalid = (field: string, detail: string) => new ProblemError(400, detail, { field, code: 'invalid' });

@@ -6,7 +6,7 @@ import type { NewEvent } from './event-log.js';
 import type { Keys } from './keys.js';
 import { COMMIT, CREATE, SET_FENCED } from './scripts.js';
 
-export type CreateReply = ['ok', string, number] | ['exists'] | ['quota', number];
+export type CreateReply = ['ok', string, number] | ['exists'] | ['quota', number] | ['no-dataset'];
 export type CommitReply = ['ok', number, string] | ['conflict'] | ['fenced'] | ['quota', number];
 
 export type JobScripts = Redis & {
@@ -38,24 +38,37 @@ export interface Commit {
   maxRunningJobs: number;
   /** Added to the tenant's stored bytes (the weights written with the change). */
   storedBytes: number;
+  /** The stored dataset the job needs (its hash's `dataset` field), or ''. */
+  dataset: string;
+  now: number;
 }
 
-/** How long the event logs grow: EVENT_LOG_MAX_PROGRESS, TENANT_EVENT_LOG_LENGTH. */
+/** How long the event logs grow, and finished jobs last: EVENT_LOG_MAX_PROGRESS, TENANT_EVENT_LOG_LENGTH, JOB_RETENTION_SECONDS. */
 export interface LogLimits {
   /** Progress events a job's log keeps (the newest); other events are all kept. */
   maxProgressEvents: number;
   /** About this many entries of a tenant's stream are kept. */
   tenantLogLength: number;
+  /** A finished job's hash, log and weights expire this long after it ends (0: kept; default 7 days). */
+  jobRetentionSeconds?: number;
 }
 
+export const DEFAULT_JOB_RETENTION_SECONDS = 604_800;
 export const DEFAULT_LOG_LIMITS: LogLimits = { maxProgressEvents: 5000, tenantLogLength: 100_000 };
 
 /** The statuses of a job that counts against its tenant's active-jobs quota. */
 const ACTIVE_STATUSES = ['queued', 'running', 'cancelling'] as const;
 
+/** The stored dataset a job's spec names (uploaded, or its inline samples stored), or ''. */
+export function neededDataset(spec: JobDocument['spec'] | undefined): string {
+  const d = spec?.dataset;
+  return d !== undefined && 'id' in d ? d.id : '';
+}
+
 export function createCall(k: Keys, doc: JobDocument, event: NewEvent | undefined, maxActiveJobs: number, logs: LogLimits) {
   const { spec, ...rest } = doc;
   const t = doc.tenant;
+  const dataset = neededDataset(spec);
   const keys = [
     k.job(doc.id),
     k.events(doc.id),
@@ -68,6 +81,8 @@ export function createCall(k: Keys, doc: JobDocument, event: NewEvent | undefine
     k.fairShare(),
     k.tenants(),
     k.tenantEvents(t),
+    k.dataset(dataset),
+    k.datasetJobs(dataset),
   ];
   const argv = [
     JSON.stringify(rest),
@@ -80,6 +95,7 @@ export function createCall(k: Keys, doc: JobDocument, event: NewEvent | undefine
     event ? JSON.stringify(event.data) : '',
     maxActiveJobs,
     logs.tenantLogLength,
+    dataset,
   ];
   return { keys, argv };
 }
@@ -101,6 +117,11 @@ export function commitCall(k: Keys, id: string, c: Commit, logs: LogLimits) {
     k.tenantEvents(t),
     k.progressIds(id),
     k.webhookOutbox(),
+    k.datasetJobs(c.dataset),
+    k.datasetsUsed(),
+    k.jobsExpiry(),
+    k.jobsExpiryInfo(),
+    k.weights(id),
     ...extraKeys,
   ];
   const argv: (string | number | Buffer)[] = [
@@ -117,6 +138,10 @@ export function commitCall(k: Keys, id: string, c: Commit, logs: LogLimits) {
     c.storedBytes,
     logs.maxProgressEvents,
     logs.tenantLogLength,
+    c.now,
+    c.dataset,
+    logs.jobRetentionSeconds ?? DEFAULT_JOB_RETENTION_SECONDS,
+    t,
     ...extraKeys.map((key) => c.extras[key]!),
   ];
   return { keys, argv };

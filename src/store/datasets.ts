@@ -4,41 +4,27 @@
 //   {p}:datasets                sorted set: dataset ids, score = createdAt ms (listing, newest first)
 //   {p}:tenant:{t}:datasets     the same, the tenant's own
 //   {p}:tenant:{t}:usage        bytes and datasets go up on put and down on delete (quotas)
+//   {p}:dataset:{id}:jobs       set: the unfinished jobs that need it (no delete, no expiry while any)
+//   {p}:datasets:used           sorted set: score = last use ms (the sweep deletes after DATASET_RETENTION_SECONDS)
 //
-// Written by the API (POST /v1/datasets), read by the API (metadata) and the workers (data).
-import { randomUUID } from 'node:crypto';
+// Written by the API (POST /v1/datasets; a job's inline samples, stored once per tenant and
+// content), read by the API (metadata) and the workers (data, by id).
+import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { DEFAULT_TENANT, type DatasetInfo } from '../contracts/index.js';
-import { decodeDataset, encodeDataset, type Dataset } from '../datasets/index.js';
-import { QuotaExceededError } from './errors.js';
+import { decodeDataset, encodeDataset, readDatasetHeader, type Dataset } from '../datasets/index.js';
+import type { InlineDatasetSummary } from '../contracts/submission.js';
+import { DatasetInUseError, QuotaExceededError } from './errors.js';
+import { DELETE_DATASET, PUT_DATASET } from './dataset-scripts.js';
 import { createKeys, type Keys } from './keys.js';
 import { newestFirst } from './page.js';
 
-/**
- * put: store a dataset unless its tenant would pass a quota.
- * KEYS[1] dataset hash, KEYS[2] all datasets, KEYS[3] tenant's datasets, KEYS[4] tenant's usage, KEYS[5] tenants
- * ARGV[1] meta JSON, ARGV[2] data, ARGV[3] createdAt ms, ARGV[4] id, ARGV[5] bytes, ARGV[6] max datasets,
- * ARGV[7] max stored bytes, ARGV[8] tenant (-1: no limit)
- * Output: {"ok"} | {"quota", name, used}
- */
-const PUT = `
-local usage = redis.call('HMGET', KEYS[4], 'datasets', 'bytes')
-local count, bytes = tonumber(usage[1] or '0'), tonumber(usage[2] or '0')
-if tonumber(ARGV[6]) >= 0 and count >= tonumber(ARGV[6]) then return {'quota', 'maxDatasets', count} end
-if tonumber(ARGV[7]) >= 0 and bytes + tonumber(ARGV[5]) > tonumber(ARGV[7]) then return {'quota', 'maxStoredBytes', bytes} end
-redis.call('HSET', KEYS[1], 'meta', ARGV[1], 'data', ARGV[2])
-redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
-redis.call('HINCRBY', KEYS[4], 'datasets', 1)
-redis.call('HINCRBY', KEYS[4], 'bytes', ARGV[5])
-redis.call('SADD', KEYS[5], ARGV[8])
-return {'ok'}
-`;
-
-type PutReply = ['ok'] | ['quota', string, number];
+type PutReply = ['ok'] | ['exists', string] | ['quota', string, number];
+type DeleteReply = ['ok'] | ['gone'] | ['in-use', ...string[]];
 
 interface DatasetCommands {
   convoyPutDataset(numKeys: number, ...args: (string | number | Buffer)[]): Promise<PutReply>;
+  convoyDeleteDataset(numKeys: number, ...args: (string | number)[]): Promise<DeleteReply>;
 }
 
 export interface DatasetLimits {
@@ -49,13 +35,18 @@ export interface DatasetLimits {
 export class DatasetStore {
   private readonly keys: Keys;
   private readonly cmd: Redis & DatasetCommands;
+  /** Whether sweep() has given datasets stored before last uses were recorded one. */
+  private adopted = false;
 
   constructor(
     readonly redis: Redis,
     prefix = 'convoy',
   ) {
     this.keys = createKeys(prefix);
-    if (!('convoyPutDataset' in redis)) redis.defineCommand('convoyPutDataset', { lua: PUT });
+    if (!('convoyPutDataset' in redis)) {
+      redis.defineCommand('convoyPutDataset', { lua: PUT_DATASET });
+      redis.defineCommand('convoyDeleteDataset', { lua: DELETE_DATASET });
+    }
     this.cmd = redis as Redis & DatasetCommands;
   }
 
@@ -65,10 +56,56 @@ export class DatasetStore {
     meta: { name?: string | undefined; format: DatasetInfo['format']; tenant: string },
     limits: DatasetLimits = {},
   ): Promise<DatasetInfo> {
+    const id = `ds_${randomUUID().replace(/-/g, '')}`;
+    return (await this.store(id, encodeDataset(ds), ds, meta, limits, false)).info;
+  }
+
+  /** Stores a dataset already encoded (encodeDataset, e.g. by the API's upload thread); as put(). */
+  async putEncoded(
+    bytes: Uint8Array,
+    meta: { name?: string | undefined; format: DatasetInfo['format']; tenant: string },
+    limits: DatasetLimits = {},
+  ): Promise<DatasetInfo> {
+    const id = `ds_${randomUUID().replace(/-/g, '')}`;
+    return (await this.store(id, bytes, readDatasetHeader(bytes), meta, limits, false)).info;
+  }
+
+  /**
+   * Stores a job's inline samples once per tenant and content: the id is a hash of both, so a
+   * resubmission shares the stored copy (and moves its last use). Counts against maxStoredBytes only
+   * (the tenant's `datasets` count is its uploads).
+   */
+  async putInline(
+    ds: Dataset,
+    tenant: string,
+    limits: DatasetLimits = {},
+  ): Promise<{ info: DatasetInfo; summary: InlineDatasetSummary; created: boolean }> {
     const bytes = encodeDataset(ds);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const id = `ds_${createHash('sha256').update(`${tenant}\n${sha256}`).digest('hex').slice(0, 40)}`;
+    const { maxStoredBytes } = limits;
+    const { info, created } = await this.store(
+      id,
+      bytes,
+      ds,
+      { format: 'inline', tenant },
+      maxStoredBytes === undefined ? {} : { maxStoredBytes },
+      true,
+    );
+    return { info, summary: { samples: info.count, shape: info.shape, classes: info.classes, sha256, bytes: info.bytes }, created };
+  }
+
+  private async store(
+    id: string,
+    bytes: Uint8Array,
+    ds: Pick<Dataset, 'count' | 'shape' | 'classes'>,
+    meta: { name?: string | undefined; format: DatasetInfo['format']; tenant: string },
+    limits: DatasetLimits,
+    contentAddressed: boolean,
+  ): Promise<{ info: DatasetInfo; created: boolean }> {
     const createdAt = new Date();
     const info: DatasetInfo = {
-      id: `ds_${randomUUID().replace(/-/g, '')}`,
+      id,
       tenant: meta.tenant,
       name: meta.name ?? null,
       format: meta.format,
@@ -79,24 +116,27 @@ export class DatasetStore {
       createdAt: createdAt.toISOString(),
     };
     const k = this.keys;
-    const keys = [k.dataset(info.id), k.datasets(), k.tenantDatasets(info.tenant), k.tenantUsage(info.tenant), k.tenants()];
+    const t = info.tenant;
+    const keys = [k.dataset(id), k.datasets(), k.tenantDatasets(t), k.tenantUsage(t), k.tenants(), k.datasetsUsed()];
     const reply = await this.cmd.convoyPutDataset(
       keys.length,
       ...keys,
       JSON.stringify(info),
       Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
       createdAt.getTime(),
-      info.id,
+      id,
       info.bytes,
       limits.maxDatasets ?? -1,
       limits.maxStoredBytes ?? -1,
-      info.tenant,
+      t,
+      contentAddressed ? '1' : '0',
     );
     if (reply[0] === 'quota') {
       const [, quota, used] = reply;
       throw new QuotaExceededError(quota, quota === 'maxDatasets' ? limits.maxDatasets! : limits.maxStoredBytes!, Number(used));
     }
-    return info;
+    if (reply[0] === 'exists') return { info: JSON.parse(reply[1]) as DatasetInfo, created: false };
+    return { info, created: true };
   }
 
   async info(id: string): Promise<DatasetInfo | null> {
@@ -124,18 +164,62 @@ export class DatasetStore {
     return { items: metas.filter((m): m is DatasetInfo => m !== null), nextCursor: page.nextCursor ?? null };
   }
 
+  /** Ids of the unfinished jobs that need the dataset (finished or missing ones are dropped from its set). */
+  async neededBy(id: string): Promise<string[]> {
+    const members = await this.redis.smembers(this.keys.datasetJobs(id));
+    if (members.length === 0) return [];
+    const statuses = await this.redis.pipeline(members.map((j) => ['hget', this.keys.job(j), 'status'])).exec();
+    const done = members.filter((_, i) => {
+      const status = statuses?.[i]?.[1] as string | null;
+      return status === null || status === 'succeeded' || status === 'failed' || status === 'cancelled';
+    });
+    if (done.length > 0) await this.redis.srem(this.keys.datasetJobs(id), ...done);
+    return members.filter((j) => !done.includes(j));
+  }
+
+  /** Deletes a dataset: false when there is none, DatasetInUseError while unfinished jobs need it. */
   async delete(id: string): Promise<boolean> {
     const info = await this.info(id);
     if (!info) return false;
+    await this.neededBy(id);
     const k = this.keys;
-    const [[, removed]] = (await this.redis
-      .multi()
-      .del(k.dataset(id))
-      .zrem(k.datasets(), id)
-      .zrem(k.tenantDatasets(info.tenant), id)
-      .hincrby(k.tenantUsage(info.tenant), 'datasets', -1)
-      .hincrby(k.tenantUsage(info.tenant), 'bytes', -info.bytes)
-      .exec()) as [[unknown, number]];
-    return removed === 1;
+    const keys = [
+      k.dataset(id),
+      k.datasets(),
+      k.tenantDatasets(info.tenant),
+      k.tenantUsage(info.tenant),
+      k.datasetJobs(id),
+      k.datasetsUsed(),
+    ];
+    const reply = await this.cmd.convoyDeleteDataset(keys.length, ...keys, id, info.bytes, info.format === 'inline' ? '0' : '1');
+    if (reply[0] === 'in-use') throw new DatasetInUseError(id, reply.slice(1));
+    return reply[0] === 'ok';
+  }
+
+  /**
+   * Deletes up to `limit` datasets unused for `retentionSeconds` (the retention sweep). One that a job
+   * needs stays, its last use moved to now. Returns the ids deleted.
+   */
+  async sweep(now: number, retentionSeconds: number, limit = 100): Promise<string[]> {
+    const k = this.keys;
+    if (!this.adopted) {
+      // Datasets stored before their last use was recorded count from their creation.
+      const created = await this.redis.zrange(k.datasets(), 0, -1, 'WITHSCORES');
+      const pairs = created.map((_, i) => (i % 2 === 0 ? created[i + 1]! : created[i - 1]!));
+      if (pairs.length > 0) await this.redis.zadd(k.datasetsUsed(), 'NX', ...pairs);
+      this.adopted = true;
+    }
+    const ids = await this.redis.zrangebyscore(k.datasetsUsed(), '-inf', now - retentionSeconds * 1000, 'LIMIT', 0, limit);
+    const deleted: string[] = [];
+    for (const id of ids) {
+      try {
+        if (await this.delete(id)) deleted.push(id);
+        else await this.redis.zrem(k.datasetsUsed(), id);
+      } catch (err) {
+        if (!(err instanceof DatasetInUseError)) throw err;
+        await this.redis.zadd(k.datasetsUsed(), now, id);
+      }
+    }
+    return deleted;
   }
 }

@@ -46,3 +46,38 @@ export class QuotaExceededError extends Error {
     this.name = 'QuotaExceededError';
   }
 }
+
+/** A job names a stored dataset that no longer exists (deleted, or expired, since it was checked). */
+export class DatasetGoneError extends Error {
+  constructor(readonly datasetId: string) {
+    super(`dataset ${datasetId} does not exist`);
+    this.name = 'DatasetGoneError';
+  }
+}
+
+/** A dataset that unfinished jobs still need cannot be deleted. */
+export class DatasetInUseError extends Error {
+  constructor(
+    readonly datasetId: string,
+    readonly jobIds: string[],
+  ) {
+    super(`dataset ${datasetId} is needed by ${jobIds.length} unfinished job(s)`);
+    this.name = 'DatasetInUseError';
+  }
+}
+
+/**
+ * Whether a Redis error is one that passes: Redis out of memory under `noeviction` (`OOM ...`),
+ * loading, read-only during a failover, busy with a script, or the connection gone for a while.
+ * A write that met one can be tried again later; the raw message is for the log only.
+ */
+export function isTransientStorageError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'MaxRetriesPerRequestError') return true;
+  return /^(OOM|LOADING|READONLY|BUSY|TRYAGAIN|CLUSTERDOWN)\b|^Connection is closed|ECONNREFUSED|ECONNRESET/.test(err.message);
+}
+
+/** Redis refused a write because it is full (`OOM command not allowed when used memory > 'maxmemory'`). */
+export function isStorageFullError(err: unknown): boolean {
+  return err instanceof Error && /^OOM\b/.test(err.message);
+}

@@ -18,3 +18,5 @@ export * from './tenants.js';
 export * from './predict-requests.js';
 export * from './lease.js';
 export * from './webhooks.js';
+export * from './retention.js';
+export * from './redis-memory.js';

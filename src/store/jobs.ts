@@ -8,7 +8,7 @@
 // and, for a worker's write, if the writer's attempt still owns the job (the fencing token).
 import type { Redis } from 'ioredis';
 import { DEFAULT_TENANT, type JobDocument, type JobStatus } from '../contracts/index.js';
-import { FencedError, JobExistsError, JobNotFoundError, QuotaExceededError } from './errors.js';
+import { DatasetGoneError, FencedError, JobExistsError, JobNotFoundError, QuotaExceededError } from './errors.js';
 import { EventLogs, readRange, type NewEvent, type StoredEvent } from './event-log.js';
 import { createKeys, type Keys } from './keys.js';
 import { applyPatch, isTerminal, type JobPatch } from './merge.js';
@@ -17,6 +17,7 @@ import { jobPageFilter, type JobFilter } from './job-filter.js';
 import {
   commitCall,
   createCall,
+  neededDataset,
   DEFAULT_LOG_LIMITS,
   defineJobScripts,
   type Commit,
@@ -99,6 +100,7 @@ export class JobStore {
     const reply = await this.cmd.convoyCreate(keys.length, ...keys, ...argv);
     if (reply[0] === 'exists') throw new JobExistsError(doc.id);
     if (reply[0] === 'quota') throw new QuotaExceededError('maxActiveJobs', limits.maxActiveJobs!, Number(reply[1]));
+    if (reply[0] === 'no-dataset') throw new DatasetGoneError(neededDataset(doc.spec));
     return { eventId: reply[1] || undefined, tag: Number(reply[2]) };
   }
 
@@ -125,7 +127,7 @@ export class JobStore {
     options: UpdateOptions = {},
   ): Promise<UpdateResult | null> {
     for (let tries = 0; tries < MAX_RETRIES; tries++) {
-      const [raw, revRaw, attemptRaw] = await this.redis.hmget(this.keys.job(id), 'doc', 'rev', 'attempt');
+      const [raw, revRaw, attemptRaw, dataset] = await this.redis.hmget(this.keys.job(id), 'doc', 'rev', 'attempt', 'dataset');
       if (raw === null || revRaw === null) throw new JobNotFoundError(id);
       const current = parseDoc(raw);
       if (options.fence !== undefined && Number(attemptRaw) !== options.fence) throw new FencedError(id, options.fence);
@@ -150,6 +152,8 @@ export class JobStore {
         extras,
         maxRunningJobs: options.maxRunningJobs ?? -1,
         storedBytes: options.weights?.length ?? 0,
+        dataset: dataset ?? '',
+        now: Date.now(),
       });
       if (reply[0] === 'ok') return { doc: next, eventId: reply[2] || undefined };
       if (reply[0] === 'fenced') throw new FencedError(id, options.fence ?? 0);
@@ -164,8 +168,8 @@ export class JobStore {
     return this.cmd.convoyCommit(keys.length, ...keys, ...argv);
   }
 
-  /** Jobs newest first, filtered (job-filter.ts); `nextCursor` is set when more remain (page.ts). */
-  async list(options: ListOptions = {}): Promise<{ jobs: JobDocument[]; nextCursor: string | undefined }> {
+  /** Jobs newest first, without their specs, filtered (job-filter.ts); `nextCursor` is set when more remain (page.ts). */
+  async list(options: ListOptions = {}): Promise<{ jobs: Omit<JobDocument, 'spec'>[]; nextCursor: string | undefined }> {
     const limit = Math.max(1, Math.min(options.limit ?? 20, 1000));
     const { tenant, status } = options;
     const k = this.keys;
@@ -178,8 +182,12 @@ export class JobStore {
           ? k.tenantJobsByStatus(tenant, status)
           : k.tenantJobs(tenant);
     const page = await newestFirst(this.redis, key, limit, options.cursor, jobPageFilter(this.redis, k, options));
-    const docs = await Promise.all(page.ids.map((id) => this.get(id)));
-    return { jobs: docs.filter((d): d is JobDocument => d !== null), nextCursor: page.nextCursor };
+    // The document only: a spec can be large, and a listing never shows it.
+    const pipe = this.redis.pipeline();
+    for (const id of page.ids) pipe.hget(this.keys.job(id), 'doc');
+    const raws = ((await pipe.exec()) ?? []).map(([, raw]) => raw as string | null);
+    const jobs = raws.filter((raw): raw is string => raw !== null).map(parseDoc);
+    return { jobs, nextCursor: page.nextCursor };
   }
 
   /** Ids of the jobs with this status (one tenant's, or every tenant's), oldest first, at most `limit`. */
@@ -224,6 +232,8 @@ export class JobStore {
       .zrem(k.tenantJobs(tenant), id)
       .zrem(k.tenantJobsByStatus(tenant, status), id)
       .hincrby(k.tenantUsage(tenant), 'bytes', -weightsBytes)
+      .zrem(k.jobsExpiry(), id)
+      .hdel(k.jobsExpiryInfo(), id)
       .exec();
     return true;
   }

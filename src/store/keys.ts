@@ -35,6 +35,14 @@ export interface Keys {
   dataset(id: string): string;
   /** sorted set: uploaded dataset ids, score = createdAt ms */
   datasets(): string;
+  /** set: ids of the unfinished jobs that need the dataset (it cannot be deleted or expire while any do) */
+  datasetJobs(id: string): string;
+  /** sorted set: dataset ids, score = last use ms (stored, submitted with, a job needing it finished): DATASET_RETENTION_SECONDS */
+  datasetsUsed(): string;
+  /** sorted set: finished jobs, score = when they expire (ms): JOB_RETENTION_SECONDS */
+  jobsExpiry(): string;
+  /** hash: finished job id -> "tenant status weightBytes", what the sweep needs once the job's keys have expired */
+  jobsExpiryInfo(): string;
   /** string with TTL: an Idempotency-Key's record (JSON: body hash, job id, at); `hash` = sha256 of the key */
   idempotency(hash: string): string;
   /** string: JSON ApiKeyInfo of the API key whose sha256 is `hash` */
@@ -88,6 +96,10 @@ export function createKeys(prefix = 'convoy'): Keys {
     jobsByStatus: (status) => `${p}:jobs:status:${status}`,
     dataset: (id) => `${p}:dataset:${id}`,
     datasets: () => `${p}:datasets`,
+    datasetJobs: (id) => `${p}:dataset:${id}:jobs`,
+    datasetsUsed: () => `${p}:datasets:used`,
+    jobsExpiry: () => `${p}:jobs:expiry`,
+    jobsExpiryInfo: () => `${p}:jobs:expiry:info`,
     idempotency: (hash) => `${p}:idempotency:${hash}`,
     apiKey: (hash) => `${p}:apikey:${hash}`,
     apiKeys: () => `${p}:apikeys`,

@@ -25,6 +25,8 @@ export const CREATE = `--[[
   KEYS[11] fair-share hash          {p}:fair-share        fields v, t:{tenant}
   KEYS[12] tenants                  {p}:tenants           set
   KEYS[13] tenant's event stream    {p}:tenant:{t}:events fields job, eid, type, data
+  KEYS[14] the dataset it needs     {p}:dataset:{ds}      hash (unused when ARGV[11] is "")
+  KEYS[15] that dataset's jobs      {p}:dataset:{ds}:jobs set
 
   ARGV[1]  document JSON
   ARGV[2]  spec JSON
@@ -36,13 +38,19 @@ export const CREATE = `--[[
   ARGV[8]  event data JSON
   ARGV[9]  max active jobs          "-1": no limit
   ARGV[10] tenant stream length     about this many entries are kept (XADD MAXLEN ~)
+  ARGV[11] stored dataset id        "": none (builtin); else it must exist, and the job holds it until it ends
 
-  Output: {"ok", eventId, tag} | {"exists"} | {"quota", activeJobs}
+  Output: {"ok", eventId, tag} | {"exists"} | {"quota", activeJobs} | {"no-dataset"}
 ]]
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists'} end
 local active = redis.call('ZCARD', KEYS[7]) + redis.call('ZCARD', KEYS[8]) + redis.call('ZCARD', KEYS[9])
 local max = tonumber(ARGV[9])
 if max >= 0 and active >= max then return {'quota', active} end
+if ARGV[11] ~= '' then
+  if redis.call('EXISTS', KEYS[14]) == 0 then return {'no-dataset'} end
+  redis.call('SADD', KEYS[15], ARGV[5])
+  redis.call('HSET', KEYS[1], 'dataset', ARGV[11])
+end
 if redis.call('ZCARD', KEYS[10]) == 0 then redis.call('DEL', KEYS[11]) end
 local v = tonumber(redis.call('HGET', KEYS[11], 'v') or '0')
 local last = tonumber(redis.call('HGET', KEYS[11], 't:' .. ARGV[6]) or '0')
@@ -80,7 +88,12 @@ export const COMMIT = `--[[
   KEYS[10] tenant's event stream    {p}:tenant:{t}:events fields job, eid, type, data
   KEYS[11] the job's progress ids   {p}:job:{id}:progress-ids  list
   KEYS[12] webhook outbox           {p}:webhook-outbox    hash: job id -> terminal event id
-  KEYS[13..] extra string keys, one per ARGV[14..] (value "" deletes the key)
+  KEYS[13] its dataset's jobs       {p}:dataset:{ds}:jobs set (unused when ARGV[15] is "")
+  KEYS[14] datasets by last use     {p}:datasets:used     zset, score ms
+  KEYS[15] finished jobs' expiry    {p}:jobs:expiry       zset, score = expiry ms
+  KEYS[16] what the sweep needs     {p}:jobs:expiry:info  hash: id -> "tenant status weightBytes"
+  KEYS[17] the job's weights        {p}:job:{id}:weights
+  KEYS[18..] extra string keys, one per ARGV[18..] (value "" deletes the key)
 
   ARGV[1]  expected rev
   ARGV[2]  fence attempt            "0": not fenced; else the stored attempt must equal it
@@ -95,7 +108,11 @@ export const COMMIT = `--[[
   ARGV[11] bytes added to the tenant's stored usage (the weights written with this change)
   ARGV[12] progress events kept     the oldest progress event past this many is deleted from the log
   ARGV[13] tenant stream length     about this many entries are kept (XADD MAXLEN ~)
-  ARGV[14..] values for KEYS[13..]
+  ARGV[14] now ms
+  ARGV[15] dataset id               the stored dataset the job needs ("": none); a finished job lets it go
+  ARGV[16] retention seconds        a finished job's hash, events and weights expire after this ("0": kept)
+  ARGV[17] tenant
+  ARGV[18..] values for KEYS[18..]
 
   Output: {"ok", rev, eventId} | {"conflict"} (changed since read: re-read, retry) | {"fenced"} | {"quota", runningJobs}
 ]]
@@ -121,8 +138,8 @@ end
 redis.call('ZADD', KEYS[4], ARGV[6], ARGV[7])
 redis.call('ZADD', KEYS[6], ARGV[6], ARGV[7])
 if tonumber(ARGV[11]) ~= 0 then redis.call('HINCRBY', KEYS[9], 'bytes', ARGV[11]) end
-for i = 13, #KEYS do
-  if ARGV[i + 1] == '' then redis.call('DEL', KEYS[i]) else redis.call('SET', KEYS[i], ARGV[i + 1]) end
+for i = 18, #KEYS do
+  if ARGV[i] == '' then redis.call('DEL', KEYS[i]) else redis.call('SET', KEYS[i], ARGV[i]) end
 end
 local eventId = ''
 if ARGV[8] ~= '' then
@@ -137,6 +154,21 @@ if ARGV[8] ~= '' then
   -- The one place every job's end is written (worker, cancel, reconciler alike): its webhook is
   -- owed from here, in the same atomic step, so no terminal event can be written without it.
   if terminal[ARGV[4]] and not terminal[oldStatus] then redis.call('HSET', KEYS[12], ARGV[7], eventId) end
+end
+-- A finished job: its dataset may go once unused for DATASET_RETENTION_SECONDS; its own keys expire
+-- after ARGV[16] seconds (after every write above: SET clears a TTL), and the sweep
+-- (src/store/retention.ts) takes it out of the listings then.
+if ARGV[4] == 'succeeded' or ARGV[4] == 'failed' or ARGV[4] == 'cancelled' then
+  if ARGV[15] ~= '' then
+    redis.call('SREM', KEYS[13], ARGV[7])
+    redis.call('ZADD', KEYS[14], ARGV[14], ARGV[15])
+  end
+  local ttl = tonumber(ARGV[16])
+  if ttl > 0 then
+    for _, k in ipairs({KEYS[1], KEYS[2], KEYS[17]}) do redis.call('EXPIRE', k, ttl) end
+    redis.call('ZADD', KEYS[15], tonumber(ARGV[14]) + ttl * 1000, ARGV[7])
+    redis.call('HSET', KEYS[16], ARGV[7], ARGV[17] .. ' ' .. ARGV[4] .. ' ' .. redis.call('STRLEN', KEYS[17]))
+  end
 end
 return {'ok', rev, eventId}
 `;

@@ -122,6 +122,39 @@ describe('POST /v1/datasets', () => {
     }
   });
 
+  it('parses uploads on the upload thread, off the event loop, and a few float rows store fine', async () => {
+    const before = t.app.uploadParser.completed;
+    const res = await authedFetch(`${base}/v1/datasets?name=floats`, {
+      method: 'POST',
+      body: '0,0.5,-1.25,3\n1,2.5,0.125,-4\n',
+      headers: { 'content-type': 'text/csv' },
+    });
+    expect(res.status).toBe(201);
+    expect(t.app.uploadParser.completed).toBe(before + 1);
+    const ds = await t.app.datasets.get((await json(res)).id);
+    expect(Array.from(ds!.images)).toEqual([0.5, -1.25, 3, 2.5, 0.125, -4]);
+  });
+
+  it('answers 400 (never 500) for CSVs too wide and for numbers outside the grammar, naming where', async () => {
+    const post = (body: string) =>
+      authedFetch(`${base}/v1/datasets`, { method: 'POST', body, headers: { 'content-type': 'text/csv' } }).then(async (r) => ({
+        status: r.status,
+        body: await json(r),
+      }));
+    const row = (n: number) => ['1', ...Array(n).fill('3')].join(',');
+    const tooMany = await post(`${row(65_535)}\n`);
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body).toMatchObject({ code: 'bad_length', line: 1 });
+    const wide = await post(`${row(2000)}\n${row(2000)}\n`); // [1, 1, 2000]: a side beyond 1024
+    expect(wide.status).toBe(400);
+    expect(wide.body).toMatchObject({ code: 'bad_shape', field: 'shape' });
+    for (const cell of ['0x10', '0b11', '1e39']) {
+      const bad = await post(`0,1,2,3\n1,2,${cell},4\n`);
+      expect(bad.status, cell).toBe(400);
+      expect(bad.body, cell).toMatchObject({ line: 2, column: 3 });
+    }
+  });
+
   it('lists newest first with a cursor, deletes, and jobs can train on an uploaded dataset', async () => {
     const up = await json(
       await authedFetch(`${base}/v1/datasets?name=for-job`, { method: 'POST', body: csvText(), headers: { 'content-type': 'text/csv' } }),
@@ -133,7 +166,7 @@ describe('POST /v1/datasets', () => {
     const page2 = await json(await authedFetch(`${base}/v1/datasets?limit=10&cursor=${encodeURIComponent(page1.nextCursor)}`));
     const all = [...page1.items, ...page2.items].map((d: { id: string }) => d.id);
     expect(new Set(all).size).toBe(all.length);
-    expect(all.length).toBe(4);
+    expect(all.length).toBe(5);
 
     const job = {
       model: { input: [1, 5, 5], layers: [{ type: 'flatten' }, { type: 'dense', units: 3 }] },

@@ -32,6 +32,27 @@ describe('encodeDataset / decodeDataset', () => {
     expect(Array.from(back.labels)).toEqual([1, 0]);
   });
 
+  it('decodes a few float rows from a pooled Node Buffer at an unaligned offset (the copy holds exactly its bytes)', () => {
+    const ds: Dataset = {
+      shape: [1, 1, 2],
+      classes: 2,
+      count: 3,
+      images: Float32Array.from([0.25, -0.5, 1.5, 2, -3, 0.125]),
+      labels: Uint8Array.from([1, 0, 1]),
+    };
+    const bytes = encodeDataset(ds);
+    // Small Buffers share Node's 8 KiB pool: Buffer.slice() is a view and .buffer the whole pool.
+    Buffer.from([1]); // moves the pool's offset to an odd byte
+    const pooled = Buffer.from(bytes);
+    expect(pooled.buffer.byteLength).toBeGreaterThan(pooled.length);
+    for (const copy of [false, true]) {
+      const back = decodeDataset(pooled, { copy });
+      expect(Array.from(back.images)).toEqual(Array.from(ds.images));
+      expect(Array.from(back.labels)).toEqual([1, 0, 1]);
+      if (copy) expect(back.labels.buffer).not.toBe(pooled.buffer);
+    }
+  });
+
   it('rejects truncated, padded, foreign, future-version and inconsistent bytes', () => {
     const bytes = encodeDataset(synthetic(4));
     expect(errorOf(() => decodeDataset(bytes.subarray(0, bytes.length - 1))).code).toBe('bad_length');

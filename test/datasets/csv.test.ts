@@ -37,9 +37,28 @@ describe('CSV parser', () => {
     expect(err.code).toBe('bad_value');
     expect(err.field).toBe('csv');
     expect([err.line, err.column]).toEqual([3, 2]);
-    expect(err.message).toBe('csv line 3, column 2: "x" is not a finite number');
+    expect(err.message).toBe('csv line 3, column 2: "x" is not a number (such as 12, -0.5, 1e-3) within float32 range');
     expect(errorOf(() => parseCsvDataset('0,1,2\n1,,3\n')).column).toBe(2);
     expect(errorOf(() => parseCsvDataset('0,1,2\n1,Infinity,3\n')).column).toBe(2);
+  });
+
+  it('reads every number by one decimal grammar: hex, binary, separators and float32 overflow are refused where they are', () => {
+    for (const cell of ['0x10', '0b11', '0o7', '1_000', '1e39', '-3.5e38', 'NaN', '+', '1e', '.']) {
+      const err = errorOf(() => parseCsvDataset(`0,1,2\n1,${cell},3\n`));
+      expect([err.code, err.line, err.column], cell).toEqual(['bad_value', 2, 2]);
+    }
+    // A malformed number on the first line is data (refused), never mistaken for a header.
+    expect([errorOf(() => parseCsvDataset('0,0x10,2\n1,2,3\n')).line, errorOf(() => parseCsvDataset('0,0x10,2\n')).column]).toEqual([1, 2]);
+    expect(errorOf(() => parseCsvDataset('0x1,1,2\n')).column).toBe(1);
+    const ok = parseCsvDataset('0, +1.5 ,.25\n1,2.,-3e-2\n1,3.4e38,1E2\n');
+    expect(Array.from(ok.images)).toEqual([1.5, 0.25, 2, -0.03, 3.4e38, 100].map(Math.fround));
+  });
+
+  it('refuses more than 65,535 columns with a 400-style error, not a crash', () => {
+    const row = ['1', ...Array(65_535).fill('3')].join(',');
+    const err = errorOf(() => parseCsvDataset(`${row}\n`));
+    expect(err.code).toBe('bad_length');
+    expect(err.message).toContain('65536 columns; at most 65535');
   });
 
   it('rejects bad labels and labels out of range, naming the line', () => {

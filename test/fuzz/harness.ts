@@ -140,7 +140,11 @@ export async function startFuzzApp(env: Record<string, string> = {}): Promise<Fu
         expect((await app.inject({ method: 'DELETE', url: `/v1/jobs/${id}` })).statusCode).toBe(204);
       }
       for (const { id } of await list('/v1/datasets?limit=200')) {
-        if (!keep.has(id)) expect((await app.inject({ method: 'DELETE', url: `/v1/datasets/${id}` })).statusCode).toBe(204);
+        if (keep.has(id)) continue;
+        const del = await app.inject({ method: 'DELETE', url: `/v1/datasets/${id}` });
+        // The inline samples of a kept (unfinished) job stay: 409 dataset-in-use, naming only kept jobs.
+        const inUse = del.statusCode === 409 && (del.json() as { jobs: string[] }).jobs.every((j) => keep.has(j));
+        if (!inUse) expect(del.statusCode, del.body).toBe(204);
       }
     },
     async expectAlive() {

@@ -38,8 +38,17 @@ describe('jobError', () => {
     expect(jobError(new DatasetError('bad_value', 'builtin', 'unknown builtin dataset "x"')).code).toBe('invalid-dataset');
     // an error that merely calls itself DatasetError is not one
     const impostor = Object.assign(new Error('boom'), { name: 'DatasetError' });
-    expect(jobError(impostor)).toEqual({ code: 'internal', message: 'boom' });
-    expect(jobError('a string')).toEqual({ code: 'internal', message: 'a string' });
+    expect(jobError(impostor)).toMatchObject({ code: 'internal', errorId: expect.stringMatching(/^err_[0-9a-f]{16}$/) });
+    expect(jobError('a string').code).toBe('internal');
+  });
+
+  it('never shows internal text in an internal error: the message names the errorId the log has', () => {
+    const oom = Object.assign(new Error("OOM command not allowed when used memory > 'maxmemory'."), { name: 'ReplyError' });
+    const error = jobError(oom);
+    expect(error.code).toBe('internal');
+    expect(error.message).not.toMatch(/OOM|maxmemory|ReplyError/);
+    expect(error.message).toContain(error.errorId);
+    expect(jobError(oom).errorId).not.toBe(error.errorId);
   });
 
   it("maps the engine's weights loader's refusal to invalid-weights, naming the tensor", () => {

@@ -1,6 +1,7 @@
 // The Redis connection and the stores over it: `app.redis`, `app.store` (jobs, events, weights),
 // `app.datasets`, `app.idempotency`, `app.workers` (heartbeats), `app.apiKeys`, `app.streamTokens`,
-// `app.streamSlots`, `app.tenants`, `app.predictRequests`, `app.webhooks`. Connects lazily (on the first command), so building the app for the OpenAPI
+// `app.streamSlots`, `app.tenants`, `app.predictRequests`, `app.webhooks`, `app.redisMemory`. Connects lazily (on the first
+// command), so building the app for the OpenAPI
 // document needs no Redis. Closed in onClose.
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
@@ -9,6 +10,7 @@ import {
   IdempotencyStore,
   JobStore,
   PredictRequests,
+  RedisMemory,
   StreamSlots,
   StreamTokenStore,
   TenantStore,
@@ -33,6 +35,8 @@ declare module 'fastify' {
     tenants: TenantStore;
     predictRequests: PredictRequests;
     webhooks: WebhookStore;
+    /** How full Redis is (INFO memory, read at most once a second): submit and upload stop at the high-water mark. */
+    redisMemory: RedisMemory;
   }
 }
 
@@ -58,6 +62,7 @@ export default fp<RedisPluginOptions>(
     app.decorate('tenants', new TenantStore(redis, opts.prefix, opts.tenantQuotas));
     app.decorate('predictRequests', new PredictRequests(redis, opts.prefix));
     app.decorate('webhooks', new WebhookStore(redis, opts.prefix));
+    app.decorate('redisMemory', new RedisMemory(redis));
     app.addHook('onClose', async () => {
       if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
       else redis.disconnect();

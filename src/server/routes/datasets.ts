@@ -19,9 +19,10 @@ import {
 } from '../../contracts/index.js';
 import { listedTenant, loadDataset } from '../access.js';
 import { principalOf } from '../plugins/auth.js';
-import { parseUpload } from '../../datasets/index.js';
+import { readDatasetHeader } from '../../datasets/index.js';
 import { notFound, problems } from '../errors.js';
-import { readUpload } from '../uploads.js';
+import { checkParsedShape, readUpload } from '../uploads.js';
+import { storageGuard } from '../storage-guard.js';
 import type { ServerContext } from '../app.js';
 
 const RAW_TYPES = ['text/csv', 'application/gzip'];
@@ -37,6 +38,7 @@ const datasetsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx
     '/v1/datasets',
     {
       bodyLimit: maxBytes,
+      onRequest: storageGuard(app, ctx.config.api.redisHighWaterRatio),
       schema: {
         summary: 'Upload a dataset: IDX images + labels, or a CSV (gzipped or not)',
         operationId: 'uploadDataset',
@@ -63,15 +65,17 @@ const datasetsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx
             'application/gzip': { schema: { description: 'gzipped CSV' } },
           },
         },
-        response: { 201: DatasetInfoSchema, ...problems(400, 401, 413, 415, 429) },
+        response: { 201: DatasetInfoSchema, ...problems(400, 401, 413, 415, 429, 503) },
       },
     },
     async (request, reply) => {
       const upload = await readUpload(request, request.query);
-      const ds = parseUpload(upload.input, { maxBytes, ...(upload.shape ? { shape: upload.shape } : {}) });
+      // Parsed on the upload thread (src/server/upload-parser.ts), never on the event loop.
+      const bytes = await app.uploadParser.parse(upload.input, { maxBytes, ...(upload.shape ? { shape: upload.shape } : {}) });
+      checkParsedShape(readDatasetHeader(bytes).shape);
       const { tenant } = principalOf(request);
       const { quotas } = await app.tenants.quotas(tenant);
-      const info = await app.datasets.put(ds, { name: upload.name, format: upload.format, tenant }, quotas);
+      const info = await app.datasets.putEncoded(bytes, { name: upload.name, format: upload.format, tenant }, quotas);
       return reply
         .code(201)
         .header('location', `${ctx.config.api.publicUrl ?? ''}/v1/datasets/${info.id}`)
@@ -120,13 +124,13 @@ const datasetsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx
     '/v1/datasets/:id',
     {
       schema: {
-        summary: 'Delete an uploaded dataset (jobs that have loaded it keep training; queued jobs that use it will fail)',
+        summary: 'Delete a dataset unless unfinished jobs need it',
         operationId: 'deleteDataset',
         description:
-          'Removes the dataset. Jobs that have already loaded it keep training; queued jobs that name it will fail when they start.',
+          'Removes the dataset and gives its tenant the room back. While unfinished jobs need it, answers 409 with code `dataset-in-use` naming them.',
         tags: ['datasets'],
         params: IdParamsSchema,
-        response: { 204: Type.Null(), ...problems(401, 404) },
+        response: { 204: Type.Null(), ...problems(401, 404, 409) },
       },
     },
     async (request, reply) => {

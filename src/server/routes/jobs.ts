@@ -28,6 +28,7 @@ import { analyzeSubmission, type ValidateContext } from '../validate.js';
 import { checkWebhookUrl } from '../webhooks/destination.js';
 import { quotaProblem } from '../quotas.js';
 import { listedTenant, loadJob } from '../access.js';
+import { storageGuard } from '../storage-guard.js';
 import { principalOf, type Principal } from '../plugins/auth.js';
 import type { ServerContext } from '../app.js';
 
@@ -52,7 +53,7 @@ function checkPriority(priority: number | undefined, p: Principal, lowest: numbe
 const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) => {
   const { config } = ctx;
   const base = config.api.publicUrl ?? '';
-  const withLinks = (doc: JobDocument) => ({ ...doc, links: jobLinks(base, doc.id) });
+  const withLinks = <D extends Pick<JobDocument, 'id'>>(doc: D) => ({ ...doc, links: jobLinks(base, doc.id) });
   const validateContext = (request: FastifyRequest): ValidateContext => {
     const p = principalOf(request);
     const sees = (t: string) => p.role === 'admin' || t === p.tenant;
@@ -62,6 +63,7 @@ const jobsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) =>
   app.post(
     '/v1/jobs',
     {
+      onRequest: storageGuard(app, config.api.redisHighWaterRatio),
       schema: {
         summary: 'Submit a training job',
         operationId: 'createJob',

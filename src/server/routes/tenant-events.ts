@@ -105,9 +105,7 @@ const tenantEventsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app,
       const start = after ?? (await app.store.logs.liveStart(key));
       const page = await app.store.list({ tenant, limit: SNAPSHOT_JOBS, ...(q.status ? { status: q.status } : {}) });
       const wanted = q.jobs ? new Set(q.jobs.split(',')) : undefined;
-      const jobs = page.jobs
-        .filter((j) => !wanted || wanted.has(j.id))
-        .map(({ spec: _spec, ...j }) => ({ ...j, links: jobLinks(base, j.id) }));
+      const jobs = page.jobs.filter((j) => !wanted || wanted.has(j.id)).map((j) => ({ ...j, links: jobLinks(base, j.id) }));
       const session = await app.sseSessions.start(reply, tenant);
       session.write({ event: 'snapshot', data: { tenant, jobs }, retry: config.api.sseRetryMs });
       try {

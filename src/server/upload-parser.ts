@@ -1,0 +1,55 @@
+// Uploads are parsed off the event loop: gunzipping and parsing a 256 MiB CSV takes seconds of CPU,
+// during which /healthz, event streams and every other request would wait. One Piscina thread
+// (started on the first upload, gone after a minute idle) does it; the request's bytes move to it
+// and the encoded dataset moves back, so nothing large is copied on the loop.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { DatasetError, type UploadInput, type UploadOptions } from '../datasets/index.js';
+import type { UploadRefusal, UploadTask } from './upload-thread.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Parses uploads on a thread of its own (POST /v1/datasets). */
+    uploadParser: UploadParser;
+  }
+}
+
+function threadFile(): string {
+  const here = new URL('./upload-thread.js', import.meta.url);
+  if (existsSync(fileURLToPath(here))) return here.href;
+  const dist = new URL('../../dist/src/server/upload-thread.js', import.meta.url); // tests run the sources
+  if (existsSync(fileURLToPath(dist))) return dist.href;
+  throw new Error(`upload thread file not found: ${fileURLToPath(here)} (run \`npm run build\`)`);
+}
+
+/** The whole ArrayBuffers of `parts` that can be moved (never a slice of Node's shared Buffer pool). */
+function movable(parts: Uint8Array[]): ArrayBuffer[] {
+  return parts
+    .filter((p) => p.byteOffset === 0 && p.byteLength === p.buffer.byteLength && p.buffer instanceof ArrayBuffer)
+    .map((p) => p.buffer as ArrayBuffer);
+}
+
+export class UploadParser {
+  private pool: Piscina<UploadTask, Uint8Array | { refused: UploadRefusal }> | undefined;
+
+  /** Parsed uploads so far (each ran on the parser's thread). */
+  get completed(): number {
+    return this.pool?.completed ?? 0;
+  }
+
+  /** The encoded dataset (src/datasets/codec.ts) of an upload; DatasetError when it is not one. */
+  async parse(input: UploadInput, opts: UploadOptions): Promise<Uint8Array> {
+    this.pool ??= new Piscina({ filename: threadFile(), minThreads: 0, maxThreads: 1, idleTimeout: 60_000 });
+    const parts = 'csv' in input ? [input.csv] : [input.images, input.labels];
+    const bytes = parts.filter((p): p is Uint8Array => p instanceof Uint8Array);
+    const result = await this.pool.run({ input, opts }, { transferList: movable(bytes) });
+    if (result instanceof Uint8Array) return result;
+    const { code, field, message, line, column } = result.refused;
+    throw new DatasetError(code, field, message, line === undefined ? undefined : { line, ...(column !== undefined ? { column } : {}) });
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.destroy();
+  }
+}
