@@ -22,6 +22,7 @@ import { epochOrder, jobSeed, microShardSize, stepLr, trainPlan, type TrainPlan 
 import { loadInitialWeights, packWeights, type PackedWeights } from './job-weights.js';
 import { addStep, epochMeans, epochMetrics, latestMetrics } from './metrics.js';
 import { evaluateSplit, trainStep } from './pool-step.js';
+import { CONFUSED_KEEP, evaluatedSplit, evaluationEvent } from './evaluation.js';
 import { finalProgress, progressAt, type Throughput } from './progress.js';
 import { StepTiming } from './step-timing.js';
 import { outOfTime, stopAfterEpoch, type StopReason } from './stopping.js';
@@ -150,10 +151,13 @@ class Run {
     const { state, plan, w } = this;
     const seconds = (Date.now() - epochStart) / 1000;
     if (w.ctx.validation || w.ctx.test) await this.a.writer.stage('evaluating');
+    const shown = evaluatedSplit(w.ctx);
+    const keep = (split: 'validation' | 'test') => (split === shown ? CONFUSED_KEEP : undefined);
     const evaluated = {
-      validation: await evaluateSplit(this.deps.pool, w, 'validation'),
-      test: await evaluateSplit(this.deps.pool, w, 'test'),
+      validation: await evaluateSplit(this.deps.pool, w, 'validation', keep('validation')),
+      test: await evaluateSplit(this.deps.pool, w, 'test', keep('test')),
     };
+    const confusion = shown && evaluated[shown]?.confusion;
     const metrics = epochMetrics(state.epoch + 1, state, stepLr(plan, state.globalStep - 1), seconds, evaluated);
     const norms = this.norms();
     state.history.push(metrics);
@@ -164,7 +168,8 @@ class Run {
     Object.assign(state, { epoch: state.epoch + 1, step: 0, epochLossSum: 0, epochCorrect: 0, epochSeen: 0 });
     if (stop) state.finished = stop;
     const latest = latestMetrics(state.history);
-    const event = { epoch: metrics.epoch, epochs: plan.epochs, metrics, norms };
+    const evaluation = shown && confusion && evaluationEvent(shown, confusion, w.ctx[shown]!);
+    const event = { epoch: metrics.epoch, epochs: plan.epochs, metrics, norms, ...(evaluation && { evaluation }) };
     await this.a.writer.epochDone(event, { metrics: latest, history: state.history, checkpoint: this.checkpointBytes() });
     this.lastCheckpoint = { step: state.globalStep, at: Date.now() };
     this.a.log.info({ epoch: metrics.epoch, ...latest, timing: this.timing.take() }, 'epoch done');

@@ -53,11 +53,37 @@ export const TensorNormSchema = Type.Object({
 });
 export type TensorNorm = Static<typeof TensorNormSchema>;
 
+/** A test sample the model got wrong with the most confidence. */
+export const ConfusedSampleSchema = Type.Object({
+  index: Type.Integer({ minimum: 0, description: "the sample's index in its split" }),
+  label: Type.Integer({ minimum: 0 }),
+  predicted: Type.Integer({ minimum: 0 }),
+  probability: Type.Number({ description: 'softmax probability of the predicted class' }),
+  pixels: Type.Optional(
+    Type.String({
+      contentEncoding: 'base64',
+      description: 'the image as stored, c*h*w uint8 values in C, H, W order (datasets of 0-255 pixels only): a valid predict input',
+    }),
+  ),
+});
+export type ConfusedSampleEvent = Static<typeof ConfusedSampleSchema>;
+
+/** The predictions on the test split (the validation split when there is no test split). */
+export const EvaluationSchema = Type.Object({
+  split: Type.Enum(['test', 'validation']),
+  confusion: Type.Array(Type.Array(Type.Integer({ minimum: 0 })), {
+    description: 'confusion[label][predicted]: how many samples of each true label got each predicted class',
+  }),
+  confused: Type.Array(ConfusedSampleSchema, { description: 'the most confidently wrong samples, surest first (at most 12)' }),
+});
+export type Evaluation = Static<typeof EvaluationSchema>;
+
 export const EpochEventSchema = Type.Object({
   epoch: Type.Integer({ minimum: 1 }),
   epochs: Type.Integer({ minimum: 1 }),
   metrics: EpochMetricsSchema,
   norms: Type.Array(TensorNormSchema),
+  evaluation: Type.Optional(EvaluationSchema),
 });
 export type EpochEvent = Static<typeof EpochEventSchema>;
 
