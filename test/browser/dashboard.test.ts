@@ -1,0 +1,180 @@
+// The dashboard at `/`, in a real browser (Debian chromium through playwright-core) against a real
+// stack (API and worker processes from dist/, the run's private Redis): enter the key, submit a small
+// MNIST job through the form, watch the curves gain points, cut the network mid-run and check that
+// the chart holds exactly the job's progress events (none lost, none doubled), then the filters,
+// the confusion matrix, the learned filters, the predict pad and Compare. Screenshots go to
+// test/.artifacts/ (gitignored).
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { TEST_ADMIN_KEY } from '../helpers/auth.js';
+import { launchChromium } from '../helpers/browser.js';
+import { cutProxy, type CutProxy } from '../helpers/cut-proxy.js';
+import { getJson, postJson, startStack, type Stack } from '../helpers/stack.js';
+
+const ARTIFACTS = resolve(dirname(fileURLToPath(import.meta.url)), '../.artifacts');
+
+interface JobDebug {
+  id: string;
+  progressIds: string[];
+  connections: number;
+  steps: number;
+  state: string;
+}
+/** The few browser globals the test reads inside page.evaluate (the test compiles without the DOM lib). */
+interface Browserish {
+  convoy: { job: JobDebug };
+  sessionStorage: { getItem(key: string): string | null };
+  document: { getElementById(id: string): { removeAttribute(name: string): void }; documentElement: { scrollWidth: number } };
+}
+const jobDebug = (page: Page) => page.evaluate(() => (globalThis as unknown as Browserish).convoy.job);
+
+describe('the dashboard at /', () => {
+  let stack: Stack;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let proxy: CutProxy;
+  let base: string;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    stack = await startStack({ redisUrl: inject('redisUrl'), workerEnv: { PROGRESS_INTERVAL_MS: '40', POOL_THREADS: '1' } });
+    proxy = await cutProxy(stack.url);
+    base = proxy.url;
+    browser = await launchChromium();
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    page = await context.newPage();
+    page.on('pageerror', (err) => errors.push(String(err)));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await proxy?.close();
+    await stack?.stop();
+  });
+
+  it('asks for a key once, then trains a job submitted through the form, losing no point across a network cut', async () => {
+    await page.goto(`${base}/`);
+    await page.fill('#key-input', 'cvy_not-a-key');
+    await page.click('#key-form button[type=submit]');
+    await expect.poll(() => page.textContent('#key-error')).toMatch(/refused/);
+    await page.fill('#key-input', TEST_ADMIN_KEY);
+    await page.click('#key-form button[type=submit]');
+    await page.waitForSelector('#connection[data-state=live]');
+    expect(await page.evaluate(() => (globalThis as unknown as Browserish).sessionStorage.getItem('convoy.key'))).toBe(TEST_ADMIN_KEY);
+
+    await page.click('nav a[data-view=submit]');
+    await page.waitForSelector('#layer-table tbody tr');
+    expect(await page.$$eval('#layer-table tbody td:nth-child(2)', (tds) => tds.map((t) => t.textContent))).toEqual([
+      'input',
+      'conv2d',
+      'maxPool2d',
+      'flatten',
+      'dense',
+    ]);
+    // a field error shows beside its field
+    await page.fill('#f-epochs', '0');
+    await expect.poll(() => page.textContent('#f-epochs-error')).toMatch(/epochs/);
+    await page.fill('#f-epochs', '3');
+    await page.fill('#f-train-size', '3000');
+    await expect.poll(() => page.textContent('#f-epochs-error')).toBe('');
+    await page.screenshot({ path: `${ARTIFACTS}/submit.png` });
+    await page.click('#submit-job');
+    await page.waitForURL(/#\/job\//);
+    const id = page.url().split('#/job/')[1]!;
+
+    // the step curve gains points; then the network goes away for a while and comes back
+    await expect.poll(async () => (await jobDebug(page)).steps, { timeout: 30_000 }).toBeGreaterThan(0);
+    // offline emulation alone keeps open streams, so the proxy drops them too
+    await context.setOffline(true);
+    proxy.cut();
+    const before = (await jobDebug(page)).steps;
+    await page.waitForTimeout(1500);
+    expect((await jobDebug(page)).steps).toBe(before); // nothing arrives while the network is down
+    proxy.restore();
+    await context.setOffline(false);
+    // the job's stream closes after its terminal event (replayed after the cut if it came meanwhile)
+    await expect.poll(async () => (await jobDebug(page)).state, { timeout: 45_000 }).toBe('closed');
+    expect(await page.textContent('#job-status')).toBe('succeeded');
+
+    const log = (await getJson<{ events: { id: string; type: string }[] }>(`${stack.url}/v1/jobs/${id}/events?after=0-0&limit=10000`)).body
+      .events;
+    const progress = log.filter((e) => e.type === 'progress').map((e) => e.id);
+    const seen = await jobDebug(page);
+    expect(seen.connections).toBeGreaterThan(1); // it did reconnect
+    expect(seen.progressIds).toEqual(progress); // every point once, in order
+    expect(seen.steps).toBe(progress.length);
+
+    // confusion matrix of the 200 test images
+    await page.waitForSelector('#confusion tbody tr');
+    const cells = await page.$$eval('#confusion tbody td', (tds) => tds.map((t) => Number(t.textContent)));
+    expect(cells).toHaveLength(100);
+    expect(cells.reduce((a, b) => a + b, 0)).toBe(200);
+    // the first conv layer's 8 filters, drawn from the weights
+    await page.waitForSelector('#filters canvas');
+    expect(await page.locator('#filters canvas').count()).toBe(8);
+
+    // predict pad: a test image, then a drawing
+    const confused = page.locator('#confused button');
+    if ((await confused.count()) > 0) {
+      await confused.first().click();
+      await page.waitForSelector('#probabilities[data-label]');
+      expect(await page.locator('#probabilities li').count()).toBe(10);
+    }
+    await page.evaluate(() => (globalThis as unknown as Browserish).document.getElementById('probabilities').removeAttribute('data-label'));
+    const pad = (await page.locator('#pad').boundingBox())!;
+    await page.mouse.move(pad.x + pad.width * 0.5, pad.y + pad.height * 0.2);
+    await page.mouse.down();
+    await page.mouse.move(pad.x + pad.width * 0.5, pad.y + pad.height * 0.8, { steps: 10 });
+    await page.mouse.up();
+    const label = await (await page.waitForSelector('#probabilities[data-label]')).getAttribute('data-label');
+    expect(Number(label)).toBeGreaterThanOrEqual(0);
+    expect(Number(label)).toBeLessThan(10);
+    expect(await page.locator('#probabilities li').count()).toBe(10);
+    await page.screenshot({ path: `${ARTIFACTS}/job.png`, fullPage: true });
+    expect(errors).toEqual([]);
+  });
+
+  it('filters the jobs table, and compares two jobs', async () => {
+    const other = await postJson<{ id: string }>(`${stack.url}/v1/jobs`, {
+      name: 'second',
+      model: { input: [1, 28, 28], layers: [{ type: 'flatten' }, { type: 'dense', units: 10 }] },
+      dataset: { builtin: 'mnist', trainSize: 300, testSize: 100 },
+      training: { epochs: 2, batchSize: 50, optimizer: { type: 'sgd', learningRate: 0.01 } },
+    });
+    expect(other.status).toBe(202);
+    await page.click('nav a[data-view=jobs]');
+    await page.waitForSelector(`#jobs-table tr[data-job="${other.body.id}"]`);
+    await expect
+      .poll(() => page.getAttribute(`#jobs-table tr[data-job="${other.body.id}"]`, 'data-status'), { timeout: 30_000 })
+      .toBe('succeeded');
+    expect(await page.locator('#jobs-table tbody tr[data-job]').count()).toBe(2);
+    await page.selectOption('#status-filter', 'running');
+    await expect.poll(() => page.locator('#jobs-table tbody tr[data-job]').count()).toBe(0);
+    await page.selectOption('#status-filter', 'succeeded');
+    await page.fill('#name-filter', 'quick');
+    await expect.poll(() => page.$$eval('#jobs-table tbody tr[data-job] a', (as) => as.map((a) => a.textContent))).toEqual(['quick-mnist']);
+    await page.fill('#name-filter', '');
+    await page.screenshot({ path: `${ARTIFACTS}/jobs.png` });
+
+    for (const box of await page.locator('#jobs-table tbody input[type=checkbox]').all()) await box.check();
+    await page.click('text=Compare selected');
+    await page.waitForURL(/#\/compare\?ids=/);
+    const legend = () => page.$$eval('.u-legend .u-series .u-label', (ls) => ls.map((l) => l.textContent).sort());
+    await expect.poll(legend).toEqual(['epoch', 'epoch', 'quick-mnist', 'quick-mnist', 'second', 'second']);
+    expect(await page.locator('.picker input:checked').count()).toBe(2);
+    await page.screenshot({ path: `${ARTIFACTS}/compare.png` });
+
+    // a phone's width: one column, nothing wider than the screen but the tables' own scrollers
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${base}/#/jobs`);
+    await page.waitForSelector('#jobs-table tr[data-job]');
+    expect(await page.evaluate(() => (globalThis as unknown as Browserish).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: `${ARTIFACTS}/phone.png` });
+    expect(errors).toEqual([]);
+  });
+});

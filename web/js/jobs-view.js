@@ -1,0 +1,157 @@
+// Jobs: the tenant's jobs, live from the multiplexed stream (store.js): status, stage, progress,
+// ETA, throughput and best test accuracy; filter by status and name; cancel, delete, compare.
+import { api } from './api.js';
+import { el, eta, int, pct, TERMINAL } from './format.js';
+import { forget, jobs, subscribe } from './store.js';
+
+const STATUSES = ['all', 'queued', 'running', 'succeeded', 'failed', 'cancelled'];
+
+export function jobsView(main, { query }) {
+  const filter = { status: query.get('status') ?? 'all', text: '' };
+  const selected = new Set();
+  const message = el('p', { class: 'message', role: 'status', 'aria-live': 'polite' });
+  const status = el(
+    'select',
+    {
+      id: 'status-filter',
+      onchange: () => {
+        filter.status = status.value;
+        render();
+      },
+    },
+    STATUSES.map((s) => el('option', { value: s, selected: s === filter.status }, s)),
+  );
+  const search = el('input', {
+    id: 'name-filter',
+    type: 'search',
+    placeholder: 'name or id',
+    oninput: () => {
+      filter.text = search.value;
+      render();
+    },
+  });
+  const compare = el(
+    'button',
+    { type: 'button', onclick: () => (location.hash = `#/compare?ids=${[...selected].join(',')}`) },
+    'Compare selected',
+  );
+  const body = el('tbody');
+  main.append(
+    el('h1', {}, 'Jobs'),
+    el(
+      'div',
+      { class: 'toolbar' },
+      el('label', { for: 'status-filter' }, 'Status'),
+      status,
+      el('label', { for: 'name-filter' }, 'Search'),
+      search,
+      compare,
+    ),
+    message,
+    el(
+      'div',
+      { class: 'scroll' },
+      el(
+        'table',
+        { id: 'jobs-table' },
+        el(
+          'thead',
+          {},
+          el(
+            'tr',
+            {},
+            ['', 'Job', 'Status', 'Stage', 'Progress', 'ETA', 'Samples/s', 'Best test acc.', ''].map((h) => el('th', { scope: 'col' }, h)),
+          ),
+        ),
+        body,
+      ),
+    ),
+  );
+
+  async function act(what, id) {
+    try {
+      if (what === 'cancel') await api(`/v1/jobs/${id}/cancel`, { method: 'POST' });
+      else {
+        await api(`/v1/jobs/${id}`, { method: 'DELETE' });
+        forget(id);
+      }
+      message.textContent = `${what === 'cancel' ? 'Cancelling' : 'Deleted'} ${id}`;
+    } catch (err) {
+      message.textContent = err.message;
+    }
+  }
+
+  function row(job) {
+    const p = job.progress ?? {};
+    const label = job.name ?? job.id;
+    const ended = TERMINAL.includes(job.status);
+    const check = el('input', {
+      type: 'checkbox',
+      'data-key': `${job.id}:check`,
+      'aria-label': `select ${label} to compare`,
+      checked: selected.has(job.id),
+      onchange: (e) => {
+        if (e.target.checked) selected.add(job.id);
+        else selected.delete(job.id);
+        updateCompare();
+      },
+    });
+    return el(
+      'tr',
+      { 'data-job': job.id, 'data-status': job.status },
+      el('td', {}, check),
+      el('td', {}, el('a', { href: `#/job/${job.id}`, 'data-key': `${job.id}:open` }, label), el('div', { class: 'muted small' }, job.id)),
+      el('td', {}, el('span', { class: `badge ${job.status}` }, job.status)),
+      el('td', {}, job.stage),
+      el(
+        'td',
+        {},
+        el('progress', { max: 100, value: p.percent ?? 0, 'aria-label': `${label} progress` }),
+        ` ${Math.round(p.percent ?? 0)}%`,
+      ),
+      el('td', {}, ended ? '–' : eta(p.etaSeconds)),
+      el('td', {}, ended ? '–' : int(p.samplesPerSecond)),
+      el('td', { class: 'best' }, pct(job.best)),
+      el(
+        'td',
+        {},
+        ended
+          ? el('button', { type: 'button', class: 'danger', 'data-key': `${job.id}:act`, onclick: () => act('delete', job.id) }, 'Delete')
+          : el('button', { type: 'button', 'data-key': `${job.id}:act`, onclick: () => act('cancel', job.id) }, 'Cancel'),
+      ),
+    );
+  }
+
+  function updateCompare() {
+    compare.disabled = selected.size < 2;
+  }
+
+  function render() {
+    const text = filter.text.toLowerCase();
+    const shown = [...jobs.values()]
+      .filter((j) => filter.status === 'all' || j.status === filter.status)
+      .filter((j) => !text || j.id.toLowerCase().includes(text) || (j.name ?? '').toLowerCase().includes(text))
+      .sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
+    // Rows are rebuilt on every event: keep the keyboard focus on the same control.
+    const focused = body.contains(document.activeElement) ? document.activeElement.dataset.key : undefined;
+    body.replaceChildren(...shown.map(row));
+    if (focused) body.querySelector(`[data-key="${focused}"]`)?.focus();
+    if (!shown.length)
+      body.append(
+        el('tr', {}, el('td', { colspan: 9, class: 'muted' }, jobs.size ? 'No job matches the filters.' : 'No jobs yet: submit one.')),
+      );
+    updateCompare();
+  }
+
+  let pending = false;
+  const unsubscribe = subscribe(() => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      render();
+    });
+  });
+  render();
+  return unsubscribe;
+}
