@@ -116,7 +116,8 @@ export function submitView(main) {
   }
 
   function toJson() {
-    editor.value = JSON.stringify(spec, null, 2);
+    // arrays of numbers (shapes, pixels) on one line
+    editor.value = JSON.stringify(spec, null, 2).replace(/\[([\d\s.,eE+-]+)\]/g, (_, inner) => `[${inner.trim().split(/\s*,\s*/).join(', ')}]`);
     validateSoon();
   }
 
