@@ -27,13 +27,19 @@ function fromSummary(s) {
   return { ...s, best: test === null ? known : Math.max(known ?? 0, test) };
 }
 
+const fetching = new Set();
+/** A job the snapshot did not hold (new, or older than the newest 200): fetched once. */
 async function fetchRow(id) {
+  if (fetching.has(id)) return;
+  fetching.add(id);
   try {
     const doc = await api(`/v1/jobs/${id}`);
     jobs.set(id, { ...fromSummary(doc), best: best(doc.history) });
     changed(id);
   } catch {
-    // deleted meanwhile, or another tenant's: nothing to show
+    // deleted meanwhile: nothing to show
+  } finally {
+    fetching.delete(id);
   }
 }
 

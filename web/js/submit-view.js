@@ -15,6 +15,7 @@ const FIELDS = [
   { id: 'f-lr', label: 'Learning rate', path: ['training', 'optimizer', 'learningRate'], type: 'number', step: 'any' },
 ];
 
+const NUMBER_ARRAY = /\[([\d\s.,eE+-]+)\]/g;
 const getIn = (obj, path) => path.reduce((o, k) => (o == null ? undefined : o[k]), obj);
 function setIn(obj, path, value) {
   let o = obj;
@@ -31,7 +32,7 @@ export function submitView(main) {
   let timer;
   const editor = el('textarea', {
     id: 'spec-json',
-    rows: 18,
+    rows: 12,
     spellcheck: 'false',
     'aria-describedby': 'spec-error',
     oninput: () => fromJson(),
@@ -99,10 +100,16 @@ export function submitView(main) {
         submit,
         result,
       ),
-      el('div', {}, el('label', { for: 'spec-json' }, 'Job spec (JSON, as POST /v1/jobs takes it)'), editor, specError),
+      el(
+        'div',
+        {},
+        el('label', { for: 'spec-json' }, 'Job spec (JSON, as POST /v1/jobs takes it)'),
+        editor,
+        specError,
+        el('h2', {}, 'Layers'),
+        layers,
+      ),
     ),
-    el('h2', {}, 'Layers'),
-    layers,
   );
 
   function showProblem(err) {
@@ -117,7 +124,14 @@ export function submitView(main) {
 
   function toJson() {
     // arrays of numbers (shapes, pixels) on one line
-    editor.value = JSON.stringify(spec, null, 2).replace(/\[([\d\s.,eE+-]+)\]/g, (_, inner) => `[${inner.trim().split(/\s*,\s*/).join(', ')}]`);
+    editor.value = JSON.stringify(spec, null, 2).replace(
+      NUMBER_ARRAY,
+      (_, inner) =>
+        `[${inner
+          .trim()
+          .split(/\s*,\s*/)
+          .join(', ')}]`,
+    );
     validateSoon();
   }
 
