@@ -63,7 +63,7 @@ describe('the dashboard at /', () => {
     await page.click('#key-form button[type=submit]');
     await expect.poll(() => page.textContent('#key-error')).toMatch(/refused/);
     await page.fill('#key-input', TEST_ADMIN_KEY);
-    await page.click('#key-form button[type=submit]');
+    await page.press('#key-input', 'Enter');
     await page.waitForSelector('#connection[data-state=live]');
     expect(await page.evaluate(() => (globalThis as unknown as Browserish).sessionStorage.getItem('convoy.key'))).toBe(TEST_ADMIN_KEY);
 
@@ -79,8 +79,8 @@ describe('the dashboard at /', () => {
     // a field error shows beside its field
     await page.fill('#f-epochs', '0');
     await expect.poll(() => page.textContent('#f-epochs-error')).toMatch(/epochs/);
-    await page.fill('#f-epochs', '3');
-    await page.fill('#f-train-size', '3000');
+    await page.fill('#f-epochs', '4');
+    await page.fill('#f-train-size', '8000');
     await expect.poll(() => page.textContent('#f-epochs-error')).toBe('');
     await page.screenshot({ path: `${ARTIFACTS}/submit.png` });
     await page.click('#submit-job');
@@ -93,6 +93,7 @@ describe('the dashboard at /', () => {
     await context.setOffline(true);
     proxy.cut();
     const before = (await jobDebug(page)).steps;
+    expect(await page.textContent('#job-status')).toBe('running'); // the cut is mid-run
     await page.waitForTimeout(1500);
     expect((await jobDebug(page)).steps).toBe(before); // nothing arrives while the network is down
     proxy.restore();
@@ -159,6 +160,21 @@ describe('the dashboard at /', () => {
     await page.fill('#name-filter', 'quick');
     await expect.poll(() => page.$$eval('#jobs-table tbody tr[data-job] a', (as) => as.map((a) => a.textContent))).toEqual(['quick-mnist']);
     await page.fill('#name-filter', '');
+    await page.selectOption('#status-filter', 'all');
+
+    // cancel a job from its row, then delete it
+    const long = await postJson<{ id: string }>(`${stack.url}/v1/jobs`, {
+      name: 'long',
+      model: { preset: 'lenet5' },
+      dataset: { builtin: 'mnist', trainSize: 5000 },
+      training: { epochs: 50, batchSize: 32, optimizer: { type: 'sgd', learningRate: 0.01 } },
+    });
+    const longRow = `#jobs-table tr[data-job="${long.body.id}"]`;
+    await page.click(`${longRow} button:text("Cancel")`);
+    await expect.poll(() => page.getAttribute(longRow, 'data-status'), { timeout: 30_000 }).toBe('cancelled');
+    await page.click(`${longRow} button:text("Delete")`);
+    await expect.poll(() => page.locator(longRow).count()).toBe(0);
+    expect((await getJson(`${stack.url}/v1/jobs/${long.body.id}`)).status).toBe(404);
     await page.screenshot({ path: `${ARTIFACTS}/jobs.png` });
 
     for (const box of await page.locator('#jobs-table tbody input[type=checkbox]').all()) await box.check();

@@ -27,20 +27,22 @@ function fromSummary(s) {
   return { ...s, best: test === null ? known : Math.max(known ?? 0, test) };
 }
 
-const fetching = new Set();
-/** A job the snapshot did not hold (new, or older than the newest 200): fetched once. */
+const fetching = new Map(); // id -> whether events came during the fetch
+/** A job the snapshot did not hold (new, or older than the newest 200): fetched, and fetched again
+ *  if its events arrived meanwhile (the document might predate them). */
 async function fetchRow(id) {
-  if (fetching.has(id)) return;
-  fetching.add(id);
+  if (fetching.has(id)) return void fetching.set(id, true);
+  fetching.set(id, false);
   try {
     const doc = await api(`/v1/jobs/${id}`);
     jobs.set(id, { ...fromSummary(doc), best: best(doc.history) });
     changed(id);
   } catch {
     // deleted meanwhile: nothing to show
-  } finally {
-    fetching.delete(id);
   }
+  const again = fetching.get(id);
+  fetching.delete(id);
+  if (again) fetchRow(id);
 }
 
 /** Calls fn(type, {jobId, data}) for every job event of the stream. Returns the unsubscriber. */
@@ -81,6 +83,7 @@ export function startTenantStream(onState) {
     onEvent: apply,
     onState,
   });
+  window.convoy = { ...window.convoy, tenant: stream };
   return stream;
 }
 
