@@ -172,6 +172,7 @@ describe('the dashboard at /', () => {
     const longRow = `#jobs-table tr[data-job="${long.body.id}"]`;
     await page.click(`${longRow} button:text("Cancel")`);
     await expect.poll(() => page.getAttribute(longRow, 'data-status'), { timeout: 30_000 }).toBe('cancelled');
+    page.once('dialog', (dialog) => void dialog.accept()); // "Delete long, its events and its weights?"
     await page.click(`${longRow} button:text("Delete")`);
     await expect.poll(() => page.locator(longRow).count()).toBe(0);
     expect((await getJson(`${stack.url}/v1/jobs/${long.body.id}`)).status).toBe(404);
@@ -191,6 +192,10 @@ describe('the dashboard at /', () => {
     await page.waitForSelector('#jobs-table tr[data-job]');
     expect(await page.evaluate(() => (globalThis as unknown as Browserish).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await page.screenshot({ path: `${ARTIFACTS}/phone.png` });
+    await page.click('#jobs-table a:text("quick-mnist")');
+    await page.waitForSelector('#confusion');
+    expect(await page.evaluate(() => (globalThis as unknown as Browserish).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: `${ARTIFACTS}/phone-job.png`, fullPage: true });
     expect(errors).toEqual([]);
   });
 });

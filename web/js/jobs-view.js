@@ -72,6 +72,7 @@ export function jobsView(main, { query }) {
     try {
       if (what === 'cancel') await api(`/v1/jobs/${id}/cancel`, { method: 'POST' });
       else {
+        if (!confirm(`Delete ${jobs.get(id)?.name ?? id}, its events and its weights?`)) return;
         await api(`/v1/jobs/${id}`, { method: 'DELETE' });
         forget(id);
       }
