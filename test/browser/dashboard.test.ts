@@ -68,7 +68,13 @@ describe('the dashboard at /', () => {
     expect(await page.evaluate(() => (globalThis as unknown as Browserish).sessionStorage.getItem('convoy.key'))).toBe(TEST_ADMIN_KEY);
 
     await page.click('nav a[data-view=submit]');
-    await page.waitForSelector('#layer-table tbody tr');
+    // the README's walk-through example is one click away
+    await page.click('button[data-example=first-lenet]');
+    await expect.poll(() => page.inputValue('#f-name')).toBe('first-lenet');
+    await expect.poll(() => page.locator('#layer-table tbody tr').count()).toBe(11); // input + LeNet-5's 10 layers
+    await page.click('button[data-example=quick-mnist]');
+    await expect.poll(() => page.inputValue('#f-name')).toBe('quick-mnist');
+    await expect.poll(() => page.locator('#layer-table tbody tr').count()).toBe(5);
     expect(await page.$$eval('#layer-table tbody td:nth-child(2)', (tds) => tds.map((t) => t.textContent))).toEqual([
       'input',
       'conv2d',

@@ -40,10 +40,9 @@ export function submitView(main) {
   const specError = el('p', { id: 'spec-error', class: 'error', role: 'alert' });
   const layers = el('div', { id: 'layers', 'aria-live': 'polite' });
   const result = el('p', { class: 'message', role: 'status' });
-  const example = el(
-    'select',
-    { id: 'example', onchange: () => start(example.value) },
-    EXAMPLES.map((e) => el('option', { value: e.id }, e.title)),
+  // one click each: the README's examples and a quick one
+  const examples = EXAMPLES.map((e) =>
+    el('button', { type: 'button', class: 'example', 'data-example': e.id, 'aria-pressed': 'false', onclick: () => start(e.id) }, e.title),
   );
   const preset = el(
     'select',
@@ -92,8 +91,7 @@ export function submitView(main) {
         'fieldset',
         {},
         el('legend', {}, 'Start from'),
-        el('label', { for: 'example' }, 'Example'),
-        example,
+        el('div', { class: 'examples', role: 'group', 'aria-label': 'Examples' }, examples),
         el('label', { for: 'preset' }, 'Model preset'),
         preset,
         inputs.map((f) => el('div', { class: 'field' }, el('label', { for: f.id }, f.label), f.input, f.error)),
@@ -179,9 +177,14 @@ export function submitView(main) {
     }
   }
 
+  let started = 0;
   async function start(id) {
+    for (const b of examples) b.setAttribute('aria-pressed', String(b.dataset.example === id));
+    const mine = ++started;
     try {
-      spec = await loadExample(id);
+      const loaded = await loadExample(id);
+      if (mine !== started) return; // another example was picked meanwhile
+      spec = loaded;
     } catch (err) {
       showProblem(err);
       return;
