@@ -15,7 +15,7 @@ export function compareView(main, { query }) {
   const message = el('p', { class: 'message', role: 'status' });
   const charts = el('div', { class: 'panels' });
   main.append(el('h1', {}, 'Compare jobs'), picker, message, charts);
-  const loss = lineChart(charts, { title: 'Train loss (per step)', y: 'loss', series: [] });
+  const loss = lineChart(charts, { title: 'Train loss (epoch so far, per step)', y: 'loss', series: [] });
   const acc = lineChart(charts, { title: 'Test accuracy (per epoch)', y: 'accuracy', series: [] });
 
   const label = (id) => jobs.get(id)?.name ?? id;

@@ -30,7 +30,7 @@ export function jobView(main, { id }) {
     title: 'Loss',
     y: 'loss',
     series: [
-      { label: 'train (steps)' },
+      { label: 'train (epoch so far)' },
       { label: 'train (epoch)', points: true },
       { label: 'validation', points: true },
       { label: 'test', points: true },
@@ -40,7 +40,7 @@ export function jobView(main, { id }) {
     title: 'Accuracy',
     y: 'accuracy',
     series: [
-      { label: 'train (steps)' },
+      { label: 'train (epoch so far)' },
       { label: 'train (epoch)', points: true },
       { label: 'validation', points: true },
       { label: 'test', points: true },
