@@ -4,7 +4,7 @@
 // the chart holds exactly the job's progress events (none lost, none doubled), then the filters,
 // the confusion matrix, the learned filters, the predict pad and Compare. Screenshots go to
 // test/.artifacts/ (gitignored).
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -46,7 +46,7 @@ describe('the dashboard at /', () => {
     proxy = await cutProxy(stack.url);
     base = proxy.url;
     browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
     page = await context.newPage();
     page.on('pageerror', (err) => errors.push(String(err)));
   });
@@ -121,6 +121,15 @@ describe('the dashboard at /', () => {
     const cells = await page.$$eval('#confusion tbody td', (tds) => tds.map((t) => Number(t.textContent)));
     expect(cells).toHaveLength(100);
     expect(cells.reduce((a, b) => a + b, 0)).toBe(200);
+    // downloads carry the key (a plain link could not): the JSON tensors and the safetensors file
+    const [json] = await Promise.all([page.waitForEvent('download'), page.click('button:text("Download JSON")')]);
+    expect(json.suggestedFilename()).toBe('quick-mnist.json');
+    const tensors = JSON.parse(readFileSync((await json.path())!, 'utf8')).tensors as { name: string; shape: number[] }[];
+    expect(tensors[0]).toMatchObject({ name: 'layers.0.weight', shape: [8, 1, 3, 3] });
+    const [st] = await Promise.all([page.waitForEvent('download'), page.click('button:text("Download safetensors")')]);
+    expect(st.suggestedFilename()).toBe('quick-mnist.safetensors');
+    const bytes = readFileSync((await st.path())!);
+    expect(bytes.readBigUInt64LE(0)).toBeGreaterThan(0n); // the safetensors header length
     // the first conv layer's 8 filters, drawn from the weights
     await page.waitForSelector('#filters canvas');
     expect(await page.locator('#filters canvas').count()).toBe(8);
