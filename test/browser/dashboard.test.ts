@@ -107,6 +107,8 @@ describe('the dashboard at /', () => {
     // the job's stream closes after its terminal event (replayed after the cut if it came meanwhile)
     await expect.poll(async () => (await jobDebug(page)).state, { timeout: 45_000 }).toBe('closed');
     expect(await page.textContent('#job-status')).toBe('succeeded');
+    await expect.poll(() => page.textContent('.timeline li:last-child')).toMatch(/done \(succeeded\)/);
+    expect(await page.textContent('.timeline li:first-child')).toMatch(/queued \(queued\)/);
 
     const log = (await getJson<{ events: { id: string; type: string }[] }>(`${stack.url}/v1/jobs/${id}/events?after=0-0&limit=10000`)).body
       .events;

@@ -113,6 +113,13 @@ export function jobView(main, { id }) {
     if (closedOnce) return;
     closedOnce = true;
     stream?.close();
+    // the last transition (done) is in the document, not in a status event
+    api(`/v1/jobs/${id}`)
+      .then((doc) => {
+        s.transitions = doc.transitions;
+        draw();
+      })
+      .catch(() => {});
     if (s.doc.status === 'succeeded' || s.doc.status === 'cancelled') {
       filtersPanel(filters, id).catch((err) => filters.replaceChildren(el('p', { class: 'muted' }, `No weights to show: ${err.message}`)));
       pad.ready(s.doc.status === 'succeeded', s.doc.spec);
