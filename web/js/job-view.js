@@ -9,6 +9,14 @@ import { evaluationPanel, filtersPanel, normsPanel, timelinePanel } from './job-
 import { predictPad } from './predict-pad.js';
 import { follow } from './stream.js';
 
+/** Both charts: the step curve (progress events), then one point per epoch and split. */
+const CURVES = [
+  { label: 'train (epoch so far)' },
+  { label: 'train (epoch)', points: true },
+  { label: 'validation', points: true },
+  { label: 'test', points: true },
+];
+
 export function jobView(main, { id }) {
   const s = { doc: null, steps: new Map(), stepAcc: new Map(), epochs: new Map(), norms: new Map(), transitions: [], evaluation: null };
   const debug = { id, progressIds: [], connections: 0, steps: 0 };
@@ -26,26 +34,8 @@ export function jobView(main, { id }) {
   const predict = el('section', { id: 'predict', 'aria-labelledby': 'h-predict' });
   main.append(title, summary, actions, message, el('div', { class: 'panels' }, curves, timeline, norms, evaluation, filters, predict));
 
-  const loss = lineChart(curves, {
-    title: 'Loss',
-    y: 'loss',
-    series: [
-      { label: 'train (epoch so far)' },
-      { label: 'train (epoch)', points: true },
-      { label: 'validation', points: true },
-      { label: 'test', points: true },
-    ],
-  });
-  const acc = lineChart(curves, {
-    title: 'Accuracy',
-    y: 'accuracy',
-    series: [
-      { label: 'train (epoch so far)' },
-      { label: 'train (epoch)', points: true },
-      { label: 'validation', points: true },
-      { label: 'test', points: true },
-    ],
-  });
+  const loss = lineChart(curves, { title: 'Loss', y: 'loss', series: CURVES });
+  const acc = lineChart(curves, { title: 'Accuracy', y: 'accuracy', series: CURVES });
   const normCharts = normsPanel(norms);
   const pad = predictPad(predict, id);
 
