@@ -209,7 +209,8 @@ describe('the dashboard at /', () => {
     await page.waitForSelector('#jobs-table tr[data-job]');
     expect(await page.evaluate(() => (globalThis as unknown as Browserish).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await page.screenshot({ path: `${ARTIFACTS}/phone.png` });
-    await page.click('#jobs-table a:text("quick-mnist")');
+    await page.focus('#jobs-table a:text("quick-mnist")'); // by keyboard
+    await page.keyboard.press('Enter');
     await page.waitForSelector('#confusion');
     expect(await page.evaluate(() => (globalThis as unknown as Browserish).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await page.screenshot({ path: `${ARTIFACTS}/phone-job.png`, fullPage: true });
