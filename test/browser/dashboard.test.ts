@@ -203,6 +203,10 @@ describe('the dashboard at /', () => {
     expect(await page.locator('.picker input:checked').count()).toBe(2);
     await page.screenshot({ path: `${ARTIFACTS}/compare.png` });
 
+    // a job that is not there says so
+    await page.goto(`${base}/#/job/no-such-job`);
+    await expect.poll(() => page.textContent('main .message')).toMatch(/No job no-such-job/);
+
     // a phone's width: one column, nothing wider than the screen but the tables' own scrollers
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${base}/#/jobs`);

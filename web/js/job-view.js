@@ -162,6 +162,12 @@ export function jobView(main, { id }) {
       if (state === 'reconnecting' && quiet >= 2 && s.doc && TERMINAL.includes(s.doc.status)) finished();
     },
   });
+  // EventSource cannot tell a 404 from a network error: ask once, and stop for a job that is not there
+  api(`/v1/jobs/${id}`).catch((err) => {
+    if (err.status !== 404) return;
+    stream.close();
+    message.textContent = `No job ${id} (deleted, or another tenant's).`;
+  });
   return () => {
     stream.close();
     for (const c of [loss, acc, normCharts]) c.destroy();
