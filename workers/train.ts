@@ -28,6 +28,10 @@ import { StepTiming } from './step-timing.js';
 import { outOfTime, stopAfterEpoch, type StopReason } from './stopping.js';
 import { createWorkspace, type Workspace } from './workspace.js';
 
+/** Progress events carry the norms on the first and then at most this often: a live view of
+ *  backprop between epoch events, without a log of 5,000 progress events growing much. */
+const NORMS_EVERY_MS = 2000;
+
 /** Runs (or resumes) one job to a terminal state, a hand-back, or until fenced off. */
 export function trainJob(id: string, deps: TrainDeps): Promise<TrainOutcome> {
   return admit(id, deps, async (a) => {
@@ -64,6 +68,7 @@ class Run {
   private lastCheckpoint: { step: number | null; at: number };
   private readonly firstStep: number;
   private lastProgressAt = 0;
+  private lastNormsAt = 0;
   /** The last progress write, awaited (its error raised) one step later. */
   private progressWrite: Promise<void> = Promise.resolve();
 
@@ -189,7 +194,9 @@ class Run {
     // at most every progressIntervalMs, and always at an epoch's last step
     if (state.step < plan.stepsPerEpoch && now - this.lastProgressAt < this.deps.settings.progressIntervalMs) return Promise.resolve();
     this.lastProgressAt = now;
-    return this.a.writer.progress(progressAt(state, plan, this.throughput), epochMeans(state));
+    const norms = now - this.lastNormsAt >= NORMS_EVERY_MS ? this.norms() : undefined;
+    if (norms) this.lastNormsAt = now;
+    return this.a.writer.progress(progressAt(state, plan, this.throughput), epochMeans(state), norms);
   }
 
   private checkpointDue(): boolean {

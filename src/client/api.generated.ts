@@ -1176,6 +1176,14 @@ export interface components {
             samplesPerSecond: number | null;
             loss?: number | null;
             accuracy?: number | null;
+            /** @description each tensor's weight and last-step gradient norm: on the first progress event and then at most every 2 s */
+            norms?: {
+                /** @description layers.{i}.weight or layers.{i}.bias */
+                name: string;
+                weightNorm: number;
+                /** @description L2 norm of the last step gradient */
+                gradNorm: number;
+            }[];
         };
         EpochEvent: {
             epoch: number;

@@ -31,6 +31,14 @@ export const StatusEventSchema = Type.Object({
 });
 export type StatusEvent = Static<typeof StatusEventSchema>;
 
+/** Per parameter tensor, at the end of each epoch and now and then during one: watch backprop happen. */
+export const TensorNormSchema = Type.Object({
+  name: Type.String({ description: 'layers.{i}.weight or layers.{i}.bias' }),
+  weightNorm: Type.Number(),
+  gradNorm: Type.Number({ description: 'L2 norm of the last step gradient' }),
+});
+export type TensorNorm = Static<typeof TensorNormSchema>;
+
 /** Throttled (at most ~4 per second per job). */
 export const ProgressEventSchema = Type.Object({
   epoch: Type.Integer({ minimum: 0 }),
@@ -42,16 +50,13 @@ export const ProgressEventSchema = Type.Object({
   samplesPerSecond: NullableNumberSchema,
   loss: Type.Optional(NullableNumberSchema),
   accuracy: Type.Optional(NullableNumberSchema),
+  norms: Type.Optional(
+    Type.Array(TensorNormSchema, {
+      description: "each tensor's weight and last-step gradient norm: on the first progress event and then at most every 2 s",
+    }),
+  ),
 });
 export type ProgressEvent = Static<typeof ProgressEventSchema>;
-
-/** Per parameter tensor, at the end of an epoch: watch backprop happen. */
-export const TensorNormSchema = Type.Object({
-  name: Type.String({ description: 'layers.{i}.weight or layers.{i}.bias' }),
-  weightNorm: Type.Number(),
-  gradNorm: Type.Number({ description: 'L2 norm of the last step gradient' }),
-});
-export type TensorNorm = Static<typeof TensorNormSchema>;
 
 /** A test sample the model got wrong with the most confidence. */
 export const ConfusedSampleSchema = Type.Object({

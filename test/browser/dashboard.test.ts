@@ -21,6 +21,7 @@ interface JobDebug {
   progressIds: string[];
   connections: number;
   steps: number;
+  normPoints: number;
   state: string;
 }
 /** The few browser globals the test reads inside page.evaluate (the test compiles without the DOM lib). */
@@ -110,13 +111,18 @@ describe('the dashboard at /', () => {
     await expect.poll(() => page.textContent('.timeline li:last-child')).toMatch(/done \(succeeded\)/);
     expect(await page.textContent('.timeline li:first-child')).toMatch(/queued \(queued\)/);
 
-    const log = (await getJson<{ events: { id: string; type: string }[] }>(`${stack.url}/v1/jobs/${id}/events?after=0-0&limit=10000`)).body
-      .events;
+    const log = (
+      await getJson<{ events: { id: string; type: string; data: unknown }[] }>(`${stack.url}/v1/jobs/${id}/events?after=0-0&limit=10000`)
+    ).body.events;
     const progress = log.filter((e) => e.type === 'progress').map((e) => e.id);
     const seen = await jobDebug(page);
     expect(seen.connections).toBeGreaterThan(1); // it did reconnect
     expect(seen.progressIds).toEqual(progress); // every point once, in order
     expect(seen.steps).toBe(progress.length);
+    // norms ride on some progress events too (the first, then every 2 s), besides each epoch's end
+    const withNorms = log.filter((e) => e.type === 'progress' && (e.data as { norms?: unknown[] }).norms).length;
+    expect(withNorms).toBeGreaterThanOrEqual(1);
+    expect(seen.normPoints).toBeGreaterThan(4);
 
     // confusion matrix of the 200 test images
     await page.waitForSelector('#confusion tbody tr');

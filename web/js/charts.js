@@ -7,7 +7,7 @@ export const COLORS = ['#1b5fa8', '#c0392b', '#1e7b34', '#7d3c98', '#b35900', '#
 
 /**
  * lineChart(parent, { title, x, y, series: [{ label, color, points }] }): { set(maps), points(), destroy() }.
- * `points: true` draws each point (sparse series, e.g. one per epoch).
+ * `points: true` draws each point (sparse series, e.g. one per epoch); 'auto' when they are apart.
  */
 export function lineChart(parent, { title, x = 'epoch', y, series }) {
   const holder = document.createElement('figure');
@@ -32,7 +32,8 @@ export function lineChart(parent, { title, x = 'epoch', y, series }) {
           stroke: s.color ?? COLORS[i % COLORS.length],
           width: 2,
           spanGaps: true,
-          points: { show: s.points ?? false, size: 6 },
+          // 'auto': uPlot's own rule, points only where they are far enough apart
+          points: s.points === 'auto' ? { size: 6 } : { show: s.points ?? false, size: 6 },
           value: (_u, v) => (v === null || v === undefined ? '–' : Number(v).toFixed(4)),
         })),
       ],

@@ -23,11 +23,16 @@ export function timelinePanel(section, all) {
   section.replaceChildren(el('h2', { id: 'h-timeline' }, 'Stage timeline'), el('ol', { class: 'timeline' }, rows));
 }
 
-/** Two charts: each weight tensor's L2 norm, and its last-step gradient's, at each epoch's end. */
+/** Two charts: each weight tensor's L2 norm, and its last-step gradient's, keyed by x (epochs done):
+ *  at each epoch's end and on the progress events that carry them (every 2 s or so). */
 export function normsPanel(section) {
   section.append(
     el('h2', { id: 'h-norms' }, 'Backprop: weight and gradient norms'),
-    el('p', { class: 'muted' }, 'L2 norm of each weight tensor, and of its gradient at the last step of each epoch.'),
+    el(
+      'p',
+      { class: 'muted' },
+      'L2 norm of each weight tensor, and of its gradient at that step, every few seconds and at each epoch end.',
+    ),
   );
   const weights = lineChart(section, { title: 'Weight norm', y: '‖W‖', series: [] });
   const grads = lineChart(section, { title: 'Gradient norm', y: '‖dW‖', series: [] });
@@ -38,7 +43,7 @@ export function normsPanel(section) {
       const series = (key) =>
         tensors.map((name) => new Map([...byEpoch].map(([epoch, list]) => [epoch, list.find((n) => n.name === name)?.[key] ?? null])));
       const labels = tensors.join();
-      const relabel = labels !== names ? tensors.map((name) => ({ label: name, points: true })) : undefined;
+      const relabel = labels !== names ? tensors.map((name) => ({ label: name, points: 'auto' })) : undefined;
       names = labels;
       weights.set(series('weightNorm'), relabel);
       grads.set(series('gradNorm'), relabel);

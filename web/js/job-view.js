@@ -50,6 +50,7 @@ export function jobView(main, { id }) {
       acc.set([s.stepAcc, epochSeries('accuracy'), epochSeries('valAccuracy'), epochSeries('testAccuracy')]);
       normCharts.set(s.norms);
       debug.steps = loss.points();
+      debug.normPoints = s.norms.size;
       timelinePanel(timeline, s.transitions);
       if (s.evaluation) evaluationPanel(evaluation, s.evaluation, s.doc?.spec, (sample) => pad.show(sample));
       renderSummary();
@@ -132,6 +133,7 @@ export function jobView(main, { id }) {
       const x = data.epoch - 1 + (data.stepsPerEpoch ? data.step / data.stepsPerEpoch : 0);
       if (typeof data.loss === 'number') s.steps.set(x, data.loss);
       if (typeof data.accuracy === 'number') s.stepAcc.set(x, data.accuracy);
+      if (data.norms) s.norms.set(x, data.norms);
       s.doc.progress = { ...s.doc.progress, ...data };
       debug.progressIds.push(eventId);
     } else if (type === 'epoch') {
