@@ -23,7 +23,7 @@ export function jobView(main, { id }) {
   window.convoy = { ...window.convoy, job: debug };
 
   const title = el('h1', {}, id);
-  const summary = el('div', { class: 'job-summary', 'aria-live': 'polite' });
+  const summary = el('div', { class: 'job-summary' }); // not a live region: it changes 4 times a second
   const actions = el('div', { class: 'toolbar' });
   const message = el('p', { class: 'message', role: 'status' });
   const curves = el('section', { 'aria-labelledby': 'h-curves' }, el('h2', { id: 'h-curves' }, 'Learning curves'));
@@ -41,6 +41,7 @@ export function jobView(main, { id }) {
 
   const epochSeries = (key) => new Map([...s.epochs.values()].filter((m) => typeof m[key] === 'number').map((m) => [m.epoch, m[key]]));
   let pending = false;
+  let shownEvaluation = null;
   function draw() {
     if (pending) return;
     pending = true;
@@ -52,7 +53,11 @@ export function jobView(main, { id }) {
       debug.steps = loss.points();
       debug.normPoints = s.norms.size;
       timelinePanel(timeline, s.transitions);
-      if (s.evaluation) evaluationPanel(evaluation, s.evaluation, s.doc?.spec, (sample) => pad.show(sample));
+      // only when a new epoch brought one: its buttons keep the keyboard focus between progress events
+      if (s.evaluation && s.evaluation !== shownEvaluation) {
+        shownEvaluation = s.evaluation;
+        evaluationPanel(evaluation, s.evaluation, s.doc?.spec, (sample) => pad.show(sample));
+      }
       renderSummary();
     });
   }
