@@ -26,7 +26,7 @@ interface JobDebug {
 }
 /** The few browser globals the test reads inside page.evaluate (the test compiles without the DOM lib). */
 interface Browserish {
-  convoy: { job: JobDebug };
+  convoy: { job: JobDebug; tenant: { connections: number } };
   sessionStorage: { getItem(key: string): string | null };
   document: { getElementById(id: string): { removeAttribute(name: string): void }; documentElement: { scrollWidth: number } };
 }
@@ -116,7 +116,8 @@ describe('the dashboard at /', () => {
     ).body.events;
     const progress = log.filter((e) => e.type === 'progress').map((e) => e.id);
     const seen = await jobDebug(page);
-    expect(seen.connections).toBeGreaterThan(1); // it did reconnect
+    expect(seen.connections).toBeGreaterThan(1); // it did reconnect, and so did the tenant stream
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as Browserish).convoy.tenant.connections)).toBeGreaterThan(1);
     expect(seen.progressIds).toEqual(progress); // every point once, in order
     expect(seen.steps).toBe(progress.length);
     // norms ride on some progress events too (the first, then every 2 s), besides each epoch's end
