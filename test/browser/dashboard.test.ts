@@ -14,6 +14,8 @@ import { launchChromium } from '../helpers/browser.js';
 import { cutProxy, type CutProxy } from '../helpers/cut-proxy.js';
 import { getJson, postJson, startStack, type Stack } from '../helpers/stack.js';
 
+/** How long a poll waits for the page: it shares two cores with the worker and other test files. */
+const SOON = { timeout: 15_000 };
 const ARTIFACTS = resolve(dirname(fileURLToPath(import.meta.url)), '../.artifacts');
 
 interface JobDebug {
@@ -62,7 +64,7 @@ describe('the dashboard at /', () => {
     await page.goto(`${base}/`);
     await page.fill('#key-input', 'cvy_not-a-key');
     await page.click('#key-form button[type=submit]');
-    await expect.poll(() => page.textContent('#key-error')).toMatch(/refused/);
+    await expect.poll(() => page.textContent('#key-error'), SOON).toMatch(/refused/);
     await page.fill('#key-input', TEST_ADMIN_KEY);
     await page.press('#key-input', 'Enter');
     await page.waitForSelector('#connection[data-state=live]');
@@ -71,11 +73,11 @@ describe('the dashboard at /', () => {
     await page.click('nav a[data-view=submit]');
     // the README's walk-through example is one click away
     await page.click('button[data-example=first-lenet]');
-    await expect.poll(() => page.inputValue('#f-name')).toBe('first-lenet');
-    await expect.poll(() => page.locator('#layer-table tbody tr').count()).toBe(11); // input + LeNet-5's 10 layers
+    await expect.poll(() => page.inputValue('#f-name'), SOON).toBe('first-lenet');
+    await expect.poll(() => page.locator('#layer-table tbody tr').count(), SOON).toBe(11); // input + LeNet-5's 10 layers
     await page.click('button[data-example=quick-mnist]');
-    await expect.poll(() => page.inputValue('#f-name')).toBe('quick-mnist');
-    await expect.poll(() => page.locator('#layer-table tbody tr').count()).toBe(5);
+    await expect.poll(() => page.inputValue('#f-name'), SOON).toBe('quick-mnist');
+    await expect.poll(() => page.locator('#layer-table tbody tr').count(), SOON).toBe(5);
     expect(await page.$$eval('#layer-table tbody td:nth-child(2)', (tds) => tds.map((t) => t.textContent))).toEqual([
       'input',
       'conv2d',
@@ -85,10 +87,10 @@ describe('the dashboard at /', () => {
     ]);
     // a field error shows beside its field
     await page.fill('#f-epochs', '0');
-    await expect.poll(() => page.textContent('#f-epochs-error')).toMatch(/epochs/);
+    await expect.poll(() => page.textContent('#f-epochs-error'), SOON).toMatch(/epochs/);
     await page.fill('#f-epochs', '4');
     await page.fill('#f-train-size', '8000');
-    await expect.poll(() => page.textContent('#f-epochs-error')).toBe('');
+    await expect.poll(() => page.textContent('#f-epochs-error'), SOON).toBe('');
     await page.screenshot({ path: `${ARTIFACTS}/submit.png` });
     await page.click('#submit-job');
     await page.waitForURL(/#\/job\//);
@@ -108,7 +110,7 @@ describe('the dashboard at /', () => {
     // the job's stream closes after its terminal event (replayed after the cut if it came meanwhile)
     await expect.poll(async () => (await jobDebug(page)).state, { timeout: 45_000 }).toBe('closed');
     expect(await page.textContent('#job-status')).toBe('succeeded');
-    await expect.poll(() => page.textContent('.timeline li:last-child')).toMatch(/done \(succeeded\)/);
+    await expect.poll(() => page.textContent('.timeline li:last-child'), SOON).toMatch(/done \(succeeded\)/);
     expect(await page.textContent('.timeline li:first-child')).toMatch(/queued \(queued\)/);
 
     const log = (
@@ -117,7 +119,7 @@ describe('the dashboard at /', () => {
     const progress = log.filter((e) => e.type === 'progress').map((e) => e.id);
     const seen = await jobDebug(page);
     expect(seen.connections).toBeGreaterThan(1); // it did reconnect, and so did the tenant stream
-    await expect.poll(() => page.evaluate(() => (globalThis as unknown as Browserish).convoy.tenant.connections)).toBeGreaterThan(1);
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as Browserish).convoy.tenant.connections), SOON).toBeGreaterThan(1);
     expect(seen.progressIds).toEqual(progress); // every point once, in order
     expect(seen.steps).toBe(progress.length);
     // norms ride on some progress events too (the first, then every 2 s), besides each epoch's end
@@ -179,10 +181,12 @@ describe('the dashboard at /', () => {
       .toBe('succeeded');
     expect(await page.locator('#jobs-table tbody tr[data-job]').count()).toBe(2);
     await page.selectOption('#status-filter', 'running');
-    await expect.poll(() => page.locator('#jobs-table tbody tr[data-job]').count()).toBe(0);
+    await expect.poll(() => page.locator('#jobs-table tbody tr[data-job]').count(), SOON).toBe(0);
     await page.selectOption('#status-filter', 'succeeded');
     await page.fill('#name-filter', 'quick');
-    await expect.poll(() => page.$$eval('#jobs-table tbody tr[data-job] a', (as) => as.map((a) => a.textContent))).toEqual(['quick-mnist']);
+    await expect
+      .poll(() => page.$$eval('#jobs-table tbody tr[data-job] a', (as) => as.map((a) => a.textContent)), SOON)
+      .toEqual(['quick-mnist']);
     await page.fill('#name-filter', '');
     await page.selectOption('#status-filter', 'all');
 
@@ -198,7 +202,7 @@ describe('the dashboard at /', () => {
     await expect.poll(() => page.getAttribute(longRow, 'data-status'), { timeout: 30_000 }).toBe('cancelled');
     page.once('dialog', (dialog) => void dialog.accept()); // "Delete long, its events and its weights?"
     await page.click(`${longRow} button:text("Delete")`);
-    await expect.poll(() => page.locator(longRow).count()).toBe(0);
+    await expect.poll(() => page.locator(longRow).count(), SOON).toBe(0);
     expect((await getJson(`${stack.url}/v1/jobs/${long.body.id}`)).status).toBe(404);
     await page.screenshot({ path: `${ARTIFACTS}/jobs.png` });
 
@@ -206,13 +210,13 @@ describe('the dashboard at /', () => {
     await page.click('text=Compare selected');
     await page.waitForURL(/#\/compare\?ids=/);
     const legend = () => page.$$eval('.u-legend .u-series .u-label', (ls) => ls.map((l) => l.textContent).sort());
-    await expect.poll(legend).toEqual(['epoch', 'epoch', 'quick-mnist', 'quick-mnist', 'second', 'second']);
+    await expect.poll(legend, SOON).toEqual(['epoch', 'epoch', 'quick-mnist', 'quick-mnist', 'second', 'second']);
     expect(await page.locator('.picker input:checked').count()).toBe(2);
     await page.screenshot({ path: `${ARTIFACTS}/compare.png` });
 
     // a job that is not there says so
     await page.goto(`${base}/#/job/no-such-job`);
-    await expect.poll(() => page.textContent('main .message')).toMatch(/No job no-such-job/);
+    await expect.poll(() => page.textContent('main .message'), SOON).toMatch(/No job no-such-job/);
 
     // a phone's width: one column, nothing wider than the screen but the tables' own scrollers
     await page.setViewportSize({ width: 390, height: 844 });
