@@ -141,6 +141,9 @@ describe('the dashboard at /', () => {
     expect(st.suggestedFilename()).toBe('quick-mnist.safetensors');
     const bytes = readFileSync((await st.path())!);
     expect(bytes.readBigUInt64LE(0)).toBeGreaterThan(0n); // the safetensors header length
+    const [onnx] = await Promise.all([page.waitForEvent('download'), page.click('button:text("Download ONNX")')]);
+    expect(onnx.suggestedFilename()).toBe('quick-mnist.onnx');
+    expect(readFileSync((await onnx.path())!).length).toBeGreaterThan(1000);
     // the first conv layer's 8 filters, drawn from the weights
     await page.waitForSelector('#filters canvas');
     expect(await page.locator('#filters canvas').count()).toBe(8);

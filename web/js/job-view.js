@@ -9,6 +9,13 @@ import { evaluationPanel, filtersPanel, normsPanel, timelinePanel } from './job-
 import { predictPad } from './predict-pad.js';
 import { follow } from './stream.js';
 
+/** The weights' formats (GET /v1/jobs/{id}/weights?format=) and their button labels. */
+const DOWNLOADS = [
+  ['json', 'JSON'],
+  ['safetensors', 'safetensors'],
+  ['onnx', 'ONNX'],
+];
+
 /** Both charts: the step curve (progress events), then one point per epoch and split. */
 const CURVES = [
   { label: 'train (epoch so far)' },
@@ -80,18 +87,10 @@ export function jobView(main, { id }) {
     const buttons = [];
     if (!ended) buttons.push(el('button', { type: 'button', onclick: () => cancel() }, 'Cancel'));
     if (d.status === 'succeeded' || (d.status === 'cancelled' && d.weights)) {
-      buttons.push(
-        el(
-          'button',
-          { type: 'button', onclick: () => download(`/v1/jobs/${id}/weights?format=json`, `${d.name ?? id}.json`) },
-          'Download JSON',
-        ),
-        el(
-          'button',
-          { type: 'button', onclick: () => download(`/v1/jobs/${id}/weights?format=safetensors`, `${d.name ?? id}.safetensors`) },
-          'Download safetensors',
-        ),
-      );
+      for (const [format, label] of DOWNLOADS) {
+        const save = () => download(`/v1/jobs/${id}/weights?format=${format}`, `${d.name ?? id}.${format}`);
+        buttons.push(el('button', { type: 'button', onclick: save }, `Download ${label}`));
+      }
     }
     if (actions.childElementCount !== buttons.length) actions.replaceChildren(...buttons);
   }
