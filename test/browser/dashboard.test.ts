@@ -101,15 +101,17 @@ describe('the dashboard at /', () => {
     // offline emulation alone keeps open streams, so the proxy drops them too
     await context.setOffline(true);
     proxy.cut();
-    const before = (await jobDebug(page)).steps;
     expect(await page.textContent('#job-status')).toBe('running'); // the cut is mid-run
-    await page.waitForTimeout(1500);
-    expect((await jobDebug(page)).steps).toBe(before); // nothing arrives while the network is down
+    await expect.poll(async () => (await jobDebug(page)).state, SOON).toBe('reconnecting');
+    await page.waitForTimeout(300); // what the browser had already received is applied
+    const before = (await jobDebug(page)).progressIds.length;
+    await page.waitForTimeout(1200);
+    expect((await jobDebug(page)).progressIds.length).toBe(before); // nothing arrives while the network is down
     proxy.restore();
     await context.setOffline(false);
     // the job's stream closes after its terminal event (replayed after the cut if it came meanwhile)
     await expect.poll(async () => (await jobDebug(page)).state, { timeout: 45_000 }).toBe('closed');
-    expect(await page.textContent('#job-status')).toBe('succeeded');
+    await expect.poll(() => page.textContent('#job-status'), SOON).toBe('succeeded'); // drawn at the next frame
     await expect.poll(() => page.textContent('.timeline li:last-child'), SOON).toMatch(/done \(succeeded\)/);
     expect(await page.textContent('.timeline li:first-child')).toMatch(/queued \(queued\)/);
 

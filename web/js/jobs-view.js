@@ -82,45 +82,72 @@ export function jobsView(main, { query }) {
     }
   }
 
+  // One row per job, built once and updated in place: a button must not be replaced between the
+  // press and the release of a click (progress events come several times a second).
+  const rows = new Map();
   function row(job) {
+    let r = rows.get(job.id);
+    if (!r) {
+      const label = job.name ?? job.id;
+      const check = el('input', {
+        type: 'checkbox',
+        'data-key': `${job.id}:check`,
+        'aria-label': `select ${label} to compare`,
+        checked: selected.has(job.id),
+        onchange: (e) => {
+          if (e.target.checked) selected.add(job.id);
+          else selected.delete(job.id);
+          updateCompare();
+        },
+      });
+      r = {
+        badge: el('span', {}),
+        stage: el('td', {}),
+        bar: el('progress', { max: 100, 'aria-label': `${label} progress` }),
+        percent: document.createTextNode(''),
+        eta: el('td', {}),
+        speed: el('td', {}),
+        best: el('td', { class: 'best' }),
+        action: el('td', {}),
+        ended: undefined,
+      };
+      const link = el('a', { href: `#/job/${job.id}`, 'data-key': `${job.id}:open` }, label);
+      r.tr = el(
+        'tr',
+        { 'data-job': job.id },
+        el('td', {}, check),
+        el('td', {}, link, el('div', { class: 'muted small' }, job.id)),
+        el('td', {}, r.badge),
+        r.stage,
+        el('td', {}, r.bar, r.percent),
+        r.eta,
+        r.speed,
+        r.best,
+        r.action,
+      );
+      rows.set(job.id, r);
+    }
     const p = job.progress ?? {};
-    const label = job.name ?? job.id;
     const ended = TERMINAL.includes(job.status);
-    const check = el('input', {
-      type: 'checkbox',
-      'data-key': `${job.id}:check`,
-      'aria-label': `select ${label} to compare`,
-      checked: selected.has(job.id),
-      onchange: (e) => {
-        if (e.target.checked) selected.add(job.id);
-        else selected.delete(job.id);
-        updateCompare();
-      },
-    });
-    return el(
-      'tr',
-      { 'data-job': job.id, 'data-status': job.status },
-      el('td', {}, check),
-      el('td', {}, el('a', { href: `#/job/${job.id}`, 'data-key': `${job.id}:open` }, label), el('div', { class: 'muted small' }, job.id)),
-      el('td', {}, el('span', { class: `badge ${job.status}` }, job.status)),
-      el('td', {}, job.stage),
-      el(
-        'td',
-        {},
-        el('progress', { max: 100, value: p.percent ?? 0, 'aria-label': `${label} progress` }),
-        ` ${Math.round(p.percent ?? 0)}%`,
-      ),
-      el('td', {}, ended ? '–' : eta(p.etaSeconds)),
-      el('td', {}, ended ? '–' : int(p.samplesPerSecond)),
-      el('td', { class: 'best' }, pct(job.best)),
-      el(
-        'td',
-        {},
+    r.tr.dataset.status = job.status;
+    r.badge.className = `badge ${job.status}`;
+    r.badge.textContent = job.status;
+    r.stage.textContent = job.stage;
+    r.bar.value = p.percent ?? 0;
+    r.percent.textContent = ` ${Math.round(p.percent ?? 0)}%`;
+    r.eta.textContent = ended ? '–' : eta(p.etaSeconds);
+    r.speed.textContent = ended ? '–' : int(p.samplesPerSecond);
+    r.best.textContent = pct(job.best);
+    if (r.ended !== ended) {
+      r.ended = ended;
+      const attrs = { type: 'button', 'data-key': `${job.id}:act` };
+      r.action.replaceChildren(
         ended
-          ? el('button', { type: 'button', class: 'danger', 'data-key': `${job.id}:act`, onclick: () => act('delete', job.id) }, 'Delete')
-          : el('button', { type: 'button', 'data-key': `${job.id}:act`, onclick: () => act('cancel', job.id) }, 'Cancel'),
-      ),
-    );
+          ? el('button', { ...attrs, class: 'danger', onclick: () => act('delete', job.id) }, 'Delete')
+          : el('button', { ...attrs, onclick: () => act('cancel', job.id) }, 'Cancel'),
+      );
+    }
+    return r.tr;
   }
 
   function updateCompare() {
@@ -133,10 +160,14 @@ export function jobsView(main, { query }) {
       .filter((j) => filter.status === 'all' || j.status === filter.status)
       .filter((j) => !text || j.id.toLowerCase().includes(text) || (j.name ?? '').toLowerCase().includes(text))
       .sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
-    // Rows are rebuilt on every event: keep the keyboard focus on the same control.
-    const focused = body.contains(document.activeElement) ? document.activeElement.dataset.key : undefined;
-    body.replaceChildren(...shown.map(row));
-    if (focused) body.querySelector(`[data-key="${focused}"]`)?.focus();
+    for (const id of rows.keys()) if (!jobs.has(id)) rows.delete(id);
+    const trs = shown.map(row);
+    // Reorder only when the order changed; moving a row blurs it, so keep the keyboard focus.
+    if (trs.length !== body.children.length || trs.some((tr, i) => body.children[i] !== tr)) {
+      const focused = body.contains(document.activeElement) ? document.activeElement.dataset.key : undefined;
+      body.replaceChildren(...trs);
+      if (focused) body.querySelector(`[data-key="${focused}"]`)?.focus();
+    }
     if (!shown.length)
       body.append(
         el('tr', {}, el('td', { colspan: 9, class: 'muted' }, jobs.size ? 'No job matches the filters.' : 'No jobs yet: submit one.')),
