@@ -27,6 +27,9 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# the dashboard at / (static files) and the job examples it offers
+COPY web ./web
+COPY examples ./examples
 RUN mkdir -p /data/cache /data/convoy && chown -R node:node /data
 USER node
 EXPOSE 3000

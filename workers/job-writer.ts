@@ -5,7 +5,7 @@
 // step computes meanwhile), so each write queues behind the one before.
 import { setTimeout } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { EpochEvent, EpochMetrics, JobDocument, JobError, Metrics, Progress } from '../src/contracts/index.js';
+import type { EpochEvent, EpochMetrics, JobDocument, JobError, Metrics, Progress, TensorNorm } from '../src/contracts/index.js';
 import {
   FencedError,
   failedEvent,
@@ -63,8 +63,8 @@ export class JobWriter {
     await this.update({ stage }, { event: (d) => statusEvent(d, message) });
   }
 
-  async progress(progress: Progress, means: Means): Promise<void> {
-    await this.update({ progress }, { event: { type: 'progress', data: { ...progress, ...means } } });
+  async progress(progress: Progress, means: Means, norms?: TensorNorm[]): Promise<void> {
+    await this.update({ progress }, { event: { type: 'progress', data: { ...progress, ...means, ...(norms && { norms }) } } });
   }
 
   /**

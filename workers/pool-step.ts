@@ -8,9 +8,10 @@
 //          Batch norm: each shard wrote its batch statistics to its own slot; once every shard
 //          is done, they are folded into the running statistics here, in shard order (a few
 //          values per channel, so the main thread does it: the same bits on any thread count).
-//   eval:  a split in tasks of EVAL_TASK samples ──► summed loss and correct predictions
+//   eval:  a split in tasks of EVAL_TASK samples ──► summed loss and correct predictions (and, for
+//          the epoch's evaluation, confusion counts and most-confused samples, merged in task order)
 import { performance } from 'node:perf_hooks';
-import { updateRunningStats, type ShardStats } from '../src/engine/index.js';
+import { createConfusion, mergeConfusion, updateRunningStats, type Confusion, type ShardStats } from '../src/engine/index.js';
 import { means, sumLosses, type Means } from './metrics.js';
 import type { Pool } from './pool.js';
 import type { Position } from './progress.js';
@@ -106,13 +107,26 @@ export async function trainStep(pool: Pool, w: Workspace, s: StepInput): Promise
   return { lossSum, correct, samples, grads, applied, gradMs: t1 - t0, applyMs: performance.now() - t1 };
 }
 
-/** Mean loss and accuracy of the model on a split, or undefined when the job has no such split. */
-export async function evaluateSplit(pool: Pool, w: Workspace, split: 'validation' | 'test'): Promise<Means | undefined> {
+/** Mean loss and accuracy of the model on a split, or undefined when the job has no such split;
+ *  with `keep`, also its confusion matrix and that many most-confused samples. */
+export async function evaluateSplit(
+  pool: Pool,
+  w: Workspace,
+  split: 'validation' | 'test',
+  keep?: number,
+): Promise<(Means & { confusion?: Confusion }) | undefined> {
   const ds = w.ctx[split];
   if (!ds) return undefined;
+  const confusion = keep === undefined ? undefined : { classes: w.model.classes, keep };
   const tasks: Promise<LossResult>[] = [];
   for (let a = 0; a < ds.count; a += EVAL_TASK) {
-    tasks.push(pool.run<LossResult>({ kind: 'eval', ctx: w.ctx, split, from: a, to: Math.min(a + EVAL_TASK, ds.count) }));
+    const to = Math.min(a + EVAL_TASK, ds.count);
+    tasks.push(pool.run<LossResult>({ kind: 'eval', ctx: w.ctx, split, from: a, to, ...(confusion && { confusion }) }));
   }
-  return means(sumLosses(await Promise.all(tasks)), ds.count);
+  const results = await Promise.all(tasks);
+  const m = means(sumLosses(results), ds.count);
+  if (!confusion) return m;
+  const total = createConfusion(confusion.classes, keep!);
+  for (const r of results) if (r.confusion) mergeConfusion(total, r.confusion);
+  return { ...m, confusion: total };
 }

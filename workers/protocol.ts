@@ -24,6 +24,7 @@
 // folds the slots into the running statistics in shard order (pool-step.ts). Augmentation draws
 // from (seed, epoch, dataset index of the sample), never from the thread or the shard.
 // The main thread only orchestrates.
+import type { Confusion } from '../src/engine/confusion.js';
 import type { ModelSpec } from '../src/engine/spec.js';
 import type { AugmentSpec } from '../src/engine/index.js';
 import type { ResolvedOptimizerConfig } from '../src/engine/optim/index.js';
@@ -132,6 +133,8 @@ export interface EvalTask {
   split: 'validation' | 'test';
   from: number;
   to: number;
+  /** Also count a confusion matrix, keeping this many most-confused samples (pool-step.ts). */
+  confusion?: { classes: number; keep: number };
 }
 
 /** Class probabilities for `n` inputs with the given weights (the predict queue). */
@@ -162,6 +165,8 @@ export interface TaskTiming {
 export interface LossResult extends TaskTiming {
   lossSum: number;
   correct: number;
+  /** When the task asked for one. */
+  confusion?: Confusion;
 }
 
 export interface GradResult extends LossResult {

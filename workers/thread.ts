@@ -9,7 +9,7 @@
 // No Redis, no queue: only the engine and the shared buffers (protocol.ts).
 import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
-import { augmentBatch, createModel, evaluate, inferenceRows, predict, sumInto, type Model } from '../src/engine/index.js';
+import { augmentBatch, createConfusion, createModel, evaluate, inferenceRows, predict, sumInto, type Model } from '../src/engine/index.js';
 import { optimizerOver } from '../src/engine/optim/index.js';
 import { toFloatBatch, gatherLabels, type Dataset } from '../src/datasets/index.js';
 import {
@@ -188,6 +188,7 @@ function evalRange(task: EvalTask): LossResult {
   if (!ds) throw new Error(`job has no ${task.split} set`);
   let lossSum = 0;
   let correct = 0;
+  const confusion = task.confusion && createConfusion(task.confusion.classes, task.confusion.keep);
   const size = c.model.inputSize;
   for (let from = task.from; from < task.to; from += c.evalRows) {
     const n = Math.min(c.evalRows, task.to - from);
@@ -195,11 +196,11 @@ function evalRange(task: EvalTask): LossResult {
     if (src instanceof Uint8Array) for (let j = 0; j < src.length; j++) c.x[j] = src[j]! / 255;
     else c.x.set(src);
     c.labels.set(ds.labels.subarray(from, from + n));
-    const r = evaluate(c.model, c.x, c.labels, n, task.ctx.loss);
+    const r = evaluate(c.model, c.x, c.labels, n, task.ctx.loss, confusion && { into: confusion, offset: from });
     lossSum += r.lossSum;
     correct += r.correct;
   }
-  return { lossSum, correct, thread: threadId, ms: performance.now() - t0 };
+  return { lossSum, correct, ...(confusion && { confusion }), thread: threadId, ms: performance.now() - t0 };
 }
 
 const predictModels = new Map<string, Model>();

@@ -22,10 +22,15 @@ import { epochOrder, jobSeed, microShardSize, stepLr, trainPlan, type TrainPlan 
 import { loadInitialWeights, packWeights, type PackedWeights } from './job-weights.js';
 import { addStep, epochMeans, epochMetrics, latestMetrics } from './metrics.js';
 import { evaluateSplit, trainStep } from './pool-step.js';
+import { CONFUSED_KEEP, evaluatedSplit, evaluationEvent } from './evaluation.js';
 import { finalProgress, progressAt, type Throughput } from './progress.js';
 import { StepTiming } from './step-timing.js';
 import { outOfTime, stopAfterEpoch, type StopReason } from './stopping.js';
 import { createWorkspace, type Workspace } from './workspace.js';
+
+/** Progress events carry the norms on the first and then at most this often: a live view of
+ *  backprop between epoch events, without a log of 5,000 progress events growing much. */
+const NORMS_EVERY_MS = 2000;
 
 /** Runs (or resumes) one job to a terminal state, a hand-back, or until fenced off. */
 export function trainJob(id: string, deps: TrainDeps): Promise<TrainOutcome> {
@@ -63,6 +68,7 @@ class Run {
   private lastCheckpoint: { step: number | null; at: number };
   private readonly firstStep: number;
   private lastProgressAt = 0;
+  private lastNormsAt = 0;
   /** The last progress write, awaited (its error raised) one step later. */
   private progressWrite: Promise<void> = Promise.resolve();
 
@@ -150,10 +156,13 @@ class Run {
     const { state, plan, w } = this;
     const seconds = (Date.now() - epochStart) / 1000;
     if (w.ctx.validation || w.ctx.test) await this.a.writer.stage('evaluating');
+    const shown = evaluatedSplit(w.ctx);
+    const keep = (split: 'validation' | 'test') => (split === shown ? CONFUSED_KEEP : undefined);
     const evaluated = {
-      validation: await evaluateSplit(this.deps.pool, w, 'validation'),
-      test: await evaluateSplit(this.deps.pool, w, 'test'),
+      validation: await evaluateSplit(this.deps.pool, w, 'validation', keep('validation')),
+      test: await evaluateSplit(this.deps.pool, w, 'test', keep('test')),
     };
+    const confusion = shown && evaluated[shown]?.confusion;
     const metrics = epochMetrics(state.epoch + 1, state, stepLr(plan, state.globalStep - 1), seconds, evaluated);
     const norms = this.norms();
     state.history.push(metrics);
@@ -164,7 +173,8 @@ class Run {
     Object.assign(state, { epoch: state.epoch + 1, step: 0, epochLossSum: 0, epochCorrect: 0, epochSeen: 0 });
     if (stop) state.finished = stop;
     const latest = latestMetrics(state.history);
-    const event = { epoch: metrics.epoch, epochs: plan.epochs, metrics, norms };
+    const evaluation = shown && confusion && evaluationEvent(shown, confusion, w.ctx[shown]!);
+    const event = { epoch: metrics.epoch, epochs: plan.epochs, metrics, norms, ...(evaluation && { evaluation }) };
     await this.a.writer.epochDone(event, { metrics: latest, history: state.history, checkpoint: this.checkpointBytes() });
     this.lastCheckpoint = { step: state.globalStep, at: Date.now() };
     this.a.log.info({ epoch: metrics.epoch, ...latest, timing: this.timing.take() }, 'epoch done');
@@ -184,7 +194,9 @@ class Run {
     // at most every progressIntervalMs, and always at an epoch's last step
     if (state.step < plan.stepsPerEpoch && now - this.lastProgressAt < this.deps.settings.progressIntervalMs) return Promise.resolve();
     this.lastProgressAt = now;
-    return this.a.writer.progress(progressAt(state, plan, this.throughput), epochMeans(state));
+    const norms = now - this.lastNormsAt >= NORMS_EVERY_MS ? this.norms() : undefined;
+    if (norms) this.lastNormsAt = now;
+    return this.a.writer.progress(progressAt(state, plan, this.throughput), epochMeans(state), norms);
   }
 
   private checkpointDue(): boolean {

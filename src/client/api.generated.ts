@@ -1211,6 +1211,14 @@ export interface components {
             samplesPerSecond: number | null;
             loss?: number | null;
             accuracy?: number | null;
+            /** @description each tensor's weight and last-step gradient norm: on the first progress event and then at most every 2 s */
+            norms?: {
+                /** @description layers.{i}.weight or layers.{i}.bias */
+                name: string;
+                weightNorm: number;
+                /** @description L2 norm of the last step gradient */
+                gradNorm: number;
+            }[];
         };
         EpochEvent: {
             epoch: number;
@@ -1223,6 +1231,26 @@ export interface components {
                 /** @description L2 norm of the last step gradient */
                 gradNorm: number;
             }[];
+            evaluation?: {
+                /** @enum {unknown} */
+                split: "test" | "validation";
+                /** @description confusion[label][predicted]: how many samples of each true label got each predicted class */
+                confusion: number[][];
+                /** @description the most confidently wrong samples, surest first (at most 12) */
+                confused: {
+                    /** @description the sample's index in its split */
+                    index: number;
+                    label: number;
+                    predicted: number;
+                    /** @description softmax probability of the predicted class */
+                    probability: number;
+                    /**
+                     * Format: byte
+                     * @description the image as stored, c*h*w uint8 values in C, H, W order (datasets of 0-255 pixels only): a valid predict input
+                     */
+                    pixels?: string;
+                }[];
+            };
         };
         CompletedEvent: {
             metrics: components["schemas"]["Metrics"];

@@ -31,6 +31,14 @@ export const StatusEventSchema = Type.Object({
 });
 export type StatusEvent = Static<typeof StatusEventSchema>;
 
+/** Per parameter tensor, at the end of each epoch and now and then during one: watch backprop happen. */
+export const TensorNormSchema = Type.Object({
+  name: Type.String({ description: 'layers.{i}.weight or layers.{i}.bias' }),
+  weightNorm: Type.Number(),
+  gradNorm: Type.Number({ description: 'L2 norm of the last step gradient' }),
+});
+export type TensorNorm = Static<typeof TensorNormSchema>;
+
 /** Throttled (at most ~4 per second per job). */
 export const ProgressEventSchema = Type.Object({
   epoch: Type.Integer({ minimum: 0 }),
@@ -42,22 +50,45 @@ export const ProgressEventSchema = Type.Object({
   samplesPerSecond: NullableNumberSchema,
   loss: Type.Optional(NullableNumberSchema),
   accuracy: Type.Optional(NullableNumberSchema),
+  norms: Type.Optional(
+    Type.Array(TensorNormSchema, {
+      description: "each tensor's weight and last-step gradient norm: on the first progress event and then at most every 2 s",
+    }),
+  ),
 });
 export type ProgressEvent = Static<typeof ProgressEventSchema>;
 
-/** Per parameter tensor, at the end of an epoch: watch backprop happen. */
-export const TensorNormSchema = Type.Object({
-  name: Type.String({ description: 'layers.{i}.weight or layers.{i}.bias' }),
-  weightNorm: Type.Number(),
-  gradNorm: Type.Number({ description: 'L2 norm of the last step gradient' }),
+/** A test sample the model got wrong with the most confidence. */
+export const ConfusedSampleSchema = Type.Object({
+  index: Type.Integer({ minimum: 0, description: "the sample's index in its split" }),
+  label: Type.Integer({ minimum: 0 }),
+  predicted: Type.Integer({ minimum: 0 }),
+  probability: Type.Number({ description: 'softmax probability of the predicted class' }),
+  pixels: Type.Optional(
+    Type.String({
+      contentEncoding: 'base64',
+      description: 'the image as stored, c*h*w uint8 values in C, H, W order (datasets of 0-255 pixels only): a valid predict input',
+    }),
+  ),
 });
-export type TensorNorm = Static<typeof TensorNormSchema>;
+export type ConfusedSampleEvent = Static<typeof ConfusedSampleSchema>;
+
+/** The predictions on the test split (the validation split when there is no test split). */
+export const EvaluationSchema = Type.Object({
+  split: Type.Enum(['test', 'validation']),
+  confusion: Type.Array(Type.Array(Type.Integer({ minimum: 0 })), {
+    description: 'confusion[label][predicted]: how many samples of each true label got each predicted class',
+  }),
+  confused: Type.Array(ConfusedSampleSchema, { description: 'the most confidently wrong samples, surest first (at most 12)' }),
+});
+export type Evaluation = Static<typeof EvaluationSchema>;
 
 export const EpochEventSchema = Type.Object({
   epoch: Type.Integer({ minimum: 1 }),
   epochs: Type.Integer({ minimum: 1 }),
   metrics: EpochMetricsSchema,
   norms: Type.Array(TensorNormSchema),
+  evaluation: Type.Optional(EvaluationSchema),
 });
 export type EpochEvent = Static<typeof EpochEventSchema>;
 

@@ -18,6 +18,7 @@ export {
 } from './losses.js';
 export { Model, createModel, computeGradients, forward, type ParamInfo, type CreateModelOptions, type GradientArgs } from './model.js';
 export { predict, evaluate, INFERENCE_CHUNK } from './inference.js';
+export { createConfusion, addToConfusion, mergeConfusion, confusionRows, type Confusion, type ConfusedSample } from './confusion.js';
 export { updateRunningStats, type BufferInfo, type ShardStats, type BuffersOwner } from './running-stats.js';
 export { createLayer, type Layer, type ForwardContext, type BackwardContext, type ParamSlot, type BufferSlot } from './layers/index.js';
 export { shapeSize, type Shape, type Window2d } from './shape.js';

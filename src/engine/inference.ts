@@ -5,6 +5,7 @@
 
 import { computeLoss, countCorrect, softmax, type Labels, type LossName } from './losses.js';
 import { forward, type Model } from './model.js';
+import { addToConfusion, type Confusion } from './confusion.js';
 
 /** Samples per inference chunk. */
 export const INFERENCE_CHUNK = 256;
@@ -23,6 +24,8 @@ export function evaluate(
   labels: Labels,
   n: number,
   loss: LossName = 'cross-entropy',
+  /** Also counts the predictions here; `offset` is the first sample's index in its split. */
+  confusion?: { into: Confusion; offset: number },
 ): { lossSum: number; correct: number } {
   let lossSum = 0;
   let correct = 0;
@@ -30,6 +33,7 @@ export function evaluate(
     const chunkLabels = Array.prototype.slice.call(labels, from, from + rows) as number[];
     lossSum += computeLoss(loss, logits, chunkLabels, rows, model.classes, null, 1);
     correct += countCorrect(logits, chunkLabels, rows, model.classes);
+    if (confusion) addToConfusion(confusion.into, logits, chunkLabels, rows, confusion.offset + from);
   });
   return { lossSum, correct };
 }

@@ -33,6 +33,7 @@ import tenantsRoutes from './routes/tenants.js';
 import streamTokensRoutes from './routes/stream-tokens.js';
 import tenantEventsRoutes from './routes/tenant-events.js';
 import webhooksRoutes from './routes/webhooks.js';
+import dashboardRoutes from './routes/dashboard.js';
 
 const addFormats = addFormatsImport as unknown as typeof addFormatsImport.default;
 
@@ -182,6 +183,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(streamTokensRoutes, ctx);
   await app.register(tenantEventsRoutes, ctx);
   await app.register(webhooksRoutes, ctx);
+  await app.register(dashboardRoutes);
 
   app.get('/openapi.yaml', { schema: { hide: true } }, async (_req, reply) =>
     reply.type('application/yaml').send(app.swagger({ yaml: true })),
