@@ -29,11 +29,11 @@ async function submit(body: unknown): Promise<string> {
   return res.body.id;
 }
 
-/** fashion-cnn trained one step on 10 images: weights to predict with, 24 MFLOPs an input. */
-async function fashionJob(): Promise<string> {
+/** A model (fashion-cnn, 24 MFLOPs an input, unless given) trained one step on 10 images: weights to predict with. */
+async function fashionJob(model: unknown = { preset: 'fashion-cnn' }): Promise<string> {
   const samples = Array.from({ length: 10 }, (_, i) => Array.from({ length: 784 }, (_, j) => (i * 31 + j) % 256));
   const id = await submit({
-    model: { preset: 'fashion-cnn' },
+    model,
     dataset: { inline: { shape: [1, 28, 28], samples, labels: samples.map((_, i) => i % 10) } },
     training: { epochs: 1, batchSize: 10, optimizer: { type: 'sgd', learningRate: 0.01 } },
   });
@@ -101,10 +101,22 @@ describe('a prediction stops when its caller is gone', () => {
   });
 
   it('after the client disconnected', async () => {
-    const patient = await stack.addApi({ PREDICT_TIMEOUT_MS: '60000' });
+    // ~350 MFLOPs an input (seconds for 1024 even with FMA kernels): still running when the client leaves
+    const wide = { type: 'conv2d', kernelSize: 3, padding: 'same', activation: 'relu' };
+    const slow = await fashionJob({
+      input: [1, 28, 28],
+      layers: [
+        { ...wide, filters: 64 },
+        { ...wide, filters: 128 },
+        { ...wide, filters: 128 },
+        { type: 'globalAvgPool2d' },
+        { type: 'dense', units: 10 },
+      ],
+    });
+    const patient = await stack.addApi({ PREDICT_TIMEOUT_MS: '60000', QUOTA_MAX_PREDICT_FLOPS: '1e13' });
     const before = stops().length;
     const ac = new AbortController();
-    const asked = fetch(`${patient.url}/v1/jobs/${id}/predict`, {
+    const asked = fetch(`${patient.url}/v1/jobs/${slow}/predict`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...ADMIN_AUTH },
       body: JSON.stringify({ inputs: images(1024) }),
