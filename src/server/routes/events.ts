@@ -15,9 +15,11 @@ import { problems } from '../errors.js';
 import { loadJob } from '../access.js';
 import { asLogEntry, cursorOf, wantsJson } from '../event-request.js';
 import { principalOf } from '../plugins/auth.js';
-import { SSE_OPTIONS } from '../sse-session.js';
+import { FrameCache, SSE_OPTIONS } from '../sse-session.js';
 import { jobLinks } from '../links.js';
 import type { ServerContext } from '../app.js';
+
+const frames = new FrameCache((e: StoredEvent) => ({ id: e.id, event: e.type, data: e.raw }));
 
 const eventsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) => {
   const { config } = ctx;
@@ -81,7 +83,7 @@ const eventsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx) 
       let sawTerminal = false;
       const onEvent = (e: StoredEvent) => {
         if (session.ended) return;
-        session.write({ id: e.id, event: e.type, data: e.raw });
+        session.writeFrame(frames.get(e));
         if (isTerminalEvent(e.type)) {
           sawTerminal = true;
           session.end();

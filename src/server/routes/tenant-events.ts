@@ -17,7 +17,7 @@ import { problems } from '../errors.js';
 import { cursorOf, wantsJson } from '../event-request.js';
 import { jobLinks } from '../links.js';
 import { principalOf } from '../plugins/auth.js';
-import { SSE_OPTIONS } from '../sse-session.js';
+import { FrameCache, SSE_OPTIONS } from '../sse-session.js';
 import type { ServerContext } from '../app.js';
 
 const SNAPSHOT_JOBS = 200;
@@ -51,6 +51,8 @@ class JobFilter {
 
 /** The job event inside its tenant-log envelope, as SSE data: built around the stored JSON, not re-serialized. */
 const envelope = (e: StoredEvent) => `{"jobId":${JSON.stringify(e.jobId)},"jobEventId":${JSON.stringify(e.jobEventId)},"data":${e.raw}}`;
+
+const frames = new FrameCache((e: StoredEvent) => ({ id: e.id, event: e.type, data: envelope(e) }));
 
 const tenantEventsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, { config }) => {
   const base = config.api.publicUrl ?? '';
@@ -110,7 +112,7 @@ const tenantEventsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app,
       session.write({ event: 'snapshot', data: { tenant, jobs }, retry: config.api.sseRetryMs });
       try {
         const subscription = await app.events.subscribe(key, start, (e) => {
-          if (!session.ended && filter.passes(e)) session.write({ id: e.id, event: e.type, data: envelope(e) });
+          if (!session.ended && filter.passes(e)) session.writeFrame(frames.get(e));
         });
         if (session.ended) subscription.close();
         else session.onEnd(() => subscription.close());
