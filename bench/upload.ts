@@ -58,6 +58,20 @@ function idxUpload(maxBodyBytes: number): { parts: Buffer[]; bytes: number; boun
   return { parts, bytes: parts.reduce((s, p) => s + p.length, 0), boundary, count };
 }
 
+/**
+ * The stalls a phase's slow polls show: polls that left within STALL_MS of each other and were all
+ * answered late waited on the same blocked loop; each stall as "<first poll's send time>+<longest wait>".
+ */
+function stalls(slow: Slow[]): string {
+  const groups: Slow[][] = [];
+  for (const s of slow) {
+    const last = groups.at(-1);
+    if (last && s.at - last.at(-1)!.at <= STALL_MS) last.push(s);
+    else groups.push([s]);
+  }
+  return groups.map((g) => `${g[0]!.at.toFixed(0)}+${Math.max(...g.map((s) => s.ms)).toFixed(0)}`).join(' ');
+}
+
 /** POSTs the body with plain node:http (no client-side encoding work); the answer's status and body. */
 function upload(base: string, body: ReturnType<typeof idxUpload>): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -86,6 +100,13 @@ function upload(base: string, body: ReturnType<typeof idxUpload>): Promise<{ sta
 
 const pollAgent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
 
+/** A poll answered later than STALL_MS: when it left (ms after the phase began) and how long it took. */
+interface Slow {
+  at: number;
+  ms: number;
+}
+const STALL_MS = 50;
+
 function healthz(base: string): Promise<number> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
@@ -99,7 +120,7 @@ function healthz(base: string): Promise<number> {
 }
 
 /** Sends GET /healthz every POLL_MS until `until` settles; the latencies (ms) of those sent before it did. */
-async function pollWhile(base: string, until: Promise<unknown>): Promise<{ latencies: number[]; errors: number }> {
+async function pollWhile(base: string, until: Promise<unknown>): Promise<{ latencies: number[]; errors: number; slow: Slow[] }> {
   let done = false;
   void until.then(
     () => (done = true),
@@ -107,12 +128,17 @@ async function pollWhile(base: string, until: Promise<unknown>): Promise<{ laten
   );
   const inflight: Promise<void>[] = [];
   const latencies: number[] = [];
+  const slow: Slow[] = [];
   let errors = 0;
   const t0 = performance.now();
   for (let i = 0; !done; i++) {
+    const at = performance.now() - t0;
     inflight.push(
       healthz(base).then(
-        (ms) => void latencies.push(ms),
+        (ms) => {
+          latencies.push(ms);
+          if (ms > STALL_MS) slow.push({ at, ms });
+        },
         () => void errors++,
       ),
     );
@@ -120,7 +146,7 @@ async function pollWhile(base: string, until: Promise<unknown>): Promise<{ laten
     await new Promise((r) => setTimeout(r, Math.max(0, wait)));
   }
   await Promise.all(inflight);
-  return { latencies, errors };
+  return { latencies, errors, slow: slow.sort((a, b) => a.at - b.at) };
 }
 
 interface Stats {
@@ -172,6 +198,7 @@ const api: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/serve
 interface Round {
   idle: Stats;
   during: Stats;
+  stalls: string;
   uploadMs: number;
   status: number;
 }
@@ -189,10 +216,11 @@ try {
     const idle = stats(await pollWhile(base, new Promise((res) => setTimeout(res, idleSeconds * 1000))));
     const t0 = performance.now();
     const answer = upload(base, body);
-    const during = stats(await pollWhile(base, answer));
+    const polled = await pollWhile(base, answer);
+    const during = stats(polled);
     const { status, body: text } = await answer;
     const uploadMs = performance.now() - t0;
-    results.push({ idle, during, uploadMs, status });
+    results.push({ idle, during, stalls: stalls(polled.slow), uploadMs, status });
     if (status === 201) {
       const { id } = JSON.parse(text) as { id: string };
       const del = await fetch(`${base}/v1/datasets/${id}`, { method: 'DELETE', headers: auth });
@@ -222,6 +250,10 @@ try {
     ms(median(results.map((x) => x.uploadMs))),
     [...new Set(results.map((x) => x.status))].join(', '),
   );
+  console.log(
+    `\nstalls during the upload (polls answered after more than ${STALL_MS} ms; "sent at+longest answer", ms after the upload began):`,
+  );
+  for (const [i, x] of results.entries()) console.log(`round ${i + 1} (upload ${ms(x.uploadMs)} ms): ${x.stalls || 'none'}`);
 } finally {
   pollAgent.destroy();
   if (api.exitCode === null) {
