@@ -1,9 +1,9 @@
 // Uploads are parsed off the event loop: gunzipping and parsing a 256 MiB CSV takes seconds of CPU,
 // during which /healthz, event streams and every other request would wait. One Piscina thread
-// (started on the first upload, gone after a minute idle) does it; the request's chunks move to it
-// (src/server/uploads.ts makes each own its ArrayBuffer), it joins them, and the encoded dataset
-// moves back, so nothing large is copied on the loop. (A CSV body that is a view into a larger
-// buffer is cloned instead: one copy on the loop, as before.)
+// (started on the first upload, gone after a minute idle) does it. A multipart file reaches it as
+// 1 MiB blocks (src/server/uploads.ts) that move without a copy, and the thread joins them; the
+// encoded dataset moves back. So no whole-file copy is made on the loop, except for a raw CSV body
+// that is a view into a larger buffer: that is cloned when it is sent.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';

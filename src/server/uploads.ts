@@ -30,7 +30,7 @@ export async function readUpload(request: FastifyRequest, query: { name?: string
           part.file.resume();
           throw invalid(part.fieldname, `unknown file field ${JSON.stringify(part.fieldname)} (expected images + labels, or file)`);
         }
-        files[part.fieldname] = await fileChunks(request, part);
+        files[part.fieldname] = await fileBlocks(request, part);
       } else if (part.fieldname === 'name') {
         name = String(part.value);
       } else if (part.fieldname === 'shape') {
@@ -75,20 +75,37 @@ async function* readParts(request: FastifyRequest) {
   }
 }
 
+/** Blocks a file part is gathered into: ~256 for a 256 MiB file, moved to the parser thread in one message. */
+const BLOCK_BYTES = 1024 * 1024;
+
 /**
- * A file part's bytes as the chunks they came in, never joined here: one 256 MiB Buffer.concat
- * (`part.toBuffer()`) held the event loop ~176 ms (bench/README.md). The parser thread joins them;
- * to reach it without another copy on the loop each chunk must own its ArrayBuffer (it is moved),
- * so a chunk that is a view into a larger one (busboy's slices of a socket read) is copied as it
- * arrives: a few microseconds each, between reads. As `toBuffer()`, a file past the limit is a 413.
+ * A file part's bytes as a list of 1 MiB blocks, never joined here: one 256 MiB Buffer.concat
+ * (`part.toBuffer()`) held the event loop ~176 ms (bench/README.md). The parser thread joins them.
+ * busboy's chunks are views into socket reads, which cannot be moved to a thread without moving
+ * what else those buffers hold, so each chunk is copied into a block as it arrives (microseconds,
+ * between reads); each block owns its ArrayBuffer and moves without a copy. As `toBuffer()`, a file
+ * past the limit is a 413.
  */
-async function fileChunks(request: FastifyRequest, part: MultipartFile): Promise<Uint8Array[]> {
-  const chunks: Uint8Array[] = [];
+async function fileBlocks(request: FastifyRequest, part: MultipartFile): Promise<Uint8Array[]> {
+  const blocks: Uint8Array[] = [];
+  let block = Buffer.allocUnsafeSlow(0);
+  let used = 0;
   for await (const chunk of part.file as AsyncIterable<Buffer>) {
-    chunks.push(chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : new Uint8Array(chunk));
+    for (let at = 0; at < chunk.byteLength; ) {
+      if (used === block.byteLength) {
+        if (used > 0) blocks.push(block);
+        block = Buffer.allocUnsafeSlow(BLOCK_BYTES);
+        used = 0;
+      }
+      const n = Math.min(block.byteLength - used, chunk.byteLength - at);
+      block.set(chunk.subarray(at, at + n), used);
+      used += n;
+      at += n;
+    }
   }
   if (part.file.truncated) throw new request.server.multipartErrors.RequestFileTooLargeError();
-  return chunks;
+  if (used > 0) blocks.push(used === block.byteLength ? block : new Uint8Array(block.subarray(0, used)));
+  return blocks;
 }
 
 function parseShape(raw: string | undefined, field: string): ImageShape | undefined {

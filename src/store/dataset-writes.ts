@@ -22,16 +22,11 @@ export async function writeStaged(redis: Redis, key: string, bytes: Uint8Array, 
   const last = offsets.pop() ?? 0;
   const piece = (at: number) => Buffer.from(bytes.buffer, bytes.byteOffset + at, Math.min(chunk, bytes.byteLength - at));
   try {
-    await redis.pipeline().setrange(key, last, piece(last)).pexpire(key, STAGING_TTL_MS).exec().then(failedStep);
+    // Sent back to back, not as a pipeline (which would copy the piece once more to join the two).
+    await Promise.all([redis.setrange(key, last, piece(last)), redis.pexpire(key, STAGING_TTL_MS)]);
     for (const at of offsets) await redis.setrange(key, at, piece(at));
   } catch (err) {
     await redis.del(key).catch(() => undefined);
     throw err;
   }
-}
-
-/** A pipeline answers each command's error in its reply instead of rejecting (OOM stays OOM): throw the first. */
-function failedStep(replies: [Error | null, unknown][] | null): void {
-  const failed = replies?.find(([err]) => err !== null)?.[0];
-  if (failed) throw failed;
 }
