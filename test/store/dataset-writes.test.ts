@@ -35,6 +35,13 @@ function dataset(count: number): Dataset {
 
 const keysOf = (prefix: string) => redis.keys(`${prefix}:*`);
 
+/** SETRANGEs Redis has run and refused so far (INFO commandstats). */
+async function setranges(): Promise<{ calls: number; rejected: number }> {
+  const line = (await redis.info('commandstats')).split('\n').find((l) => l.startsWith('cmdstat_setrange:')) ?? '';
+  const field = (name: string) => Number(new RegExp(`${name}=(\\d+)`).exec(line)?.[1] ?? 0);
+  return { calls: field('calls'), rejected: field('rejected_calls') };
+}
+
 describe('dataset writes in pieces', () => {
   it('reads back a value of several pieces identical, under its data key only', async () => {
     const prefix = `dw-${randomUUID().slice(0, 8)}`;
@@ -81,7 +88,11 @@ describe('dataset writes in pieces', () => {
     // Room for less than the dataset: the first piece (sizing the whole string) is taken, the next refused.
     const used = parseMemoryInfo(await redis.info('memory')).used;
     await redis.config('SET', 'maxmemory', String(used + 4 * 1024 * 1024));
+    const before = await setranges();
     await expect(store.putEncoded(bytes, { format: 'idx', tenant: 'acme' })).rejects.toThrow(/^OOM\b/);
+    const after = await setranges();
+    expect(after.calls - before.calls).toBe(1); // the first piece was written...
+    expect(after.rejected - before.rejected).toBe(1); // ...the second refused
     expect(await keysOf(prefix)).toEqual([]);
   });
 });
