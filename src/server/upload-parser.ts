@@ -1,12 +1,14 @@
 // Uploads are parsed off the event loop: gunzipping and parsing a 256 MiB CSV takes seconds of CPU,
 // during which /healthz, event streams and every other request would wait. One Piscina thread
-// (started on the first upload, gone after a minute idle) does it; the request's bytes move to it
-// and the encoded dataset moves back, so nothing large is copied on the loop.
+// (started on the first upload, gone after a minute idle) does it. A multipart file reaches it as
+// 1 MiB blocks (src/server/uploads.ts) that move without a copy, and the thread joins them; the
+// encoded dataset moves back. So no whole-file copy is made on the loop, except for a raw CSV body
+// that is a view into a larger buffer: that is cloned when it is sent.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { DatasetError, type UploadInput, type UploadOptions } from '../datasets/index.js';
-import type { UploadRefusal, UploadTask } from './upload-thread.js';
+import { DatasetError, type UploadOptions } from '../datasets/index.js';
+import type { UploadParts, UploadRefusal, UploadTask } from './upload-thread.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -23,11 +25,10 @@ function threadFile(): string {
   throw new Error(`upload thread file not found: ${fileURLToPath(here)} (run \`npm run build\`)`);
 }
 
-/** The whole ArrayBuffers of `parts` that can be moved (never a slice of Node's shared Buffer pool). */
+/** The whole ArrayBuffers of `parts` that can be moved (never a slice of Node's shared Buffer pool), each once. */
 function movable(parts: Uint8Array[]): ArrayBuffer[] {
-  return parts
-    .filter((p) => p.byteOffset === 0 && p.byteLength === p.buffer.byteLength && p.buffer instanceof ArrayBuffer)
-    .map((p) => p.buffer as ArrayBuffer);
+  const whole = parts.filter((p) => p.byteOffset === 0 && p.byteLength === p.buffer.byteLength && p.buffer instanceof ArrayBuffer);
+  return [...new Set(whole.map((p) => p.buffer as ArrayBuffer))];
 }
 
 export class UploadParser {
@@ -39,11 +40,10 @@ export class UploadParser {
   }
 
   /** The encoded dataset (src/datasets/codec.ts) of an upload; DatasetError when it is not one. */
-  async parse(input: UploadInput, opts: UploadOptions): Promise<Uint8Array> {
+  async parse(input: UploadParts, opts: UploadOptions): Promise<Uint8Array> {
     this.pool ??= new Piscina({ filename: threadFile(), minThreads: 0, maxThreads: 1, idleTimeout: 60_000 });
-    const parts = 'csv' in input ? [input.csv] : [input.images, input.labels];
-    const bytes = parts.filter((p): p is Uint8Array => p instanceof Uint8Array);
-    const result = await this.pool.run({ input, opts }, { transferList: movable(bytes) });
+    const chunks = 'csv' in input ? input.csv : [...input.images, ...input.labels];
+    const result = await this.pool.run({ input, opts }, { transferList: movable(chunks) });
     if (result instanceof Uint8Array) return result;
     const { code, field, message, line, column } = result.refused;
     throw new DatasetError(code, field, message, line === undefined ? undefined : { line, ...(column !== undefined ? { column } : {}) });

@@ -1,6 +1,7 @@
 // Uploaded datasets in Redis, readable by every worker machine.
 //
-//   {p}:dataset:{id}            hash: meta (JSON DatasetInfo, with its tenant), data (encodeDataset bytes)
+//   {p}:dataset:{id}            hash: meta (JSON DatasetInfo, with its tenant); data only when stored before :data
+//   {p}:dataset:{id}:data       string: encodeDataset bytes (large ones staged first: dataset-writes.ts)
 //   {p}:datasets                sorted set: dataset ids, score = createdAt ms (listing, newest first)
 //   {p}:tenant:{t}:datasets     the same, the tenant's own
 //   {p}:tenant:{t}:usage        bytes and datasets go up on put and down on delete (quotas)
@@ -16,6 +17,7 @@ import { decodeDataset, encodeDataset, readDatasetHeader, type Dataset } from '.
 import type { InlineDatasetSummary } from '../contracts/submission.js';
 import { DatasetInUseError, QuotaExceededError } from './errors.js';
 import { DELETE_DATASET, PUT_DATASET } from './dataset-scripts.js';
+import { DATASET_WRITE_CHUNK, writeStaged } from './dataset-writes.js';
 import { createKeys, type Keys } from './keys.js';
 import { newestFirst } from './page.js';
 
@@ -117,20 +119,38 @@ export class DatasetStore {
     };
     const k = this.keys;
     const t = info.tenant;
-    const keys = [k.dataset(id), k.datasets(), k.tenantDatasets(t), k.tenantUsage(t), k.tenants(), k.datasetsUsed()];
-    const reply = await this.cmd.convoyPutDataset(
-      keys.length,
-      ...keys,
-      JSON.stringify(info),
-      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-      createdAt.getTime(),
-      id,
-      info.bytes,
-      limits.maxDatasets ?? -1,
-      limits.maxStoredBytes ?? -1,
-      t,
-      contentAddressed ? '1' : '0',
-    );
+    const staging = k.datasetStaging(id, randomUUID());
+    const staged = bytes.byteLength > DATASET_WRITE_CHUNK;
+    if (staged) await writeStaged(this.redis, staging, bytes);
+    const keys = [
+      k.dataset(id),
+      k.datasets(),
+      k.tenantDatasets(t),
+      k.tenantUsage(t),
+      k.tenants(),
+      k.datasetsUsed(),
+      k.datasetData(id),
+      staging,
+    ];
+    const reply = await this.cmd
+      .convoyPutDataset(
+        keys.length,
+        ...keys,
+        JSON.stringify(info),
+        staged ? '' : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        createdAt.getTime(),
+        id,
+        info.bytes,
+        limits.maxDatasets ?? -1,
+        limits.maxStoredBytes ?? -1,
+        t,
+        contentAddressed ? '1' : '0',
+      )
+      .catch(async (err: unknown) => {
+        // The script deletes the staged bytes on every answer; an error (OOM, a lost connection) may leave them.
+        if (staged) await this.redis.del(staging).catch(() => undefined);
+        throw err;
+      });
     if (reply[0] === 'quota') {
       const [, quota, used] = reply;
       throw new QuotaExceededError(quota, quota === 'maxDatasets' ? limits.maxDatasets! : limits.maxStoredBytes!, Number(used));
@@ -149,7 +169,8 @@ export class DatasetStore {
 
   /** The dataset itself (workers). Arrays are views into one Buffer read from Redis. */
   async get(id: string): Promise<Dataset | null> {
-    const bytes = await this.redis.hgetBuffer(this.keys.dataset(id), 'data');
+    // Datasets stored before the bytes had a key of their own keep them in the hash.
+    const bytes = (await this.redis.getBuffer(this.keys.datasetData(id))) ?? (await this.redis.hgetBuffer(this.keys.dataset(id), 'data'));
     return bytes === null ? null : decodeDataset(bytes);
   }
 
@@ -190,6 +211,7 @@ export class DatasetStore {
       k.tenantUsage(info.tenant),
       k.datasetJobs(id),
       k.datasetsUsed(),
+      k.datasetData(id),
     ];
     const reply = await this.cmd.convoyDeleteDataset(keys.length, ...keys, id, info.bytes, info.format === 'inline' ? '0' : '1');
     if (reply[0] === 'in-use') throw new DatasetInUseError(id, reply.slice(1));

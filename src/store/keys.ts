@@ -31,8 +31,12 @@ export interface Keys {
   jobs(): string;
   /** sorted set: jobs with this status, score = createdAt ms */
   jobsByStatus(status: string): string;
-  /** hash: meta (JSON DatasetInfo), data (encodeDataset bytes, src/datasets/codec.ts) */
+  /** hash: meta (JSON DatasetInfo); data (encodeDataset bytes) only in datasets stored before datasetData */
   dataset(id: string): string;
+  /** string: the dataset's encodeDataset bytes (src/datasets/codec.ts) */
+  datasetData(id: string): string;
+  /** string: a large dataset's bytes while they are written in pieces, renamed to datasetData on commit; expires */
+  datasetStaging(id: string, token: string): string;
   /** sorted set: uploaded dataset ids, score = createdAt ms */
   datasets(): string;
   /** set: ids of the unfinished jobs that need the dataset (it cannot be deleted or expire while any do) */
@@ -95,6 +99,8 @@ export function createKeys(prefix = 'convoy'): Keys {
     jobs: () => `${p}:jobs`,
     jobsByStatus: (status) => `${p}:jobs:status:${status}`,
     dataset: (id) => `${p}:dataset:${id}`,
+    datasetData: (id) => `${p}:dataset:${id}:data`,
+    datasetStaging: (id, token) => `${p}:dataset:${id}:staging:${token}`,
     datasets: () => `${p}:datasets`,
     datasetJobs: (id) => `${p}:dataset:${id}:jobs`,
     datasetsUsed: () => `${p}:datasets:used`,
