@@ -7,6 +7,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import { JobRetention, Lease } from '../store/index.js';
 import type { DatasetStore } from '../store/datasets.js';
+import { LeaderLoop } from './leader-loop.js';
 
 export interface JanitorDeps {
   jobs: JobRetention;
@@ -27,31 +28,15 @@ export interface Swept {
   checked: number;
 }
 
-export class Janitor {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> = Promise.resolve();
-  private stopped = false;
-
-  constructor(private readonly d: JanitorDeps) {}
-
-  start(): void {
-    this.timer = setInterval(() => {
-      this.running = this.running.then(() => this.tick()).catch((err: Error) => this.d.log.warn({ err: err.message }, 'sweep failed'));
-    }, this.d.intervalMs);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.running;
-    await this.d.lease.release().catch(() => undefined);
+export class Janitor extends LeaderLoop {
+  constructor(private readonly d: JanitorDeps) {
+    super(d, 'sweep');
   }
 
   /** One round if this process holds (or takes) the lease: what was deleted. */
   async tick(now = Date.now()): Promise<Swept> {
     const swept: Swept = { jobs: [], datasets: [], checked: 0 };
-    if (this.stopped || !(await this.d.lease.hold(3 * this.d.intervalMs))) return swept;
+    if (!(await this.leading())) return swept;
     const { jobRetentionSeconds, datasetRetentionSeconds } = this.d;
     if (jobRetentionSeconds > 0) swept.checked = await this.d.jobs.adopt(jobRetentionSeconds);
     // Expiries already set are honoured even when retention is now 0.

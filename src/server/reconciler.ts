@@ -19,6 +19,7 @@ import type { Config } from '../config.js';
 import type { JobDocument, JobStatus, TrainJobData } from '../contracts/index.js';
 import { failedEvent, FencedError, JobFinishedError, Lease, statusEvent, type JobStore, type WorkerRegistry } from '../store/index.js';
 import { requeueJob } from './enqueue.js';
+import { LeaderLoop } from './leader-loop.js';
 import { decide, type Action, type QueueState } from './reconcile-rules.js';
 
 export const LOST_ERROR = {
@@ -52,32 +53,17 @@ export interface Acted {
   action: Exclude<Action, 'none'>;
 }
 
-export class Reconciler {
+export class Reconciler extends LeaderLoop {
   /** Verdicts of the last tick: id -> what would be done, for which document, first reached when. */
   private suspects = new Map<string, { verdict: string; since: number }>();
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> = Promise.resolve();
-  private stopped = false;
 
-  constructor(private readonly d: ReconcilerDeps) {}
-
-  start(): void {
-    this.timer = setInterval(() => {
-      this.running = this.running.then(() => this.tick()).catch((err: Error) => this.d.log.warn({ err: err.message }, 'reconcile failed'));
-    }, this.d.intervalMs);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearInterval(this.timer);
-    await this.running;
-    await this.d.lease.release().catch(() => undefined);
+  constructor(private readonly d: ReconcilerDeps) {
+    super(d, 'reconcile');
   }
 
   /** One round if this process holds (or takes) the lease: what was done. */
   async tick(): Promise<Acted[]> {
-    if (this.stopped || !(await this.d.lease.hold(3 * this.d.intervalMs))) {
+    if (!(await this.leading())) {
       this.suspects.clear();
       return [];
     }
