@@ -6,10 +6,7 @@
 // smoothing and augmentation change what is trained.
 import { createHash, randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { describe, expect, it } from 'vitest';
 import { PREDICT_JOB_NAME, PREDICT_QUEUE, type JobSpec, type PredictJobData, type PredictResult } from '../../src/contracts/index.js';
 import { datasetFromArrays, gatherLabels, loadBuiltin, toFloatBatch } from '../../src/datasets/index.js';
 import {
@@ -25,42 +22,20 @@ import {
   type NamedTensor,
 } from '../../src/engine/index.js';
 import { createOptimizer } from '../../src/engine/optim/index.js';
-import { connectRedis, JobStore } from '../../src/store/index.js';
+import { JobStore } from '../../src/store/index.js';
 import { decodeCheckpoint } from '../../workers/checkpoint.js';
 import { epochOrder } from '../../workers/job-plan.js';
-import { ConvoyWorker } from '../../workers/worker.js';
+import { useInProcessWorkers } from '../helpers/in-process-workers.js';
 import { resnetToySpec, submit, toySpec, waitForEnd, waitForEvents } from '../helpers/jobs.js';
 
-let redis: Redis;
-const workers: ConvoyWorker[] = [];
-
-beforeAll(() => {
-  redis = connectRedis(inject('redisUrl'), 'deep-training-test');
-});
-afterAll(async () => {
-  await Promise.all(workers.map((w) => w.close()));
-  await redis.quit();
-});
-
-async function startWorker(prefix: string, env: Record<string, string> = {}): Promise<ConvoyWorker> {
-  const config = loadConfig({ POOL_THREADS: '1', CHECKPOINT_EVERY_SECONDS: '0', ...env });
-  const w = new ConvoyWorker({
-    redisUrl: inject('redisUrl'),
-    prefix,
-    config: config.worker,
-    weightsInlineMaxBytes: config.weightsInlineMaxBytes,
-    log: pino({ level: 'silent' }),
-  });
-  workers.push(w);
-  await w.start();
-  return w;
-}
+const fixture = useInProcessWorkers('deep-training-test');
+const startWorker = fixture.start;
 
 async function run(spec: JobSpec, env: Record<string, string> = {}, id?: string): Promise<{ store: JobStore; id: string }> {
   const prefix = `d-${randomUUID().slice(0, 8)}`;
   await startWorker(prefix, env);
-  const store = new JobStore(redis, prefix);
-  const jobId = await submit(store, redis, spec, id);
+  const store = new JobStore(fixture.redis, prefix);
+  const jobId = await submit(store, fixture.redis, spec, id);
   expect((await waitForEnd(store, jobId, 60_000)).at(-1)?.type).toBe('completed');
   return { store, id: jobId };
 }
@@ -176,8 +151,8 @@ describe('deep models through the worker', () => {
     const { store: s1, id: a } = await run(spec, {}, 'deep-resume');
     const prefix = `d-${randomUUID().slice(0, 8)}`;
     const first = await startWorker(prefix, { PROGRESS_INTERVAL_MS: '0' });
-    const s2 = new JobStore(redis, prefix);
-    const b = await submit(s2, redis, spec, 'deep-resume');
+    const s2 = new JobStore(fixture.redis, prefix);
+    const b = await submit(s2, fixture.redis, spec, 'deep-resume');
     await waitForEvents(s2, b, (ev) => ev.some((e) => e.type === 'epoch'));
     await first.close();
     expect((await s2.get(b))?.status).toBe('queued');
@@ -244,7 +219,7 @@ describe('deep models through the worker', () => {
     expect(lastEpoch.testLoss).not.toBeCloseTo(evaluate(untouched, x, test!.labels, n).lossSum / n, 3);
 
     const inputs = [0, 1, 2].map((i) => Array.from(test!.images.subarray(i * 784, (i + 1) * 784)));
-    const queue = new Queue<PredictJobData, PredictResult>(PREDICT_QUEUE, { connection: redis, prefix: store.keys.prefix });
+    const queue = new Queue<PredictJobData, PredictResult>(PREDICT_QUEUE, { connection: fixture.redis, prefix: store.keys.prefix });
     const job = await queue.add(PREDICT_JOB_NAME, { jobId: id, inputs });
     let answer: PredictResult | undefined;
     for (let i = 0; i < 400 && answer === undefined; i++) {

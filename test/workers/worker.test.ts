@@ -3,12 +3,8 @@
 // weights; a job handed back at shutdown resumes to the same weights; divergence, refused initial
 // weights and cancel.
 import { createHash, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Redis } from 'ioredis';
-import { pino } from 'pino';
-import { loadConfig } from '../../src/config.js';
-import { connectRedis, JobStore } from '../../src/store/index.js';
-import { ConvoyWorker } from '../../workers/worker.js';
+import { describe, expect, it } from 'vitest';
+import { JobStore } from '../../src/store/index.js';
 import { REDUCE_CHUNK } from '../../workers/protocol.js';
 import { epochOrder } from '../../workers/job-plan.js';
 import { createModel, exportWeights } from '../../src/engine/index.js';
@@ -16,32 +12,11 @@ import { clipByGlobalNorm, createOptimizer } from '../../src/engine/optim/index.
 import { datasetFromArrays, toFloatBatch, gatherLabels } from '../../src/datasets/index.js';
 import { decodeSafetensors } from '../../src/engine/safetensors.js';
 import type { JobSpec } from '../../src/contracts/index.js';
+import { useInProcessWorkers } from '../helpers/in-process-workers.js';
 import { submit, toySpec, waitForEnd, waitForEvents } from '../helpers/jobs.js';
 
-let redis: Redis;
-const workers: ConvoyWorker[] = [];
-
-beforeAll(() => {
-  redis = connectRedis(inject('redisUrl'), 'worker-test');
-});
-afterAll(async () => {
-  await Promise.all(workers.map((w) => w.close()));
-  await redis.quit();
-});
-
-async function startWorker(prefix: string, env: Record<string, string> = {}): Promise<ConvoyWorker> {
-  const config = loadConfig({ POOL_THREADS: '1', CHECKPOINT_EVERY_SECONDS: '0', ...env });
-  const w = new ConvoyWorker({
-    redisUrl: inject('redisUrl'),
-    prefix,
-    config: config.worker,
-    weightsInlineMaxBytes: config.weightsInlineMaxBytes,
-    log: pino({ level: 'silent' }),
-  });
-  workers.push(w);
-  await w.start();
-  return w;
-}
+const fixture = useInProcessWorkers('worker-test');
+const startWorker = fixture.start;
 
 function sha(buf: Buffer | null): string {
   return createHash('sha256')
@@ -53,8 +28,8 @@ describe('worker', () => {
   it('trains an inline job: status, progress, epoch and completed events, weights stored', async () => {
     const prefix = `w-${randomUUID().slice(0, 8)}`;
     await startWorker(prefix, { POOL_THREADS: '2' });
-    const store = new JobStore(redis, prefix);
-    const id = await submit(store, redis, toySpec({ epochs: 4 }));
+    const store = new JobStore(fixture.redis, prefix);
+    const id = await submit(store, fixture.redis, toySpec({ epochs: 4 }));
     const events = await waitForEnd(store, id);
     const types = events.map((e) => e.type);
     expect(types[0]).toBe('status');
@@ -90,8 +65,8 @@ describe('worker', () => {
       for (const threads of ['1', '2', '3', '4']) {
         const prefix = `w-${randomUUID().slice(0, 8)}`;
         await startWorker(prefix, { POOL_THREADS: threads });
-        const store = new JobStore(redis, prefix);
-        const id = await submit(store, redis, spec, 'same-job');
+        const store = new JobStore(fixture.redis, prefix);
+        const id = await submit(store, fixture.redis, spec, 'same-job');
         const events = await waitForEnd(store, id);
         expect(events.at(-1)?.type).toBe('completed');
         hashes.push(sha(await store.getWeights(id)));
@@ -105,14 +80,14 @@ describe('worker', () => {
     // uninterrupted
     const p1 = `w-${randomUUID().slice(0, 8)}`;
     await startWorker(p1);
-    const s1 = new JobStore(redis, p1);
-    const a = await submit(s1, redis, spec, 'resume-job');
+    const s1 = new JobStore(fixture.redis, p1);
+    const a = await submit(s1, fixture.redis, spec, 'resume-job');
     await waitForEnd(s1, a);
     // interrupted: drain the first worker mid-run, then a second worker resumes
     const p2 = `w-${randomUUID().slice(0, 8)}`;
     const first = await startWorker(p2, { PROGRESS_INTERVAL_MS: '0' });
-    const s2 = new JobStore(redis, p2);
-    const b = await submit(s2, redis, spec, 'resume-job');
+    const s2 = new JobStore(fixture.redis, p2);
+    const b = await submit(s2, fixture.redis, spec, 'resume-job');
     await waitForEvents(s2, b, (ev) => ev.some((e) => e.type === 'epoch'));
     await first.close();
     const handed = await s2.get(b);
@@ -132,11 +107,11 @@ describe('worker', () => {
   it('fails a diverging job with code diverged and where it happened', async () => {
     const prefix = `w-${randomUUID().slice(0, 8)}`;
     await startWorker(prefix);
-    const store = new JobStore(redis, prefix);
+    const store = new JobStore(fixture.redis, prefix);
     const spec = toySpec({ optimizer: { type: 'sgd', learningRate: 10 }, loss: 'mse', epochs: 5 });
     // huge inputs and a huge learning rate: the loss overflows within a few steps
     if ('inline' in spec.dataset) spec.dataset.inline.samples = spec.dataset.inline.samples.map((s) => s.map((v) => v * 1e6));
-    const id = await submit(store, redis, spec);
+    const id = await submit(store, fixture.redis, spec);
     const events = await waitForEnd(store, id);
     const last = events.at(-1)!;
     expect(last.type).toBe('failed');
@@ -150,12 +125,12 @@ describe('worker', () => {
   it("fails a warm start the engine's weights loader refuses with invalid-weights, before training", async () => {
     const prefix = `w-${randomUUID().slice(0, 8)}`;
     await startWorker(prefix);
-    const store = new JobStore(redis, prefix);
+    const store = new JobStore(fixture.redis, prefix);
     const spec = toySpec();
     // every tensor of the model, the first one twice (the API refuses this; the worker must too)
     const tensors = exportWeights(createModel(spec.model)).map((t) => ({ name: t.name, shape: t.shape, data: Array.from(t.data) }));
     spec.initialWeights = { tensors: [...tensors, tensors[0]!] };
-    const id = await submit(store, redis, spec);
+    const id = await submit(store, fixture.redis, spec);
     const events = await waitForEnd(store, id);
     const error = (events.at(-1)!.data as { error: { code: string; message: string } }).error;
     expect(events.at(-1)?.type).toBe('failed');
@@ -167,8 +142,8 @@ describe('worker', () => {
   it('cancels a running job at its next batch, keeping partial weights', async () => {
     const prefix = `w-${randomUUID().slice(0, 8)}`;
     await startWorker(prefix, { PROGRESS_INTERVAL_MS: '0' });
-    const store = new JobStore(redis, prefix);
-    const id = await submit(store, redis, toySpec({ epochs: 200, batchSize: 4 }, 256));
+    const store = new JobStore(fixture.redis, prefix);
+    const id = await submit(store, fixture.redis, toySpec({ epochs: 200, batchSize: 4 }, 256));
     await waitForEvents(store, id, (ev) => ev.some((e) => e.type === 'progress'));
     await store.requestCancel(id);
     const events = await waitForEnd(store, id);
@@ -181,8 +156,8 @@ describe('worker', () => {
 
   it('fails a job whose workers keep dying, after MAX_CRASHES attempts', async () => {
     const prefix = `w-${randomUUID().slice(0, 8)}`;
-    const store = new JobStore(redis, prefix);
-    const id = await submit(store, redis, toySpec());
+    const store = new JobStore(fixture.redis, prefix);
+    const id = await submit(store, fixture.redis, toySpec());
     // three attempts started and never finished (their workers died), none handed back
     for (let i = 0; i < 3; i++) await store.update(id, (d) => ({ attempt: d.attempt + 1, status: 'running', stage: 'training' }));
     await startWorker(prefix, { MAX_CRASHES: '3' });
@@ -232,8 +207,8 @@ describe('worker', () => {
       const spec = toySpec({ epochs: 2, batchSize: 24, microShardSize: 5, ...(clipNorm ? { clipNorm } : {}) });
       const prefix = `w-${randomUUID().slice(0, 8)}`;
       await startWorker(prefix, { POOL_THREADS: '2' });
-      const store = new JobStore(redis, prefix);
-      const id = await submit(store, redis, spec);
+      const store = new JobStore(fixture.redis, prefix);
+      const id = await submit(store, fixture.redis, spec);
       expect((await waitForEnd(store, id)).at(-1)?.type).toBe('completed');
       shas.push(sha(await store.getWeights(id)));
       const got = decodeSafetensors((await store.getWeights(id))!).tensors;
@@ -255,10 +230,10 @@ describe('worker', () => {
   it('runs two jobs at once on one worker process, sharing its pool: a long job does not starve a short one', async () => {
     const prefix = `w-${randomUUID().slice(0, 8)}`;
     await startWorker(prefix, { POOL_THREADS: '1', WORKER_CONCURRENCY: '2', PROGRESS_INTERVAL_MS: '0' });
-    const store = new JobStore(redis, prefix);
-    const long = await submit(store, redis, toySpec({ epochs: 300, batchSize: 4 }, 256));
+    const store = new JobStore(fixture.redis, prefix);
+    const long = await submit(store, fixture.redis, toySpec({ epochs: 300, batchSize: 4 }, 256));
     await waitForEvents(store, long, (ev) => ev.some((e) => e.type === 'progress'));
-    const short = await submit(store, redis, toySpec({ epochs: 2 }));
+    const short = await submit(store, fixture.redis, toySpec({ epochs: 2 }));
     expect((await waitForEnd(store, short)).at(-1)?.type).toBe('completed');
     const doc = await store.get(long);
     expect(doc?.status).toBe('running'); // the short job finished while the long one kept training
