@@ -16,6 +16,16 @@ export async function loadJob(app: FastifyInstance, request: FastifyRequest, id:
   return doc;
 }
 
+/** Those of `ids` the caller may see: an admin's job may use a member's dataset, and names no id to the member. */
+export async function visibleJobIds(app: FastifyInstance, request: FastifyRequest, ids: readonly string[]): Promise<string[]> {
+  const p = principalOf(request);
+  const docs = await Promise.all(ids.map((id) => app.store.get(id)));
+  return ids.filter((_, i) => {
+    const doc = docs[i];
+    return doc != null && sees(p, doc.tenant);
+  });
+}
+
 /** The dataset's metadata if the caller may see it; else 404. */
 export async function loadDataset(app: FastifyInstance, request: FastifyRequest, id: string): Promise<DatasetInfo> {
   const info = await app.datasets.info(id);

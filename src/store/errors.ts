@@ -60,8 +60,10 @@ export class DatasetInUseError extends Error {
   constructor(
     readonly datasetId: string,
     readonly jobIds: string[],
+    /** All the jobs that need it, `jobIds` being those the caller may see. */
+    readonly count = jobIds.length,
   ) {
-    super(`dataset ${datasetId} is needed by ${jobIds.length} unfinished job(s)`);
+    super(`dataset ${datasetId} is needed by ${count} unfinished job(s)`);
     this.name = 'DatasetInUseError';
   }
 }

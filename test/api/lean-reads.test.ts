@@ -122,4 +122,29 @@ describe('lean reads', () => {
     expect(again.statusCode).toBe(400);
     expect(again.json().field).toBe('/dataset/id');
   });
+
+  it("names to a member none of another tenant's jobs that keep its dataset (an admin's job may use it)", async () => {
+    const key = (await t.app.inject({ method: 'POST', url: '/v1/keys', payload: { tenant: 'lean-member', name: 'm' } })).json().key;
+    const member = { authorization: `Bearer ${key}` };
+    const csv = '0,1,2,3,4\n1,5,6,7,8\n0,9,10,11,12\n1,13,14,15,16\n';
+    const up = await t.app.inject({
+      method: 'POST',
+      url: '/v1/datasets?shape=1,2,2',
+      headers: { ...member, 'content-type': 'text/csv' },
+      payload: csv,
+    });
+    expect(up.statusCode, up.body).toBe(201);
+    const ds = up.json().id;
+    const adminJob = await submit({
+      ...tinyJob(),
+      model: { input: [1, 2, 2], layers: [{ type: 'flatten' }, { type: 'dense', units: 2 }] },
+      dataset: { id: ds },
+    });
+    const refused = await t.app.inject({ method: 'DELETE', url: `/v1/datasets/${ds}`, headers: member });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json()).toMatchObject({ code: 'dataset-in-use', jobs: [] });
+    expect(refused.json().detail).toMatch(/needed by 1 unfinished job/);
+    expect(refused.body).not.toContain(adminJob);
+    expect((await t.app.inject({ method: 'POST', url: `/v1/jobs/${adminJob}/cancel` })).statusCode).toBe(202);
+  });
 });

@@ -17,7 +17,8 @@ import {
   PaginationQuerySchema,
   TenantSchema,
 } from '../../contracts/index.js';
-import { listedTenant, loadDataset } from '../access.js';
+import { listedTenant, loadDataset, visibleJobIds } from '../access.js';
+import { DatasetInUseError } from '../../store/index.js';
 import { principalOf } from '../plugins/auth.js';
 import { readDatasetHeader } from '../../datasets/index.js';
 import { notFound, problems } from '../errors.js';
@@ -134,8 +135,13 @@ const datasetsRoutes: FastifyPluginAsyncTypebox<ServerContext> = async (app, ctx
       },
     },
     async (request, reply) => {
-      await loadDataset(app, request, request.params.id);
-      if (!(await app.datasets.delete(request.params.id))) throw notFound('dataset', request.params.id);
+      const { id } = request.params;
+      await loadDataset(app, request, id);
+      const deleted = await app.datasets.delete(id).catch(async (err: unknown) => {
+        if (!(err instanceof DatasetInUseError)) throw err;
+        throw new DatasetInUseError(id, await visibleJobIds(app, request, err.jobIds), err.count);
+      });
+      if (!deleted) throw notFound('dataset', id);
       return reply.code(204).send(null);
     },
   );
