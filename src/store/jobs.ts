@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import { DEFAULT_TENANT, type JobDocument, type JobStatus } from '../contracts/index.js';
 import { DatasetGoneError, FencedError, JobExistsError, JobNotFoundError, QuotaExceededError } from './errors.js';
 import { EventLogs, readRange, type NewEvent, type StoredEvent } from './event-log.js';
-import { createKeys, type Keys } from './keys.js';
+import { createKeys, jobOwnedKeys, type Keys } from './keys.js';
 import { applyPatch, isTerminal, type JobPatch } from './merge.js';
 import { newestFirst } from './page.js';
 import { jobPageFilter, type JobFilter } from './job-filter.js';
@@ -225,7 +225,7 @@ export class JobStore {
     const weightsBytes = await this.redis.strlen(k.weights(id));
     await this.redis
       .multi()
-      .del(k.job(id), k.events(id), k.weights(id), k.checkpoint(id), k.cancel(id), k.runs(id), k.progressIds(id), k.deliveries(id))
+      .del(...jobOwnedKeys(k, id))
       .hdel(k.webhookOutbox(), id)
       .zrem(k.jobs(), id)
       .zrem(k.jobsByStatus(status), id)

@@ -124,3 +124,8 @@ export function createKeys(prefix = 'convoy'): Keys {
     workers: () => `${p}:workers`,
   };
 }
+
+/** A job's own keys: what deleting the job, or its expiry (retention.ts), removes. */
+export function jobOwnedKeys(k: Keys, id: string): string[] {
+  return [k.job(id), k.events(id), k.weights(id), k.checkpoint(id), k.cancel(id), k.runs(id), k.progressIds(id), k.deliveries(id)];
+}

@@ -6,7 +6,7 @@
 // retention existed the same expiry, counted from their `finishedAt`.
 import type { Redis } from 'ioredis';
 import { DEFAULT_TENANT, TERMINAL_STATUSES } from '../contracts/index.js';
-import type { Keys } from './keys.js';
+import { jobOwnedKeys, type Keys } from './keys.js';
 
 /**
  * forget: remove an expired job from the listings and its tenant's usage, once.
@@ -14,7 +14,8 @@ import type { Keys } from './keys.js';
  *   KEYS[1]  expiry info      {p}:jobs:expiry:info   KEYS[2]  expiry zset  {p}:jobs:expiry
  *   KEYS[3]  all jobs         KEYS[4]  status set    KEYS[5]  tenant's jobs
  *   KEYS[6]  tenant's status set                     KEYS[7]  tenant's usage (field bytes)
- *   KEYS[8..] the job's own keys (hash, events, weights, checkpoint, cancel, runs, progress ids)
+ *   KEYS[8]  webhook outbox (a delivery still owed for a job now gone is dropped)
+ *   KEYS[9..] the job's own keys (keys.ts jobOwnedKeys: hash, events, weights, ..., deliveries)
  *   ARGV[1]  job id           ARGV[2]  weight bytes
  *
  *   Output: 1 forgotten | 0 already (deleted meanwhile, or another sweep)
@@ -24,16 +25,12 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
 for i = 3, 6 do redis.call('ZREM', KEYS[i], ARGV[1]) end
 if tonumber(ARGV[2]) ~= 0 then redis.call('HINCRBY', KEYS[7], 'bytes', -tonumber(ARGV[2])) end
-for i = 8, #KEYS do redis.call('DEL', KEYS[i]) end
+redis.call('HDEL', KEYS[8], ARGV[1])
+for i = 9, #KEYS do redis.call('DEL', KEYS[i]) end
 return 1
 `;
 
 type Forget = Redis & { convoyForgetJob(numKeys: number, ...args: (string | number)[]): Promise<number> };
-
-/** The job's own keys: what expires with it. */
-export function jobOwnedKeys(k: Keys, id: string): string[] {
-  return [k.job(id), k.events(id), k.weights(id), k.checkpoint(id), k.cancel(id), k.runs(id), k.progressIds(id)];
-}
 
 export class JobRetention {
   private readonly cmd: Forget;
@@ -65,6 +62,7 @@ export class JobRetention {
         k.tenantJobs(tenant),
         k.tenantJobsByStatus(tenant, status),
         k.tenantUsage(tenant),
+        k.webhookOutbox(),
         ...jobOwnedKeys(k, id),
       ];
       if ((await this.cmd.convoyForgetJob(keys.length, ...keys, id, Number(bytes) || 0)) === 1) forgotten.push(id);

@@ -71,6 +71,9 @@ describe('job retention', () => {
     const { store, retention, k } = stores(60);
     const id = await finishedJob(store, { weights: Buffer.alloc(5000) });
     const other = await finishedJob(store);
+    // written after the end, so without an expiry of their own: delivery records, a webhook still owed
+    await redis.rpush(k.deliveries(id), '{"attempt":1}');
+    await redis.hset(k.webhookOutbox(), id, '1-0');
     expect(await redis.hget(k.tenantUsage('acme'), 'bytes')).toBe('5000');
     expect(await retention.sweep(Date.now())).toEqual([]);
     const swept = await retention.sweep(Date.now() + 61_000);
@@ -79,6 +82,8 @@ describe('job retention', () => {
     expect((await store.list()).jobs).toEqual([]);
     expect(await redis.hget(k.tenantUsage('acme'), 'bytes')).toBe('0');
     expect(await redis.exists(k.job(id), k.events(id), k.weights(id))).toBe(0);
+    expect(await redis.exists(k.deliveries(id))).toBe(0);
+    expect(await redis.hexists(k.webhookOutbox(), id)).toBe(0);
     expect(await retention.sweep(Date.now() + 61_000)).toEqual([]);
   });
 
