@@ -88,9 +88,10 @@ export async function admit(id: string, deps: TrainDeps, run: (a: Admitted) => P
     // Read again now that the claim has fenced the attempt before off: until then it may still have
     // checkpointed (a worker frozen past its lock and woken up), and resuming from the older
     // checkpoint would publish its epoch events a second time.
+    const writer = new JobWriter(store, id, attempt, jlog, deps.settings.finalWriteRetryMs);
     const latest = await readCheckpoint(id, deps);
     const late = variantRefusal(latest); // the attempt before checkpointed with another variant meanwhile
-    if (late) return new JobWriter(store, id, attempt, jlog).failed({ code: 'internal', message: late });
+    if (late) return writer.failed({ code: 'internal', message: late });
     if (latest?.state.globalStep !== checkpoint?.state.globalStep) {
       jlog.info(
         { before: checkpoint?.state.globalStep ?? 0, now: latest?.state.globalStep ?? 0 },
@@ -105,7 +106,6 @@ export async function admit(id: string, deps: TrainDeps, run: (a: Admitted) => P
       log: jlog,
     });
     // doc.spec: the claim's update() returns the document without its spec (kept apart: inline datasets can be large).
-    const writer = new JobWriter(store, id, attempt, jlog, deps.settings.finalWriteRetryMs);
     return await run({ id, attempt, spec: doc.spec, checkpoint: latest, hook, writer, log: jlog });
   } finally {
     seat.leave();
