@@ -18,7 +18,7 @@
 // the optimizer state, the sample order, a checkpoint being encoded, and the dataset.
 import type { ResolvedLayer, ResolvedSpec } from './describe.js';
 import { fuseActivations } from './fuse.js';
-import { shapeSize } from './shape.js';
+import { isPool2x2, shapeSize, winogradFits } from './shape.js';
 import { assertNever } from './spec.js';
 
 const F32 = 4;
@@ -219,7 +219,7 @@ function kernelBytes(l: ResolvedLayer, n: number, backward: boolean, first: bool
       if (!backward) {
         const chunk = Math.max(1, Math.min(n, Math.floor(CONV_CHUNK_BYTES / ((xPer + yPer) * F32))));
         const fixed = wBytes + align(f * F32) + align(chunk * xPer * F32) + align(chunk * yPer * F32);
-        if (winogradForward(l)) return fixed + winogradBytes(c, f, oh, ow);
+        if (winogradFits(l.window, l.inShape[0]!)) return fixed + winogradBytes(c, f, oh, ow);
         return fixed + work;
       }
       const act = l.activation !== null;
@@ -246,10 +246,9 @@ function kernelBytes(l: ResolvedLayer, n: number, backward: boolean, first: bool
     }
     case 'maxPool2d': {
       // the 2x2 stride-2 kernel (kernels/wasm.ts maxPool2x2): x, y and switches, in chunks of planes
-      const { kh, kw, sh, sw, padTop, padLeft } = l.window;
-      if (backward || kh !== 2 || kw !== 2 || sh !== 2 || sw !== 2 || padTop !== 0 || padLeft !== 0) return 0;
       const [c, h, w] = l.inShape as [number, number, number];
       const [, oh, ow] = l.outShape as [number, number, number];
+      if (backward || !isPool2x2({ win: l.window, h, w, oh, ow })) return 0;
       const chunk = Math.max(1, Math.min(n * c, Math.floor(CONV_CHUNK_BYTES / ((h * w + 2 * oh * ow) * F32))));
       return align(chunk * h * w * F32) + 2 * align(chunk * oh * ow * F32);
     }
@@ -282,12 +281,6 @@ function convWorkBytes(r: number, f: number, oh: number, ow: number): number {
   const a = Math.max(packedA(f, r), packedA(r, f));
   const b = Math.max(packedB(pb, r), packedB(r, pb), packedB(pb, f));
   return a + b + packedA(f, pb) + 2 * f * pb * F32 + 2 * r * pb * F32 + 1024;
-}
-
-/** kernels/wasm-conv.ts: 3x3 stride-1 convolutions with >= 8 input channels run forward as Winograd. */
-function winogradForward(l: Extract<ResolvedLayer, { type: 'conv2d' }>): boolean {
-  const { kh, kw, sh, sw, padTop, padLeft } = l.window;
-  return kh === 3 && kw === 3 && sh === 1 && sw === 1 && l.inShape[0]! >= 8 && padTop <= 2 && padLeft <= 2;
 }
 
 /** Winograd's transformed weights, their scratch and one sample's tiles (assembly/kernels.ts). */

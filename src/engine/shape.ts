@@ -64,3 +64,21 @@ export function windowRanges(n: number, k: number, s: number, padBefore: number,
   }
   return ranges;
 }
+
+// Which specialised kernel a layer's shape gets. Here, among the spec files, so that the layers and
+// kernels that choose by these rules and memory.ts (which sizes their scratch) read the same ones.
+
+/** Input channels (the Winograd GEMMs' K) from which a 3x3 stride-1 convolution uses Winograd. */
+export const WINOGRAD_MIN_CHANNELS = 8;
+
+/** Does a convolution with this window and `inC` input channels run its forward pass as Winograd? */
+export function winogradFits(win: Omit<Window2d, 'padBottom' | 'padRight'>, inC: number): boolean {
+  const k3s1 = win.kh === 3 && win.kw === 3 && win.sh === 1 && win.sw === 1;
+  return k3s1 && inC >= WINOGRAD_MIN_CHANNELS && win.padTop <= 2 && win.padLeft <= 2;
+}
+
+/** 2x2 window, stride 2, no padding, every window inside the input: max-pool's wasm kernel. */
+export function isPool2x2(g: { win: Window2d; h: number; w: number; oh: number; ow: number }): boolean {
+  const { kh, kw, sh, sw, padTop, padLeft } = g.win;
+  return kh === 2 && kw === 2 && sh === 2 && sw === 2 && padTop === 0 && padLeft === 0 && 2 * g.oh <= g.h && 2 * g.ow <= g.w;
+}

@@ -2,7 +2,7 @@
 // lays out one conv call in its linear memory). Calls run in chunks of samples so that the memory
 // stays near `chunkBytes` whatever n is (inference over a large set, say); weights stay put.
 //
-// 3x3 stride-1 convolutions with at least WINOGRAD_MIN_CHANNELS input channels run their forward
+// 3x3 stride-1 convolutions with at least WINOGRAD_MIN_CHANNELS (shape.ts) input channels run their forward
 // pass through Winograd F(2x2, 3x3) (assembly/kernels.ts: 2.25x fewer multiplications; 1.6x faster
 // on fashion-cnn's second conv); below that the 16 GEMMs are too thin to pay (K = channels).
 // Backward stays im2col + GEMM: the input gradient as a Winograd convolution of dz with the flipped
@@ -11,6 +11,7 @@
 // rounding (test/engine/kernels.test.ts); a given shape always takes the same path.
 import { ACTIVATION_CODES, type FusedActivation } from './activation-ref.js';
 import type { Conv2dBackward, Conv2dForward, ConvShape } from './conv-ref.js';
+import { winogradFits } from '../shape.js';
 
 type Fn = (...args: number[]) => number;
 
@@ -33,15 +34,11 @@ interface Memory {
   copyOut(at: number, count: number, dst: Float32Array): void;
 }
 
-/** Input channels (the Winograd GEMMs' K) from which a 3x3 stride-1 convolution uses Winograd. */
-export const WINOGRAD_MIN_CHANNELS = 8;
-
 const align = (n: number): number => (n + 63) & ~63;
 
-/** Does this convolution's forward pass run through Winograd? (memory.ts sizes its scratch by it.) */
+/** Does this convolution's forward pass run through Winograd? (shape.ts winogradFits, which memory.ts reads too) */
 export function winogradForward(s: ConvShape): boolean {
-  const k3s1 = s.kH === 3 && s.kW === 3 && s.strideH === 1 && s.strideW === 1;
-  return k3s1 && s.inC >= WINOGRAD_MIN_CHANNELS && s.padTop <= 2 && s.padLeft <= 2;
+  return winogradFits({ kh: s.kH, kw: s.kW, sh: s.strideH, sw: s.strideW, padTop: s.padTop, padLeft: s.padLeft }, s.inC);
 }
 
 export function wasmConv({ ex, base, chunkBytes, reserve, copyIn, copyOut }: Memory): {

@@ -7,6 +7,7 @@
 
 import { beats, maxPool2x2 } from '../kernels/index.js';
 import { growInt, type ForwardContext, type Layer, type ParamSlot } from './layer.js';
+import { isPool2x2 } from '../shape.js';
 import { poolGeometry, type PoolGeometry, type PoolSpec } from './pool2d.js';
 
 export class MaxPool2d implements Layer {
@@ -24,9 +25,7 @@ export class MaxPool2d implements Layer {
     this.g = poolGeometry(spec);
     this.inSize = this.g.inSize;
     this.outSize = this.g.outSize;
-    const { h, w, oh, ow, win } = this.g;
-    const { kh, kw, sh, sw, padTop, padLeft } = win;
-    this.is2x2 = kh === 2 && kw === 2 && sh === 2 && sw === 2 && padTop === 0 && padLeft === 0 && 2 * oh <= h && 2 * ow <= w;
+    this.is2x2 = isPool2x2(this.g);
   }
 
   bind(): void {}
