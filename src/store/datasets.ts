@@ -12,7 +12,7 @@
 // content), read by the API (metadata) and the workers (data, by id).
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { DEFAULT_TENANT, type DatasetInfo } from '../contracts/index.js';
+import { DEFAULT_TENANT, isTerminalStatus, type DatasetInfo, type JobStatus } from '../contracts/index.js';
 import { decodeDataset, encodeDataset, readDatasetHeader, type Dataset } from '../datasets/index.js';
 import type { InlineDatasetSummary } from '../contracts/submission.js';
 import { DatasetInUseError, QuotaExceededError } from './errors.js';
@@ -191,11 +191,12 @@ export class DatasetStore {
     if (members.length === 0) return [];
     const statuses = await this.redis.pipeline(members.map((j) => ['hget', this.keys.job(j), 'status'])).exec();
     const done = members.filter((_, i) => {
-      const status = statuses?.[i]?.[1] as string | null;
-      return status === null || status === 'succeeded' || status === 'failed' || status === 'cancelled';
+      const status = statuses?.[i]?.[1] as JobStatus | null;
+      return status === null || isTerminalStatus(status);
     });
     if (done.length > 0) await this.redis.srem(this.keys.datasetJobs(id), ...done);
-    return members.filter((j) => !done.includes(j));
+    const gone = new Set(done);
+    return members.filter((j) => !gone.has(j));
   }
 
   /** Deletes a dataset: false when there is none, DatasetInUseError while unfinished jobs need it. */

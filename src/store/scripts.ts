@@ -158,7 +158,7 @@ end
 -- A finished job: its dataset may go once unused for DATASET_RETENTION_SECONDS; its own keys expire
 -- after ARGV[16] seconds (after every write above: SET clears a TTL), and the sweep
 -- (src/store/retention.ts) takes it out of the listings then.
-if ARGV[4] == 'succeeded' or ARGV[4] == 'failed' or ARGV[4] == 'cancelled' then
+if terminal[ARGV[4]] then
   if ARGV[15] ~= '' then
     redis.call('SREM', KEYS[13], ARGV[7])
     redis.call('ZADD', KEYS[14], ARGV[14], ARGV[15])
