@@ -328,18 +328,28 @@ const LN2_LO: f32 = 1.428606765330187e-6;
   return f32x4.mul(p, scale);
 }
 
-/** e^x - 1 for x <= 0 lanes (others unused): a degree-8 Taylor series near 0, exp4 - 1 elsewhere. */
+const ROUND_MAGIC: f32 = 12582912.0; // 1.5 * 2^23: adding it rounds a float of magnitude < 2^22 to an integer
+const ROUND_MAGIC_BITS: i32 = 0x4b400000; // its bits: bits(ROUND_MAGIC + k) = ROUND_MAGIC_BITS + k
+
+/**
+ * e^x - 1 for x <= 0 lanes (others unused), in one pass without cancellation near 0:
+ *   x = k ln2 + r, |r| <= ln2/2;  q = e^r - 1 = r + r^2 (1/2 + r/6 + ... + r^5/5040) (~1e-8 rel.)
+ *   e^x - 1 = 2^k q + (2^k - 1)   (2^k - 1 is exact in float32 for k >= -24, and -1 below)
+ * k is rounded by the 1.5 * 2^23 trick, so 2^k comes from k's bits with one shift (no float->int).
+ */
 @inline function expm14(x: v128): v128 {
-  let p = f32x4.add(f32x4.mul(x, f32x4.splat(1.0 / 40320.0)), f32x4.splat(1.0 / 5040.0));
-  p = f32x4.add(f32x4.mul(p, x), f32x4.splat(1.0 / 720.0));
-  p = f32x4.add(f32x4.mul(p, x), f32x4.splat(1.0 / 120.0));
-  p = f32x4.add(f32x4.mul(p, x), f32x4.splat(1.0 / 24.0));
-  p = f32x4.add(f32x4.mul(p, x), f32x4.splat(1.0 / 6.0));
-  p = f32x4.add(f32x4.mul(p, x), f32x4.splat(0.5));
-  p = f32x4.mul(f32x4.mul(p, x), x);
-  const small = f32x4.add(p, x);
-  const big = f32x4.sub(exp4(x), f32x4.splat(1.0));
-  return v128.bitselect(small, big, f32x4.gt(x, f32x4.splat(-0.5)));
+  x = f32x4.pmax(x, f32x4.splat(-87.0)); // pmax is one maxps (max has NaN/-0 rules costing ~8)
+  const kr = madd(x, f32x4.splat(LOG2E), f32x4.splat(ROUND_MAGIC));
+  const k = f32x4.sub(kr, f32x4.splat(ROUND_MAGIC));
+  const r = madd(k, f32x4.splat(-LN2_LO), madd(k, f32x4.splat(-LN2_HI), x));
+  let p = madd(r, f32x4.splat(1.0 / 5040.0), f32x4.splat(1.0 / 720.0));
+  p = madd(p, r, f32x4.splat(1.0 / 120.0));
+  p = madd(p, r, f32x4.splat(1.0 / 24.0));
+  p = madd(p, r, f32x4.splat(1.0 / 6.0));
+  p = madd(p, r, f32x4.splat(0.5));
+  const q = madd(f32x4.mul(r, r), p, r);
+  const scale = i32x4.shl(i32x4.add(kr, i32x4.splat(127 - ROUND_MAGIC_BITS)), 23); // 2^k
+  return madd(scale, q, f32x4.sub(scale, f32x4.splat(1.0)));
 }
 
 @inline function act4(kind: i32, alpha: v128, z: v128): v128 {
@@ -366,10 +376,13 @@ export function activateInto(kind: i32, alpha: f32, pX: usize, pY: usize, len: i
   }
   const a = f32x4.splat(alpha);
   let i = 0;
-  for (; i + 4 <= len; i += 4) {
-    v128.store(pY, act4(kind, a, v128.load(pX)));
-    pX += 16;
-    pY += 16;
+  // one loop per kind: V8 does not move the kind test out of the loop itself
+  if (kind == 1) {
+    for (; i + 4 <= len; i += 4, pX += 16, pY += 16) v128.store(pY, act4(1, a, v128.load(pX)));
+  } else if (kind == 3) {
+    for (; i + 4 <= len; i += 4, pX += 16, pY += 16) v128.store(pY, act4(3, a, v128.load(pX)));
+  } else {
+    for (; i + 4 <= len; i += 4, pX += 16, pY += 16) v128.store(pY, act4(kind, a, v128.load(pX)));
   }
   for (; i < len; i++) {
     store<f32>(pY, f32x4.extract_lane(act4(kind, a, f32x4.splat(load<f32>(pX))), 0));
