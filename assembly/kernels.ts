@@ -641,6 +641,7 @@ export function conv2dForward(
  * Backward of conv2dForward over n samples (pY: the forward output, read when act != 0):
  *   dz = dy * act'(y) (overwrites dy);  dW[F,R] += sum_n dz_n · col_n^T;
  *   db[F] += sum_n,p dz_n[f,p] (when pDB != 0);  dx_n = col2im(W^T · dz_n) (when pDX != 0; overwritten).
+ *   pDW == 0 skips dW (winogradWeightGrad computes it from the dz left in pDY).
  */
 export function conv2dBackward(
   n: i32, C: i32, H: i32, W: i32, F: i32, KH: i32, KW: i32, SH: i32, SW: i32, PT: i32, PL: i32, OH: i32, OW: i32,
@@ -670,12 +671,14 @@ export function conv2dBackward(
       const oy1 = min(OH, oy0 + rows);
       const Pb = (oy1 - oy0) * OW;
       const dzb = Pb == P ? dzs : pDzBlock;
-      if (Pb != P) copyColumns(dzs, F, P, oy0 * OW, Pb, pDzBlock);
-      // dW += dz_block · col_block^T:  A = dz_block [F, Pb], B = col_block^T [Pb, R]
-      packA(0, F, Pb, dzb, pDz);
-      im2col(xs, C, H, W, KH, KW, SH, SW, PT, PL, oy0, oy1, OW, pCol);
-      packB(1, R, Pb, pCol, pb);
-      gemmPacked(F, R, Pb, pDz, pb, pDW, 1);
+      if (Pb != P && (pDW || pDX)) copyColumns(dzs, F, P, oy0 * OW, Pb, pDzBlock);
+      if (pDW) {
+        // dW += dz_block · col_block^T:  A = dz_block [F, Pb], B = col_block^T [Pb, R]
+        packA(0, F, Pb, dzb, pDz);
+        im2col(xs, C, H, W, KH, KW, SH, SW, PT, PL, oy0, oy1, OW, pCol);
+        packB(1, R, Pb, pCol, pb);
+        gemmPacked(F, R, Pb, pDz, pb, pDW, 1);
+      }
       if (pDX) {
         // dcol_block[R, Pb] = W^T · dz_block:  A = W^T [R, F] (packed above), B = dz_block [F, Pb]
         packB(0, Pb, F, dzb, pb);
@@ -915,7 +918,17 @@ export function winogradWeights(F: i32, C: i32, pW: usize, flip: i32, pU: usize,
 /** Working bytes of winogradConv3x3 (per sample: V and M for its tiles; 256 B of edge scratch). */
 export function winogradWorkBytes(C: i32, F: i32, OH: i32, OW: i32): i32 {
   const T = roundUp(((OH + 1) >> 1) * roundUp((OW + 1) >> 1, 4), 8);
-  return 16 * C * T * 4 + 16 * F * T * 4 + 1024;
+  return 16 * <i32>planeStride(C * T) + 16 * <i32>planeStride(F * T) + 1024;
+}
+
+/**
+ * Bytes between the 16 planes (one per xi) of V, M or dM holding `floats` each. The transforms
+ * write (or read) all 16 for every group of tiles: at a stride that is a multiple of 4 KB (fashion-
+ * cnn's [64, 144] is 9 x 4 KB) the 16 addresses share one L1 set and evict each other, so the
+ * stride is padded to 4 KB + 256 B: the planes fall in 16 different sets (2x faster transforms).
+ */
+@inline function planeStride(floats: i32): usize {
+  return (<usize>roundUp(floats * 4, 4096)) + 256;
 }
 
 @inline function at(p: usize, H: i32, W: i32, iy: i32, ix: i32): f32 {
@@ -939,15 +952,14 @@ export function winogradConv3x3(
   const TW = (OW + 1) >> 1;
   const TWp = roundUp(TW, 4);
   const T = roundUp(TH * TWp, 8);
-  const vBytes = (<usize>(C * T)) << 2; // one xi's packed V [C, T]
-  const mBytes = (<usize>(F * T)) << 2; // one xi's M [F, T]
+  const vBytes = planeStride(C * T); // one xi's packed V [C, T]
+  const mBytes = planeStride(F * T); // one xi's M [F, T]
   const pV = pWork;
   const pM = pV + 16 * vBytes;
   const pEdge = pM + 16 * mBytes; // edge inputs (192 B), B^T d (at 192), D (at 512)
   const uBytes = <usize>packedABytes(F, C);
   const xBytes = (<usize>(C * H * W)) << 2;
   const yBytes = (<usize>(F * OH * OW)) << 2;
-  const rowBytes = (<usize>W) << 2;
   for (let s = 0; s < n; s++) {
     const xs = pX + (<usize>s) * xBytes;
     const ys = pY + (<usize>s) * yBytes;
@@ -960,64 +972,7 @@ export function winogradConv3x3(
         }
       }
     }
-    for (let c = 0; c < C; c++) {
-      const xc = xs + (<usize>(c * H * W)) * 4;
-      for (let ty = 0; ty < TH; ty++) {
-        const iy = 2 * ty - PT;
-        for (let tx = 0; tx < TWp; tx += 4) {
-          const ix = 2 * tx - PL;
-          const t = ty * TWp + tx;
-          const o = (<usize>(t >> 3)) * (<usize>C) * 32 + (<usize>c) * 32 + ((<usize>(t & 7)) << 2);
-          // d_rj: lane l = input (iy + r, ix + 2l + j) of tile tx + l
-          let src: usize;
-          let stride: usize;
-          if (iy >= 0 && iy + 3 < H && ix >= 0 && ix + 12 <= W) {
-            src = xc + (<usize>(iy * W + ix)) * 4;
-            stride = rowBytes;
-          } else {
-            for (let r = 0; r < 4; r++) {
-              for (let e = 0; e < 12; e++) store<f32>(pEdge + (<usize>(r * 12 + e)) * 4, at(xc, H, W, iy + r, ix + e));
-            }
-            src = pEdge;
-            stride = 48;
-          }
-          // D[r][j] at pEdge + 512: column j of the four tiles in input row r
-          const pD = pEdge + 512;
-          for (let r = 0; r < 4; r++) deinterleave(src + (<usize>r) * stride, pD + ((<usize>r) << 6));
-          // B^T d: per column j
-          for (let j = 0; j < 4; j++) {
-            const qd = pD + ((<usize>j) << 4);
-            const d0 = v128.load(qd);
-            const d1 = v128.load(qd, 64);
-            const d2 = v128.load(qd, 128);
-            const d3 = v128.load(qd, 192);
-            const t0 = f32x4.sub(d0, d2);
-            const t1 = f32x4.add(d1, d2);
-            const t2 = f32x4.sub(d2, d1);
-            const t3 = f32x4.sub(d1, d3);
-            // (B^T d)[r][j] at pEdge + 192
-            const q = pEdge + 192 + ((<usize>j) << 4);
-            v128.store(q, t0);
-            v128.store(q, t1, 64);
-            v128.store(q, t2, 128);
-            v128.store(q, t3, 192);
-          }
-          // (B^T d) B: per row r, v_r = [t0 - t2, t1 + t2, t2 - t1, t1 - t3]
-          for (let r = 0; r < 4; r++) {
-            const q = pEdge + 192 + ((<usize>r) << 6);
-            const t0 = v128.load(q);
-            const t1 = v128.load(q, 16);
-            const t2 = v128.load(q, 32);
-            const t3 = v128.load(q, 48);
-            const base = pV + (<usize>(r * 4)) * vBytes + o;
-            v128.store(base, f32x4.sub(t0, t2));
-            v128.store(base + vBytes, f32x4.add(t1, t2));
-            v128.store(base + 2 * vBytes, f32x4.sub(t2, t1));
-            v128.store(base + 3 * vBytes, f32x4.sub(t1, t3));
-          }
-        }
-      }
-    }
+    winogradInput(xs, C, H, W, PT, PL, TH, TWp, T, pV, vBytes, 1, pEdge);
     for (let xi = 0; xi < 16; xi++) {
       gemmPacked(F, T, C, pU + (<usize>xi) * uBytes, pV + (<usize>xi) * vBytes, pM + (<usize>xi) * mBytes, 0);
     }
@@ -1072,6 +1027,202 @@ export function winogradConv3x3(
     }
     activate(act, alpha, ys, F * OH * OW);
   }
+}
+
+/**
+ * V_xi = (B^T d B)_xi for every channel c and tile t of one sample x[C, H, W] (tile t = ty * TWp + tx
+ * reads the 4x4 input at (2ty - PT, 2tx - PL), zeros outside), four tiles side by side as the lanes
+ * of a v128. Stored at pV + xi * vBytes, either packed as GEMM operand B [C, T] (panels of 8 tiles:
+ * the forward's V_xi for U_xi · V_xi) or row-major [C, T] (the weight gradient's).
+ */
+function winogradInput(
+  xs: usize, C: i32, H: i32, W: i32, PT: i32, PL: i32, TH: i32, TWp: i32, T: i32, pV: usize, vBytes: usize, packed: i32,
+  pEdge: usize,
+): void {
+  const rowBytes = (<usize>W) << 2;
+  for (let c = 0; c < C; c++) {
+    const xc = xs + (<usize>(c * H * W)) * 4;
+    for (let ty = 0; ty < TH; ty++) {
+      const iy = 2 * ty - PT;
+      for (let tx = 0; tx < TWp; tx += 4) {
+        const ix = 2 * tx - PL;
+        const t = ty * TWp + tx;
+        const o = packed
+          ? (<usize>(t >> 3)) * (<usize>C) * 32 + (<usize>c) * 32 + ((<usize>(t & 7)) << 2)
+          : (<usize>(c * T + t)) << 2;
+        // d_rj: lane l = input (iy + r, ix + 2l + j) of tile tx + l
+        let src: usize;
+        let stride: usize;
+        if (iy >= 0 && iy + 3 < H && ix >= 0 && ix + 12 <= W) {
+          src = xc + (<usize>(iy * W + ix)) * 4;
+          stride = rowBytes;
+        } else {
+          for (let r = 0; r < 4; r++) {
+            for (let e = 0; e < 12; e++) store<f32>(pEdge + (<usize>(r * 12 + e)) * 4, at(xc, H, W, iy + r, ix + e));
+          }
+          src = pEdge;
+          stride = 48;
+        }
+        // D[r][j] at pEdge + 512: column j of the four tiles in input row r
+        const pD = pEdge + 512;
+        for (let r = 0; r < 4; r++) deinterleave(src + (<usize>r) * stride, pD + ((<usize>r) << 6));
+        // B^T d: per column j
+        for (let j = 0; j < 4; j++) {
+          const qd = pD + ((<usize>j) << 4);
+          const d0 = v128.load(qd);
+          const d1 = v128.load(qd, 64);
+          const d2 = v128.load(qd, 128);
+          const d3 = v128.load(qd, 192);
+          const t0 = f32x4.sub(d0, d2);
+          const t1 = f32x4.add(d1, d2);
+          const t2 = f32x4.sub(d2, d1);
+          const t3 = f32x4.sub(d1, d3);
+          // (B^T d)[r][j] at pEdge + 192
+          const q = pEdge + 192 + ((<usize>j) << 4);
+          v128.store(q, t0);
+          v128.store(q, t1, 64);
+          v128.store(q, t2, 128);
+          v128.store(q, t3, 192);
+        }
+        // (B^T d) B: per row r, v_r = [t0 - t2, t1 + t2, t2 - t1, t1 - t3]
+        for (let r = 0; r < 4; r++) {
+          const q = pEdge + 192 + ((<usize>r) << 6);
+          const t0 = v128.load(q);
+          const t1 = v128.load(q, 16);
+          const t2 = v128.load(q, 32);
+          const t3 = v128.load(q, 48);
+          const base = pV + (<usize>(r * 4)) * vBytes + o;
+          v128.store(base, f32x4.sub(t0, t2));
+          v128.store(base + vBytes, f32x4.add(t1, t2));
+          v128.store(base + 2 * vBytes, f32x4.sub(t2, t1));
+          v128.store(base + 3 * vBytes, f32x4.sub(t1, t3));
+        }
+      }
+    }
+  }
+}
+
+/** Working bytes of winogradWeightGrad: one sample's V and dM (row-major per xi), their packed copies and dU. */
+export function winogradGradWorkBytes(C: i32, F: i32, OH: i32, OW: i32): i32 {
+  const Tk = ((OH + 1) >> 1) * roundUp((OW + 1) >> 1, 4);
+  return 16 * <i32>(planeStride(C * Tk) + planeStride(F * Tk)) + packedABytes(F, Tk) + packedBBytes(C, Tk) + 16 * F * C * 4 + 1024 + 6 * 64;
+}
+
+/**
+ * The weight gradient of a 3x3 stride-1 convolution through Winograd F(2x2, 3x3), the transpose of
+ * winogradConv3x3: with V = B^T d B (input tiles) and y = A^T (sum_c U . V) A per output tile,
+ *   dM = A dz A^T (4x4 per tile and f);  dU_xi[F, C] = sum_n,t dM_xi[f, t] V_xi[c, t] (16 GEMMs);
+ *   dW[f, c] += G^T dU[f, c] G   (3x3): 2.25x fewer multiplications than dz · col^T.
+ * dz = pDZ [n, F, OH, OW] (after the activation's derivative); tiles past the output are zero in dM.
+ */
+export function winogradWeightGrad(
+  n: i32, C: i32, H: i32, W: i32, F: i32, PT: i32, PL: i32, OH: i32, OW: i32,
+  pX: usize, pDZ: usize, pDW: usize, pWork: usize,
+): void {
+  const TH = (OH + 1) >> 1;
+  const TWp = roundUp((OW + 1) >> 1, 4);
+  const Tk = TH * TWp;
+  const vBytes = planeStride(C * Tk);
+  const mBytes = planeStride(F * Tk);
+  const uBytes = (<usize>(F * C)) << 2;
+  const pV = alignUp(pWork);
+  const pDM = alignUp(pV + 16 * vBytes);
+  const pa = alignUp(pDM + 16 * mBytes);
+  const pb = alignUp(pa + <usize>packedABytes(F, Tk));
+  const pDU = alignUp(pb + <usize>packedBBytes(C, Tk));
+  const pEdge = alignUp(pDU + 16 * uBytes);
+  memory.fill(pDU, 0, 16 * uBytes);
+  const xBytes = (<usize>(C * H * W)) << 2;
+  const zBytes = (<usize>(F * OH * OW)) << 2;
+  for (let s = 0; s < n; s++) {
+    winogradInput(pX + (<usize>s) * xBytes, C, H, W, PT, PL, TH, TWp, Tk, pV, vBytes, 0, pEdge);
+    winogradOutputGrad(pDZ + (<usize>s) * zBytes, F, OH, OW, TH, TWp, Tk, pDM, mBytes, pEdge);
+    for (let xi = 0; xi < 16; xi++) {
+      packA(0, F, Tk, pDM + (<usize>xi) * mBytes, pa);
+      packB(1, C, Tk, pV + (<usize>xi) * vBytes, pb);
+      gemmPacked(F, C, Tk, pa, pb, pDU + (<usize>xi) * uBytes, 1);
+    }
+  }
+  // dW[f, c] += G^T dU G: rows first (t_k = G^T's row k times dU), then each row times G
+  for (let f = 0; f < F; f++) {
+    for (let c = 0; c < C; c++) {
+      const q = pDU + (<usize>(f * C + c)) * 4;
+      const w = pDW + (<usize>((f * C + c) * 9)) * 4;
+      for (let j = 0; j < 4; j++) {
+        const d0 = load<f32>(q + (<usize>j) * uBytes);
+        const d1 = load<f32>(q + (<usize>(4 + j)) * uBytes);
+        const d2 = load<f32>(q + (<usize>(8 + j)) * uBytes);
+        const d3 = load<f32>(q + (<usize>(12 + j)) * uBytes);
+        const h = (d1 + d2) * 0.5;
+        store<f32>(pEdge + (<usize>j) * 4, d0 + h); // t_0j
+        store<f32>(pEdge + (<usize>(4 + j)) * 4, (d1 - d2) * 0.5); // t_1j
+        store<f32>(pEdge + (<usize>(8 + j)) * 4, h + d3); // t_2j
+      }
+      for (let k = 0; k < 3; k++) {
+        const r = pEdge + (<usize>(k * 4)) * 4;
+        const a = load<f32>(r), b = load<f32>(r, 4), cc = load<f32>(r, 8), d = load<f32>(r, 12);
+        const h = (b + cc) * 0.5;
+        const o = w + (<usize>(k * 3)) * 4;
+        store<f32>(o, load<f32>(o) + (a + h));
+        store<f32>(o, load<f32>(o, 4) + (b - cc) * 0.5, 4);
+        store<f32>(o, load<f32>(o, 8) + (h + d), 8);
+      }
+    }
+  }
+}
+
+/**
+ * dM_xi = (A dz A^T)_xi row-major [F, Tk] per xi, four tiles side by side as lanes: with the tile's
+ * output gradient [[p, q], [r, s]], the rows of A dz are (p, q), (p + r, q + s), (p - r, q - s),
+ * (-r, -s), and each row (a, b) times A^T is (a, a + b, a - b, -b). Outputs past OH/OW read as 0.
+ */
+function winogradOutputGrad(
+  dzs: usize, F: i32, OH: i32, OW: i32, TH: i32, TWp: i32, Tk: i32, pDM: usize, mBytes: usize, pEdge: usize,
+): void {
+  const rowBytes = (<usize>OW) << 2;
+  for (let f = 0; f < F; f++) {
+    const zf = dzs + (<usize>(f * OH * OW)) * 4;
+    for (let ty = 0; ty < TH; ty++) {
+      const oy = 2 * ty;
+      for (let tx = 0; tx < TWp; tx += 4) {
+        const ox = 2 * tx;
+        let src: usize;
+        let stride: usize;
+        if (oy + 2 <= OH && ox + 8 <= OW) {
+          src = zf + (<usize>(oy * OW + ox)) * 4;
+          stride = rowBytes;
+        } else {
+          for (let r = 0; r < 2; r++) {
+            for (let e = 0; e < 8; e++) {
+              const inside = oy + r < OH && ox + e < OW;
+              store<f32>(pEdge + (<usize>(r * 8 + e)) * 4, inside ? load<f32>(zf + (<usize>((oy + r) * OW + ox + e)) * 4) : 0);
+            }
+          }
+          src = pEdge;
+          stride = 32;
+        }
+        const a0 = v128.load(src), a1 = v128.load(src, 16);
+        const b0 = v128.load(src + stride), b1 = v128.load(src + stride, 16);
+        const p = v128.shuffle<f32>(a0, a1, 0, 2, 4, 6);
+        const q = v128.shuffle<f32>(a0, a1, 1, 3, 5, 7);
+        const r = v128.shuffle<f32>(b0, b1, 0, 2, 4, 6);
+        const sv = v128.shuffle<f32>(b0, b1, 1, 3, 5, 7);
+        const o = pDM + ((<usize>(f * Tk + ty * TWp + tx)) << 2);
+        dmRow(o, mBytes, p, q);
+        dmRow(o + 4 * mBytes, mBytes, f32x4.add(p, r), f32x4.add(q, sv));
+        dmRow(o + 8 * mBytes, mBytes, f32x4.sub(p, r), f32x4.sub(q, sv));
+        dmRow(o + 12 * mBytes, mBytes, f32x4.neg(r), f32x4.neg(sv));
+      }
+    }
+  }
+}
+
+/** One row of dM: (a, b) A^T = (a, a + b, a - b, -b), at o + j * mBytes. */
+@inline function dmRow(o: usize, mBytes: usize, a: v128, b: v128): void {
+  v128.store(o, a);
+  v128.store(o + mBytes, f32x4.add(a, b));
+  v128.store(o + 2 * mBytes, f32x4.sub(a, b));
+  v128.store(o + 3 * mBytes, f32x4.neg(b));
 }
 
 /** dst[j] (v128, j = 0..3) = elements 2l + j, l = 0..3, of the 12 floats at p: column j of four tiles. */

@@ -18,7 +18,7 @@
 // the optimizer state, the sample order, a checkpoint being encoded, and the dataset.
 import type { ResolvedLayer, ResolvedSpec } from './describe.js';
 import { fuseActivations } from './fuse.js';
-import { isPool2x2, shapeSize, winogradFits } from './shape.js';
+import { isPool2x2, shapeSize, winogradFits, winogradInputGradFits } from './shape.js';
 import { assertNever } from './spec.js';
 
 const F32 = 4;
@@ -219,14 +219,18 @@ function kernelBytes(l: ResolvedLayer, n: number, backward: boolean, first: bool
       if (!backward) {
         const chunk = Math.max(1, Math.min(n, Math.floor(CONV_CHUNK_BYTES / ((xPer + yPer) * F32))));
         const fixed = wBytes + align(f * F32) + align(chunk * xPer * F32) + align(chunk * yPer * F32);
-        if (winogradFits(l.window, l.inShape[0]!)) return fixed + winogradBytes(c, f, oh, ow);
+        if (winogradFits(l.window, c, oh, ow)) return fixed + winogradBytes(c, f, oh, ow);
         return fixed + work;
       }
       const act = l.activation !== null;
       const perSample = (xPer * (first ? 1 : 2) + yPer * (act ? 2 : 1)) * F32;
       const chunk = Math.max(1, Math.min(n, Math.floor(CONV_CHUNK_BYTES / perSample)));
       const samples = align(chunk * xPer * F32) * (first ? 1 : 2) + align(chunk * yPer * F32) * (act ? 2 : 1);
-      return 2 * wBytes + align(f * F32) + samples + work;
+      const dxWino = !first && winogradInputGradFits(l.window, c, f, oh, ow);
+      const dwWork = winogradFits(l.window, c, oh, ow) ? align(winogradGradBytes(c, f, oh, ow)) + 64 : 0;
+      const dxWork = dxWino ? align(16 * c * f * F32) + align(winogradTileBytes(f, c, h, w)) : 0;
+      const dxWeights = dxWino ? align(16 * packedA(c, f)) : 0;
+      return 2 * wBytes + align(f * F32) + samples + dxWeights + Math.max(work, dwWork, dxWork);
     }
     case 'dense': {
       const inputs = shapeSize(l.inShape);
@@ -285,6 +289,22 @@ function convWorkBytes(r: number, f: number, oh: number, ow: number): number {
 
 /** Winograd's transformed weights, their scratch and one sample's tiles (assembly/kernels.ts). */
 function winogradBytes(c: number, f: number, oh: number, ow: number): number {
+  return align(16 * packedA(f, c)) + align(16 * f * c * F32) + align(winogradTileBytes(c, f, oh, ow));
+}
+
+/** assembly/kernels.ts winogradWorkBytes: one sample's V and M, 16 planes each at planeStride. */
+function winogradTileBytes(c: number, f: number, oh: number, ow: number): number {
   const t = roundUp(((oh + 1) >> 1) * roundUp((ow + 1) >> 1, 4), 8);
-  return align(16 * packedA(f, c)) + align(16 * f * c * F32) + align(16 * (c + f) * t * F32 + 1024);
+  return 16 * planeStride(c * t) + 16 * planeStride(f * t) + 1024;
+}
+
+/** assembly/kernels.ts winogradGradWorkBytes: V and dM row-major, their packed copies and dU. */
+function winogradGradBytes(c: number, f: number, oh: number, ow: number): number {
+  const tk = ((oh + 1) >> 1) * roundUp((ow + 1) >> 1, 4);
+  return 16 * (planeStride(c * tk) + planeStride(f * tk)) + packedA(f, tk) + packedB(c, tk) + 16 * f * c * F32 + 1024 + 6 * 64;
+}
+
+/** assembly/kernels.ts planeStride: a plane of `floats`, padded to 4 KB + 256 B. */
+function planeStride(floats: number): number {
+  return roundUp(floats * F32, 4096) + 256;
 }

@@ -71,10 +71,35 @@ export function windowRanges(n: number, k: number, s: number, padBefore: number,
 /** Input channels (the Winograd GEMMs' K) from which a 3x3 stride-1 convolution uses Winograd. */
 export const WINOGRAD_MIN_CHANNELS = 8;
 
-/** Does a convolution with this window and `inC` input channels run its forward pass as Winograd? */
-export function winogradFits(win: Omit<Window2d, 'padBottom' | 'padRight'>, inC: number): boolean {
+/**
+ * Output rows and columns from which it does. Tiles are 2x2 and a tile row is padded to 4 tiles, so
+ * a 4x4 output computes 8 tiles for 4: there im2col was faster in all three products (forward, weight
+ * and input gradient: 1.1-1.2x, 128 channels); from 7x7 up Winograd was (1.2-1.8x). Measured,
+ * docs/performance.md.
+ */
+export const WINOGRAD_MIN_OUTPUT = 6;
+
+type ConvWindow = Omit<Window2d, 'padBottom' | 'padRight'>;
+
+/**
+ * Does a convolution with this window, `inC` input channels and an output of `outH` x `outW`
+ * compute its forward pass and its weight gradient through Winograd F(2x2, 3x3)?
+ */
+export function winogradFits(win: ConvWindow, inC: number, outH: number, outW: number): boolean {
   const k3s1 = win.kh === 3 && win.kw === 3 && win.sh === 1 && win.sw === 1;
-  return k3s1 && inC >= WINOGRAD_MIN_CHANNELS && win.padTop <= 2 && win.padLeft <= 2;
+  const big = outH >= WINOGRAD_MIN_OUTPUT && outW >= WINOGRAD_MIN_OUTPUT;
+  return k3s1 && big && inC >= WINOGRAD_MIN_CHANNELS && win.padTop <= 2 && win.padLeft <= 2;
+}
+
+/**
+ * And its input gradient, a Winograd convolution of the output gradient with the flipped kernel?
+ * Only for 'same' padding (1), where that convolution is as big as the forward one. With 'valid'
+ * padding it is a 'full' convolution (padding 2, a bigger output over more input channels): 1.1x
+ * slower than im2col + GEMM on fashion-cnn's second conv.
+ */
+export function winogradInputGradFits(win: ConvWindow, inC: number, outC: number, outH: number, outW: number): boolean {
+  const same = win.padTop === 1 && win.padLeft === 1;
+  return same && winogradFits(win, inC, outH, outW) && outC >= WINOGRAD_MIN_CHANNELS;
 }
 
 /** 2x2 window, stride 2, no padding, every window inside the input: max-pool's wasm kernel. */

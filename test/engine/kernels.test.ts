@@ -260,12 +260,24 @@ describe('kernels', () => {
           3,
         ],
         [
-          'Winograd 3x3 valid, 5 outputs',
-          { inC: 8, inH: 11, inW: 7, outC: 12, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 0, padLeft: 0 },
+          'Winograd 3x3 valid, odd 9x7 output',
+          { inC: 8, inH: 11, inW: 9, outC: 12, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 0, padLeft: 0 },
+          2,
+        ],
+        // input gradient through Winograd too ('same' padding), partial tile rows (14 = 7 tiles of 8)
+        [
+          'Winograd 3x3 same, fashion-resnet 32 channels at 14x14',
+          { inC: 32, inH: 14, inW: 14, outC: 32, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 1, padLeft: 1 },
+          2,
+        ],
+        // below WINOGRAD_MIN_OUTPUT: im2col for all three products
+        [
+          '3x3 same at 4x4 (im2col)',
+          { inC: 16, inH: 4, inW: 4, outC: 8, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 1, padLeft: 1 },
           2,
         ],
         [
-          'Winograd 3x3 pad 2, forward only',
+          'Winograd 3x3 pad 2',
           { inC: 16, inH: 5, inW: 6, outC: 3, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 2, padLeft: 2 },
           2,
         ],
