@@ -271,16 +271,8 @@ describe('kernels', () => {
           2,
         ],
         // below WINOGRAD_MIN_OUTPUT: im2col for all three products
-        [
-          '3x3 same at 4x4 (im2col)',
-          { inC: 16, inH: 4, inW: 4, outC: 8, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 1, padLeft: 1 },
-          2,
-        ],
-        [
-          'Winograd 3x3 pad 2',
-          { inC: 16, inH: 5, inW: 6, outC: 3, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 2, padLeft: 2 },
-          2,
-        ],
+        ['3x3 same at 4x4 (im2col)', { inC: 16, inH: 4, inW: 4, outC: 8, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 1, padLeft: 1 }, 2],
+        ['Winograd 3x3 pad 2', { inC: 16, inH: 5, inW: 6, outC: 3, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 2, padLeft: 2 }, 2],
         [
           'fashion-cnn conv2 (8 of 32 channels)',
           { inC: 8, inH: 26, inW: 26, outC: 64, kH: 3, kW: 3, strideH: 1, strideW: 1, padTop: 0, padLeft: 0 },

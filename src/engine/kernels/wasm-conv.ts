@@ -39,7 +39,6 @@ interface Memory {
 
 const align = (n: number): number => (n + 63) & ~63;
 
-
 const windowOf = (s: ConvShape) => ({ kh: s.kH, kw: s.kW, sh: s.strideH, sw: s.strideW, padTop: s.padTop, padLeft: s.padLeft });
 
 /** Do this convolution's forward pass and weight gradient run through Winograd? (shape.ts, which memory.ts reads too) */
