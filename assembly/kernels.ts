@@ -862,7 +862,8 @@ export function maxPool2x2(planes: i32, H: i32, W: i32, OH: i32, OW: i32, pX: us
 // The sum over input channels is 16 GEMMs, one per tile position xi: M_xi[F, T] = U_xi[F, C] . V_xi[C, T]
 // (T tiles of one sample), on the packed 4x8 micro-kernel above. The input gradient of a 3x3 stride-1
 // convolution is itself one (dz padded by 2 - pad, weights flipped and transposed: winogradWeights'
-// `flip`), so both passes use it; the weight gradient stays im2col.
+// `flip`), and the weight gradient is the transpose of the forward (winogradWeightGrad): the forward
+// pass, the weight gradient and, with 'same' padding, the input gradient use them (wasm-conv.ts).
 
 /** Bytes of the transformed weights of F x C 3x3 kernels: 16 packed A matrices [F, C]. */
 export function winogradWeightBytes(F: i32, C: i32): i32 {

@@ -10,7 +10,7 @@
 //   input                 4 rows (C H W + 1)             the thread's batch of inputs and labels
 //   kernel scratch        the largest single kernel call's operands in WebAssembly memory, which
 //                         only grows (kernels/wasm.ts): a conv call's samples in chunks of at most
-//                         32 MiB plus its im2col blocks, a dense layer's GEMM operands and their
+//                         32 MiB plus its im2col blocks or Winograd tiles, a dense layer's GEMM operands and their
 //                         packed copies, an activation layer's whole input
 // Every thread of a worker's pool may run tasks of a job, so each holds this once.
 // The job, on the worker's main thread: the weights three times (the shared ones, and the main

@@ -74,8 +74,8 @@ export const WINOGRAD_MIN_CHANNELS = 8;
 /**
  * Output rows and columns from which it does. Tiles are 2x2 and a tile row is padded to 4 tiles, so
  * a 4x4 output computes 8 tiles for 4: there im2col was faster in all three products (forward, weight
- * and input gradient: 1.1-1.2x, 128 channels); from 7x7 up Winograd was (1.2-1.8x). Measured,
- * docs/performance.md.
+ * and input gradient: 1.1-1.2x, 128 channels); from 7x7 up Winograd was (1.2-1.8x). 5x5 and 6x6
+ * were not measured: 6 is the midpoint. docs/performance.md.
  */
 export const WINOGRAD_MIN_OUTPUT = 6;
 

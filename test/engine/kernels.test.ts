@@ -17,6 +17,7 @@ import {
   type FusedActivation,
 } from '../../src/engine/kernels/index.js';
 import { loadWasmKernels, type WasmKernels } from '../../src/engine/kernels/wasm.js';
+import { winogradForward, winogradInputGrad } from '../../src/engine/kernels/wasm-conv.js';
 import { RELAXED_WASM_BASE64 } from '../../src/engine/kernels/wasm/kernels.generated.js';
 import { execFileSync } from 'node:child_process';
 
@@ -345,6 +346,43 @@ describe('kernels', () => {
           expectClose(dw2, dw2Ref, `${name} dw only`);
         });
       }
+    });
+  }
+});
+
+describe('which convolutions take Winograd (shape.ts rules, read by kernels/wasm-conv.ts)', () => {
+  const conv = (inC: number, outC: number, h: number, w: number, pad: number): ConvShape => ({
+    inC,
+    inH: h,
+    inW: w,
+    outC,
+    kH: 3,
+    kW: 3,
+    strideH: 1,
+    strideW: 1,
+    padTop: pad,
+    padLeft: pad,
+    outH: h + 2 * pad - 2,
+    outW: w + 2 * pad - 2,
+  });
+  // [what, shape, forward and weight gradient through Winograd, input gradient through Winograd]
+  const cases: Array<[string, ConvShape, boolean, boolean]> = [
+    ["fashion-cnn's conv2: 'valid', 24x24 out", conv(32, 64, 26, 26, 0), true, false],
+    ["fashion-resnet's 14x14 block: 'same'", conv(32, 32, 14, 14, 1), true, true],
+    ["the kernel tests' odd 7x9 'same'", conv(9, 10, 7, 9, 1), true, true],
+    ['6x6 out: the smallest Winograd output', conv(16, 16, 6, 6, 1), true, true],
+    ['5x5 out: im2col', conv(16, 16, 5, 5, 1), false, false],
+    ["4x4 out (fashion-resnet's last block): im2col", conv(128, 128, 4, 4, 1), false, false],
+    ['wide but 5 rows out: im2col', conv(16, 16, 5, 20, 1), false, false],
+    ['7 input channels: im2col', conv(7, 16, 12, 12, 1), false, false],
+    ["'same' with 4 filters: the input gradient's convolution has 4 input channels, im2col", conv(16, 4, 12, 12, 1), true, false],
+    ['padding 2: Winograd forward, im2col input gradient', conv(16, 16, 10, 10, 2), true, false],
+    ['stride 2: im2col', { ...conv(16, 16, 12, 12, 1), strideH: 2, strideW: 2, outH: 6, outW: 6 }, false, false],
+  ];
+  for (const [what, s, forward, inputGrad] of cases) {
+    it(what, () => {
+      expect(winogradForward(s), 'forward and weight gradient').toBe(forward);
+      expect(winogradInputGrad(s), 'input gradient').toBe(inputGrad);
     });
   }
 });
