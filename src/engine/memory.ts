@@ -18,10 +18,10 @@
 // the optimizer state, the sample order, a checkpoint being encoded, and the dataset.
 import type { ResolvedLayer, ResolvedSpec } from './describe.js';
 import { fuseActivations } from './fuse.js';
+import { align, convWorkBytes, F32, gemmBytes, packedA, winogradBytes, winogradGradBytes, winogradTileBytes } from './kernel-bytes.js';
 import { isPool2x2, shapeSize, winogradFits, winogradInputGradFits } from './shape.js';
 import { assertNever } from './spec.js';
 
-const F32 = 4;
 /** Inference (evaluation, predict) runs at most this many samples at once (model.ts INFERENCE_CHUNK). */
 export const MAX_INFERENCE_ROWS = 256;
 /** What one chunk of inference may take in a thread: models with large activations run smaller chunks. */
@@ -31,7 +31,6 @@ export const INFERENCE_CHUNK_BYTES = 64 << 20;
 const CONV_CHUNK_BYTES = 32 << 20;
 const OPT_BLOCK = 16384;
 const WASM_PAGE = 65536;
-const COL_BLOCK_BYTES = 128 << 10; // assembly/kernels.ts
 
 export interface ThreadBytes {
   activations: number;
@@ -267,44 +266,4 @@ function kernelBytes(l: ResolvedLayer, n: number, backward: boolean, first: bool
     default:
       return assertNever(l);
   }
-}
-
-const align = (bytes: number): number => Math.ceil(bytes / 64) * 64;
-const roundUp = (x: number, m: number): number => Math.ceil(x / m) * m;
-const packedA = (m: number, k: number): number => roundUp(m, 4) * k * F32;
-const packedB = (n: number, k: number): number => roundUp(n, 8) * k * F32;
-
-/** C[M, N] = A[M, K] B[K, N]: the three operands and their packed copies. */
-function gemmBytes(m: number, n: number, k: number): number {
-  return align(m * k * F32) + align(n * k * F32) + align(m * n * F32) + align(packedA(m, k)) + align(packedB(n, k));
-}
-
-/** assembly/kernels.ts convWorkBytes: a block of output rows' columns, packed operands, dz and dcol. */
-function convWorkBytes(r: number, f: number, oh: number, ow: number): number {
-  const pb = Math.min(oh, Math.max(1, Math.floor(COL_BLOCK_BYTES / (r * ow * F32)))) * ow;
-  const a = Math.max(packedA(f, r), packedA(r, f));
-  const b = Math.max(packedB(pb, r), packedB(r, pb), packedB(pb, f));
-  return a + b + packedA(f, pb) + 2 * f * pb * F32 + 2 * r * pb * F32 + 1024;
-}
-
-/** Winograd's transformed weights, their scratch and one sample's tiles (assembly/kernels.ts). */
-function winogradBytes(c: number, f: number, oh: number, ow: number): number {
-  return align(16 * packedA(f, c)) + align(16 * f * c * F32) + align(winogradTileBytes(c, f, oh, ow));
-}
-
-/** assembly/kernels.ts winogradWorkBytes: one sample's V and M, 16 planes each at planeStride. */
-function winogradTileBytes(c: number, f: number, oh: number, ow: number): number {
-  const t = roundUp(((oh + 1) >> 1) * roundUp((ow + 1) >> 1, 4), 8);
-  return 16 * planeStride(c * t) + 16 * planeStride(f * t) + 1024;
-}
-
-/** assembly/kernels.ts winogradGradWorkBytes: V and dM row-major, their packed copies and dU. */
-function winogradGradBytes(c: number, f: number, oh: number, ow: number): number {
-  const tk = ((oh + 1) >> 1) * roundUp((ow + 1) >> 1, 4);
-  return 16 * (planeStride(c * tk) + planeStride(f * tk)) + packedA(f, tk) + packedB(c, tk) + 16 * f * c * F32 + 1024 + 6 * 64;
-}
-
-/** assembly/kernels.ts planeStride: a plane of `floats`, padded to 4 KB + 256 B. */
-function planeStride(floats: number): number {
-  return roundUp(floats * F32, 4096) + 256;
 }

@@ -372,7 +372,7 @@ suite('describe rejects impossible specs, naming the field', () => {
 });
 
 suite('describe.ts stays importable by the server', () => {
-  it('imports only pure spec files: spec.ts, shape.ts, spec-fields.ts, resolve-layer.ts, resolve-residual.ts, memory.ts, fuse.ts', async () => {
+  it('imports only pure spec files: spec.ts, shape.ts, spec-fields.ts, resolve-layer.ts, resolve-residual.ts, memory.ts, kernel-bytes.ts, fuse.ts', async () => {
     const { readFile } = await import('node:fs/promises');
     const seen = new Set<string>();
     const visit = async (file: string): Promise<void> => {
@@ -388,6 +388,7 @@ suite('describe.ts stays importable by the server', () => {
     expect([...seen].sort()).toEqual([
       'describe.ts',
       'fuse.ts',
+      'kernel-bytes.ts',
       'memory.ts',
       'resolve-layer.ts',
       'resolve-residual.ts',
